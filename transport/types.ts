@@ -1,0 +1,56 @@
+// Public contract of the NATS transport. Actors and the admin service use only these types.
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Tracer } from "@opentelemetry/api";
+import type { z } from "zod";
+
+/** Wire envelope around every dcnet message (msgpackr, plain msgpack). */
+export interface Envelope<B = unknown> {
+  /** Envelope version; receivers reject versions they do not know. */
+  readonly v: 1;
+  /** Message kind, e.g. "admin.ping". Selects the body schema. */
+  readonly kind: string;
+  /** Sender node id. */
+  readonly from: string;
+  /** Sender wall clock, ms since epoch. */
+  readonly ts: number;
+  readonly body: B;
+}
+
+/** A message kind with the schema its body must satisfy at the border. */
+export interface KindDef<B> {
+  readonly kind: string;
+  readonly schema: z.ZodType<B>;
+}
+
+export type ConnState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
+
+export interface ConnStatus {
+  readonly state: ConnState;
+  /** Server URL currently in use, when connected. */
+  readonly server?: string;
+  readonly since: number;
+}
+
+export interface TransportOptions {
+  /** One or more nats:// URLs. */
+  readonly servers: readonly string[];
+  readonly cluster: string;
+  readonly nodeId: string;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** When set, requests and handlers create spans and carry W3C trace context in headers. */
+  readonly tracer?: Tracer;
+  /** Reconnect wait base (ms); jitter is added. Default 250. */
+  readonly reconnectWaitMs?: number;
+  /** Log a rejection of a given kind at most once per interval. Default 10000. */
+  readonly rejectLogIntervalMs?: number;
+}
+
+/** Why a message was rejected at the border; also the metric label. */
+export type RejectReason = "undecodable" | "not-an-envelope" | "unknown-version" | "unknown-kind" | "invalid-body" | "too-large";
+
+export type DecodeResult<B> =
+  | { readonly ok: true; readonly env: Envelope<B> }
+  | { readonly ok: false; readonly reason: RejectReason; readonly kind: string; readonly message: string };
