@@ -46,6 +46,10 @@ export interface TransportOptions {
   readonly reconnectWaitMs?: number;
   /** Log a rejection of a given kind at most once per interval. Default 10000. */
   readonly rejectLogIntervalMs?: number;
+  /** Client ping interval (ms); a silent server is declared dead after 3 missed pongs. Default 5000. */
+  readonly pingIntervalMs?: number;
+  /** Larger messages are rejected at the border ("too-large"). Default 1 MiB (the NATS default max_payload). */
+  readonly maxMessageBytes?: number;
 }
 
 /** Why a message was rejected at the border; also the metric label. */

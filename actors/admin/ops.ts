@@ -1,0 +1,81 @@
+// What each admin operation does. Kept apart from the NATS service so it reads as a table.
+import type { Logger } from "pino";
+import type { Tree } from "../../supervisors/index.js";
+import type { Transport } from "../../transport/index.js";
+import type { Config, LogLevel } from "../../config/index.js";
+import type { LogHub } from "../../observability/logger.js";
+import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody } from "./protocol.js";
+
+export interface OpDeps {
+  readonly config: Config;
+  readonly transport: Transport;
+  readonly logs: LogHub;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly tree: () => Tree | undefined;
+  readonly shutdown: (reason: string) => void;
+}
+
+export class AdminOpError extends Error {
+  override readonly name = "AdminOpError";
+  constructor(readonly code: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+export interface OpResult {
+  readonly reply: StatusBody | PongBody | OkBody;
+  /** Runs after the reply is sent (crash, shutdown). */
+  readonly after?: () => void;
+}
+
+export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<OpResult> {
+  const node = deps.config.id;
+  switch (op) {
+    case "ping":
+      return { reply: { node, version: deps.version, uptimeMs: Date.now() - deps.startedAt } };
+    case "status":
+      return { reply: status(deps) };
+    case "crash":
+      return crash(deps, body as { path: string; reason?: string });
+    case "log-level": {
+      const { level } = body as { level: LogLevel };
+      const before = deps.logs.level();
+      deps.logs.setLevel(level);
+      deps.logger.warn({ from: before, to: level }, "log level changed by admin request");
+      return { reply: { node, message: `log level ${before} -> ${level}` } };
+    }
+    case "shutdown":
+      deps.logger.warn("shutdown requested by admin request");
+      return { reply: { node, message: "shutting down" }, after: () => deps.shutdown("admin request") };
+  }
+}
+
+function status(deps: OpDeps): StatusBody {
+  const conn = deps.transport.status();
+  return {
+    node: deps.config.id,
+    cluster: deps.config.cluster,
+    version: deps.version,
+    pid: process.pid,
+    uptimeMs: Date.now() - deps.startedAt,
+    logLevel: deps.logs.level(),
+    nats: { state: conn.state, ...(conn.server ? { server: conn.server } : {}), since: conn.since },
+    actors: (deps.tree()?.stats() ?? []).map((s) => ({ ...s })),
+    rejected: deps.transport.rejects.snapshot(),
+  };
+}
+
+function crash(deps: OpDeps, req: { path: string; reason?: string }): OpResult {
+  const node = deps.config.id;
+  if (!deps.config.admin.allowCrash) {
+    throw new AdminOpError(ADMIN_ERRORS.crashDisabled, "crash is disabled on this node (set admin.allowCrash: true to enable fault injection)", 403);
+  }
+  const tree = deps.tree();
+  const known = tree?.stats().some((s) => s.path === req.path && s.kind === "worker") ?? false;
+  if (!tree || !known) throw new AdminOpError(ADMIN_ERRORS.noSuchActor, `no worker actor at path ${req.path}`, 404);
+  const reason = req.reason ?? "crash injected by admin request";
+  deps.logger.warn({ actor: req.path, reason }, "crash injected by admin request");
+  return { reply: { node, message: `crashed ${req.path}` }, after: () => void tree.crash(req.path, reason) };
+}

@@ -1,0 +1,47 @@
+// Watches the NATS connection for the node: logs each transition once, measures time spent
+// disconnected, and keeps the status for actors that start later. The connection itself is owned
+// by the transport (it reconnects forever on its own); this actor only observes it.
+import type { Logger } from "pino";
+import { Gauge, type Registry } from "prom-client";
+import type { Behaviour } from "../../supervisors/index.js";
+import type { Transport, ConnStatus } from "../../transport/index.js";
+
+export type ConnectionMsg = { readonly type: "status"; readonly status: ConnStatus };
+
+interface ConnectionState {
+  readonly last: ConnStatus;
+  readonly unsubscribe: () => void;
+}
+
+export function connectionBehaviour(transport: Transport, logger: Logger, metrics: Registry): Behaviour<ConnectionState, ConnectionMsg> {
+  const downSince = gauge(metrics);
+  return {
+    init(ctx) {
+      const unsubscribe = transport.onStatus((status) => ctx.self.tell({ type: "status", status }));
+      return { last: transport.status(), unsubscribe };
+    },
+    handle(state, msg) {
+      const { status } = msg;
+      if (status.state === state.last.state && status.server === state.last.server) return state;
+      const fields = { state: status.state, server: status.server, previous: state.last.state };
+      if (status.state === "connected") {
+        const downMs = state.last.state === "connected" ? 0 : status.since - state.last.since;
+        logger.info({ ...fields, downMs }, "nats connected");
+        downSince.set(0);
+      } else {
+        logger.warn(fields, `nats ${status.state}`);
+        downSince.set(status.since / 1000);
+      }
+      return { ...state, last: status };
+    },
+    terminate(state) {
+      state.unsubscribe();
+    },
+  };
+}
+
+function gauge(registry: Registry): Gauge {
+  const existing = registry.getSingleMetric("dcnet_node_nats_down_since_seconds");
+  if (existing) return existing as Gauge;
+  return new Gauge({ name: "dcnet_node_nats_down_since_seconds", help: "Unix time the NATS connection was lost; 0 while connected", registers: [registry] });
+}

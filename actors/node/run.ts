@@ -1,0 +1,127 @@
+// Starts one node: logger → metrics → tracing → NATS transport → root tree. Returns a handle whose
+// `done` says how the node ended; the CLI turns that into the process exit code.
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { startTree, type Tree, type TreeEvent } from "../../supervisors/index.js";
+import { Transport } from "../../transport/index.js";
+import { startTracing } from "../../observability/tracing.js";
+import { createLogHub, type LogHub } from "../../observability/logger.js";
+import { createRegistry } from "../../observability/metrics.js";
+import type { Config } from "../../config/index.js";
+import { nodeTreeSpec } from "./node.sup.js";
+import { VERSION } from "./version.js";
+
+export interface NodeHandle {
+  readonly config: Config;
+  readonly tree: Tree;
+  readonly transport: Transport;
+  readonly logs: LogHub;
+  readonly metrics: Registry;
+  /** Ordered shutdown, bounded by supervision.shutdownTimeoutMs. Idempotent. */
+  stop(reason: string): Promise<void>;
+  /** Resolves once the node has stopped; exitCode 0 after a shutdown, 1 when the root gave up. */
+  readonly done: Promise<{ readonly exitCode: number; readonly reason: string }>;
+}
+
+export interface StartNodeOptions {
+  readonly logs?: LogHub;
+}
+
+export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
+  const startedAt = Date.now();
+  const logs = opts.logs ?? createLogHub({ level: config.log.level, bindings: { node: config.id, cluster: config.cluster } });
+  const log = logs.child("node");
+  const metrics = createRegistry({ node: config.id, cluster: config.cluster });
+  const tracing = startTracing({ nodeId: config.id, cluster: config.cluster, enabled: config.tracing.enabled });
+  log.info({ version: VERSION, pid: process.pid, nats: config.nats.servers, tracing: tracing.enabled }, "node starting");
+
+  const transport = await Transport.connect({
+    servers: config.nats.servers,
+    cluster: config.cluster,
+    nodeId: config.id,
+    logger: logs.child("transport"),
+    metrics,
+    reconnectWaitMs: config.nats.reconnectWaitMs,
+    ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+  });
+
+  let tree: Tree | undefined;
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: (v: { exitCode: number; reason: string }) => void;
+  const done = new Promise<{ exitCode: number; reason: string }>((r) => (resolveDone = r));
+
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, "node stopping");
+      await withTimeout(tree?.shutdown() ?? Promise.resolve(), config.supervision.shutdownTimeoutMs, () =>
+        log.error({ timeoutMs: config.supervision.shutdownTimeoutMs }, "ordered shutdown timed out; stopping anyway"),
+      );
+      await transport.close().catch(() => undefined);
+      await tracing.shutdown().catch(() => undefined);
+      log.info({ reason }, "node stopped");
+    })();
+    return stopping;
+  };
+
+  tree = await startTree(
+    nodeTreeSpec(config, {
+      config,
+      transport,
+      logs,
+      logger: logs.child("admin"),
+      metrics,
+      ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+      version: VERSION,
+      startedAt,
+      tree: () => tree,
+      shutdown: (reason) => void stop(reason).then(() => resolveDone({ exitCode: 0, reason })),
+    }),
+    {
+      handlerDeadlineMs: config.supervision.handlerDeadlineMs,
+      ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+      onEvent: treeEventLogger(logs.child("supervisor")),
+      onGiveUp: ({ path, error }) => {
+        // The one line an operator needs: which actor crash-looped, and why.
+        log.fatal({ actor: path, err: error.message }, `root supervisor gave up: actor ${path} crash-looped (${error.message})`);
+        void stop("root supervisor gave up").then(() => resolveDone({ exitCode: 1, reason: `actor ${path} crash-looped` }));
+      },
+    },
+  );
+  log.info({ startupMs: Date.now() - startedAt, server: transport.status().server }, "dcnet node ready");
+  return { config, tree, transport, logs, metrics, done, stop: (reason) => stop(reason).then(() => resolveDone({ exitCode: 0, reason })) };
+}
+
+function treeEventLogger(log: Logger): (e: TreeEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case "crashed":
+        log.error({ actor: e.path, err: e.error.message }, "actor crashed");
+        break;
+      case "restarted":
+        log.warn({ actor: e.path, restarts: e.restarts }, "actor restarted");
+        break;
+      case "gave-up":
+        log.error({ actor: e.path, err: e.error.message }, "supervisor gave up");
+        break;
+      case "started":
+      case "stopped":
+        log.debug({ actor: e.path, event: e.type }, "actor lifecycle");
+        break;
+    }
+  };
+}
+
+async function withTimeout(p: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

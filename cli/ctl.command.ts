@@ -1,0 +1,110 @@
+// `dcnet ctl`: admin requests over NATS. Tables by default, --json for programs.
+// Without --node or --all a request goes to the scatter-gather subject and the first node to
+// answer replies, so on a one-node `dcnet up` plain `dcnet ctl ping` just works.
+import { Command, Option } from "commander";
+import { pino } from "pino";
+import { Transport } from "../transport/index.js";
+import { startTracing } from "../observability/tracing.js";
+import { createRegistry } from "../observability/metrics.js";
+import { splitList, LOG_LEVELS } from "../config/index.js";
+import { AdminClient, AdminRequestError, type OpName } from "../actors/admin/index.js";
+import { formatAll, formatOk, formatPong, formatStatus } from "./format.js";
+import type { StatusBody, PongBody, OkBody } from "../actors/admin/index.js";
+
+interface CtlFlags {
+  nats: string;
+  cluster: string;
+  node?: string;
+  all?: boolean;
+  json?: boolean;
+  timeout: string;
+}
+
+export function registerCtl(program: Command): void {
+  const ctl = program
+    .command("ctl")
+    .description("send admin requests to nodes over NATS")
+    .option("--nats <urls>", "NATS server URL(s), comma separated", process.env.DCNET_NATS ?? "nats://127.0.0.1:4222")
+    .option("--cluster <name>", "cluster name", process.env.DCNET_CLUSTER ?? "dcnet")
+    .addOption(new Option("--node <id>", "the node to ask").conflicts("all"))
+    .option("--all", "ask every node (scatter-gather until the timeout)")
+    .option("--json", "print JSON instead of tables")
+    .option("--timeout <ms>", "request timeout in milliseconds", "2000");
+
+  const run = (op: OpName, body: (args: string[]) => Record<string, unknown>, needsTarget = false) =>
+    async function (this: Command, ...args: unknown[]) {
+      const flags = ctl.opts<CtlFlags>();
+      if (needsTarget && !flags.node && !flags.all) {
+        console.error(`dcnet: ${op} needs --node <id> or --all`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await request(flags, op, body(args.filter((a): a is string => typeof a === "string")));
+    };
+
+  ctl.command("ping").description("round trip to a node").action(run("ping", () => ({})));
+  ctl.command("status").description("node id, version, uptime, NATS server, actor tree").action(run("status", () => ({})));
+  ctl
+    .command("crash <actor-path>")
+    .description("fault injection: crash the actor at <actor-path> (node config admin.allowCrash)")
+    .option("--reason <text>", "error message recorded as the crash reason")
+    .action(async function (this: Command, path: string) {
+      const reason = this.opts<{ reason?: string }>().reason;
+      await run("crash", () => ({ path, ...(reason ? { reason } : {}) }), true).call(this);
+    });
+  ctl
+    .command("log-level <level>")
+    .description(`change the log level at runtime (${LOG_LEVELS.join(", ")})`)
+    .action(run("log-level", ([level]) => ({ level })));
+  ctl.command("shutdown").description("ordered shutdown of a node").action(run("shutdown", () => ({}), true));
+}
+
+async function request(flags: CtlFlags, op: OpName, body: Record<string, unknown>): Promise<number> {
+  const timeoutMs = Number(flags.timeout);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    console.error(`dcnet: --timeout must be a positive number of milliseconds, got "${flags.timeout}"`);
+    return 2;
+  }
+  const cliId = `ctl-${process.pid}`;
+  const tracing = startTracing({ nodeId: cliId, cluster: flags.cluster });
+  const transport = await Transport.connect({
+    servers: splitList(flags.nats),
+    cluster: flags.cluster,
+    nodeId: cliId,
+    logger: pino({ level: "warn" }, pino.destination(2)),
+    metrics: createRegistry({ node: cliId, cluster: flags.cluster }),
+    ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+    connectTimeoutMs: timeoutMs,
+  });
+  const client = new AdminClient(transport, timeoutMs);
+  try {
+    if (flags.all) {
+      const replies = await client.requestAll(op, body as never);
+      print(flags, replies, () => formatAll(op, replies));
+      if (replies.length === 0) {
+        console.error(`dcnet: no node in cluster "${flags.cluster}" answered within ${timeoutMs} ms`);
+        return 1;
+      }
+      return replies.every((r) => r.ok) ? 0 : 1;
+    }
+    const started = performance.now();
+    const reply = flags.node ? await client.request(flags.node, op, body as never) : await client.requestFirst(op, body as never);
+    const rtt = performance.now() - started;
+    print(flags, reply, () => (op === "ping" ? formatPong(reply as PongBody, rtt) : op === "status" ? formatStatus(reply as StatusBody) : formatOk(reply as OkBody)));
+    return 0;
+  } catch (err) {
+    if (err instanceof AdminRequestError) {
+      if (flags.json) console.log(JSON.stringify({ error: { code: err.code, message: err.message } }));
+      console.error(`dcnet: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await transport.close().catch(() => undefined);
+    await tracing.shutdown().catch(() => undefined);
+  }
+}
+
+function print(flags: CtlFlags, value: unknown, human: () => string): void {
+  console.log(flags.json ? JSON.stringify(value, null, 2) : human());
+}

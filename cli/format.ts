@@ -1,0 +1,64 @@
+// Human-readable output for `dcnet ctl`. A column table is a dozen lines; not worth a dependency.
+import type { StatusBody, PongBody, OkBody, NodeReply, OpName } from "../actors/admin/index.js";
+
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h}h${m % 60}m` : `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+export function formatPong(p: PongBody, rttMs: number): string {
+  return `pong from ${p.node} (dcnet ${p.version}, up ${duration(p.uptimeMs)}) in ${rttMs.toFixed(2)} ms`;
+}
+
+export function formatStatus(s: StatusBody): string {
+  const head = [
+    `node ${s.node}  cluster ${s.cluster}  dcnet ${s.version}  pid ${s.pid}  up ${duration(s.uptimeMs)}  log ${s.logLevel}`,
+    `nats ${s.nats.state}${s.nats.server ? ` ${s.nats.server}` : ""} since ${new Date(s.nats.since).toISOString()}`,
+    "",
+  ];
+  const actors = table(
+    ["ACTOR", "KIND", "STATUS", "RESTARTS", "UPTIME", "MAILBOX", "LAST ERROR"],
+    s.actors.map((a) => [a.path, a.kind, a.status, String(a.restarts), duration(a.uptimeMs), String(a.mailbox), a.lastError ? `${a.lastError.message} (${new Date(a.lastError.at).toISOString()})` : "-"]),
+  );
+  const rejected = s.rejected.length
+    ? ["", table(["REJECTED KIND", "REASON", "COUNT"], s.rejected.map((r) => [r.kind, r.reason, String(r.count)]))]
+    : [];
+  return [...head, actors, ...rejected].join("\n");
+}
+
+export function formatOk(o: OkBody): string {
+  return `${o.node}: ${o.message}`;
+}
+
+export function formatAll<O extends OpName>(op: O, replies: ReadonlyArray<NodeReply<O>>): string {
+  const rows = replies.map((r) => [r.node, r.ok ? "ok" : "error", r.ok ? summary(op, r.body) : (r.error ?? "")]);
+  return table(["NODE", "RESULT", "DETAIL"], rows);
+}
+
+function summary(op: OpName, body: unknown): string {
+  if (op === "ping") {
+    const p = body as PongBody;
+    return `dcnet ${p.version}, up ${duration(p.uptimeMs)}`;
+  }
+  if (op === "status") {
+    const s = body as StatusBody;
+    const restarts = s.actors.reduce((n, a) => n + a.restarts, 0);
+    return `nats ${s.nats.state}, ${s.actors.length} actors, ${restarts} restarts, up ${duration(s.uptimeMs)}`;
+  }
+  return (body as OkBody).message;
+}

@@ -1,0 +1,76 @@
+// `dcnet up`: the one-command local cluster of one. Starts nats-server as a child (JetStream on,
+// data in a temp dir), then a node connected to it; a signal stops the node, then the server.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, delimiter } from "node:path";
+import { connect as tcpConnect } from "node:net";
+import { startNode } from "../actors/node/run.js";
+import { configOrExit, runUntilDone } from "./node.command.js";
+import type { UpFlags } from "./main.js";
+
+export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
+  return dirs.map((dir) => join(dir, "nats-server")).find((p) => p.startsWith("/") && existsSync(p));
+}
+
+export async function runUpCommand(flags: UpFlags): Promise<number> {
+  const port = Number(flags.natsPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`dcnet: --nats-port must be a port number, got "${flags.natsPort}"`);
+    return 2;
+  }
+  const config = await configOrExit({ ...flags, nats: `nats://127.0.0.1:${port}` });
+  if (!config) return 2;
+  const bin = findNatsServer();
+  if (!bin) {
+    console.error("dcnet: nats-server is not installed. Install it with: sudo apt-get install -y nats-server (Debian/Ubuntu), or put nats-server on PATH");
+    return 1;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "dcnet-up-"));
+  const server = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dataDir, "-n", `dcnet-up-${config.id}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const cleanup = async () => {
+    await stopChild(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, server, 10_000);
+  } catch (err) {
+    console.error(`dcnet: nats-server did not start on 127.0.0.1:${port}: ${(err as Error).message}`);
+    await cleanup();
+    return 1;
+  }
+  const node = await startNode(config);
+  return runUntilDone(node, cleanup);
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`it exited with code ${child.exitCode}: ${stderr.trim().split("\n").pop() ?? ""}`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not listening after ${timeoutMs} ms`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host: "127.0.0.1", port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}

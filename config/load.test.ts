@@ -1,0 +1,80 @@
+import { describe, it, expect } from "@jest/globals";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, validateConfig, ConfigError } from "./index.js";
+
+function tmpFile(name: string, text: string): { file: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "dcnet-cfg-"));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe("config - validation", () => {
+  it("fills every default from an id alone", () => {
+    const c = validateConfig({ id: "a" });
+    expect(c).toEqual({
+      id: "a",
+      cluster: "dcnet",
+      nats: { servers: ["nats://127.0.0.1:4222"], reconnectWaitMs: 250 },
+      admin: { allowCrash: false },
+      log: { level: "info" },
+      tracing: { enabled: false },
+      supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },
+    });
+  });
+
+  it.each([
+    [{ id: "a", bogus: 1 }, 'unknown key "bogus"'],
+    [{ id: "a", nats: { servers: ["nats://x"], extra: true } }, 'unknown key "nats.extra"'],
+    [{ id: "a", nats: { servers: "nats://x" } }, "nats.servers: Invalid input: expected array"],
+    [{ id: "a", nats: { servers: ["http://x"] } }, "nats.servers.0: a nats:// or tls:// URL"],
+    [{ id: "a", log: { level: "loud" } }, "log.level:"],
+    [{ id: "a", supervision: { intensity: 0 } }, "supervision.intensity:"],
+    [{ id: "a", admin: { allowCrash: "yes please" } }, "admin.allowCrash: Invalid input: expected boolean"],
+    [{}, "id: "],
+    [{ id: "bad id!" }, "id: letters, digits"],
+  ])("rejects %j naming the key", (raw, message) => {
+    expect(() => validateConfig(raw)).toThrow(ConfigError);
+    expect(() => validateConfig(raw)).toThrow(message);
+  });
+});
+
+describe("config - layers", () => {
+  it("flags beat env beat file, and YAML files load", async () => {
+    const { file, done } = tmpFile("c.yaml", "id: from-file\ncluster: filecluster\nlog:\n  level: debug\nnats:\n  servers: [nats://10.0.0.1:4222]\n");
+    try {
+      const c = await loadConfig({ file, env: { DCNET_CLUSTER: "envcluster", DCNET_NATS: "nats://a:1, nats://b:2" }, flags: { id: "from-flag" } });
+      expect(c.id).toBe("from-flag");
+      expect(c.cluster).toBe("envcluster");
+      expect(c.log.level).toBe("debug");
+      expect(c.nats.servers).toEqual(["nats://a:1", "nats://b:2"]);
+    } finally {
+      done();
+    }
+  });
+
+  it("JSON files load and a bad env boolean names its key", async () => {
+    const { file, done } = tmpFile("c.json", JSON.stringify({ id: "j", admin: { allowCrash: true } }));
+    try {
+      expect((await loadConfig({ file })).admin.allowCrash).toBe(true);
+      await expect(loadConfig({ file, env: { DCNET_ADMIN_ALLOW_CRASH: "maybe" } })).rejects.toThrow("admin.allowCrash");
+    } finally {
+      done();
+    }
+  });
+
+  it("a malformed or missing file is a ConfigError that names the file", async () => {
+    const { file, done } = tmpFile("c.yaml", "id: [unclosed\n");
+    try {
+      await expect(loadConfig({ file })).rejects.toThrow(`config file ${file} is not valid YAML`);
+      await expect(loadConfig({ file: file + ".missing" })).rejects.toThrow("cannot read config file");
+      const list = tmpFile("l.yaml", "- a\n- b\n");
+      await expect(loadConfig({ file: list.file })).rejects.toThrow("top level must be a mapping");
+      list.done();
+    } finally {
+      done();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Installs what a fresh Debian machine lacks before `npm start` / `npm test`, so the README's two
+// commands work as they are. Plain JavaScript on purpose: it runs before node_modules exists.
+//   node scripts/ensure-deps.mjs          → npm packages + nats-server (to launch a node)
+//   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const forTests = process.argv.includes("--test");
+
+const debian = [
+  ["nats-server", ["/usr/sbin/nats-server", "/usr/bin/nats-server"]],
+  ...(forTests
+    ? [
+        ["docker.io", ["/usr/sbin/dockerd", "/usr/bin/dockerd"]],
+        ["nftables", ["/usr/sbin/nft"]],
+        ["iproute2", ["/usr/sbin/ip", "/usr/bin/ip"]],
+        ["tini", ["/usr/bin/tini"]],
+        ["dnsutils", ["/usr/bin/dig"]],
+        ["knot-dnsutils", ["/usr/bin/kdig"]],
+      ]
+    : []),
+];
+
+const missing = debian.filter(([, paths]) => !paths.some((p) => existsSync(p))).map(([pkg]) => pkg);
+if (missing.length > 0) {
+  if (process.getuid?.() !== 0) {
+    console.error(`dcnet: missing Debian packages: ${missing.join(" ")}\n  install them with: sudo apt-get install -y ${missing.join(" ")}`);
+    process.exit(1);
+  }
+  console.error(`dcnet: installing ${missing.join(" ")} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { stdio: "inherit", env });
+}
+
+// npm ci when node_modules is missing or older than the lockfile.
+const lock = join(root, "package-lock.json");
+const marker = join(root, "node_modules", ".package-lock.json");
+if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
+  console.error("dcnet: installing npm packages (npm ci)");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

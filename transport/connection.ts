@@ -1,0 +1,262 @@
+// The node's NATS connection: typed envelopes in and out, rejections counted, status pushed to listeners.
+import { connect } from "@nats-io/transport-node";
+import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Status } from "@nats-io/nats-core";
+import { context, SpanKind, type Tracer } from "@opentelemetry/api";
+import type { Logger } from "pino";
+import { encode, DEFAULT_MAX_BYTES } from "./codec.js";
+import type { BodyOf } from "./envelope.js";
+import { NoRespondersError, TransportClosedError } from "./errors.js";
+import { transportMetrics, type TransportMetrics } from "./metrics.js";
+import { RejectCounter, type Rejection } from "./rejects.js";
+import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
+import { validateId, validateNodeId } from "./subjects.js";
+import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
+import { subscribeEnvelopes, type Handler, type SubscribeOptions, type TransportSubscription } from "./subscribe.js";
+import type { ConnState, ConnStatus, Envelope, KindDef, TransportOptions } from "./types.js";
+
+export interface RequestOptions {
+  /** Default 5000. */
+  readonly timeoutMs?: number;
+  readonly headers?: MsgHdrs;
+}
+
+export interface RequestManyOptions {
+  readonly timeoutMs: number;
+  /** Stop as soon as this many replies (good or bad) have arrived. */
+  readonly expected?: number;
+  readonly headers?: MsgHdrs;
+}
+
+/** Outcome of a scatter-gather: the good replies and, separately, why the others were not usable. */
+export interface Gathered<B> {
+  readonly replies: Envelope<B>[];
+  readonly failures: Error[];
+}
+
+export type StatusListener = (status: ConnStatus) => void;
+
+export class Transport {
+  readonly nc: NatsConnection;
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly rejects: RejectCounter;
+  readonly #log: Logger;
+  readonly #tracer: Tracer | undefined;
+  readonly #metrics: TransportMetrics;
+  readonly #maxBytes: number;
+  readonly #listeners = new Set<StatusListener>();
+  #status: ConnStatus;
+  #watching: Promise<void> = Promise.resolve();
+
+  /** Connects (waiting for the first server to answer, forever) and starts following the connection status. */
+  static async connect(opts: TransportOptions): Promise<Transport> {
+    validateId(opts.cluster, "cluster id");
+    validateNodeId(opts.nodeId);
+    if (opts.servers.length === 0) throw new TypeError("TransportOptions.servers is empty");
+    const wait = opts.reconnectWaitMs ?? 250;
+    const log = opts.logger.child({ subsystem: "transport" });
+    log.info({ servers: opts.servers }, "connecting to NATS");
+    const nc = await connect({
+      servers: [...opts.servers],
+      name: `dcnet-${opts.nodeId}`,
+      // A node must never give up on the bus: it retries forever, with jitter so a restarted server is not stampeded.
+      maxReconnectAttempts: -1,
+      waitOnFirstConnect: true,
+      reconnectTimeWait: wait,
+      reconnectJitter: wait,
+      reconnectJitterTLS: wait,
+      pingInterval: opts.pingIntervalMs ?? 5_000,
+      maxPingOut: 3,
+    });
+    const t = new Transport(nc, opts, log);
+    t.#watching = t.#watch();
+    log.info({ server: t.#status.server }, "connected to NATS");
+    return t;
+  }
+
+  private constructor(nc: NatsConnection, opts: TransportOptions, log: Logger) {
+    this.nc = nc;
+    this.nodeId = opts.nodeId;
+    this.cluster = opts.cluster;
+    this.#log = log;
+    this.#tracer = opts.tracer;
+    this.#metrics = transportMetrics(opts.metrics);
+    this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BYTES;
+    this.rejects = new RejectCounter({ registry: opts.metrics, logger: log, logIntervalMs: opts.rejectLogIntervalMs ?? 10_000 });
+    this.#status = { state: "connected", server: serverUrl(nc.getServer()), since: Date.now() };
+    this.#metrics.connected.set(1);
+  }
+
+  status(): ConnStatus {
+    return this.#status;
+  }
+
+  /** Calls `listener` on every state change (not with the current state: read status() for that). */
+  onStatus(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  publish<B>(subject: string, def: KindDef<B>, body: B, headers?: MsgHdrs): void {
+    const send = (h: MsgHdrs | undefined): void => {
+      try {
+        this.nc.publish(subject, encode(def, this.nodeId, body), h === undefined ? {} : { headers: h });
+      } catch (err) {
+        throw mapRequestError(err, subject, 0);
+      }
+    };
+    const tracer = this.#tracer;
+    if (tracer === undefined) return send(headers);
+    tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: messagingAttrs(subject, "publish", def.kind) }, (span) => {
+      try {
+        send(injectContext(context.active(), headers ?? natsHeaders()));
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** Answers a request received by a subscription handler. Returns false when the message had no reply subject. */
+  respond<B>(msg: Msg, def: KindDef<B>, body: B): boolean {
+    return msg.respond(encode(def, this.nodeId, body));
+  }
+
+  subscribe<D extends KindDef<unknown>>(subject: string, defs: readonly D[], handler: Handler<BodyOf<D>>, opts: SubscribeOptions = {}): TransportSubscription {
+    return subscribeEnvelopes({ nc: this.nc, log: this.#log, rejects: this.rejects, tracer: this.#tracer, maxBytes: this.#maxBytes }, subject, defs, handler, opts);
+  }
+
+  /** One request, one reply. Throws TimeoutError, NoRespondersError, BadReplyError, ServiceError, TransportClosedError. */
+  async request<B, D extends KindDef<unknown>>(subject: string, reqDef: KindDef<B>, body: B, resDefs: readonly D[], opts: RequestOptions = {}): Promise<Envelope<BodyOf<D>>> {
+    const timeoutMs = opts.timeoutMs ?? 5_000;
+    const run = async (h: MsgHdrs | undefined): Promise<Envelope<BodyOf<D>>> => {
+      let msg: Msg;
+      try {
+        msg = await this.nc.request(subject, encode(reqDef, this.nodeId, body), h === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, headers: h });
+      } catch (err) {
+        throw mapRequestError(err, subject, timeoutMs);
+      }
+      const out = classifyReply(subject, msg, resDefs, this.rejects, { maxBytes: this.#maxBytes });
+      if (!out.ok) throw out.error;
+      return out.env;
+    };
+    const tracer = this.#tracer;
+    if (tracer === undefined) return run(opts.headers);
+    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind), context.active(), () =>
+      run(injectContext(context.active(), opts.headers ?? natsHeaders())),
+    );
+  }
+
+  /** Scatter-gather: publishes once and collects replies until timeoutMs or `expected` replies. */
+  async requestMany<B, D extends KindDef<unknown>>(subject: string, reqDef: KindDef<B>, body: B, resDefs: readonly D[], opts: RequestManyOptions): Promise<Gathered<BodyOf<D>>> {
+    const run = (h: MsgHdrs | undefined): Promise<Gathered<BodyOf<D>>> => this.#gather(subject, encode(reqDef, this.nodeId, body), resDefs, opts, h);
+    const tracer = this.#tracer;
+    if (tracer === undefined) return run(opts.headers);
+    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind), context.active(), async (span) => {
+      const g = await run(injectContext(context.active(), opts.headers ?? natsHeaders()));
+      span.setAttributes({ "dcnet.replies": g.replies.length, "dcnet.reply_failures": g.failures.length });
+      return g;
+    });
+  }
+
+  #gather<D extends KindDef<unknown>>(subject: string, data: Uint8Array, defs: readonly D[], opts: RequestManyOptions, h: MsgHdrs | undefined): Promise<Gathered<BodyOf<D>>> {
+    const replies: Envelope<BodyOf<D>>[] = [];
+    const failures: Error[] = [];
+    const inbox = createInbox();
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (err?: Error): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        if (err === undefined) resolve({ replies, failures });
+        else reject(err);
+      };
+      const sub = this.nc.subscribe(inbox, {
+        callback: (err, msg) => {
+          if (err !== null) return finish(mapRequestError(err, subject, opts.timeoutMs));
+          if (isNoRespondersStatus(msg)) return finish(replies.length + failures.length === 0 ? new NoRespondersError(subject) : undefined);
+          const out = classifyReply(subject, msg, defs, this.rejects, { maxBytes: this.#maxBytes });
+          if (out.ok) replies.push(out.env);
+          else failures.push(out.error);
+          if (opts.expected !== undefined && replies.length + failures.length >= opts.expected) finish();
+        },
+      });
+      const timer = setTimeout(() => finish(), opts.timeoutMs);
+      try {
+        this.nc.publish(subject, data, h === undefined ? { reply: inbox } : { reply: inbox, headers: h });
+      } catch (err) {
+        finish(mapRequestError(err, subject, opts.timeoutMs));
+      }
+    });
+  }
+
+  /** Drains subscriptions and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.nc.isClosed() && !this.nc.isDraining()) {
+      try {
+        await this.nc.drain();
+      } catch (err) {
+        this.#log.warn({ err }, "drain failed; closing");
+        await this.nc.close().catch(() => undefined);
+      }
+    }
+    await this.nc.closed();
+    await this.#watching;
+    this.#set("closed", undefined);
+  }
+
+  async #watch(): Promise<void> {
+    for await (const s of this.nc.status()) this.#onNatsStatus(s);
+  }
+
+  #onNatsStatus(s: Status): void {
+    switch (s.type) {
+      case "disconnect":
+        this.#metrics.connected.set(0);
+        this.#log.warn({ server: serverUrl(s.server) }, "disconnected from NATS");
+        return this.#set("disconnected", undefined);
+      case "reconnecting":
+        return this.#set("reconnecting", undefined);
+      case "reconnect":
+        this.#metrics.connected.set(1);
+        this.#metrics.reconnects.inc();
+        this.#log.info({ server: serverUrl(this.nc.getServer()) }, "reconnected to NATS");
+        return this.#set("connected", serverUrl(this.nc.getServer()));
+      case "close":
+        this.#metrics.connected.set(0);
+        return this.#set("closed", undefined);
+      case "error":
+        this.#log.warn({ err: s.error }, "NATS async error");
+        return;
+      case "ldm":
+        this.#log.info({ server: serverUrl(s.server) }, "NATS server entering lame duck mode");
+        return;
+      case "slowConsumer":
+        this.#log.warn({ subject: s.sub.getSubject(), pending: s.pending }, "slow consumer");
+        return;
+      default:
+        return;
+    }
+  }
+
+  #set(state: ConnState, server: string | undefined): void {
+    if (this.#status.state === state && this.#status.server === server) return;
+    this.#status = server === undefined ? { state, since: Date.now() } : { state, server, since: Date.now() };
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#status);
+      } catch (err) {
+        this.#log.error({ err }, "status listener threw");
+      }
+    }
+  }
+}
+
+/** nats.js reports "host:port"; listeners and logs get a URL they can paste into a client. */
+function serverUrl(listen: string): string | undefined {
+  if (listen === "") return undefined;
+  return listen.includes("://") ? listen : `nats://${listen}`;
+}
+
+export { TransportClosedError };
