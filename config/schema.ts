@@ -1,5 +1,6 @@
-// The one config schema of a node. Each subsystem owns its section; defaults and units live here
-// and nowhere else (dcos-net read untyped app envs at call time, with a copy-paste bug to show for it).
+// The one config schema of a node. Each subsystem owns its section; defaults, units and the text
+// of docs/config.md live here and nowhere else (dcos-net read untyped app envs at call time, with a
+// copy-paste bug to show for it).
 import { z } from "zod";
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' or '-', at most 64");
@@ -10,39 +11,31 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] a
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const configSchema = z.strictObject({
-  /** Node id, unique in the cluster. */
-  id,
-  /** Cluster name; every NATS subject starts with dcnet.<cluster>. */
-  cluster: id.default("dcnet"),
+  id: id.describe("Node id, unique in the cluster (flag --id, env DCNET_ID)."),
+  cluster: id.default("dcnet").describe("Cluster name; every NATS subject starts with dcnet.<cluster> (env DCNET_CLUSTER)."),
   nats: z
     .strictObject({
-      servers: z.array(natsUrl).min(1).default(["nats://127.0.0.1:4222"]),
-      /** Base wait between reconnect attempts (ms); jitter is added. */
-      reconnectWaitMs: ms.default(250),
+      servers: z.array(natsUrl).min(1).default(["nats://127.0.0.1:4222"]).describe("NATS servers to use, any of them (flag --nats, env DCNET_NATS, comma separated)."),
+      reconnectWaitMs: ms.default(250).describe("Base wait between reconnect attempts, ms; jitter is added. Reconnects never stop."),
     })
     .prefault({}),
   admin: z
     .strictObject({
-      /** Fault injection (`dcnet ctl crash`). Off unless a test or an operator turns it on. */
-      allowCrash: z.boolean().default(false),
+      allowCrash: z.boolean().default(false).describe("Allow fault injection with `dcnet ctl crash` (env DCNET_ADMIN_ALLOW_CRASH)."),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).prefault({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info").describe("Log level; `dcnet ctl log-level` changes it at runtime (env DCNET_LOG_LEVEL).") }).prefault({}),
   tracing: z
     .strictObject({
-      /** Export spans over OTLP/HTTP even when no OTEL_EXPORTER_OTLP_* endpoint is set. */
-      enabled: z.boolean().default(false),
+      enabled: z.boolean().default(false).describe("Export spans over OTLP/HTTP even when no OTEL_EXPORTER_OTLP_* endpoint is set (env DCNET_TRACING)."),
     })
     .prefault({}),
   supervision: z
     .strictObject({
-      /** Root supervisor: at most `intensity` restarts within `periodMs`, else the node exits non-zero. */
-      intensity: z.number().int().positive().default(5),
-      periodMs: z.number().int().positive().default(10_000),
-      /** A message handler running longer than this is a crash. */
-      handlerDeadlineMs: z.number().int().positive().default(30_000),
-      /** SIGTERM: the whole ordered shutdown must finish within this, else the process exits anyway. */
-      shutdownTimeoutMs: z.number().int().positive().default(10_000),
+      intensity: z.number().int().positive().default(5).describe("Root supervisor: at most this many restarts within periodMs, else the node exits 1."),
+      periodMs: z.number().int().positive().default(10_000).describe("Root supervisor restart window, ms."),
+      handlerDeadlineMs: z.number().int().positive().default(30_000).describe("A message handler running longer than this (ms) is a crash."),
+      shutdownTimeoutMs: z.number().int().positive().default(10_000).describe("Budget for the whole ordered shutdown on SIGTERM, ms."),
     })
     .prefault({}),
 });

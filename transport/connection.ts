@@ -5,9 +5,9 @@ import { context, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { encode, DEFAULT_MAX_BYTES } from "./codec.js";
 import type { BodyOf } from "./envelope.js";
-import { NoRespondersError, TransportClosedError } from "./errors.js";
+import { NoRespondersError } from "./errors.js";
 import { transportMetrics, type TransportMetrics } from "./metrics.js";
-import { RejectCounter, type Rejection } from "./rejects.js";
+import { RejectCounter } from "./rejects.js";
 import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
 import { validateId, validateNodeId } from "./subjects.js";
 import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
@@ -258,5 +258,3 @@ function serverUrl(listen: string): string | undefined {
   if (listen === "") return undefined;
   return listen.includes("://") ? listen : `nats://${listen}`;
 }
-
-export { TransportClosedError };

@@ -1,25 +1,36 @@
 // jest globalSetup of the integration project: runs once, in jest's parent process, before any
-// worker is forked. Workers inherit process.env from here (checked by harness.test.ts), so setting
+// worker is forked; workers inherit process.env from here (harness.test.ts checks it), so setting
 // DOCKER_HOST is enough for testcontainers in every test file.
-import { ensureEngine, exportEngineEnv, stopEngine, type Engine } from "./docker-engine.js";
-import { ensureHostfsImage } from "./hostfs-image.js";
+// jest loads this file as CommonJS and without moduleNameMapper, so it can't import the harness'
+// ESM modules: the engine is started by engine-cli.ts in a child process instead.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 
-declare global {
-  // Read back by global-teardown.ts; jest shares globalThis between the two hooks.
-  var __dcnetEngine: Engine | undefined;
+interface ProjectConfig {
+  rootDir: string;
 }
 
-export default async function globalSetup(): Promise<void> {
-  const t0 = Date.now();
-  const engine = await ensureEngine();
-  globalThis.__dcnetEngine = engine;
-  try {
-    exportEngineEnv(engine);
-    await ensureHostfsImage(engine.socketPath);
-  } catch (e) {
-    if (engine.owned) await stopEngine(engine);
-    throw e;
-  }
-  const how = engine.owned ? "started" : "reused";
-  console.error(`[harness] private dockerd ${how} at ${engine.dockerHost} (${Date.now() - t0} ms)`);
+declare global {
+  // Read back by global-teardown.ts: jest shares globalThis between its two hooks.
+  var __dcnetEngine: { dockerHost: string; owned: boolean; rootDir: string } | undefined;
+}
+
+function engineCli(rootDir: string, args: string[]): string {
+  const cli = join(rootDir, "integration/harness/engine-cli.ts");
+  return execFileSync(process.execPath, ["--import", "tsx", cli, ...args], {
+    cwd: rootDir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 120_000,
+  });
+}
+
+export default async function globalSetup(_global: unknown, project: ProjectConfig): Promise<void> {
+  const owned = !process.env.DCNET_DOCKER_HOST;
+  const dockerHost = engineCli(project.rootDir, ["start"]).trim().split("\n").pop() ?? "";
+  if (!dockerHost.startsWith("unix://")) throw new Error(`engine-cli start printed no DOCKER_HOST: ${dockerHost}`);
+  globalThis.__dcnetEngine = { dockerHost, owned, rootDir: project.rootDir };
+  process.env.DOCKER_HOST = dockerHost;
+  process.env.DCNET_DOCKER_HOST = dockerHost;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = "true"; // Ryuk would need a registry pull
 }

@@ -1,2 +1,2 @@
 import { test, expect } from "@jest/globals";
-test("env", () => { console.log("A DOCKER_HOST=", process.env.DOCKER_HOST, process.pid); expect(process.env.DOCKER_HOST).toMatch(/^unix:/); });
+test("env", async () => { await new Promise(r=>setTimeout(r,1500)); console.log("A DOCKER_HOST=", process.env.DOCKER_HOST, process.pid); expect(process.env.DOCKER_HOST).toMatch(/^unix:/); });

@@ -1,0 +1,28 @@
+// Public door of the transport. Everything other folders may use is listed here, by name.
+export { Transport } from "./connection.js";
+export type { Gathered, RequestManyOptions, RequestOptions, StatusListener } from "./connection.js";
+export type { Handler, SubscribeOptions, TransportSubscription } from "./subscribe.js";
+export { subjects, validateId, validateNodeId, ALL_NODES, ID_PATTERN, OP_PATTERN } from "./subjects.js";
+export type { Subjects } from "./subjects.js";
+export { defineKind, ENVELOPE_VERSION, UNKNOWN_KIND } from "./envelope.js";
+export type { BodyOf } from "./envelope.js";
+export { encode, decode, DEFAULT_MAX_BYTES } from "./codec.js";
+export type { DecodeOptions } from "./codec.js";
+export { RejectCounter } from "./rejects.js";
+export type { Rejection, RejectCount } from "./rejects.js";
+export { METRIC_NAMES } from "./metrics.js";
+export { extractContext, injectContext, withServerSpan } from "./trace-headers.js";
+export {
+  TRANSPORT_ERROR_CODES,
+  TransportError,
+  InvalidIdError,
+  InvalidKindError,
+  TimeoutError,
+  NoRespondersError,
+  BadReplyError,
+  ServiceError,
+  TransportClosedError,
+  RequestFailedError,
+} from "./errors.js";
+export type { TransportErrorCode } from "./errors.js";
+export type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, RejectReason, TransportOptions } from "./types.js";

@@ -1,0 +1,80 @@
+// Subscriptions that deliver only valid envelopes. Bad input is counted and dropped, handler failures are
+// logged: nothing that arrives from the bus can crash the node.
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { SpanKind, type Tracer } from "@opentelemetry/api";
+import type { Logger } from "pino";
+import { decode } from "./codec.js";
+import type { BodyOf } from "./envelope.js";
+import type { RejectCounter, Rejection } from "./rejects.js";
+import { extractContext, inSpan, messagingAttrs } from "./trace-headers.js";
+import type { Envelope, KindDef } from "./types.js";
+
+export type Handler<B> = (env: Envelope<B>, msg: Msg) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Queue group: each message goes to one member of the group. */
+  readonly queue?: string;
+  /**
+   * Called after a rejection (already counted and logged) when the message has a reply subject, so a
+   * service can answer with an error instead of letting the requester time out.
+   */
+  readonly onReject?: (rejection: Rejection, msg: Msg) => void | Promise<void>;
+}
+
+export interface TransportSubscription {
+  unsubscribe(): void;
+}
+
+export interface SubscribeDeps {
+  readonly nc: NatsConnection;
+  readonly log: Logger;
+  readonly rejects: RejectCounter;
+  readonly tracer: Tracer | undefined;
+  readonly maxBytes: number;
+}
+
+// Handlers run concurrently as messages arrive; an actor that needs order serialises through its mailbox.
+export function subscribeEnvelopes<D extends KindDef<unknown>>(
+  deps: SubscribeDeps,
+  subject: string,
+  defs: readonly D[],
+  handler: Handler<BodyOf<D>>,
+  opts: SubscribeOptions,
+): TransportSubscription {
+  const { log, rejects, tracer } = deps;
+  const guard = (what: string, fn: () => void | Promise<void>, msg: Msg): void => {
+    // Both a synchronous throw and a rejected promise end up here, never as an unhandled rejection.
+    Promise.resolve()
+      .then(fn)
+      .catch((err: unknown) => log.error({ err, subject: msg.subject }, `${what} failed`));
+  };
+  const onMsg = (msg: Msg): void => {
+    const r = decode(msg.data, defs, { maxBytes: deps.maxBytes });
+    if (!r.ok) {
+      const rejection: Rejection = { kind: r.kind, reason: r.reason, message: r.message, subject: msg.subject };
+      rejects.record(rejection);
+      const onReject = opts.onReject;
+      if (onReject !== undefined && msg.reply !== undefined && msg.reply !== "") guard("reject reply", () => onReject(rejection, msg), msg);
+      return;
+    }
+    const env = r.env;
+    if (tracer === undefined) return guard("message handler", () => handler(env, msg), msg);
+    const kind = msg.reply ? SpanKind.SERVER : SpanKind.CONSUMER;
+    guard("message handler", () => inSpan(tracer, `${subject} process`, kind, messagingAttrs(subject, "process", env.kind), extractContext(msg.headers), async () => handler(env, msg)), msg);
+  };
+  const sub = deps.nc.subscribe(subject, {
+    ...(opts.queue === undefined ? {} : { queue: opts.queue }),
+    callback: (err, msg) => {
+      if (err !== null) {
+        log.warn({ err, subject }, "subscription error");
+        return;
+      }
+      onMsg(msg);
+    },
+  });
+  return {
+    unsubscribe: () => {
+      if (!sub.isClosed()) sub.unsubscribe();
+    },
+  };
+}
