@@ -29,7 +29,7 @@ const client = await Transport.connect({
 const admin = new AdminClient(client, 2000);
 
 // The reference: the cheapest possible request/reply on the same connection pair.
-const raw = node.transport.nc.subscribe("bench.raw.echo", { callback: (_err, m) => m.respond(m.data) });
+const raw = node.transport.nc.subscribe("bench.raw.echo", { callback: (_err, m) => void m.respond(m.data) });
 const payload = new Uint8Array(16);
 
 async function timeAdmin(n: number, out: number[]): Promise<void> {

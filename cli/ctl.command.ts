@@ -71,7 +71,8 @@ async function request(flags: CtlFlags, op: OpName, body: Record<string, unknown
     servers: splitList(flags.nats),
     cluster: flags.cluster,
     nodeId: cliId,
-    logger: pino({ level: "warn" }, pino.destination(2)),
+    // The CLI reports failures itself, in one line; transport logs would only repeat them.
+    logger: pino({ level: "silent" }),
     metrics: createRegistry({ node: cliId, cluster: flags.cluster }),
     ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
     connectTimeoutMs: timeoutMs,

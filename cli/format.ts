@@ -32,8 +32,8 @@ export function formatStatus(s: StatusBody): string {
     "",
   ];
   const actors = table(
-    ["ACTOR", "KIND", "STATUS", "RESTARTS", "UPTIME", "MAILBOX", "LAST ERROR"],
-    s.actors.map((a) => [a.path, a.kind, a.status, String(a.restarts), duration(a.uptimeMs), String(a.mailbox), a.lastError ? `${a.lastError.message} (${new Date(a.lastError.at).toISOString()})` : "-"]),
+    ["ACTOR", "KIND", "STATUS", "RESTARTS", "UPTIME", "MAILBOX", "DROPPED", "LAST ERROR"],
+    s.actors.map((a) => [a.path, a.kind, a.status, String(a.restarts), duration(a.uptimeMs), String(a.mailbox), String(a.dropped), a.lastError ? `${a.lastError.message} (${new Date(a.lastError.at).toISOString()})` : "-"]),
   );
   const rejected = s.rejected.length
     ? ["", table(["REJECTED KIND", "REASON", "COUNT"], s.rejected.map((r) => [r.kind, r.reason, String(r.count)]))]

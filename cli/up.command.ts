@@ -9,7 +9,9 @@ import { startNode } from "../actors/node/run.js";
 import { configOrExit, runUntilDone } from "./node.command.js";
 import type { UpFlags } from "./main.js";
 
+/** DCNET_NATS_SERVER names the binary explicitly; otherwise PATH and the usual sbin folders. */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DCNET_NATS_SERVER) return existsSync(env.DCNET_NATS_SERVER) ? env.DCNET_NATS_SERVER : undefined;
   const dirs = [...(env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
   return dirs.map((dir) => join(dir, "nats-server")).find((p) => p.startsWith("/") && existsSync(p));
 }
@@ -24,7 +26,7 @@ export async function runUpCommand(flags: UpFlags): Promise<number> {
   if (!config) return 2;
   const bin = findNatsServer();
   if (!bin) {
-    console.error("dcnet: nats-server is not installed. Install it with: sudo apt-get install -y nats-server (Debian/Ubuntu), or put nats-server on PATH");
+    console.error(`dcnet: nats-server not found${process.env.DCNET_NATS_SERVER ? ` at ${process.env.DCNET_NATS_SERVER}` : ""}. Install it with: sudo apt-get install -y nats-server (Debian/Ubuntu), or put nats-server on PATH`);
     return 1;
   }
   const dataDir = mkdtempSync(join(tmpdir(), "dcnet-up-"));

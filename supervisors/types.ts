@@ -21,7 +21,7 @@ export interface ActorRef<M> {
   readonly path: string;
   /** Fire and forget. Delivered to the current incarnation; dropped (and counted) if stopped. */
   tell(msg: M): void;
-  /** Request/response inside the process. Rejects with a TimeoutError after timeoutMs. */
+  /** Request/response inside the process. Rejects with an AskTimeoutError after timeoutMs (ActorStoppedError if stopped). */
   ask<R>(build: (reply: ReplyTo<R>) => M, timeoutMs: number): Promise<R>;
 }
 
@@ -82,6 +82,8 @@ export interface ActorStats {
   /** Milliseconds since the current incarnation started (0 when stopped). */
   readonly uptimeMs: number;
   readonly mailbox: number;
+  /** Added: messages sent while the actor was stopped for good, or still queued when it was stopped. */
+  readonly dropped: number;
 }
 
 export interface TreeOptions {
@@ -100,14 +102,17 @@ export type TreeEvent =
   | { readonly type: "crashed"; readonly path: string; readonly error: Error }
   | { readonly type: "restarted"; readonly path: string; readonly restarts: number }
   | { readonly type: "stopped"; readonly path: string; readonly reason: ExitReason["kind"] }
-  | { readonly type: "gave-up"; readonly path: string; readonly error: Error };
+  // `origin` (added): the crash-looping actor behind the give-up; `path` is the supervisor.
+  | { readonly type: "gave-up"; readonly path: string; readonly error: Error; readonly origin: string }
+  // Added: the node log must say when a terminate (or the handler it waited for) was abandoned.
+  | { readonly type: "terminate-timeout"; readonly path: string; readonly shutdownMs: number };
 
 export interface Tree {
   /** Stats for every actor in the tree, in start order (depth first). */
   stats(): ActorStats[];
   /** Reference to a worker by absolute path, if it exists. */
   lookup<M>(path: string): ActorRef<M> | undefined;
-  /** Fault injection: the actor at `path` crashes as if its handler threw. False if no such actor. */
+  /** Fault injection: the actor at `path` crashes as if its handler threw. False if no such actor or not running. */
   crash(path: string, reason?: string): boolean;
   /** Ordered shutdown: children in reverse start order, each bounded by its shutdownMs. */
   shutdown(): Promise<void>;

@@ -3,16 +3,16 @@ import { connect } from "@nats-io/transport-node";
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Status } from "@nats-io/nats-core";
 import { context, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import { encode, DEFAULT_MAX_BYTES } from "./codec.js";
+import { decode, encode, DEFAULT_MAX_BYTES } from "./codec.js";
 import type { BodyOf } from "./envelope.js";
-import { NoRespondersError } from "./errors.js";
+import { ConnectError, NoRespondersError, type BadReplyError, type ServiceError } from "./errors.js";
 import { transportMetrics, type TransportMetrics } from "./metrics.js";
 import { RejectCounter } from "./rejects.js";
 import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
-import { validateId, validateNodeId } from "./subjects.js";
+import { subjects, validateNodeId, type Subjects } from "./subjects.js";
 import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import { subscribeEnvelopes, type Handler, type SubscribeOptions, type TransportSubscription } from "./subscribe.js";
-import type { ConnState, ConnStatus, Envelope, KindDef, TransportOptions } from "./types.js";
+import type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, TransportOptions } from "./types.js";
 
 export interface RequestOptions {
   /** Default 5000. */
@@ -25,12 +25,8 @@ export interface RequestManyOptions {
   /** Stop as soon as this many replies (good or bad) have arrived. */
   readonly expected?: number;
   readonly headers?: MsgHdrs;
-}
-
-/** Outcome of a scatter-gather: the good replies and, separately, why the others were not usable. */
-export interface Gathered<B> {
-  readonly replies: Envelope<B>[];
-  readonly failures: Error[];
+  /** Told about each reply that is not returned (BadReplyError, ServiceError without an accepted body). */
+  readonly onFailure?: (err: BadReplyError | ServiceError) => void;
 }
 
 export type StatusListener = (status: ConnStatus) => void;
@@ -39,6 +35,7 @@ export class Transport {
   readonly nc: NatsConnection;
   readonly nodeId: string;
   readonly cluster: string;
+  readonly subjects: Subjects;
   readonly rejects: RejectCounter;
   readonly #log: Logger;
   readonly #tracer: Tracer | undefined;
@@ -50,24 +47,31 @@ export class Transport {
 
   /** Connects (waiting for the first server to answer, forever) and starts following the connection status. */
   static async connect(opts: TransportOptions): Promise<Transport> {
-    validateId(opts.cluster, "cluster id");
+    subjects(opts.cluster);
     validateNodeId(opts.nodeId);
     if (opts.servers.length === 0) throw new TypeError("TransportOptions.servers is empty");
     const wait = opts.reconnectWaitMs ?? 250;
-    const log = opts.logger.child({ subsystem: "transport" });
+    const log = opts.logger; // callers pass their subsystem logger (node: sub=transport)
     log.info({ servers: opts.servers }, "connecting to NATS");
-    const nc = await connect({
-      servers: [...opts.servers],
-      name: `dcnet-${opts.nodeId}`,
-      // A node must never give up on the bus: it retries forever, with jitter so a restarted server is not stampeded.
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-      reconnectTimeWait: wait,
-      reconnectJitter: wait,
-      reconnectJitterTLS: wait,
-      pingInterval: opts.pingIntervalMs ?? 5_000,
-      maxPingOut: 3,
-    });
+    const firstTry = opts.connectTimeoutMs;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: [...opts.servers],
+        name: `dcnet-${opts.nodeId}`,
+        // A node never gives up on the bus: it retries forever, with jitter so a restarted server is not stampeded.
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: wait,
+        reconnectJitter: wait,
+        reconnectJitterTLS: wait,
+        pingInterval: opts.pingIntervalMs ?? 5_000,
+        maxPingOut: 3,
+        // Short-lived clients (CLI) make one pass over the servers instead of waiting forever.
+        ...(firstTry === undefined ? { waitOnFirstConnect: true } : { waitOnFirstConnect: false, timeout: firstTry }),
+      });
+    } catch (err) {
+      throw new ConnectError(opts.servers, { cause: err });
+    }
     const t = new Transport(nc, opts, log);
     t.#watching = t.#watch();
     log.info({ server: t.#status.server }, "connected to NATS");
@@ -78,6 +82,7 @@ export class Transport {
     this.nc = nc;
     this.nodeId = opts.nodeId;
     this.cluster = opts.cluster;
+    this.subjects = subjects(opts.cluster);
     this.#log = log;
     this.#tracer = opts.tracer;
     this.#metrics = transportMetrics(opts.metrics);
@@ -116,6 +121,16 @@ export class Transport {
     });
   }
 
+  /** Envelope from this node, for replies sent by other means (e.g. a micro service's msg.respond). */
+  encode<B>(def: KindDef<B>, body: B): Uint8Array {
+    return encode(def, this.nodeId, body);
+  }
+
+  /** decode() with this transport's size limit. The caller records failures in `rejects` (it knows the subject). */
+  decode<D extends KindDef<unknown>>(bytes: Uint8Array, defs: readonly D[]): DecodeResult<BodyOf<D>> {
+    return decode(bytes, defs, { maxBytes: this.#maxBytes });
+  }
+
   /** Answers a request received by a subscription handler. Returns false when the message had no reply subject. */
   respond<B>(msg: Msg, def: KindDef<B>, body: B): boolean {
     return msg.respond(encode(def, this.nodeId, body));
@@ -146,21 +161,24 @@ export class Transport {
     );
   }
 
-  /** Scatter-gather: publishes once and collects replies until timeoutMs or `expected` replies. */
-  async requestMany<B, D extends KindDef<unknown>>(subject: string, reqDef: KindDef<B>, body: B, resDefs: readonly D[], opts: RequestManyOptions): Promise<Gathered<BodyOf<D>>> {
-    const run = (h: MsgHdrs | undefined): Promise<Gathered<BodyOf<D>>> => this.#gather(subject, encode(reqDef, this.nodeId, body), resDefs, opts, h);
+  /**
+   * Scatter-gather: publishes once and collects the accepted replies until timeoutMs or `expected` replies
+   * (accepted or not). Throws NoRespondersError when nothing subscribes, TransportClosedError when closed.
+   */
+  async requestMany<B, D extends KindDef<unknown>>(subject: string, reqDef: KindDef<B>, body: B, resDefs: readonly D[], opts: RequestManyOptions): Promise<Envelope<BodyOf<D>>[]> {
+    const run = (h: MsgHdrs | undefined): Promise<Envelope<BodyOf<D>>[]> => this.#gather(subject, encode(reqDef, this.nodeId, body), resDefs, opts, h);
     const tracer = this.#tracer;
     if (tracer === undefined) return run(opts.headers);
     return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind), context.active(), async (span) => {
-      const g = await run(injectContext(context.active(), opts.headers ?? natsHeaders()));
-      span.setAttributes({ "dcnet.replies": g.replies.length, "dcnet.reply_failures": g.failures.length });
-      return g;
+      const replies = await run(injectContext(context.active(), opts.headers ?? natsHeaders()));
+      span.setAttribute("dcnet.replies", replies.length);
+      return replies;
     });
   }
 
-  #gather<D extends KindDef<unknown>>(subject: string, data: Uint8Array, defs: readonly D[], opts: RequestManyOptions, h: MsgHdrs | undefined): Promise<Gathered<BodyOf<D>>> {
+  #gather<D extends KindDef<unknown>>(subject: string, data: Uint8Array, defs: readonly D[], opts: RequestManyOptions, h: MsgHdrs | undefined): Promise<Envelope<BodyOf<D>>[]> {
     const replies: Envelope<BodyOf<D>>[] = [];
-    const failures: Error[] = [];
+    let failures = 0;
     const inbox = createInbox();
     return new Promise((resolve, reject) => {
       let done = false;
@@ -169,17 +187,20 @@ export class Transport {
         done = true;
         clearTimeout(timer);
         sub.unsubscribe();
-        if (err === undefined) resolve({ replies, failures });
+        if (err === undefined) resolve(replies);
         else reject(err);
       };
       const sub = this.nc.subscribe(inbox, {
         callback: (err, msg) => {
           if (err !== null) return finish(mapRequestError(err, subject, opts.timeoutMs));
-          if (isNoRespondersStatus(msg)) return finish(replies.length + failures.length === 0 ? new NoRespondersError(subject) : undefined);
+          if (isNoRespondersStatus(msg)) return finish(replies.length + failures === 0 ? new NoRespondersError(subject) : undefined);
           const out = classifyReply(subject, msg, defs, this.rejects, { maxBytes: this.#maxBytes });
           if (out.ok) replies.push(out.env);
-          else failures.push(out.error);
-          if (opts.expected !== undefined && replies.length + failures.length >= opts.expected) finish();
+          else {
+            failures += 1;
+            this.#tell(opts.onFailure, out.error);
+          }
+          if (opts.expected !== undefined && replies.length + failures >= opts.expected) finish();
         },
       });
       const timer = setTimeout(() => finish(), opts.timeoutMs);
@@ -189,6 +210,14 @@ export class Transport {
         finish(mapRequestError(err, subject, opts.timeoutMs));
       }
     });
+  }
+
+  #tell<E>(listener: ((e: E) => void) | undefined, e: E): void {
+    try {
+      listener?.(e);
+    } catch (err) {
+      this.#log.error({ err }, "onFailure listener threw");
+    }
   }
 
   /** Drains subscriptions and closes. Idempotent. */

@@ -9,6 +9,7 @@ export const TRANSPORT_ERROR_CODES = {
   badReply: "DCNET_E_BAD_REPLY",
   serviceError: "DCNET_E_SERVICE_ERROR",
   closed: "DCNET_E_TRANSPORT_CLOSED",
+  connectFailed: "DCNET_E_CONNECT_FAILED",
   requestFailed: "DCNET_E_REQUEST_FAILED",
 } as const;
 
@@ -95,6 +96,19 @@ export class TransportClosedError extends TransportError {
   readonly code = TRANSPORT_ERROR_CODES.closed;
   constructor(options?: ErrorOptions) {
     super("transport is closed", options);
+  }
+}
+
+/** The first connection could not be made within connectTimeoutMs. */
+export class ConnectError extends TransportError {
+  override readonly name = "ConnectError";
+  readonly code = TRANSPORT_ERROR_CODES.connectFailed;
+  constructor(
+    readonly servers: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`cannot connect to NATS at ${servers.join(", ")}${cause}`, options);
   }
 }
 

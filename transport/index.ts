@@ -1,6 +1,6 @@
 // Public door of the transport. Everything other folders may use is listed here, by name.
 export { Transport } from "./connection.js";
-export type { Gathered, RequestManyOptions, RequestOptions, StatusListener } from "./connection.js";
+export type { RequestManyOptions, RequestOptions, StatusListener } from "./connection.js";
 export type { Handler, SubscribeOptions, TransportSubscription } from "./subscribe.js";
 export { subjects, validateId, validateNodeId, ALL_NODES, ID_PATTERN, OP_PATTERN } from "./subjects.js";
 export type { Subjects } from "./subjects.js";
@@ -22,6 +22,7 @@ export {
   BadReplyError,
   ServiceError,
   TransportClosedError,
+  ConnectError,
   RequestFailedError,
 } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";

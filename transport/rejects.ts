@@ -11,7 +11,8 @@ export interface Rejection {
   readonly kind: string;
   readonly reason: RejectReason;
   readonly message: string;
-  readonly subject: string;
+  /** Absent when the caller decoded bytes itself (e.g. a micro service endpoint). */
+  readonly subject?: string;
 }
 
 export interface RejectCount {

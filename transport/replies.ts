@@ -27,7 +27,11 @@ export function isNoRespondersStatus(msg: Msg): boolean {
 
 export type ReplyOutcome<B> = { readonly ok: true; readonly env: Envelope<B> } | { readonly ok: false; readonly error: BadReplyError | ServiceError };
 
-/** Checks one reply: a services-style error header, then the envelope. Rejections are counted like any other. */
+/**
+ * Checks one reply. A services-style error reply (Nats-Service-Error-Code header) whose body is one of the
+ * accepted kinds is returned like any reply (the caller asked for that error kind); otherwise it becomes a
+ * ServiceError. Other replies that fail to decode are counted as rejections and become BadReplyError.
+ */
 export function classifyReply<D extends KindDef<unknown>>(
   subject: string,
   msg: Msg,
@@ -36,12 +40,13 @@ export function classifyReply<D extends KindDef<unknown>>(
   opts: DecodeOptions,
 ): ReplyOutcome<BodyOf<D>> {
   const h = msg.headers;
-  if (h !== undefined && h.has(SERVICE_ERROR_CODE)) {
+  const isServiceError = h !== undefined && h.has(SERVICE_ERROR_CODE);
+  const r = decode(msg.data, defs, opts);
+  if (r.ok) return r;
+  if (isServiceError) {
     const code = Number.parseInt(h.get(SERVICE_ERROR_CODE), 10);
     return { ok: false, error: new ServiceError(subject, Number.isFinite(code) ? code : 500, h.get(SERVICE_ERROR) || "(no description)") };
   }
-  const r = decode(msg.data, defs, opts);
-  if (r.ok) return r;
   rejects.record({ kind: r.kind, reason: r.reason, message: r.message, subject });
   return { ok: false, error: new BadReplyError(subject, r.reason, r.message) };
 }

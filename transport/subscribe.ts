@@ -1,11 +1,12 @@
 // Subscriptions that deliver only valid envelopes. Bad input is counted and dropped, handler failures are
 // logged: nothing that arrives from the bus can crash the node.
-import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { decode } from "./codec.js";
 import type { BodyOf } from "./envelope.js";
 import type { RejectCounter, Rejection } from "./rejects.js";
+import { mapRequestError } from "./replies.js";
 import { extractContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import type { Envelope, KindDef } from "./types.js";
 
@@ -62,16 +63,21 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
     const kind = msg.reply ? SpanKind.SERVER : SpanKind.CONSUMER;
     guard("message handler", () => inSpan(tracer, `${subject} process`, kind, messagingAttrs(subject, "process", env.kind), extractContext(msg.headers), async () => handler(env, msg)), msg);
   };
-  const sub = deps.nc.subscribe(subject, {
-    ...(opts.queue === undefined ? {} : { queue: opts.queue }),
-    callback: (err, msg) => {
-      if (err !== null) {
-        log.warn({ err, subject }, "subscription error");
-        return;
-      }
-      onMsg(msg);
-    },
-  });
+  let sub: Subscription;
+  try {
+    sub = deps.nc.subscribe(subject, {
+      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
+      callback: (err, msg) => {
+        if (err !== null) {
+          log.warn({ err, subject }, "subscription error");
+          return;
+        }
+        onMsg(msg);
+      },
+    });
+  } catch (err) {
+    throw mapRequestError(err, subject, 0);
+  }
   return {
     unsubscribe: () => {
       if (!sub.isClosed()) sub.unsubscribe();

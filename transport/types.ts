@@ -1,5 +1,4 @@
 // Public contract of the NATS transport. Actors and the admin service use only these types.
-import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Tracer } from "@opentelemetry/api";
@@ -48,6 +47,11 @@ export interface TransportOptions {
   readonly rejectLogIntervalMs?: number;
   /** Client ping interval (ms); a silent server is declared dead after 3 missed pongs. Default 5000. */
   readonly pingIntervalMs?: number;
+  /**
+   * Give up on the first connection after this long (one pass over the servers), throwing ConnectError.
+   * Unset (nodes): wait for a server forever. Set it in short-lived clients such as the CLI.
+   */
+  readonly connectTimeoutMs?: number;
   /** Larger messages are rejected at the border ("too-large"). Default 1 MiB (the NATS default max_payload). */
   readonly maxMessageBytes?: number;
 }

@@ -16,6 +16,7 @@ const actorStats = z.strictObject({
   lastError: z.strictObject({ message: z.string(), at: z.number() }).optional(),
   uptimeMs: z.number(),
   mailbox: z.number(),
+  dropped: z.number(),
 });
 
 export const statusBody = z.strictObject({

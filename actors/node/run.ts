@@ -101,7 +101,10 @@ function treeEventLogger(log: Logger): (e: TreeEvent) => void {
         log.warn({ actor: e.path, restarts: e.restarts }, "actor restarted");
         break;
       case "gave-up":
-        log.error({ actor: e.path, err: e.error.message }, "supervisor gave up");
+        log.error({ actor: e.path, origin: e.origin, err: e.error.message }, "supervisor gave up");
+        break;
+      case "terminate-timeout":
+        log.warn({ actor: e.path, shutdownMs: e.shutdownMs }, "actor did not stop within its shutdown timeout; abandoned");
         break;
       case "started":
       case "stopped":

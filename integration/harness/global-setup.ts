@@ -27,7 +27,7 @@ function engineCli(rootDir: string, args: string[]): string {
 
 export default async function globalSetup(_global: unknown, project: ProjectConfig): Promise<void> {
   const owned = !process.env.DCNET_DOCKER_HOST;
-  const dockerHost = engineCli(project.rootDir, ["start"]).trim().split("\n").pop() ?? "";
+  const dockerHost = engineCli(project.rootDir, ["start", "--owner", String(process.pid)]).trim().split("\n").pop() ?? "";
   if (!dockerHost.startsWith("unix://")) throw new Error(`engine-cli start printed no DOCKER_HOST: ${dockerHost}`);
   globalThis.__dcnetEngine = { dockerHost, owned, rootDir: project.rootDir };
   process.env.DOCKER_HOST = dockerHost;

@@ -43,6 +43,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Thrown by a waitFor probe to give up at once (e.g. the process being waited on has exited). */
+export class WaitAborted extends Error {
+  override name = "WaitAborted";
+}
+
 /** Polls `probe` until it returns a value other than undefined, or throws `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -52,6 +57,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
       const v = await probe();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof WaitAborted) throw e;
       last = e;
     }
     if (Date.now() > deadline) {

@@ -1,0 +1,95 @@
+// OpenTelemetry tracing for one node: a private tracer provider exporting OTLP/HTTP (JSON).
+// Nothing is registered globally except the context manager: three nodes can share one process, each with
+// its own resource (node id), and W3C propagation is done by transport/trace-headers.ts without globals.
+import { readFileSync } from "node:fs";
+import { context, type Tracer } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-node";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+
+export const DEFAULT_SERVICE_NAME = "dcnet";
+export const DEFAULT_OTLP_ENDPOINT = "http://localhost:4318";
+
+export interface TracingOptions {
+  readonly nodeId: string;
+  readonly cluster: string;
+  /** Turn tracing on even without an OTLP endpoint in the environment (then the default endpoint is used). */
+  readonly enabled?: boolean;
+  /** Environment to read OTEL_* from. Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Tracing {
+  /** Undefined when tracing is off: callers then do no tracing work at all. */
+  readonly tracer?: Tracer;
+  readonly enabled: boolean;
+  /** Flushes pending spans and stops the exporter. Safe to call when disabled and more than once. */
+  shutdown(): Promise<void>;
+}
+
+const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** On when asked for or when an OTLP endpoint is configured; OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none always win. */
+export function tracingEnabled(opts: Pick<TracingOptions, "enabled" | "env">): boolean {
+  const env = opts.env ?? process.env;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return false;
+  if (env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none") return false;
+  return opts.enabled === true || nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT) || nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/** The signal-specific endpoint is used as is; the generic one gets /v1/traces appended (OTLP spec). */
+export function tracesUrl(env: NodeJS.ProcessEnv): string {
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (specific) return specific;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || DEFAULT_OTLP_ENDPOINT;
+  return `${base.replace(/\/+$/, "")}/v1/traces`;
+}
+
+/** OTEL_TRACES_SAMPLER_ARG as a ratio in [0, 1]; anything else means 1 (sample everything). */
+export function samplerRatio(env: NodeJS.ProcessEnv): number {
+  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (!raw) return 1;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : 1;
+}
+
+export function startTracing(opts: TracingOptions): Tracing {
+  const env = opts.env ?? process.env;
+  if (!tracingEnabled(opts)) return { enabled: false, shutdown: async () => undefined };
+  ensureContextManager();
+  const resource = defaultResource().merge(
+    resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME,
+      [ATTR_SERVICE_VERSION]: VERSION,
+      "dcnet.node.id": opts.nodeId,
+      "dcnet.cluster": opts.cluster,
+    }),
+  );
+  const provider = new NodeTracerProvider({
+    resource,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(samplerRatio(env)) }),
+    // The http exporter sends OTLP/JSON, which Jaeger, the collector and the in-test receiver all accept.
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }))],
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    enabled: true,
+    tracer: provider.getTracer(DEFAULT_SERVICE_NAME, VERSION),
+    shutdown: () => (stopped ??= provider.shutdown()),
+  };
+}
+
+// context.with() / startActiveSpan need a context manager, and the API holds exactly one per process. Installing
+// it is the single global side effect of tracing; it is idempotent and harmless for nodes that do not trace.
+let contextManagerInstalled = false;
+function ensureContextManager(): void {
+  if (contextManagerInstalled) return;
+  contextManagerInstalled = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+function nonEmpty(v: string | undefined): boolean {
+  return v !== undefined && v.trim() !== "";
+}
