@@ -7,7 +7,7 @@ import { Counter, type Registry } from "prom-client";
 import type { Tracer } from "@opentelemetry/api";
 import type { Behaviour, Tree } from "../../supervisors/index.js";
 import type { Transport, KindDef } from "../../transport/index.js";
-import { withServerSpan } from "../../transport/index.js";
+import { withServerSpan, decode } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
 import { ADMIN_ERRORS, ADMIN_SERVICE_NAME, OP_NAMES, kinds, ops, type OpName } from "./protocol.js";
@@ -26,6 +26,9 @@ export interface AdminDeps {
   readonly tree: () => Tree | undefined;
   readonly shutdown: (reason: string) => void;
 }
+
+/** Admin requests are small; anything bigger is refused before decoding. */
+export const ADMIN_MAX_REQUEST_BYTES = 64 * 1024;
 
 export type AdminMsg = { readonly type: "request"; readonly op: OpName; readonly msg: ServiceMsg };
 
@@ -75,9 +78,9 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
 
 async function serve(deps: AdminDeps, opDeps: OpDeps, op: OpName, msg: ServiceMsg, requests: Counter<"op" | "outcome">): Promise<void> {
   const def = ops[op].request as KindDef<unknown>;
-  const decoded = deps.transport.decode(msg.data, [def]);
+  const decoded = decode(msg.data, [def], { maxBytes: ADMIN_MAX_REQUEST_BYTES });
   if (!decoded.ok) {
-    deps.transport.rejects.record(decoded);
+    deps.transport.rejects.record({ ...decoded, subject: msg.subject });
     requests.inc({ op, outcome: "rejected" });
     respondError(deps, msg, 400, ADMIN_ERRORS.badRequest, `bad ${op} request: ${decoded.message}`);
     return;

@@ -19,7 +19,7 @@ export interface ClusterOptions {
   natsServers?: number;
   /** Default: `node /app/bin/dcnet.js node --nats <urls> --id node-<i>`. */
   nodeCommand?: NodeCommand;
-  /** Ready line of a node (default /\bready\b/). */
+  /** Ready line of a node (default: /dcnet node ready/ with the default command, else /\bready\b/). */
   nodeReady?: RegExp;
   /** Anything else a node needs: SYS_ADMIN, env, sysctls, … */
   nodeOptions?: Partial<Omit<NodeHostOptions, "name" | "network" | "ip" | "command" | "ready">>;
@@ -83,7 +83,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         network: network.name,
         ip: network.ip(NODE_HOST + i),
         command: command(i, urls),
-        ...(opts.nodeReady ? { ready: opts.nodeReady } : {}),
+        ready: opts.nodeReady ?? (opts.nodeCommand ? /\bready\b/ : /dcnet node ready/),
       }).start(),
     );
     nodes.push(...(await settleAll(nodeHosts)));
