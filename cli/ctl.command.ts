@@ -1,7 +1,7 @@
 // `dcnet ctl`: admin requests over NATS. Tables by default, --json for programs.
 // Without --node or --all a request goes to the scatter-gather subject and the first node to
 // answer replies, so on a one-node `dcnet up` plain `dcnet ctl ping` just works.
-import { Command, Option } from "commander";
+import { Option, type Command } from "commander";
 import { pino } from "pino";
 import { Transport } from "../transport/index.js";
 import { startTracing } from "../observability/tracing.js";

@@ -11,7 +11,7 @@ import { getContainerRuntimeClient } from "testcontainers";
 import { startCluster, type Cluster } from "./harness/cluster.js";
 import { pingEngine, socketPathOf } from "./harness/docker-api.js";
 import { createNetnsLab, type NetnsLab } from "./harness/netns.js";
-import type { StartedNodeHost } from "./harness/node-host.js";
+import { NodeHost, type StartedNodeHost } from "./harness/node-host.js";
 import { HOSTFS_IMAGE, TEST_LABEL } from "./harness/paths.js";
 import { waitFor } from "./harness/shell.js";
 
@@ -168,6 +168,14 @@ describe("cluster of node containers", () => {
     await cluster.startNats(2);
     const routez = await (await fetch(`http://${cluster.natsIp(2)}:8222/routez`)).json();
     expect((routez as { num_routes: number }).num_routes).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a node whose command dies before its ready line fails fast, with its output, and leaves no container", async () => {
+    const bad = new NodeHost({ name: "bad", network: cluster.network.name, ip: cluster.network.ip(250), command: "echo boom >&2; exit 3" });
+    await expect(bad.start()).rejects.toThrow(/did not start[\s\S]*boom/);
+    const client = await getContainerRuntimeClient();
+    const left = await client.container.dockerode.listContainers({ all: true, filters: { name: [`${cluster.network.name}-bad`] } });
+    expect(left).toEqual([]);
   });
 
   test("stop() removes every container and the network", async () => {

@@ -45,7 +45,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
   });
 
-  let tree: Tree | undefined;
+  // The tree's own actors need the tree (status, crash), so they reach it through this late-bound slot.
+  const slot: { tree?: Tree } = {};
   let stopping: Promise<void> | undefined;
   let resolveDone!: (v: { exitCode: number; reason: string }) => void;
   const done = new Promise<{ exitCode: number; reason: string }>((r) => (resolveDone = r));
@@ -53,7 +54,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, "node stopping");
-      await withTimeout(tree?.shutdown() ?? Promise.resolve(), config.supervision.shutdownTimeoutMs, () =>
+      await withTimeout(slot.tree?.shutdown() ?? Promise.resolve(), config.supervision.shutdownTimeoutMs, () =>
         log.error({ timeoutMs: config.supervision.shutdownTimeoutMs }, "ordered shutdown timed out; stopping anyway"),
       );
       await transport.close().catch(() => undefined);
@@ -63,7 +64,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     return stopping;
   };
 
-  tree = await startTree(
+  const tree = await startTree(
     nodeTreeSpec(config, {
       config,
       transport,
@@ -73,7 +74,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
       version: VERSION,
       startedAt,
-      tree: () => tree,
+      tree: () => slot.tree,
       shutdown: (reason) => void stop(reason).then(() => resolveDone({ exitCode: 0, reason })),
     }),
     {
@@ -87,6 +88,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       },
     },
   );
+  slot.tree = tree;
   log.info({ startupMs: Date.now() - startedAt, server: transport.status().server }, "dcnet node ready");
   return { config, tree, transport, logs, metrics, done, stop: (reason) => stop(reason).then(() => resolveDone({ exitCode: 0, reason })) };
 }

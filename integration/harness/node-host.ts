@@ -1,5 +1,6 @@
 // One simulated machine: a container of the skeleton image on a user-defined bridge, single-homed
 // with a fixed IP and an alias, running the host's /usr read-only (stack.md §4.3, §4.4).
+import type { Readable } from "node:stream";
 import { GenericContainer, Wait, getContainerRuntimeClient } from "testcontainers";
 import type { ContainerRuntimeClient, ExecResult, StartedTestContainer } from "testcontainers";
 import { demuxLogLines, type LogLine } from "./docker-logs.js";
@@ -69,15 +70,28 @@ export class NodeHost {
   /** Creates and starts the container and waits for the ready line; on failure removes it and reports its logs. */
   async start(): Promise<StartedNodeHost> {
     const client = await getContainerRuntimeClient();
+    // testcontainers removes a container that never logs its ready line, and its logs with it:
+    // follow them during the start so a failure can say why.
+    const early: string[] = [];
+    let follow: Readable | undefined;
+    const container = new HostContainer(this.opts).withLogConsumer((stream) => {
+      follow = stream;
+      stream.on("error", () => undefined);
+      stream.on("data", (chunk: Buffer | string) => {
+        early.push(...String(chunk).split("\n").filter(Boolean));
+        early.splice(0, Math.max(0, early.length - 30));
+      });
+    });
     try {
-      const started = await new HostContainer(this.opts).start();
+      const started = await container.start();
       return new StartedNodeHost(this.opts, started, client.container.dockerode.getContainer(started.getId()), client.container.dockerode);
     } catch (e) {
-      const c = client.container.dockerode.getContainer(`${this.opts.network}-${this.opts.name}`);
-      const logs = await c.logs({ stdout: true, stderr: true, tail: 20 }).then((b) => demuxText(b), () => "(no logs)");
-      await c.remove({ force: true }).catch(() => undefined);
+      // A failure before the wait (create, start) leaves the container behind.
+      await client.container.dockerode.getContainer(`${this.opts.network}-${this.opts.name}`).remove({ force: true }).catch(() => undefined);
       const why = e instanceof Error ? e.message : String(e);
-      throw new Error(`node host ${this.opts.name} did not start: ${why}\n--- its last log lines ---\n${logs}`, { cause: e });
+      throw new Error(`node host ${this.opts.name} did not start: ${why}\n--- its last log lines ---\n${early.join("\n") || "(none)"}`, { cause: e });
+    } finally {
+      follow?.destroy();
     }
   }
 }
@@ -244,6 +258,3 @@ function ignoreNotModified(e: unknown): void {
   if (statusOf(e) !== 304) throw e;
 }
 
-function demuxText(buf: Buffer): string {
-  return demuxLogLines(buf).map((l) => l.text).join("\n");
-}
