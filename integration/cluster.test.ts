@@ -1,6 +1,7 @@
 // A 3-node cluster on the harness: NATS cluster of 3 containers, 3 node containers running the
 // real `dcnet node`. Address plan: a free 10.214.X.0/24 per run (nats-i .10+i, node-i .100+i).
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { Svcm } from "@nats-io/services";
 import { startCluster, type Cluster } from "./harness/cluster.js";
 import type { StartedNodeHost } from "./harness/node-host.js";
 import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
@@ -45,6 +46,14 @@ describe("3-node cluster - supervision and NATS failover", () => {
   test("every node answers ping and status through any NATS server", async () => {
     const replies = await t.admin.requestAll("ping", {}, { timeoutMs: 3000, expected: 3 });
     expect(replies.map((r) => [r.node, r.ok])).toEqual([["node-0", true], ["node-1", true], ["node-2", true]]);
+  });
+
+  test("standard NATS micro discovery finds the admin service of every node", async () => {
+    const client = new Svcm(t.transport.nc).client({ strategy: "timer", maxWait: 1500 });
+    const found: Array<{ name: string; metadata?: Record<string, string> }> = [];
+    for await (const info of await client.info("dcnet-admin")) found.push(info);
+    expect(found.map((i) => i.metadata?.node).sort()).toEqual(["node-0", "node-1", "node-2"]);
+    expect(found.every((i) => i.name === "dcnet-admin" && i.metadata?.cluster === "dcnet")).toBe(true);
   });
 
   test("dcnet ctl --node node-1 crash /node/connection: restarts = 1, node still answers, others untouched", async () => {
