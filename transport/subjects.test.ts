@@ -12,7 +12,10 @@ describe("subjects", () => {
     ["adminAll", s.adminAll(), "dcnet.prod-1.admin._all"],
     ["adminAllOp", s.adminAllOp("ping"), "dcnet.prod-1.admin._all.ping"],
     ["gossipDelta", s.gossipDelta(), "dcnet.prod-1.gossip.delta"],
-    ["gossipSync", s.gossipSync("a"), "dcnet.prod-1.gossip.sync.a"],
+    ["gossipHeartbeat", s.gossipHeartbeat(), "dcnet.prod-1.gossip.hb"],
+    ["gossipDigest", s.gossipDigest(), "dcnet.prod-1.gossip.digest"],
+    ["gossipDigestRequest", s.gossipDigestRequest(), "dcnet.prod-1.gossip.digest-request"],
+    ["gossipBucket", s.gossipBucket("a"), "dcnet.prod-1.gossip.bucket.a"],
     ["catalogueRegister", s.catalogueRegister(), "dcnet.prod-1.catalogue.register"],
   ])("%s → %s", (_name, got, want) => expect(got).toBe(want));
 

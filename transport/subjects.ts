@@ -42,10 +42,16 @@ export interface Subjects {
   adminAll(): string;
   /** `dcnet.<cluster>.admin._all.<op>` */
   adminAllOp(op: string): string;
-  /** `dcnet.<cluster>.gossip.delta`: CRDT deltas broadcast to all nodes (reserved for actors/gossip). */
+  /** `dcnet.<cluster>.gossip.hb`: membership heartbeats, every node. */
+  gossipHeartbeat(): string;
+  /** `dcnet.<cluster>.gossip.delta`: batches of CRDT deltas broadcast to all nodes. */
   gossipDelta(): string;
-  /** `dcnet.<cluster>.gossip.sync.<nodeId>`: anti-entropy requests to one node (reserved for actors/gossip). */
-  gossipSync(nodeId: string): string;
+  /** `dcnet.<cluster>.gossip.digest`: anti-entropy digests (bucket hashes), every node. */
+  gossipDigest(): string;
+  /** `dcnet.<cluster>.gossip.digest-request`: a starting node asks everyone to publish a digest now. */
+  gossipDigestRequest(): string;
+  /** `dcnet.<cluster>.gossip.bucket.<nodeId>`: request the keys of some buckets from one node (repair, full sync). */
+  gossipBucket(nodeId: string): string;
   /** `dcnet.<cluster>.catalogue.register`: task registrations from NATS sources (reserved for actors/catalogue). */
   catalogueRegister(): string;
 }
@@ -62,8 +68,11 @@ export function subjects(cluster: string): Subjects {
     adminOp: (nodeId, op) => `${root}.admin.${node(nodeId)}.${validateOp(op)}`,
     adminAll: () => `${root}.admin.${ALL_NODES}`,
     adminAllOp: (op) => `${root}.admin.${ALL_NODES}.${validateOp(op)}`,
+    gossipHeartbeat: () => `${root}.gossip.hb`,
     gossipDelta: () => `${root}.gossip.delta`,
-    gossipSync: (nodeId) => `${root}.gossip.sync.${node(nodeId)}`,
+    gossipDigest: () => `${root}.gossip.digest`,
+    gossipDigestRequest: () => `${root}.gossip.digest-request`,
+    gossipBucket: (nodeId) => `${root}.gossip.bucket.${node(nodeId)}`,
     catalogueRegister: () => `${root}.catalogue.register`,
   };
 }

@@ -1,0 +1,38 @@
+// Messages of the store actor (/node/gossip/store). Other actors talk to the store only through these.
+import type { ReplyTo } from "../../../supervisors/index.js";
+import type { KeyView, Value } from "../crdt/types.js";
+
+export type UpdateOp =
+  | { readonly op: "set"; readonly field: string; readonly value: Value }
+  | { readonly op: "add"; readonly field: string; readonly elem: Value }
+  | { readonly op: "remove"; readonly field: string; readonly elem: Value }
+  | { readonly op: "delete-field"; readonly field: string }
+  | { readonly op: "delete-key" };
+
+/** A change seen by a watcher: the key's new value (undefined = deleted). In order per key. */
+export interface WatchEvent {
+  readonly key: string;
+  readonly value: KeyView | undefined;
+  /** True for the initial snapshot events sent when the watch starts. */
+  readonly initial: boolean;
+}
+
+export interface StoreCounters {
+  readonly keys: number;
+  readonly deltasOut: number;
+  readonly deltasIn: number;
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+  readonly keysRepaired: number;
+  readonly digestsIn: number;
+  readonly rejected: number;
+  readonly synced: boolean;
+}
+
+export type StoreMsg =
+  | { readonly type: "update"; readonly key: string; readonly ops: readonly UpdateOp[]; readonly reply?: ReplyTo<{ readonly ok: true } | { readonly ok: false; readonly error: string }> }
+  | { readonly type: "get"; readonly key: string; readonly reply: ReplyTo<KeyView | undefined> }
+  | { readonly type: "keys"; readonly prefix: string; readonly reply: ReplyTo<readonly string[]> }
+  | { readonly type: "watch"; readonly prefix: string; readonly subscriber: (ev: WatchEvent) => void; readonly reply: ReplyTo<number> }
+  | { readonly type: "unwatch"; readonly id: number }
+  | { readonly type: "counters"; readonly reply: ReplyTo<StoreCounters> };
