@@ -21,7 +21,7 @@ describe("config - validation", () => {
       admin: { allowCrash: false },
       log: { level: "info" },
       tracing: { enabled: false },
-      gossip: { heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 5000, antiEntropyMs: 1000, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4 },
+      gossip: { heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4 },
       supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },
     });
   });

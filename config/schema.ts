@@ -35,7 +35,7 @@ export const configSchema = z.strictObject({
       heartbeatMs: z.number().int().positive().default(200).describe("Membership heartbeat interval, ms."),
       suspectAfterMs: z.number().int().positive().default(800).describe("A peer silent this long (ms, not counting our own stalls) is suspect."),
       deadAfterMs: z.number().int().positive().default(1600).describe("A peer silent this long (ms) is dead."),
-      deadGraceMs: z.number().int().nonnegative().default(5000).describe("A dead node's facts (and a restarted node's older facts) are removed this long (ms) after it was declared dead."),
+      deadGraceMs: z.number().int().nonnegative().default(30_000).describe("A dead node's facts (and a restarted node's older facts) are removed this long (ms) after it was declared dead."),
       antiEntropyMs: z.number().int().positive().default(1000).describe("Digest exchange interval, ms; any missed delta is repaired within about one interval."),
       syncTimeoutMs: z.number().int().positive().default(2000).describe("At start, local writes wait for the full sync at most this long (ms), e.g. when alone."),
       tombstoneTtlMs: z.number().int().positive().default(600_000).describe("A deleted key's causal context is forgotten this long (ms) after deletion."),
