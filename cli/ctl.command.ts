@@ -8,8 +8,8 @@ import { startTracing } from "../observability/tracing.js";
 import { createRegistry } from "../observability/metrics.js";
 import { splitList, LOG_LEVELS } from "../config/index.js";
 import { AdminClient, AdminRequestError, type OpName } from "../actors/admin/index.js";
-import { formatAll, formatOk, formatPong, formatStatus } from "./format.js";
-import type { StatusBody, PongBody, OkBody } from "../actors/admin/index.js";
+import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet } from "./format.js";
+import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody } from "../actors/admin/index.js";
 
 interface CtlFlags {
   nats: string;
@@ -57,6 +57,28 @@ export function registerCtl(program: Command): void {
     .description(`change the log level at runtime (${LOG_LEVELS.join(", ")})`)
     .action(run("log-level", ([level]) => ({ level })));
   ctl.command("shutdown").description("ordered shutdown of a node").action(run("shutdown", () => ({}), true));
+  ctl.command("members").description("cluster membership as this node sees it").action(run("members", () => ({})));
+
+  const state = ctl.command("state").description("the replicated store (CRDT keys)");
+  state.command("keys [prefix]").description("keys with live values, optionally under a prefix").action(run("state-keys", ([prefix]) => ({ prefix: prefix ?? "" })));
+  state.command("get <key>").description("a key's value as JSON").action(run("state-get", ([key]) => ({ key })));
+  const update = (make: (a: string[]) => Record<string, unknown>) => run("state-update", (a) => ({ key: a[0], ops: [make(a)] }));
+  state
+    .command("set <key> <field> <json>")
+    .description("set a register field (the value is JSON; a bare word is taken as a string)")
+    .action(update(([, field, v]) => ({ op: "set", field, value: jsonArg(v ?? "") })));
+  state.command("add <key> <field> <json>").description("add an element to a set field").action(update(([, field, v]) => ({ op: "add", field, elem: jsonArg(v ?? "") })));
+  state.command("remove <key> <field> <json>").description("remove an element from a set field").action(update(([, field, v]) => ({ op: "remove", field, elem: jsonArg(v ?? "") })));
+  state.command("delete <key> [field]").description("delete a field, or the whole key").action(update(([, field]) => (field ? { op: "delete-field", field } : { op: "delete-key" })));
+}
+
+/** `42`, `true`, `{"a":1}` are JSON; anything that does not parse is a string, so `state set k f hello` works. */
+function jsonArg(v: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 async function request(flags: CtlFlags, op: OpName, body: Record<string, unknown>): Promise<number> {
@@ -91,7 +113,7 @@ async function request(flags: CtlFlags, op: OpName, body: Record<string, unknown
     const started = performance.now();
     const reply = flags.node ? await client.request(flags.node, op, body as never) : await client.requestFirst(op, body as never);
     const rtt = performance.now() - started;
-    print(flags, reply, () => (op === "ping" ? formatPong(reply as PongBody, rtt) : op === "status" ? formatStatus(reply as StatusBody) : formatOk(reply as OkBody)));
+    print(flags, reply, () => human(op, reply, rtt));
     return 0;
   } catch (err) {
     if (err instanceof AdminRequestError) {
@@ -103,6 +125,23 @@ async function request(flags: CtlFlags, op: OpName, body: Record<string, unknown
   } finally {
     await transport.close().catch(() => undefined);
     await tracing.shutdown().catch(() => undefined);
+  }
+}
+
+function human(op: OpName, reply: unknown, rttMs: number): string {
+  switch (op) {
+    case "ping":
+      return formatPong(reply as PongBody, rttMs);
+    case "status":
+      return formatStatus(reply as StatusBody);
+    case "members":
+      return formatMembers(reply as MembersBody);
+    case "state-keys":
+      return formatKeys(reply as StateKeysBody);
+    case "state-get":
+      return formatGet(reply as StateGetBody);
+    default:
+      return formatOk(reply as OkBody);
   }
 }
 

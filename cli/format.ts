@@ -1,5 +1,5 @@
 // Human-readable output for `dcnet ctl`. A column table is a dozen lines; not worth a dependency.
-import type { StatusBody, PongBody, OkBody, NodeReply, OpName } from "../actors/admin/index.js";
+import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody } from "../actors/admin/index.js";
 
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -35,10 +35,16 @@ export function formatStatus(s: StatusBody): string {
     ["ACTOR", "KIND", "STATUS", "RESTARTS", "UPTIME", "MAILBOX", "DROPPED", "LAST ERROR"],
     s.actors.map((a) => [a.path, a.kind, a.status, String(a.restarts), duration(a.uptimeMs), String(a.mailbox), String(a.dropped), a.lastError ? `${a.lastError.message} (${new Date(a.lastError.at).toISOString()})` : "-"]),
   );
+  const gossip = s.gossip
+    ? [
+        "",
+        `gossip: ${s.gossip.keys} keys, ${s.gossip.synced ? "synced" : "syncing"}; deltas out ${s.gossip.deltasOut} (${s.gossip.bytesOut} B) in ${s.gossip.deltasIn} (${s.gossip.bytesIn} B); repaired ${s.gossip.keysRepaired}; digests in ${s.gossip.digestsIn}; rejected ${s.gossip.rejected}`,
+      ]
+    : [];
   const rejected = s.rejected.length
     ? ["", table(["REJECTED KIND", "REASON", "COUNT"], s.rejected.map((r) => [r.kind, r.reason, String(r.count)]))]
     : [];
-  return [...head, actors, ...rejected].join("\n");
+  return [...head, actors, ...gossip, ...rejected].join("\n");
 }
 
 export function formatOk(o: OkBody): string {
@@ -55,10 +61,29 @@ function summary(op: OpName, body: unknown): string {
     const p = body as PongBody;
     return `dcnet ${p.version}, up ${duration(p.uptimeMs)}`;
   }
+  if (op === "members") return (body as MembersBody).members.map((m) => `${m.node}:${m.state}`).join(" ");
+  if (op === "state-keys") return `${(body as StateKeysBody).keys.length} keys`;
+  if (op === "state-get") return JSON.stringify((body as StateGetBody).value);
   if (op === "status") {
     const s = body as StatusBody;
     const restarts = s.actors.reduce((n, a) => n + a.restarts, 0);
     return `nats ${s.nats.state}, ${s.actors.length} actors, ${restarts} restarts, up ${duration(s.uptimeMs)}`;
   }
   return (body as OkBody).message;
+}
+
+export function formatMembers(m: MembersBody): string {
+  const now = Date.now();
+  return table(
+    ["NODE", "STATE", "INCARNATION", "LAST HEARD", "SINCE"],
+    m.members.map((x) => [x.self ? `${x.node} (self)` : x.node, x.state, String(x.incarnation), x.self ? "-" : `${duration(now - x.lastHeardAt)} ago`, duration(now - x.since)]),
+  );
+}
+
+export function formatKeys(k: StateKeysBody): string {
+  return k.keys.length ? k.keys.join("\n") : `(no keys on ${k.node})`;
+}
+
+export function formatGet(g: StateGetBody): string {
+  return JSON.stringify(g.value, null, 2);
 }

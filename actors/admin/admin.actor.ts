@@ -11,7 +11,8 @@ import { withServerSpan, decode } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
 import { ADMIN_ERRORS, ADMIN_SERVICE_NAME, OP_NAMES, kinds, ops, type OpName } from "./protocol.js";
-import { runOp, AdminOpError, type OpDeps } from "./ops.js";
+import { runOp, type OpDeps } from "./ops.js";
+import { AdminOpError } from "./errors.js";
 
 export interface AdminDeps {
   readonly config: Config;

@@ -4,7 +4,10 @@ import type { Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
 import type { Config, LogLevel } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
-import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody } from "./protocol.js";
+import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody } from "./protocol.js";
+import { AdminOpError } from "./errors.js";
+import { members, stateKeys, stateGet, stateUpdate, gossipCounters } from "./gossip-ops.js";
+import type { UpdateOp } from "../gossip/store/types.js";
 
 export interface OpDeps {
   readonly config: Config;
@@ -17,15 +20,10 @@ export interface OpDeps {
   readonly shutdown: (reason: string) => void;
 }
 
-export class AdminOpError extends Error {
-  override readonly name = "AdminOpError";
-  constructor(readonly code: string, message: string, readonly status = 400) {
-    super(message);
-  }
-}
+export { AdminOpError };
 
 export interface OpResult {
-  readonly reply: StatusBody | PongBody | OkBody;
+  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody;
   /** Runs after the reply is sent (crash, shutdown). */
   readonly after?: () => void;
 }
@@ -36,7 +34,7 @@ export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<Op
     case "ping":
       return { reply: { node, version: deps.version, uptimeMs: Date.now() - deps.startedAt } };
     case "status":
-      return { reply: status(deps) };
+      return { reply: await status(deps) };
     case "crash":
       return crash(deps, body as { path: string; reason?: string });
     case "log-level": {
@@ -46,14 +44,32 @@ export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<Op
       deps.logger.warn({ from: before, to: level }, "log level changed by admin request");
       return { reply: { node, message: `log level ${before} -> ${level}` } };
     }
+    case "members":
+      return { reply: { node, members: [...(await members(deps.tree()))] } };
+    case "state-keys":
+      return { reply: { node, keys: [...(await stateKeys(deps.tree(), (body as { prefix: string }).prefix))] } };
+    case "state-get": {
+      const { key } = body as { key: string };
+      return { reply: { node, key, value: ((await stateGet(deps.tree(), key)) ?? null) as StateGetBody["value"] } };
+    }
+    case "state-update": {
+      const u = body as { key: string; ops: UpdateOp[] };
+      await stateUpdate(deps.tree(), [u]);
+      return { reply: { node, message: `updated ${u.key}` } };
+    }
+    case "state-batch": {
+      const n = await stateUpdate(deps.tree(), (body as { updates: Array<{ key: string; ops: UpdateOp[] }> }).updates);
+      return { reply: { node, message: `applied ${n} updates` } };
+    }
     case "shutdown":
       deps.logger.warn("shutdown requested by admin request");
       return { reply: { node, message: "shutting down" }, after: () => deps.shutdown("admin request") };
   }
 }
 
-function status(deps: OpDeps): StatusBody {
+async function status(deps: OpDeps): Promise<StatusBody> {
   const conn = deps.transport.status();
+  const gossip = await gossipCounters(deps.tree());
   return {
     node: deps.config.id,
     cluster: deps.config.cluster,
@@ -64,6 +80,7 @@ function status(deps: OpDeps): StatusBody {
     nats: { state: conn.state, ...(conn.server ? { server: conn.server } : {}), since: conn.since },
     actors: (deps.tree()?.stats() ?? []).map((s) => ({ ...s })),
     rejected: deps.transport.rejects.snapshot(),
+    ...(gossip ? { gossip: { ...gossip } } : {}),
   };
 }
 

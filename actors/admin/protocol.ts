@@ -19,6 +19,52 @@ const actorStats = z.strictObject({
   dropped: z.number(),
 });
 
+const hlc = z.strictObject({ t: z.number(), c: z.number(), r: z.string() });
+const fieldView = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("lww"), value: z.json(), ts: hlc }),
+  z.strictObject({ type: z.literal("set"), values: z.array(z.json()) }),
+]);
+const keyView = z.record(z.string(), fieldView);
+
+const gossipCounters = z.strictObject({
+  keys: z.number(),
+  deltasOut: z.number(),
+  deltasIn: z.number(),
+  bytesOut: z.number(),
+  bytesIn: z.number(),
+  keysRepaired: z.number(),
+  digestsIn: z.number(),
+  rejected: z.number(),
+  synced: z.boolean(),
+});
+
+const member = z.strictObject({
+  node: z.string(),
+  incarnation: z.number(),
+  state: z.enum(["alive", "suspect", "dead", "unknown"]),
+  lastHeardAt: z.number(),
+  since: z.number(),
+  self: z.boolean(),
+});
+
+const stateKey = z.string().min(1).max(512);
+const fieldName = z.string().min(1).max(128);
+export const updateOp = z.discriminatedUnion("op", [
+  z.strictObject({ op: z.literal("set"), field: fieldName, value: z.json() }),
+  z.strictObject({ op: z.literal("add"), field: fieldName, elem: z.json() }),
+  z.strictObject({ op: z.literal("remove"), field: fieldName, elem: z.json() }),
+  z.strictObject({ op: z.literal("delete-field"), field: fieldName }),
+  z.strictObject({ op: z.literal("delete-key") }),
+]);
+const update = z.strictObject({ key: stateKey, ops: z.array(updateOp).min(1).max(100) });
+
+export const membersBody = z.strictObject({ node: z.string(), members: z.array(member) });
+export type MembersBody = z.infer<typeof membersBody>;
+export const stateKeysBody = z.strictObject({ node: z.string(), keys: z.array(z.string()) });
+export type StateKeysBody = z.infer<typeof stateKeysBody>;
+export const stateGetBody = z.strictObject({ node: z.string(), key: z.string(), value: keyView.nullable() });
+export type StateGetBody = z.infer<typeof stateGetBody>;
+
 export const statusBody = z.strictObject({
   node: z.string(),
   cluster: z.string(),
@@ -29,6 +75,7 @@ export const statusBody = z.strictObject({
   nats: z.strictObject({ state: z.string(), server: z.string().optional(), since: z.number() }),
   actors: z.array(actorStats),
   rejected: z.array(z.strictObject({ kind: z.string(), reason: z.string(), count: z.number() })),
+  gossip: gossipCounters.optional(),
 });
 export type StatusBody = z.infer<typeof statusBody>;
 
@@ -52,6 +99,14 @@ export const kinds = {
   crashReq: defineKind("admin.crash", crashRequest),
   logLevelReq: defineKind("admin.log-level", logLevelRequest),
   shutdownReq: defineKind("admin.shutdown", empty),
+  membersReq: defineKind("admin.members", empty),
+  members: defineKind("admin.members.reply", membersBody),
+  stateKeysReq: defineKind("admin.state-keys", z.strictObject({ prefix: z.string().max(512) })),
+  stateKeys: defineKind("admin.state-keys.reply", stateKeysBody),
+  stateGetReq: defineKind("admin.state-get", z.strictObject({ key: stateKey })),
+  stateGet: defineKind("admin.state-get.reply", stateGetBody),
+  stateUpdateReq: defineKind("admin.state-update", update),
+  stateBatchReq: defineKind("admin.state-batch", z.strictObject({ updates: z.array(update).min(1).max(2000) })),
   ok: defineKind("admin.ok", okBody),
   error: defineKind("admin.error", errorBody),
 } as const;
@@ -63,6 +118,11 @@ export const ops = {
   crash: { request: kinds.crashReq, reply: kinds.ok },
   "log-level": { request: kinds.logLevelReq, reply: kinds.ok },
   shutdown: { request: kinds.shutdownReq, reply: kinds.ok },
+  members: { request: kinds.membersReq, reply: kinds.members },
+  "state-keys": { request: kinds.stateKeysReq, reply: kinds.stateKeys },
+  "state-get": { request: kinds.stateGetReq, reply: kinds.stateGet },
+  "state-update": { request: kinds.stateUpdateReq, reply: kinds.ok },
+  "state-batch": { request: kinds.stateBatchReq, reply: kinds.ok },
 } as const;
 
 export type OpName = keyof typeof ops;
@@ -73,5 +133,6 @@ export const ADMIN_ERRORS = {
   badRequest: "DCNET_E_ADMIN_BAD_REQUEST",
   crashDisabled: "DCNET_E_ADMIN_CRASH_DISABLED",
   noSuchActor: "DCNET_E_ADMIN_NO_SUCH_ACTOR",
+  unavailable: "DCNET_E_ADMIN_UNAVAILABLE",
   internal: "DCNET_E_ADMIN_INTERNAL",
 } as const;
