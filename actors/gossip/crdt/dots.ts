@@ -144,7 +144,7 @@ export function compactWith(cc: CausalContext, extra: readonly Dot[]): CausalCon
   const vv: MutableVv = {};
   for (const r in cc.vv) {
     const n = cc.vv[r];
-    if (typeof n === "number" && n >= 1) setOwn(vv, r, Math.floor(n));
+    if (typeof n === "number" && Number.isFinite(n) && n >= 1) setOwn(vv, r, Math.floor(n));
   }
   const dots = cc.cloud.concat(extra).sort(compareDots);
   return { vv, cloud: foldInto(vv, dots) };

@@ -99,7 +99,8 @@ function sameObject(a: Readonly<Record<string, unknown>>, b: Readonly<Record<str
     const x = a[k];
     if (x === undefined) continue;
     count++;
-    if (!Object.hasOwn(b, k) || !sameValue(x, b[k])) return false;
+    const y = Object.hasOwn(b, k) ? b[k] : undefined;
+    if (y === undefined || !sameValue(x, y)) return false;
   }
   for (const k of Object.keys(b)) if (b[k] !== undefined) count--;
   return count === 0;

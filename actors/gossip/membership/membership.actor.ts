@@ -46,7 +46,7 @@ interface MembershipState {
 const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "unknown"];
 const STALL_LOG_INTERVAL_MS = 10_000;
 
-export function now(): Instant {
+function now(): Instant {
   return { mono: performance.now(), wall: Date.now() };
 }
 

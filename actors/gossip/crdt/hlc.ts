@@ -1,0 +1,36 @@
+// Hybrid logical clock (Kulkarni et al., "Logical Physical Clocks", 2014): a stamp never goes
+// backwards, stays close to the wall clock, and orders LWW writes even when clocks are skewed —
+// a node that has seen a stamp from the future writes after it.
+import type { Hlc, ReplicaId } from "./types.js";
+
+/** A wall reading that is not a finite number is ignored, so a broken clock cannot poison stamps. */
+function wall(ms: number): number {
+  return Number.isFinite(ms) ? ms : Number.NEGATIVE_INFINITY;
+}
+
+/** Stamp for a local event: t = max(wall, last.t); c counts events within the same t. */
+export function hlcNow(last: Hlc | undefined, replica: ReplicaId, wallMs: number): Hlc {
+  const w = wall(wallMs);
+  if (last === undefined) return { t: Number.isFinite(w) ? w : 0, c: 0, r: replica };
+  if (w > last.t) return { t: w, c: 0, r: replica };
+  return { t: last.t, c: last.c + 1, r: replica };
+}
+
+/** Stamp for receiving `remote`: after both the local clock and the remote stamp. */
+export function hlcObserve(last: Hlc | undefined, remote: Hlc, replica: ReplicaId, wallMs: number): Hlc {
+  const lt = last?.t ?? Number.NEGATIVE_INFINITY;
+  const t = Math.max(wall(wallMs), lt, remote.t);
+  let c = 0;
+  if (t === lt && t === remote.t) c = Math.max(last?.c ?? 0, remote.c) + 1;
+  else if (t === lt) c = (last?.c ?? 0) + 1;
+  else if (t === remote.t) c = remote.c + 1;
+  return { t: Number.isFinite(t) ? t : 0, c, r: replica };
+}
+
+/** Total order: time, then counter, then replica id (UTF-16 code units). */
+export function hlcCompare(a: Hlc, b: Hlc): number {
+  if (a.t !== b.t) return a.t < b.t ? -1 : 1;
+  if (a.c !== b.c) return a.c < b.c ? -1 : 1;
+  if (a.r !== b.r) return a.r < b.r ? -1 : 1;
+  return 0;
+}

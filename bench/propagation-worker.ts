@@ -1,0 +1,115 @@
+// Child process of bench/propagation.ts: hosts K real nodes (startNode, the same runtime as
+// `dcnet node`), watches `bench/` on each, and reports when each change became visible.
+// Protocol over the IPC channel: parent → {type:"start", ...} | {type:"write", ...} | {type:"report"} | {type:"stop"}.
+import { pino } from "pino";
+import { startNode, type NodeHandle } from "../actors/node/run.js";
+import { validateConfig } from "../config/index.js";
+import { createLogHub } from "../observability/logger.js";
+import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/store/types.js";
+import { STORE_PATH } from "../actors/admin/gossip-ops.js";
+import type { KeyView } from "../actors/gossip/crdt/types.js";
+import { Packr } from "msgpackr";
+
+const packr = new Packr({ useRecords: false });
+
+type FromParent =
+  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number> }
+  | { type: "write"; node: number; keys: number; fields: number; ratePerSec: number; prefix: string }
+  | { type: "report" }
+  | { type: "stop" };
+
+const nodes: NodeHandle[] = [];
+/** key → (local node → time the timed field `t` first arrived there; absolute ms, sub-ms precision). */
+const seen = new Map<string, Map<number, number>>();
+const now = (): number => performance.timeOrigin + performance.now();
+const send = (m: unknown): void => void process.send?.(m);
+
+function store(n: NodeHandle) {
+  const ref = n.tree.lookup<StoreMsg>(STORE_PATH);
+  if (!ref) throw new Error("no store");
+  return ref;
+}
+
+async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
+  const logs = createLogHub({ level: "error", bindings: {}, destination: pino.destination(2) });
+  for (let i = 0; i < m.count; i++) {
+    const id = `w${m.worker}-n${i}`;
+    const config = validateConfig({ id, nats: { servers: [m.servers[(m.worker + i) % m.servers.length] as string] }, log: { level: "error" }, gossip: m.gossip });
+    const node = await startNode(config, { logs });
+    const index = nodes.length;
+    nodes.push(node);
+    await store(node).ask<number>(
+      (reply) => ({
+        type: "watch",
+        prefix: "bench/",
+        subscriber: (ev: WatchEvent) => {
+          if (ev.initial || !ev.value?.t) return;
+          const at = now();
+          const perNode = seen.get(ev.key) ?? new Map<number, number>();
+          if (!perNode.has(index)) perNode.set(index, at);
+          seen.set(ev.key, perNode);
+        },
+        reply,
+      }),
+      5000,
+    );
+  }
+}
+
+async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
+  const node = nodes[m.node] as NodeHandle;
+  const ref = store(node);
+  const gap = 1000 / m.ratePerSec;
+  const written: Array<{ key: string; at: number }> = [];
+  // Pre-fill every key to its size first (not timed), so each timed change is one field of a big key.
+  if (m.fields > 1) {
+    const fill = Array.from({ length: m.fields - 1 }, (_, f) => ({ op: "set" as const, field: `f${f}`, value: `v${f}-${"x".repeat(16)}` }));
+    for (let k = 0; k < m.keys; k++) await ref.ask((reply) => ({ type: "update", key: `bench/${m.prefix}/${k}`, ops: fill, reply }), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const before = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
+  const msgsBefore = node.transport.nc.stats().outMsgs;
+  const t0 = now();
+  for (let k = 0; k < m.keys; k++) {
+    const key = `bench/${m.prefix}/${k}`;
+    const due = t0 + k * gap;
+    const wait = due - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const at = now();
+    written.push({ key, at });
+    await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 10_000);
+  }
+  const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
+  const msgsOut = node.transport.nc.stats().outMsgs - msgsBefore;
+  // What whole-key replication (lashup) would send for each change: the key's full value.
+  const full = await ref.ask<KeyView | undefined>((reply) => ({ type: "get", key: `bench/${m.prefix}/0`, reply }), 5000);
+  const wholeKeyBytes = packr.pack({ key: `bench/${m.prefix}/0`, value: full }).length;
+  send({ type: "written", written, deltas: after.deltasOut - before.deltasOut, bytes: after.bytesOut - before.bytesOut, msgsOut, wholeKeyBytes });
+}
+
+async function counters(): Promise<StoreCounters[]> {
+  return Promise.all(nodes.map((n) => store(n).ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000)));
+}
+
+process.on("message", (raw) => {
+  const m = raw as FromParent;
+  const run = async () => {
+    switch (m.type) {
+      case "start":
+        await start(m);
+        return send({ type: "started" });
+      case "write":
+        return write(m);
+      case "report":
+        return send({ type: "report", seen: [...seen.entries()].map(([k, v]) => [k, [...v.values()]]), counters: await counters(), rss: process.memoryUsage().rss });
+      case "stop":
+        await Promise.all(nodes.map((n) => n.stop("bench done")));
+        send({ type: "stopped" });
+        process.exit(0);
+    }
+  };
+  run().catch((err: unknown) => {
+    send({ type: "error", message: (err as Error).stack ?? String(err) });
+    process.exit(1);
+  });
+});
