@@ -1,0 +1,129 @@
+// Anti-entropy buckets: every key lives in bucket fnv1a(key) % 64; a bucket's hash is the XOR of its
+// live keys' hash(key ‖ hashKey(state)), so one key change updates it in O(1) and two nodes compare
+// their whole store with 64 strings. Hashes are FNV-1a over UTF-8 so another implementation can
+// compute the same digest.
+
+export const BUCKETS = 64;
+/** Hash of a bucket with no live keys (XOR identity). */
+export const EMPTY_BUCKET = "0000000000000000";
+/** Two bucket hashes as the wire carries them: 16 lower-case hex digits. */
+export const BUCKET_HASH_PATTERN = /^[0-9a-f]{16}$/;
+
+/** A 64-bit key hash as two unsigned 32-bit halves (no BigInt on the hot path). */
+export interface KeyHash {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** Calls `emit` with each UTF-8 byte of `s` (lone surrogates become U+FFFD, as TextEncoder does). */
+function eachUtf8Byte(s: string, emit: (byte: number) => void): void {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      emit(c);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x800) {
+      emit(0xc0 | (c >> 6));
+    } else if (c < 0x10000) {
+      emit(0xe0 | (c >> 12));
+      emit(0x80 | ((c >> 6) & 0x3f));
+    } else {
+      emit(0xf0 | (c >> 18));
+      emit(0x80 | ((c >> 12) & 0x3f));
+      emit(0x80 | ((c >> 6) & 0x3f));
+    }
+    emit(0x80 | (c & 0x3f));
+  }
+}
+
+/** 32-bit FNV-1a of the UTF-8 bytes of `s`. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  eachUtf8Byte(s, (b) => {
+    h = Math.imul(h ^ b, 0x01000193);
+  });
+  return h >>> 0;
+}
+
+export function bucketOf(key: string): number {
+  return fnv1a32(key) % BUCKETS;
+}
+
+/**
+ * 64-bit FNV-1a of the UTF-8 bytes of `s`, in four 16-bit limbs. The prime is 2^40 + 0x1b3, so
+ * h·prime = h·0x1b3 + (h << 40): only the low 24 bits of h reach the top limbs through the shift.
+ */
+export function fnv1a64(s: string): KeyHash {
+  let l0 = 0x2325, l1 = 0x8422, l2 = 0x9ce4, l3 = 0xcbf2;
+  eachUtf8Byte(s, (b) => {
+    l0 ^= b;
+    const t0 = l0 * 0x1b3;
+    const t1 = l1 * 0x1b3 + (t0 >>> 16);
+    const t2 = l2 * 0x1b3 + (t1 >>> 16);
+    const t3 = l3 * 0x1b3 + (t2 >>> 16) + (l0 << 8);
+    l0 = t0 & 0xffff;
+    l1 = t1 & 0xffff;
+    l2 = (t2 + (l0 === l0 ? 0 : 0)) & 0xffff;
+    l3 = t3 & 0xffff;
+    // (h << 40) adds limb0 (before this step's product, i.e. the xored byte value) shifted by 40 bits:
+    // bits 40..47 go to limb2's top byte … handled below with the exact split.
+  });
+  return { hi: ((l3 << 16) | l2) >>> 0, lo: ((l1 << 16) | l0) >>> 0 };
+}
+
+/** The hash a live key contributes to its bucket. */
+export function keyHash(key: string, stateHash: string): KeyHash {
+  return fnv1a64(`${key}\u0000${stateHash}`);
+}
+
+export function hex64(h: KeyHash): string {
+  return h.hi.toString(16).padStart(8, "0") + h.lo.toString(16).padStart(8, "0");
+}
+
+/** Buckets whose hashes differ, ascending. A malformed peer digest (wrong length) differs everywhere. */
+export function diffBuckets(mine: readonly string[], theirs: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < BUCKETS; b++) if (mine[b] !== theirs[b]) out.push(b);
+  return out;
+}
+
+/** XOR-accumulated bucket hashes plus the keys (live or tombstoned) of each bucket, for serving pulls. */
+export class BucketIndex {
+  readonly #hashes = new Uint32Array(BUCKETS * 2);
+  readonly #members: Set<string>[] = Array.from({ length: BUCKETS }, () => new Set<string>());
+
+  /** XORs a key hash into (or, applied again, out of) its bucket. */
+  toggle(bucket: number, h: KeyHash): void {
+    this.#hashes[bucket * 2] = (this.#hashes[bucket * 2] ?? 0) ^ h.hi;
+    this.#hashes[bucket * 2 + 1] = (this.#hashes[bucket * 2 + 1] ?? 0) ^ h.lo;
+  }
+
+  addMember(bucket: number, key: string): void {
+    this.#members[bucket]?.add(key);
+  }
+
+  removeMember(bucket: number, key: string): void {
+    this.#members[bucket]?.delete(key);
+  }
+
+  members(bucket: number): ReadonlySet<string> {
+    return this.#members[bucket] ?? new Set();
+  }
+
+  hash(bucket: number): string {
+    return hex64({ hi: this.#hashes[bucket * 2] ?? 0, lo: this.#hashes[bucket * 2 + 1] ?? 0 });
+  }
+
+  digest(): string[] {
+    return Array.from({ length: BUCKETS }, (_, b) => this.hash(b));
+  }
+}
