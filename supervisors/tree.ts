@@ -18,6 +18,7 @@ type TreeEnd = { readonly reason: "shutdown" | "gave-up"; readonly path?: string
 export async function startTree(root: SupervisorSpec, opts: TreeOptions = {}): Promise<Tree> {
   validateSpec(root);
   const tree = new SupervisionTree(root, opts);
+  opts.onCreated?.(tree);
   await tree.boot();
   return tree;
 }

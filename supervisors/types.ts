@@ -93,6 +93,11 @@ export interface TreeOptions {
   readonly tracer?: Tracer;
   /** Called once when the root supervisor exceeds its intensity; `path` names the crash-looping actor. */
   readonly onGiveUp?: (info: { readonly path: string; readonly error: Error }) => void;
+  /**
+   * Called with the tree before any child starts (added: refs exist from then on, so actors whose
+   * init needs a sibling — the store asks membership — can look it up during the ordered start).
+   */
+  readonly onCreated?: (tree: Tree) => void;
   /** Structured events (start, crash, restart, give-up) for the node logger. */
   readonly onEvent?: (event: TreeEvent) => void;
 }

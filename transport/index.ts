@@ -27,3 +27,5 @@ export {
 } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
 export type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, RejectReason, TransportOptions } from "./types.js";
+export { KvAllocator, ALLOCATION_ERROR_CODES, AllocationError, AllocationExhaustedError, AllocationUnavailableError, MAX_ALLOCATION_CHARS } from "./kv-allocator.js";
+export type { Allocation, AllocationErrorCode, KvAllocatorOptions } from "./kv-allocator.js";

@@ -1,13 +1,23 @@
-// The node's root tree. Order is data-flow order: the connection observer first, then the admin
-// service; later subsystems (gossip store, catalogue, dns, l4lb, overlay) join as subtrees here.
-import type { SupervisorSpec } from "../../supervisors/index.js";
+// The node's root tree. Order is data-flow order: the connection observer, the admin service (so
+// an operator can look inside while the rest starts), the gossip store, then this node's own facts
+// written into it; later subsystems (catalogue, dns, l4lb, overlay) join after the store.
+import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
 import { adminBehaviour, type AdminDeps } from "../admin/admin.actor.js";
+import { gossipTreeSpec, GOSSIP } from "../gossip/gossip.sup.js";
+import type { StoreMsg } from "../gossip/store/types.js";
 import { connectionBehaviour } from "./connection.actor.js";
+import { factsBehaviour } from "./facts.actor.js";
 
 export const ROOT = "node";
 
-export function nodeTreeSpec(config: Config, admin: AdminDeps): SupervisorSpec {
+export interface NodeTreeDeps extends AdminDeps {
+  readonly incarnation: number;
+  readonly lookup: <M>(path: string) => ActorRef<M> | undefined;
+}
+
+export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec {
+  const gossipPath = `/${ROOT}/${GOSSIP}`;
   return {
     kind: "supervisor",
     name: ROOT,
@@ -21,9 +31,23 @@ export function nodeTreeSpec(config: Config, admin: AdminDeps): SupervisorSpec {
         name: "connection",
         restart: "permanent",
         shutdownMs: 1000,
-        behaviour: connectionBehaviour(admin.transport, admin.logs.child("connection"), admin.metrics),
+        behaviour: connectionBehaviour(deps.transport, deps.logs.child("connection"), deps.metrics),
       },
-      { kind: "worker", name: "admin", restart: "permanent", shutdownMs: 2000, behaviour: adminBehaviour(admin) },
+      { kind: "worker", name: "admin", restart: "permanent", shutdownMs: 2000, behaviour: adminBehaviour(deps) },
+      gossipTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, incarnation: deps.incarnation, child: (s) => deps.logs.child(s), lookup: deps.lookup, path: gossipPath }),
+      {
+        kind: "worker",
+        name: "facts",
+        restart: "permanent",
+        shutdownMs: 1000,
+        behaviour: factsBehaviour({
+          nodeId: config.id,
+          incarnation: deps.incarnation,
+          version: deps.version,
+          logger: deps.logs.child("facts"),
+          store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`),
+        }),
+      },
     ],
   };
 }

@@ -75,11 +75,14 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       version: VERSION,
       startedAt,
       tree: () => slot.tree,
+      incarnation: startedAt,
+      lookup: <M>(path: string) => slot.tree?.lookup<M>(path),
       shutdown: (reason) => void stop(reason).then(() => resolveDone({ exitCode: 0, reason })),
     }),
     {
       handlerDeadlineMs: config.supervision.handlerDeadlineMs,
       ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+      onCreated: (t) => (slot.tree = t),
       onEvent: treeEventLogger(logs.child("supervisor")),
       onGiveUp: ({ path, error }) => {
         // The one line an operator needs: which actor crash-looped, and why.

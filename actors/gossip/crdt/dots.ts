@@ -15,7 +15,7 @@ export function compareDots(a: Dot, b: Dot): number {
  * vv[r], or 0. Reads through `typeof` because a replica id such as "constructor" or "__proto__"
  * would otherwise return an inherited member of Object.prototype.
  */
-export function vvGet(vv: Readonly<Record<ReplicaId, number>>, r: ReplicaId): number {
+function vvGet(vv: Readonly<Record<ReplicaId, number>>, r: ReplicaId): number {
   const n = vv[r];
   return typeof n === "number" ? n : 0;
 }
@@ -29,7 +29,7 @@ export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
 export const EMPTY_CC: CausalContext = Object.freeze({ vv: Object.freeze({}), cloud: Object.freeze([]) });
 
 /** Binary search in a sorted cloud. */
-export function cloudHas(cloud: readonly Dot[], d: Dot): boolean {
+function cloudHas(cloud: readonly Dot[], d: Dot): boolean {
   let lo = 0;
   let hi = cloud.length - 1;
   while (lo <= hi) {

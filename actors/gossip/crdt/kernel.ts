@@ -49,7 +49,7 @@ export function canonical(s: KeyState): KeyState {
   return { entries, cc };
 }
 
-export function sameEntry(a: Entry, b: Entry): boolean {
+function sameEntry(a: Entry, b: Entry): boolean {
   if (a === b) return true;
   if (a.f !== b.f) return false;
   if (a.k === "lww") return b.k === "lww" && a.ts.t === b.ts.t && a.ts.c === b.ts.c && a.ts.r === b.ts.r && sameValue(a.v, b.v);

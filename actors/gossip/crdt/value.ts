@@ -25,8 +25,25 @@ export function kindOf(v: unknown): Kind {
 
 /** Own keys whose value is not undefined, sorted by UTF-16 code units (JSON.stringify skips undefined). */
 export function presentKeys(o: Readonly<Record<string, unknown>>): string[] {
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
-  return keys.sort();
+  let keys = Object.keys(o);
+  for (const k of keys) {
+    if (o[k] === undefined) {
+      keys = keys.filter((x) => o[x] !== undefined);
+      break;
+    }
+  }
+  return keys.length < 2 ? keys : keys.length > 8 ? keys.sort() : insertionSort(keys);
+}
+
+/** Objects in values are mostly small; this beats Array.prototype.sort's setup cost there. */
+function insertionSort(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as string) > k; j--) keys[j + 1] = keys[j] as string;
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** Stable JSON: object keys sorted, no whitespace. Set-element identity and set read order. */

@@ -59,25 +59,25 @@ export function bucketOf(key: string): number {
 }
 
 /**
- * 64-bit FNV-1a of the UTF-8 bytes of `s`, in four 16-bit limbs. The prime is 2^40 + 0x1b3, so
- * h·prime = h·0x1b3 + (h << 40): only the low 24 bits of h reach the top limbs through the shift.
+ * 64-bit FNV-1a of the UTF-8 bytes of `s`, computed in four 16-bit limbs. The prime is 2^40 + 0x1b3,
+ * so h·prime = h·0x1b3 + (h << 40): the shift only feeds limbs 0 and 1 into limbs 2 and 3 (by 8 bits).
  */
 export function fnv1a64(s: string): KeyHash {
-  let l0 = 0x2325, l1 = 0x8422, l2 = 0x9ce4, l3 = 0xcbf2;
+  let v0 = 0x2325, v1 = 0x8422, v2 = 0x9ce4, v3 = 0xcbf2;
   eachUtf8Byte(s, (b) => {
-    l0 ^= b;
-    const t0 = l0 * 0x1b3;
-    const t1 = l1 * 0x1b3 + (t0 >>> 16);
-    const t2 = l2 * 0x1b3 + (t1 >>> 16);
-    const t3 = l3 * 0x1b3 + (t2 >>> 16) + (l0 << 8);
-    l0 = t0 & 0xffff;
-    l1 = t1 & 0xffff;
-    l2 = (t2 + (l0 === l0 ? 0 : 0)) & 0xffff;
-    l3 = t3 & 0xffff;
-    // (h << 40) adds limb0 (before this step's product, i.e. the xored byte value) shifted by 40 bits:
-    // bits 40..47 go to limb2's top byte … handled below with the exact split.
+    v0 ^= b;
+    const t0 = v0 * 0x1b3;
+    let t1 = v1 * 0x1b3;
+    let t2 = v2 * 0x1b3 + (v0 << 8);
+    const t3 = v3 * 0x1b3 + (v1 << 8);
+    t1 += t0 >>> 16;
+    v0 = t0 & 0xffff;
+    t2 += t1 >>> 16;
+    v1 = t1 & 0xffff;
+    v3 = (t3 + (t2 >>> 16)) & 0xffff;
+    v2 = t2 & 0xffff;
   });
-  return { hi: ((l3 << 16) | l2) >>> 0, lo: ((l1 << 16) | l0) >>> 0 };
+  return { hi: ((v3 << 16) | v2) >>> 0, lo: ((v1 << 16) | v0) >>> 0 };
 }
 
 /** The hash a live key contributes to its bucket. */

@@ -1,0 +1,84 @@
+// The store's NATS edge: its four subscriptions, the publishes and the bucket requests. Verbs only;
+// what to send and when is the actor's business. Everything received becomes a message to the
+// actor, so state is touched by the actor's handler alone, in mailbox order.
+import type { Transport, TransportSubscription } from "../../../transport/index.js";
+import type { StoreInternalMsg } from "./messages.js";
+import type { PullJob } from "./sync.js";
+import {
+  bucketReplyKind,
+  bucketRequestKind,
+  deltasKind,
+  digestKind,
+  digestRequestKind,
+  type BucketReplyBody,
+  type DigestBody,
+  type KeyedState,
+} from "./wire.js";
+
+/** A peer answered a bucket request in another node's name. */
+export class WrongResponderError extends Error {
+  constructor(readonly asked: string, readonly answered: string) {
+    super(`bucket reply from ${answered}, but ${asked} was asked`);
+    this.name = "WrongResponderError";
+  }
+}
+
+export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void): TransportSubscription[] {
+  const s = t.subjects;
+  const me = t.nodeId;
+  // Our own publishes come back to us (NATS echo); they carry nothing we do not have.
+  return [
+    t.subscribe(s.gossipDelta(), [deltasKind], (env, msg) => {
+      if (env.from !== me) tell({ type: "remote-deltas", from: env.from, body: env.body, bytes: msg.data.length });
+    }),
+    t.subscribe(s.gossipDigest(), [digestKind], (env) => {
+      if (env.from !== me) tell({ type: "remote-digest", from: env.from, body: env.body });
+    }),
+    t.subscribe(s.gossipDigestRequest(), [digestRequestKind], (env) => {
+      if (env.from !== me) tell({ type: "digest-request", from: env.from, replica: env.body.replica });
+    }),
+    t.subscribe(s.gossipBucket(me), [bucketRequestKind], (env, msg) => {
+      const respond = (page: BucketReplyBody): void => void t.respond(msg, bucketReplyKind, page);
+      tell({ type: "serve-buckets", buckets: env.body.buckets, after: env.body.after, respond });
+    }),
+  ];
+}
+
+/** Publishes one delta batch; returns the bytes handed to the NATS client. */
+export function publishDeltas(t: Transport, replica: string, deltas: KeyedState[]): number {
+  const bytes = t.encode(deltasKind, { replica, deltas });
+  t.nc.publish(t.subjects.gossipDelta(), bytes);
+  return bytes.length;
+}
+
+export function isConnected(t: Transport): boolean {
+  return t.status().state === "connected";
+}
+
+export function publishDigest(t: Transport, body: DigestBody): void {
+  t.publish(t.subjects.gossipDigest(), digestKind, body);
+}
+
+export function publishDigestRequest(t: Transport, replica: string): void {
+  t.publish(t.subjects.gossipDigestRequest(), digestRequestKind, { replica });
+}
+
+/** One page of a pull. The reply must come from the node asked (identity rule). */
+export async function requestPage(t: Transport, job: PullJob, timeoutMs: number): Promise<BucketReplyBody> {
+  const body = job.after === undefined ? { buckets: [...job.buckets] } : { buckets: [...job.buckets], after: job.after };
+  const env = await t.request(t.subjects.gossipBucket(job.peer), bucketRequestKind, body, [bucketReplyKind], { timeoutMs });
+  if (env.from !== job.peer) throw new WrongResponderError(job.peer, env.from);
+  return env.body;
+}
+
+/** Waits for the server to have everything sent so far (PING/PONG), at most `ms`. False on timeout. */
+export async function flushWithin(t: Transport, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    // A closed connection fails the flush: nothing more can be waited for, so the caller goes on.
+    return await Promise.race([t.nc.flush().then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

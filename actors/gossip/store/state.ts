@@ -1,0 +1,116 @@
+// What one incarnation of the store actor holds, and the handles its handlers share. The maps are
+// mutated in place: the store is one actor, handlers run one at a time, and copying a 100k-key map
+// per message is not an option. `closed` stops a crashed incarnation's leftover async work.
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Config } from "../../../config/index.js";
+import type { ActorRef, ReplyTo } from "../../../supervisors/index.js";
+import type { Transport, TransportSubscription } from "../../../transport/index.js";
+import { read } from "../crdt/index.js";
+import type { Hlc, ReplicaId } from "../crdt/types.js";
+import type { DeltaBatch } from "./batch.js";
+import type { Change, Keyspace } from "./keyspace.js";
+import type { MembershipSource, StoreActorMsg, UpdateMsg } from "./messages.js";
+import type { StoreMetrics } from "./metrics.js";
+import type { Ownership } from "./owners.js";
+import type { DiffMemory, Pulls, SyncPhase } from "./sync.js";
+import { sameView, type Watchers } from "./watchers.js";
+
+export interface StoreDeps {
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly config: Config["gossip"];
+  readonly nodeId: string;
+  /** The node process's start time (ms): with nodeId, this node's replica id. */
+  readonly incarnation: number;
+  readonly membership: MembershipSource;
+  /** Delta batches are published at most this long (ms) after their first update. Default 2. */
+  readonly flushTickMs?: number;
+  /** Timeout of one bucket request (ms). Default 5000. */
+  readonly pullTimeoutMs?: number;
+}
+
+export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+export type Ack = ReplyTo<UpdateResult>;
+
+export interface Counters {
+  deltasOut: number;
+  deltasIn: number;
+  bytesOut: number;
+  bytesIn: number;
+  keysRepaired: number;
+  digestsIn: number;
+  rejected: number;
+}
+
+export interface Timers {
+  antiEntropy?: NodeJS.Timeout;
+  flush?: NodeJS.Timeout;
+  sync?: NodeJS.Timeout;
+  cleanup?: NodeJS.Timeout;
+  cleanupAt?: number;
+}
+
+/** Handles of this incarnation. */
+export interface Runtime {
+  readonly deps: StoreDeps;
+  readonly log: Logger;
+  readonly metrics: StoreMetrics;
+  readonly self: ActorRef<StoreActorMsg>;
+}
+
+export interface StoreState {
+  readonly rt: Runtime;
+  readonly epoch: number;
+  readonly replica: ReplicaId;
+  readonly keys: Keyspace;
+  readonly owners: Ownership;
+  readonly watchers: Watchers;
+  readonly batch: DeltaBatch<Ack>;
+  /** Writers whose batch is published, waiting for a back-pressure flush before their ack. */
+  handedOff: Ack[];
+  readonly pulls: Pulls;
+  readonly diffs: DiffMemory;
+  sync: SyncPhase;
+  /** Local writes received before the initial sync completed, in arrival order. */
+  readonly held: UpdateMsg[];
+  hlc: Hlc | undefined;
+  /** Bytes published since the last completed flush: an upper bound of the client's unsent bytes. */
+  unconfirmed: number;
+  lastDigestAnswerAt: number;
+  readonly counters: Counters;
+  readonly timers: Timers;
+  subs: TransportSubscription[];
+  watchId: number | undefined;
+  closed: boolean;
+}
+
+/** Tells watchers of the key about a change of its read view (a context-only change is not one). */
+export function notifyChange(s: StoreState, change: Change): void {
+  if (!change.changed || s.watchers.size === 0 || !s.watchers.covers(change.key)) return;
+  const before = change.before === undefined ? undefined : read(change.before);
+  const after = read(change.after);
+  if (!sameView(before, after)) s.watchers.notify({ key: change.key, value: after, initial: false });
+}
+
+/** Calls a reply channel given by another actor; its failure is that actor's problem, not ours. */
+export function safeReply<R>(s: StoreState, reply: ReplyTo<R> | undefined, result: R): void {
+  if (reply === undefined) return;
+  try {
+    reply(result);
+  } catch (err) {
+    s.rt.log.warn({ err }, "store reply callback threw");
+  }
+}
+
+export function isSynced(s: StoreState): boolean {
+  return s.sync.kind === "synced";
+}
+
+/** Unref'd timers: the store's clocks never keep a process alive on their own. */
+export function later(ms: number, fn: () => void): NodeJS.Timeout {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return t;
+}
