@@ -103,6 +103,13 @@ export class Keyspace {
     return out.sort(compareKeys);
   }
 
+  /** Live key → canonical state hash: what a restarted store compares its rebuilt state with. */
+  liveHashes(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [key, rec] of this.#records) if (rec.hash !== undefined) out.set(key, rec.stateHash);
+    return out;
+  }
+
   /** Every key with its state, for whole-store passes (owner cleanup). */
   *states(): Generator<readonly [string, KeyState]> {
     for (const [key, rec] of this.#records) yield [key, rec.state];

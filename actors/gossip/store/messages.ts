@@ -42,3 +42,4 @@ export type StoreInternalMsg =
 
 export type StoreActorMsg = StoreMsg | StoreInternalMsg;
 export type UpdateMsg = Extract<StoreMsg, { type: "update" }>;
+export type WatchMsg = Extract<StoreMsg, { type: "watch" }>;

@@ -62,6 +62,18 @@ describe("Ownership", () => {
     expect(o.isDead("x@6")).toBe(true);
   });
 
+  it("un-deads a node heard alive with the same incarnation after the grace (a long partition)", () => {
+    const o = new Ownership(GRACE);
+    o.event({ type: "dead", node: "x", incarnation: 7 }, 0);
+    o.due(GRACE);
+    expect(o.isDead("x@7")).toBe(true);
+    o.event({ type: "alive", node: "x", incarnation: 7 }, 2 * GRACE);
+    expect(o.isDead("x@7")).toBe(false);
+    expect(o.isDead("x@6")).toBe(true);
+    const late = write(emptyKey(), "x@7", "f", "written during the partition");
+    expect(o.filter(late).entries).toHaveLength(1);
+  });
+
   it("on rejoin drops the older incarnations only, grace after the join", () => {
     const o = new Ownership(GRACE);
     o.event({ type: "rejoin", node: "x", incarnation: 20, previous: 7 }, 100);

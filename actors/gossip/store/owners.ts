@@ -120,6 +120,10 @@ export class Ownership {
       case "join":
         // Back with the same incarnation before the grace ran out: nothing of it is dropped.
         this.#planned = this.#planned.filter((p) => !(p.node === ev.node && p.deadIncarnation === ev.incarnation));
+        // Back after the grace (a partition longer than deadGraceMs, not a restart): this
+        // incarnation is alive after all. Stop filtering it; anti-entropy then restores its
+        // entries here (and ours there), since no causal context covers them any more.
+        if (this.#dead.get(ev.node) === ev.incarnation + 1) this.#dead.set(ev.node, ev.incarnation);
         return this.#plan({ node: ev.node, below: ev.incarnation, dueAt });
       case "rejoin":
         return this.#plan({ node: ev.node, below: ev.incarnation, dueAt });

@@ -11,6 +11,7 @@ import { isSynced, later, notifyChange, type StoreState } from "./state.js";
 import type { PullJob } from "./sync.js";
 import { diffBuckets } from "./buckets.js";
 import { flush, releaseHeld } from "./writes.js";
+import { replayAfterRestart } from "./reads.js";
 import { MAX_PAYLOAD_BYTES, type DeltasBody, type DigestBody } from "./wire.js";
 
 type Msg<T extends StoreInternalMsg["type"]> = Extract<StoreInternalMsg, { type: T }>;
@@ -128,6 +129,7 @@ export function markSynced(s: StoreState, peer: string | undefined, complete: bo
   const info = { peer, keys: s.keys.liveCount, ms: at - since, held: s.held.length };
   if (complete) s.rt.log.info(info, "initial sync complete");
   else s.rt.log.warn(info, "initial sync timed out; accepting writes (alone, or peers too slow)");
+  replayAfterRestart(s);
   return releaseHeld(s);
 }
 

@@ -10,7 +10,7 @@ import { read } from "../crdt/index.js";
 import type { Hlc, ReplicaId } from "../crdt/types.js";
 import type { DeltaBatch } from "./batch.js";
 import type { Change, Keyspace } from "./keyspace.js";
-import type { MembershipSource, StoreActorMsg, UpdateMsg } from "./messages.js";
+import type { MembershipSource, StoreActorMsg, UpdateMsg, WatchMsg } from "./messages.js";
 import type { StoreMetrics } from "./metrics.js";
 import type { Ownership } from "./owners.js";
 import type { DiffMemory, Pulls, SyncPhase } from "./sync.js";
@@ -73,8 +73,10 @@ export interface StoreState {
   readonly pulls: Pulls;
   readonly diffs: DiffMemory;
   sync: SyncPhase;
-  /** Local writes received before the initial sync completed, in arrival order. */
-  readonly held: UpdateMsg[];
+  /** Local writes and watches received before the initial sync completed, in arrival order. */
+  readonly held: (UpdateMsg | WatchMsg)[];
+  /** After a restart: live key → state hash of the crashed incarnation, for the watches' catch-up. */
+  previous: ReadonlyMap<string, string> | undefined;
   hlc: Hlc | undefined;
   /** Bytes published since the last completed flush: an upper bound of the client's unsent bytes. */
   unconfirmed: number;
@@ -86,9 +88,13 @@ export interface StoreState {
   closed: boolean;
 }
 
-/** Tells watchers of the key about a change of its read view (a context-only change is not one). */
+/**
+ * Tells watchers of the key about a change of its read view (a context-only change is not one).
+ * Silent until synced: watches start after the sync, and the ones that outlived a crash get one
+ * catch-up event per changed key after it (reads.ts), not the whole rebuild key by key.
+ */
 export function notifyChange(s: StoreState, change: Change): void {
-  if (!change.changed || s.watchers.size === 0 || !s.watchers.covers(change.key)) return;
+  if (!change.changed || s.sync.kind !== "synced" || s.watchers.size === 0 || !s.watchers.covers(change.key)) return;
   const before = change.before === undefined ? undefined : read(change.before);
   const after = read(change.after);
   if (!sameView(before, after)) s.watchers.notify({ key: change.key, value: after, initial: false });

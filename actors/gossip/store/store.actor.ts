@@ -3,7 +3,7 @@
 // what a delta missed and bucket pulls repair it; a (re)started store pulls the cluster's state
 // before it accepts writes; entries of dead replicas are dropped after a grace period.
 import type { Behaviour, ExitReason } from "../../../supervisors/index.js";
-import { read, replicaOf } from "../crdt/index.js";
+import { replicaOf } from "../crdt/index.js";
 import { DeltaBatch } from "./batch.js";
 import { Keyspace } from "./keyspace.js";
 import type { StoreActorMsg, StoreInternalMsg } from "./messages.js";
@@ -11,20 +11,24 @@ import { storeMetrics } from "./metrics.js";
 import { publishDigestRequest, subscribeStore } from "./net.js";
 import { Ownership } from "./owners.js";
 import { antiEntropy, armCleanup, cleanup, digestRequest, memberEvent, pullFailed, pullPage, remoteDeltas, remoteDigest, serveBuckets, syncTimeout } from "./repair.js";
-import { later, safeReply, type StoreDeps, type StoreState, type Runtime } from "./state.js";
+import { query } from "./reads.js";
+import { later, type StoreDeps, type StoreState, type Runtime } from "./state.js";
 import { DiffMemory, Pulls } from "./sync.js";
-import type { StoreCounters, StoreMsg } from "./types.js";
 import { Watchers } from "./watchers.js";
 import { flush, settleOnExit, update } from "./writes.js";
 
 export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActorMsg> {
   let live: StoreState | undefined;
   let starts = 0;
+  // Outlive a crash: they belong to the watching actors (reads.ts); `handover` feeds their catch-up.
+  const watchers = new Watchers((info) => deps.logger.error(info, "store watcher threw; it stays subscribed"));
+  let handover: ReadonlyMap<string, string> | undefined;
   const metrics = storeMetrics(deps.metrics, () => live?.keys.liveCount ?? 0);
   return {
     async init(ctx) {
       const rt: Runtime = { deps, log: deps.logger, metrics, self: ctx.self };
-      const s = await start(rt, ++starts);
+      const s = await start(newState(rt, ++starts, watchers, handover));
+      handover = undefined;
       live = s;
       return s;
     },
@@ -33,29 +37,32 @@ export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActo
       return pending === undefined ? s : pending.then(() => s);
     },
     terminate(s, reason) {
+      if (s.closed) return;
+      // What the watches last saw (or, still unsynced, what the previous incarnation handed over).
+      handover = watchers.size === 0 ? undefined : s.sync.kind === "synced" ? s.keys.liveHashes() : s.previous;
       stop(s, reason);
     },
     messageName: (m) => `store.${m.type}`,
   };
 }
 
-function newState(rt: Runtime, epoch: number): StoreState {
+function newState(rt: Runtime, epoch: number, watchers: Watchers, previous: ReadonlyMap<string, string> | undefined): StoreState {
   const { deps } = rt;
   const now = Date.now();
-  const onWatchError = (info: { id: number; prefix: string; key: string; err: unknown }): void => rt.log.error(info, "store watcher threw; it stays subscribed");
   return {
     rt,
     epoch,
     replica: replicaOf(deps.nodeId, deps.incarnation),
     keys: new Keyspace(),
     owners: new Ownership(deps.config.deadGraceMs),
-    watchers: new Watchers(onWatchError),
+    watchers,
     batch: new DeltaBatch(),
     handedOff: [],
     pulls: new Pulls(deps.config.repairConcurrency),
     diffs: new DiffMemory(),
     sync: { kind: "waiting", since: now },
     held: [],
+    previous,
     hlc: undefined,
     unconfirmed: 0,
     lastDigestAnswerAt: 0,
@@ -67,9 +74,9 @@ function newState(rt: Runtime, epoch: number): StoreState {
   };
 }
 
-async function start(rt: Runtime, epoch: number): Promise<StoreState> {
+async function start(s: StoreState): Promise<StoreState> {
+  const { rt, epoch } = s;
   const { deps } = rt;
-  const s = newState(rt, epoch);
   const tell = (m: StoreInternalMsg): void => rt.self.tell(m);
   // Older incarnations of this very node are dead processes; no membership event will say so.
   s.owners.self(deps.nodeId, deps.incarnation, s.sync.since);
@@ -142,35 +149,4 @@ function dispatch(s: StoreState, m: StoreActorMsg): void | Promise<void> {
     case "member":
       return memberEvent(s, m.event);
   }
-}
-
-type Query = Exclude<StoreMsg, { type: "update" }>;
-
-/** Reads serve the current view at once, also before the initial sync completes. */
-function query(s: StoreState, m: Query): void {
-  switch (m.type) {
-    case "get": {
-      const state = s.keys.get(m.key);
-      return safeReply(s, m.reply, state === undefined ? undefined : read(state));
-    }
-    case "keys":
-      return safeReply(s, m.reply, s.keys.liveKeys(m.prefix));
-    case "watch": {
-      const id = s.watchers.add(m.prefix, m.subscriber);
-      for (const key of s.keys.liveKeys(m.prefix)) {
-        const state = s.keys.get(key);
-        if (state !== undefined) s.watchers.notifyOne(id, { key, value: read(state), initial: true });
-      }
-      return safeReply(s, m.reply, id);
-    }
-    case "unwatch":
-      s.watchers.remove(m.id);
-      return undefined;
-    case "counters":
-      return safeReply(s, m.reply, counters(s));
-  }
-}
-
-function counters(s: StoreState): StoreCounters {
-  return { keys: s.keys.liveCount, ...s.counters, synced: s.sync.kind === "synced" };
 }

@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { performance } from "node:perf_hooks";
 import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
+import type { Value } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
 import { counters, get, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "./testkit.js";
 import type { UpdateResult } from "./state.js";
@@ -109,6 +110,11 @@ describe("gossip store: restart", () => {
       }
       done++;
     };
+    // A watch made before the crash keeps working after it, and catches up on what changed meanwhile.
+    const seen = new Map<string, Value | undefined>();
+    await a.store.ask<number>((reply) => ({ type: "watch", prefix: "crash/", subscriber: (ev) => void seen.set(ev.key, lww(ev.value, "v")), reply }), 5_000);
+    expect(await write(b, "crash/gone", [setOp("v", -1)])).toEqual({ ok: true });
+    await waitUntil("A's watch saw crash/gone", () => seen.get("crash/gone") === -1, 2_000);
     // Four writers keep several writes in flight, so the crash lands in the middle of the stream.
     const writers = Array.from({ length: WRITERS }, async (_, w) => {
       for (let i = w; i < N; i += WRITERS) await writeOne(i);
@@ -116,14 +122,16 @@ describe("gossip store: restart", () => {
     await waitUntil("100 writes acked", () => done >= 100, 10_000, 1);
     expect(a.tree.crash(STORE_PATH, "crash during writes")).toBe(true);
     const crashedAt = done;
+    expect(await write(b, "crash/gone", [{ op: "delete-key" }])).toEqual({ ok: true });
     await Promise.all(writers);
     const stats = a.tree.stats().find((s) => s.path === STORE_PATH);
     expect(stats?.restarts).toBe(1);
     const all = [a, b, c];
-    await waitUntil("all nodes have every key", async () => (await Promise.all(all.map((n) => keys(n, "crash/")))).every((ks) => ks.length === N), 5_000);
+    await waitUntil("all nodes have every key", async () => (await Promise.all(all.map((n) => keys(n, "crash/")))).every((ks) => ks.length === N && !ks.includes("crash/gone")), 5_000);
     for (const n of all) {
       for (let i = 0; i < N; i++) expect(lww(await get(n, `crash/${i}`), "v")).toBe(i);
     }
+    await waitUntil("A's watch saw every write and the deletion", () => seen.has("crash/gone") && seen.get("crash/gone") === undefined && Array.from({ length: N }, (_, i) => seen.get(`crash/${i}`) === i).every(Boolean), 5_000);
     const ca = await counters(a);
     console.log(`crash: ${N} writes by ${WRITERS} writers, store crashed after ${crashedAt} acks and restarted once (${retries} retried writes); A re-synced ${ca.keysRepaired} keys from its peers`);
     expect(ca.synced).toBe(true);

@@ -7,6 +7,7 @@ import { emptyKey } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import { applyOps, isNoop, refusal } from "./ops.js";
 import type { UpdateMsg } from "./messages.js";
+import { startWatch } from "./reads.js";
 import { flushWithin, isConnected, publishDeltas } from "./net.js";
 import { later, notifyChange, safeReply, type Ack, type StoreState } from "./state.js";
 import { keyedBytes, MAX_PAYLOAD_BYTES } from "./wire.js";
@@ -93,9 +94,13 @@ function ackHandedOff(s: StoreState): void {
   for (const a of acks) safeReply(s, a, { ok: true });
 }
 
-/** Applies the writes held during the initial sync, in arrival order. */
+/** Applies the writes and starts the watches held during the initial sync, in arrival order. */
 export async function releaseHeld(s: StoreState): Promise<void> {
   for (let m = s.held.shift(); m !== undefined; m = s.held.shift()) {
+    if (m.type === "watch") {
+      startWatch(s, m);
+      continue;
+    }
     const p = applyUpdate(s, m);
     if (p !== undefined) await p;
     if (s.closed) return;
@@ -105,12 +110,14 @@ export async function releaseHeld(s: StoreState): Promise<void> {
 /**
  * On stop or crash: the batch is published and everyone whose write was applied is acknowledged
  * (their deltas travel; the next incarnation pulls them back from peers). Held writes were never
- * applied: their writers are told to retry, since re-queueing them would reorder them.
+ * applied: their writers are told to retry, since re-queueing them would reorder them. Held watches
+ * go back to the mailbox: a snapshot taken later is just as good.
  */
 export function settleOnExit(s: StoreState): void {
   void flush(s); // `closed` is set: a back-pressure wait, if any, ends without acking twice
   ackHandedOff(s);
   for (let m = s.held.shift(); m !== undefined; m = s.held.shift()) {
-    safeReply(s, m.reply, { ok: false, error: "the gossip store restarted before applying this write; retry" });
+    if (m.type === "watch") s.rt.self.tell(m);
+    else safeReply(s, m.reply, { ok: false, error: "the gossip store restarted before applying this write; retry" });
   }
 }
