@@ -14,7 +14,9 @@ import { runDcnet } from "./support/dcnet-process.js";
 jest.setTimeout(120_000);
 
 const NODES = ["node-0", "node-1", "node-2"] as const;
-const GRACE_MS = 3000;
+// Longer than the 10 s partition below (a partition shorter than the grace removes nothing, as in
+// production where the default is 30 s), short enough to watch a dead node's facts go.
+const GRACE_MS = 12_000;
 
 describe("gossip - replicated state across a 3-node cluster", () => {
   let cluster: Cluster;

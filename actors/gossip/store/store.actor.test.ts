@@ -108,7 +108,8 @@ describe("gossip store: replication", () => {
     expect(acks.every((r) => r.ok)).toBe(true);
     await waitUntil("B has 1000 keys", async () => (await keys(b, "svc/")).length === 1000, 5_000);
     const started = performance.now();
-    const c = await join(name, "c");
+    // A generous sync timeout: the test asserts that the sync completed, not that it timed out.
+    const c = await join(name, "c", { gossip: { syncTimeoutMs: 5_000 } });
     // The first write is held until the sync is done: when its ack arrives, everything is there.
     const ack = await write(c, "svc/from-c", [setOp("port", 1)]);
     const ackMs = performance.now() - started;
@@ -119,7 +120,7 @@ describe("gossip store: replication", () => {
     expect(cc.keysRepaired).toBeGreaterThanOrEqual(1000);
     const syncSeconds = (await c.registry.getSingleMetric("dcnet_gossip_sync_seconds")?.get())?.values[0]?.value ?? NaN;
     console.log(`initial sync: 1,000 keys pulled in ${(syncSeconds * 1000).toFixed(0)} ms (store start to synced); first write acked ${ackMs.toFixed(0)} ms after the node started`);
-    expect(syncSeconds).toBeLessThan(1.0); // below syncTimeoutMs: the sync completed, it did not time out
+    expect(syncSeconds).toBeLessThan(5.0); // below syncTimeoutMs: the sync completed, it did not time out
     for (let i = 0; i < 1000; i += 37) expect(lww(await get(c, `svc/${String(i).padStart(4, "0")}`), "port")).toBe(1000 + i);
     await waitUntil("A has C's write", async () => lww(await get(a, "svc/from-c"), "port") === 1, 2_000);
   }, 20_000);
