@@ -176,12 +176,23 @@ describe("gossip store: replication", () => {
     );
   }, 150_000);
 
-  it("back-pressure: with a tiny maxPendingBytes every write is still acked and delivered", async () => {
+  it("back-pressure: above maxPendingBytes a write is acked only after a flush; every write is delivered", async () => {
     const { nodes } = await cluster(["a", "b"], { gossip: { maxPendingBytes: 2048 } });
     const [a, b] = [pick(nodes, 0), pick(nodes, 1)];
     await synced(nodes);
+    let flushes = 0;
+    const nc = a.transport.nc;
+    const flush = nc.flush.bind(nc);
+    nc.flush = () => {
+      flushes++;
+      return flush();
+    };
     const acks = await Promise.all(Array.from({ length: 500 }, (_, i) => write(a, `bp/${i}`, [setOp("v", "x".repeat(200))])));
     expect(acks.every((r) => r.ok)).toBe(true);
-    await waitUntil("B has 500 keys", async () => (await keys(b, "bp/")).length === 500, 5_000);
+    const afterBurst = flushes;
+    for (let i = 0; i < 20; i++) expect(await write(a, `bp/seq/${i}`, [setOp("v", "y".repeat(3000))])).toEqual({ ok: true });
+    expect(afterBurst).toBeGreaterThanOrEqual(1);
+    expect(flushes - afterBurst).toBeGreaterThanOrEqual(20); // each 3 KB write alone exceeds the limit
+    await waitUntil("B has 520 keys", async () => (await keys(b, "bp/")).length === 520, 5_000);
   }, 20_000);
 });
