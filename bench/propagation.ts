@@ -77,7 +77,7 @@ async function scenario(label: string, servers: string[], processes: number, per
     console.log(
       `${label.padEnd(34)} fields=${String(fields).padStart(3)} n=${KEYS} p50=${percentile(ok, 50).toFixed(2)} ms p99=${percentile(ok, 99).toFixed(2)} ms` +
         ` missing=${missing} | delta msgs/change=${(w.deltas / KEYS).toFixed(2)} bytes/change=${perChange.toFixed(0)}` +
-        ` vs whole-key bytes/change=${w.wholeKeyBytes} (ratio ${(perChange / w.wholeKeyBytes).toFixed(2)}); NATS msgs out of writer/change=${(w.msgsOut / KEYS).toFixed(2)}; RSS all=${(rss / 2 ** 20).toFixed(0)} MiB`,
+        ` vs whole-key (value alone, no envelope) bytes/change=${w.wholeKeyBytes} (ratio ${(perChange / w.wholeKeyBytes).toFixed(2)}); NATS msgs out of writer/change=${(w.msgsOut / KEYS).toFixed(2)}; RSS all=${(rss / 2 ** 20).toFixed(0)} MiB`,
     );
   } finally {
     await Promise.all(workers.map((w) => w.call({ type: "stop" }, "stopped").catch(() => undefined)));

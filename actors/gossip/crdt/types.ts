@@ -1,5 +1,5 @@
 // Contract of the pure CRDT layer (no NATS, no nact, no node: I/O). The store actor and the wire
-// codec speak only these types. See actors/gossip/DESIGN.md for the model.
+// codec speak only these types. See actors/gossip/README.md for the model.
 
 /** A writer: `<nodeId>@<incarnation>`. A restarted node is a new replica, so dots never collide. */
 export type ReplicaId = string;

@@ -1,4 +1,4 @@
-// /node/gossip/store: the replicated CRDT store of this node (actors/gossip/DESIGN.md). Local
+// /node/gossip/store: the replicated CRDT store of this node (actors/gossip/README.md). Local
 // updates become deltas broadcast in batches; peers' deltas are merged; anti-entropy digests find
 // what a delta missed and bucket pulls repair it; a (re)started store pulls the cluster's state
 // before it accepts writes; entries of dead replicas are dropped after a grace period.
