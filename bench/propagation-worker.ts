@@ -1,41 +1,77 @@
-// Child process of bench/propagation.ts: hosts K real nodes (startNode, the same runtime as
-// `dcnet node`), watches `bench/` on each, and reports when each change became visible.
+// Child process of bench/propagation.ts: hosts K store instances — each the real gossip subtree
+// (membership + store, as in `dcnet node`) on its own NATS connection, without the admin service
+// and the other node actors — watches `bench/` on each, and reports when each change became visible.
 // Protocol over the IPC channel: parent → {type:"start", ...} | {type:"write", ...} | {type:"report"} | {type:"stop"}.
 import { pino } from "pino";
-import { startNode, type NodeHandle } from "../actors/node/run.js";
 import { validateConfig } from "../config/index.js";
+import { createRegistry } from "../observability/metrics.js";
+import { Transport } from "../transport/index.js";
+import { startTree, type Tree } from "../supervisors/index.js";
+import { gossipTreeSpec } from "../actors/gossip/gossip.sup.js";
+import { startNode } from "../actors/node/run.js";
 import { createLogHub } from "../observability/logger.js";
 import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/store/types.js";
-import { STORE_PATH } from "../actors/admin/gossip-ops.js";
 import type { KeyView } from "../actors/gossip/crdt/types.js";
 import { Packr } from "msgpackr";
 
 const packr = new Packr({ useRecords: false });
 
 type FromParent =
-  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number> }
+  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number>; full: boolean }
   | { type: "write"; node: number; keys: number; fields: number; ratePerSec: number; prefix: string }
   | { type: "report" }
   | { type: "stop" };
 
-const nodes: NodeHandle[] = [];
+interface Instance {
+  readonly tree: Tree;
+  readonly transport: Transport;
+  stop(reason: string): Promise<void>;
+}
+
+const nodes: Instance[] = [];
 /** key → (local node → time the timed field `t` first arrived there; absolute ms, sub-ms precision). */
 const seen = new Map<string, Map<number, number>>();
 const now = (): number => performance.timeOrigin + performance.now();
 const send = (m: unknown): void => void process.send?.(m);
 
-function store(n: NodeHandle) {
-  const ref = n.tree.lookup<StoreMsg>(STORE_PATH);
+let STORE = "/gossip/store";
+
+/** A whole node, exactly as `dcnet node` runs it (admin service, facts, …). */
+async function startFullNode(id: string, servers: string[], gossip: Record<string, number>): Promise<Instance> {
+  STORE = "/node/gossip/store";
+  const config = validateConfig({ id, nats: { servers }, log: { level: "error" }, gossip });
+  const node = await startNode(config, { logs: createLogHub({ level: "error", bindings: {}, destination: pino.destination(2) }) });
+  return { tree: node.tree, transport: node.transport, stop: (reason) => node.stop(reason) };
+}
+
+async function startInstance(id: string, servers: string[], gossip: Record<string, number>): Promise<Instance> {
+  const config = validateConfig({ id, nats: { servers }, log: { level: "error" }, gossip });
+  const log = pino({ level: "error" }, pino.destination(2));
+  const metrics = createRegistry({ node: id, cluster: config.cluster });
+  const transport = await Transport.connect({ servers, cluster: config.cluster, nodeId: id, logger: log, metrics });
+  const slot: { tree?: Tree } = {};
+  const spec = gossipTreeSpec({ config, transport, metrics, incarnation: Date.now(), child: () => log, lookup: (p) => slot.tree?.lookup(p), path: "/gossip" });
+  const tree = await startTree(spec, { onCreated: (t) => (slot.tree = t) });
+  return {
+    tree,
+    transport,
+    stop: async () => {
+      await tree.shutdown();
+      await transport.close();
+    },
+  };
+}
+
+function store(n: Instance) {
+  const ref = n.tree.lookup<StoreMsg>(STORE);
   if (!ref) throw new Error("no store");
   return ref;
 }
 
 async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
-  const logs = createLogHub({ level: "error", bindings: {}, destination: pino.destination(2) });
   for (let i = 0; i < m.count; i++) {
-    const id = `w${m.worker}-n${i}`;
-    const config = validateConfig({ id, nats: { servers: [m.servers[(m.worker + i) % m.servers.length] as string] }, log: { level: "error" }, gossip: m.gossip });
-    const node = await startNode(config, { logs });
+    const servers = [m.servers[(m.worker + i) % m.servers.length] as string];
+    const node = await (m.full ? startFullNode : startInstance)(`w${m.worker}-n${i}`, servers, m.gossip);
     const index = nodes.length;
     nodes.push(node);
     await store(node).ask<number>(
@@ -51,13 +87,15 @@ async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
         },
         reply,
       }),
-      5000,
+      // The watch answers once the store's initial sync is over; 50 nodes booting in one process
+      // on a 2-core machine take a while.
+      120_000,
     );
   }
 }
 
 async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
-  const node = nodes[m.node] as NodeHandle;
+  const node = nodes[m.node] as Instance;
   const ref = store(node);
   const gap = 1000 / m.ratePerSec;
   const written: Array<{ key: string; at: number }> = [];
@@ -90,6 +128,9 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
 async function counters(): Promise<StoreCounters[]> {
   return Promise.all(nodes.map((n) => store(n).ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000)));
 }
+
+// Orphaned by a parent that died: stop, don't linger.
+process.on("disconnect", () => process.exit(1));
 
 process.on("message", (raw) => {
   const m = raw as FromParent;

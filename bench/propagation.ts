@@ -1,6 +1,6 @@
 // bench/propagation: write-to-visible-everywhere latency of the gossip store, p50/p99, with
-//   - 3 real node processes (one node each),
-//   - 50 and 200 node instances sharing the NATS cluster (several per process),
+//   - 3 real node processes (startNode, exactly as `dcnet node` runs),
+//   - 50 and 200 store instances sharing the NATS cluster (several per process),
 // and messages/bytes per change next to what whole-key replication (lashup) would send for the
 // same change, for a small key (1 field) and a big one (100 fields): our bytes must not grow with
 // the key. Then memory: one store holding 10,000 keys × 10 fields, RSS reported.
@@ -36,7 +36,12 @@ class Worker {
     this.child = fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (raw) => {
       const m = raw as Record<string, unknown>;
-      if (m.type === "error") throw new Error(`worker failed: ${String(m.message)}`);
+      if (m.type === "error") {
+        console.error(`worker failed: ${String(m.message)}`);
+        process.exitCode = 1;
+        for (const w of this.waiters.splice(0)) w.resolve({ type: "failed" });
+        return;
+      }
       const i = this.waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m);
     });
@@ -48,10 +53,10 @@ class Worker {
   }
 }
 
-async function scenario(label: string, servers: string[], processes: number, perProcess: number, fields: number, gossip: Record<string, number>): Promise<void> {
+async function scenario(label: string, servers: string[], processes: number, perProcess: number, fields: number, gossip: Record<string, number>, full = false): Promise<void> {
   const workers = Array.from({ length: processes }, () => new Worker());
   try {
-    await Promise.all(workers.map((w, i) => w.call({ type: "start", worker: i, count: perProcess, servers, gossip }, "started")));
+    await Promise.all(workers.map((w, i) => w.call({ type: "start", worker: i, count: perProcess, servers, gossip, full }, "started")));
     const total = processes * perProcess;
     await new Promise((r) => setTimeout(r, Math.max(1500, 3 * (gossip.heartbeatMs ?? 200))));
     const prefix = `${label.replace(/\W+/g, "-")}-${fields}`;
@@ -112,11 +117,11 @@ try {
   // 200 instances on 2 cores: heartbeats and digests every 200 ms / 1 s from each would be
   // 200k deliveries/s of background traffic alone; the big scenarios slow them down and say so.
   const calm = { heartbeatMs: 1000, suspectAfterMs: 5000, deadAfterMs: 10_000, antiEntropyMs: 5000 };
-  await scenario("3 nodes (3 processes x 1)", cluster.urls, 3, 1, 1, fast);
-  await scenario("3 nodes (3 processes x 1)", cluster.urls, 3, 1, 100, fast);
+  await scenario("3 node processes", cluster.urls, 3, 1, 1, fast, true);
+  await scenario("3 node processes", cluster.urls, 3, 1, 100, fast, true);
   if (!quick) {
-    await scenario("50 nodes (2 processes x 25, hb 1 s)", cluster.urls, 2, 25, 1, calm);
-    await scenario("200 nodes (4 processes x 50, hb 1 s)", cluster.urls, 4, 50, 1, calm);
+    await scenario("50 stores (2 processes x 25, hb 1 s)", cluster.urls, 2, 25, 1, calm);
+    await scenario("200 stores (4 processes x 50, hb 1 s)", cluster.urls, 4, 50, 1, calm);
   }
   await memory(cluster.urls);
 } finally {

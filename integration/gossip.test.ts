@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Packr } from "msgpackr";
 import { startCluster, type Cluster } from "./harness/cluster.js";
 import type { StartedNodeHost } from "./harness/node-host.js";
 import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
@@ -76,6 +77,30 @@ describe("gossip - replicated state across a 3-node cluster", () => {
     expect(values[2]).toEqual(values[0]);
     // Every node's own facts are there too.
     expect(await keysOn(0, "node-1", "nodes/")).toEqual(["nodes/node-0", "nodes/node-1", "nodes/node-2"]);
+  });
+
+  test("undecodable, unknown-version and type-mismatched gossip messages are rejected and counted; state untouched", async () => {
+    const packr = new Packr({ useRecords: false });
+    const nc = (side[0] as TestAdmin).transport.nc;
+    const keysBefore = await Promise.all(NODES.map((n) => keysOn(0, n, "")));
+    const rejectedBefore = await Promise.all(NODES.map(async (n) => (await admin(0).request(n, "status", {})).rejected.reduce((x, r) => x + r.count, 0)));
+    const env = (kind: string, body: unknown, v = 1) => packr.pack({ v, kind, from: "node-1", ts: Date.now(), body });
+    const bad = [
+      new Uint8Array([0xc1, 0x00, 0xff]),
+      env("gossip.deltas", { replica: "node-1@1", deltas: [] }, 9),
+      env("gossip.deltas", { replica: "node-1@1", deltas: [{ key: "demo/web", state: { entries: [[{ r: "node-1@1", n: -4 }, { f: "port", k: "lww", v: 1 }]], cc: { vv: {}, cloud: [] } } }] }),
+      env("gossip.digest", { replica: "node-1@1", buckets: ["not", "64", "hashes"], keys: "many" }),
+    ];
+    for (let i = 0; i < 25; i++) for (const b of bad) nc.publish(i % 2 ? "dcnet.dcnet.gossip.delta" : "dcnet.dcnet.gossip.digest", b);
+    await nc.flush();
+    await within(3000, async () => {
+      for (const [i, n] of NODES.entries()) {
+        const total = (await admin(0).request(n, "status", {})).rejected.reduce((x, r) => x + r.count, 0);
+        if (total - (rejectedBefore[i] ?? 0) < 100) throw new Error(`${n} counted ${total - (rejectedBefore[i] ?? 0)} of 100`);
+      }
+    });
+    expect(await Promise.all(NODES.map((n) => keysOn(0, n, "")))).toEqual(keysBefore);
+    expect(await valueOn(0, "node-2", "demo/web")).toMatchObject({ port: { type: "lww", value: 8080 } });
   });
 
   test("a burst of 10,000 updates/s for 10 s from one node converges everywhere, none dropped", async () => {

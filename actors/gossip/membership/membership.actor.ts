@@ -7,19 +7,13 @@ import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Config } from "../../../config/index.js";
 import type { ActorContext, Behaviour } from "../../../supervisors/index.js";
-import { ALL_NODES, TransportClosedError, type Transport, type TransportSubscription } from "../../../transport/index.js";
+import { ALL_NODES, TransportClosedError, type TransportSubscription } from "../../../transport/index.js";
 import { DEFAULT_FORGET_DEAD_AFTER_MS, FailureDetector, type Instant } from "./detector.js";
 import { heartbeatKind, type HeartbeatBody } from "./protocol.js";
 import type { Member, MemberEvent, MemberState, MembershipMsg } from "./types.js";
+import type { GossipActorDeps } from "../deps.js";
 
-export interface MembershipDeps {
-  readonly transport: Transport;
-  readonly logger: Logger;
-  readonly metrics: Registry;
-  readonly config: Config["gossip"];
-  readonly nodeId: string;
-  /** This node's start time in ms (given by the caller so the store's replica id agrees with it). */
-  readonly incarnation: number;
+export interface MembershipDeps extends GossipActorDeps {
   /** A dead peer leaves the table this long after it died. Default 1 h. */
   readonly forgetDeadAfterMs?: number;
 }

@@ -2,10 +2,8 @@
 // mutated in place: the store is one actor, handlers run one at a time, and copying a 100k-key map
 // per message is not an option. `closed` stops a crashed incarnation's leftover async work.
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
-import type { Config } from "../../../config/index.js";
 import type { ActorRef, ReplyTo } from "../../../supervisors/index.js";
-import type { Transport, TransportSubscription } from "../../../transport/index.js";
+import type { TransportSubscription } from "../../../transport/index.js";
 import { read } from "../crdt/index.js";
 import type { Hlc, ReplicaId } from "../crdt/types.js";
 import type { DeltaBatch } from "./batch.js";
@@ -15,15 +13,9 @@ import type { StoreMetrics } from "./metrics.js";
 import type { Ownership } from "./owners.js";
 import type { DiffMemory, Pulls, SyncPhase } from "./sync.js";
 import { sameView, type Watchers } from "./watchers.js";
+import type { GossipActorDeps } from "../deps.js";
 
-export interface StoreDeps {
-  readonly transport: Transport;
-  readonly logger: Logger;
-  readonly metrics: Registry;
-  readonly config: Config["gossip"];
-  readonly nodeId: string;
-  /** The node process's start time (ms): with nodeId, this node's replica id. */
-  readonly incarnation: number;
+export interface StoreDeps extends GossipActorDeps {
   readonly membership: MembershipSource;
   /** Delta batches are published at most this long (ms) after their first update. Default 2. */
   readonly flushTickMs?: number;
