@@ -34,14 +34,28 @@ export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void
     t.subscribe(s.gossipDigest(), [digestKind], (env) => {
       if (env.from !== me) tell({ type: "remote-digest", from: env.from, body: env.body });
     }),
-    t.subscribe(s.gossipDigestRequest(), [digestRequestKind], (env) => {
-      if (env.from !== me) tell({ type: "digest-request", from: env.from, replica: env.body.replica });
-    }),
     t.subscribe(s.gossipBucket(me), [bucketRequestKind], (env, msg) => {
       const respond = (page: BucketReplyBody): void => void t.respond(msg, bucketReplyKind, page);
       tell({ type: "serve-buckets", buckets: env.body.buckets, after: env.body.after, respond });
     }),
   ];
+}
+
+/**
+ * Digest requests of starting nodes, joined only once this store is synced and in a queue group:
+ * one synced peer answers each request (its digest goes to everyone), instead of every peer — with
+ * n nodes booting that is n digests, not n². An unsynced store would have nothing useful to say.
+ */
+export function subscribeDigestRequests(t: Transport, tell: (m: StoreInternalMsg) => void): TransportSubscription {
+  const me = t.nodeId;
+  return t.subscribe(
+    t.subjects.gossipDigestRequest(),
+    [digestRequestKind],
+    (env) => {
+      if (env.from !== me) tell({ type: "digest-request", from: env.from, replica: env.body.replica });
+    },
+    { queue: "dcnet-gossip-digest" },
+  );
 }
 
 /** Publishes one delta batch; returns the bytes handed to the NATS client. */

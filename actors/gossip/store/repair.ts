@@ -5,7 +5,7 @@ import type { KeyState } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
 import type { StoreInternalMsg } from "./messages.js";
 import type { StoreRejectReason } from "./metrics.js";
-import { isConnected, publishDigest, requestPage, WrongResponderError } from "./net.js";
+import { isConnected, publishDigest, requestPage, subscribeDigestRequests, WrongResponderError } from "./net.js";
 import { dropPredicate, foreignReplica, mentions, parseCached } from "./owners.js";
 import { isSynced, later, notifyChange, type StoreState } from "./state.js";
 import type { PullJob } from "./sync.js";
@@ -125,6 +125,8 @@ export function markSynced(s: StoreState, peer: string | undefined, complete: bo
   const since = s.sync.since;
   s.sync = { kind: "synced", since, at, complete };
   clearTimeout(s.timers.sync);
+  const rt = s.rt;
+  s.subs.push(subscribeDigestRequests(rt.deps.transport, (m) => rt.self.tell(m)));
   s.rt.metrics.syncSeconds.set((at - since) / 1000);
   const info = { peer, keys: s.keys.liveCount, ms: at - since, held: s.held.length };
   if (complete) s.rt.log.info(info, "initial sync complete");
@@ -173,11 +175,16 @@ export function memberEvent(s: StoreState, ev: MemberEvent): void | Promise<void
   s.owners.event(ev, Date.now());
   if (ev.type === "dead") s.diffs.forget(ev.node);
   armCleanup(s);
-  // A peer we could not hear (new, back from a partition, restarted) compares our digest with its
-  // state and pulls what differs now, instead of at the next anti-entropy tick; it does the same
-  // for us when it hears us. This is what makes a healed partition converge in about a second.
-  if (ev.type === "join" || ev.type === "alive" || ev.type === "rejoin") return publishOwnDigest(s);
-  return undefined;
+  // A peer heard again after silence (a healed partition) compares our digest with its state and
+  // pulls what differs now instead of at the next anti-entropy tick; it does the same for us when
+  // it hears us: a healed partition converges in about a second instead of several. Not on join
+  // or rejoin — a starting node asks for digests itself — and at most one digest per 100 ms, so a
+  // whole cluster coming back at once does not turn into n² digests.
+  if (ev.type !== "alive") return undefined;
+  const now = Date.now();
+  if (now - s.lastDigestAnswerAt < 100) return undefined;
+  s.lastDigestAnswerAt = now;
+  return publishOwnDigest(s);
 }
 
 /** Timer for the next planned owner cleanup (re-armed when an earlier one is planned). */
