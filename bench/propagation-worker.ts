@@ -115,7 +115,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const at = now();
     written.push({ key, at });
-    await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 10_000);
+    await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 60_000);
   }
   const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
   const msgsOut = node.transport.nc.stats().outMsgs - msgsBefore;
@@ -126,7 +126,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
 }
 
 async function counters(): Promise<StoreCounters[]> {
-  return Promise.all(nodes.map((n) => store(n).ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000)));
+  return Promise.all(nodes.map((n) => store(n).ask<StoreCounters>((reply) => ({ type: "counters", reply }), 60_000)));
 }
 
 // Orphaned by a parent that died: stop, don't linger.
