@@ -149,8 +149,9 @@ export class FailureDetector {
     return events;
   }
 
+  /** Peers sorted by node id, so every caller (CLI tables, tests) sees one stable order. */
   members(): Member[] {
-    return [...this.#peers.values()].map((p) => ({ node: p.node, incarnation: p.incarnation, state: p.state, lastHeardAt: p.heardWall, since: p.sinceWall, self: false }));
+    return [...this.#peers.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map((p) => ({ node: p.node, incarnation: p.incarnation, state: p.state, lastHeardAt: p.heardWall, since: p.sinceWall, self: false }));
   }
 
   member(node: string): Member | undefined {
