@@ -1,6 +1,7 @@
 // `dcnet ctl`: admin requests over NATS. Tables by default, --json for programs.
 // Without --node or --all a request goes to the scatter-gather subject and the first node to
 // answer replies, so on a one-node `dcnet up` plain `dcnet ctl ping` just works.
+import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { pino } from "pino";
 import { Transport } from "../transport/index.js";
@@ -8,8 +9,8 @@ import { startTracing } from "../observability/tracing.js";
 import { createRegistry } from "../observability/metrics.js";
 import { splitList, LOG_LEVELS } from "../config/index.js";
 import { AdminClient, AdminRequestError, type OpName } from "../actors/admin/index.js";
-import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet } from "./format.js";
-import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody } from "../actors/admin/index.js";
+import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet, formatTasks } from "./format.js";
+import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody } from "../actors/admin/index.js";
 
 interface CtlFlags {
   nats: string;
@@ -69,7 +70,38 @@ export function registerCtl(program: Command): void {
     .action(update(([, field, v]) => ({ op: "set", field, value: jsonArg(v ?? "") })));
   state.command("add <key> <field> <json>").description("add an element to a set field").action(update(([, field, v]) => ({ op: "add", field, elem: jsonArg(v ?? "") })));
   state.command("remove <key> <field> <json>").description("remove an element from a set field").action(update(([, field, v]) => ({ op: "remove", field, elem: jsonArg(v ?? "") })));
+  const task = ctl.command("task").description("native task registrations (this node owns what it accepts)");
+  task
+    .command("add <json-file>")
+    .description("register a task (the task model as JSON; '-' reads stdin); --ttl makes it expire unless re-added")
+    .option("--ttl <ms>", "expire the registration unless renewed within this many ms")
+    .action(async function (this: Command, file: string) {
+      const ttl = this.opts<{ ttl?: string }>().ttl;
+      let body: Record<string, unknown>;
+      try {
+        body = { task: await readTaskJson(file), ...(ttl ? { ttlMs: Number(ttl) } : {}) };
+      } catch (err) {
+        console.error(`dcnet: ${(err as Error).message}`);
+        process.exitCode = 2;
+        return;
+      }
+      await run("task-add", () => body, true).call(this);
+    });
+  task.command("rm <id>").description("deregister a task").action(run("task-rm", ([id]) => ({ id }), true));
+  task.command("ls").description("every task in the catalogue, with its owner node").action(run("task-ls", () => ({})));
   state.command("delete <key> [field]").description("delete a field, or the whole key").action(update(([, field]) => (field ? { op: "delete-field", field } : { op: "delete-key" })));
+}
+
+async function readTaskJson(source: string): Promise<unknown> {
+  const text = source === "-" ? await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    process.stdin.setEncoding("utf8").on("data", (c: string) => (buf += c)).on("end", () => resolve(buf)).on("error", reject);
+  }) : await readFile(source, "utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new AdminRequestError("DCNET_E_ADMIN_BAD_REQUEST", `${source === "-" ? "stdin" : source} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 /** `42`, `true`, `{"a":1}` are JSON; anything that does not parse is a string, so `state set k f hello` works. */
@@ -140,6 +172,8 @@ function human(op: OpName, reply: unknown, rttMs: number): string {
       return formatKeys(reply as StateKeysBody);
     case "state-get":
       return formatGet(reply as StateGetBody);
+    case "task-ls":
+      return formatTasks(reply as TaskLsBody);
     default:
       return formatOk(reply as OkBody);
   }

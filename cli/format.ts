@@ -1,5 +1,5 @@
 // Human-readable output for `dcnet ctl`. A column table is a dozen lines; not worth a dependency.
-import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody } from "../actors/admin/index.js";
+import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody, TaskLsBody } from "../actors/admin/index.js";
 
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -64,6 +64,7 @@ function summary(op: OpName, body: unknown): string {
   if (op === "members") return (body as MembersBody).members.map((m) => `${m.node}:${m.state}`).join(" ");
   if (op === "state-keys") return `${(body as StateKeysBody).keys.length} keys`;
   if (op === "state-get") return JSON.stringify((body as StateGetBody).value);
+  if (op === "task-ls") return `${(body as TaskLsBody).tasks.length} tasks`;
   if (op === "status") {
     const s = body as StatusBody;
     const restarts = s.actors.reduce((n, a) => n + a.restarts, 0);
@@ -86,4 +87,21 @@ export function formatKeys(k: StateKeysBody): string {
 
 export function formatGet(g: StateGetBody): string {
   return JSON.stringify(g.value, null, 2);
+}
+
+export function formatTasks(t: TaskLsBody): string {
+  if (t.tasks.length === 0) return `(no tasks in the catalogue of ${t.node})`;
+  return table(
+    ["ID", "NAME", "FRAMEWORK", "OWNER", "STATE", "HEALTHY", "IPS", "PORTS"],
+    t.tasks.map(({ owner, task }) => [
+      task.id,
+      task.name,
+      task.framework,
+      owner,
+      task.state,
+      task.healthy === undefined ? "-" : String(task.healthy),
+      task.taskIps.join(","),
+      task.ports.map((p) => `${p.name}:${p.port ?? "-"}/${p.hostPort ?? "-"}/${p.protocol}${p.vips.length ? ` vip=${p.vips.join("+")}` : ""}`).join(" "),
+    ]),
+  );
 }

@@ -219,6 +219,19 @@ describe("gossip - replicated state across a 3-node cluster", () => {
     expect(after.addresses.values).toEqual([cluster.nodeIp(1)]);
   });
 
+  test("a task registered over NATS on one node is in the catalogue of every node", async () => {
+    const task = { id: "web-1", name: "web", framework: "demo", runtime: "native", agentIp: cluster.nodeIp(2), taskIps: [cluster.nodeIp(2)], state: "running" as const, ports: [{ name: "http", protocol: "tcp" as const, port: 8080, vips: ["/web:80"] }] };
+    await admin(2).request("node-2", "task-add", { task }, 15_000);
+    await within(3000, async () => {
+      for (const n of NODES) {
+        const ls = await admin(0).request(n, "task-ls", {});
+        if (!ls.tasks.some((t) => t.owner === "node-2" && t.task.id === "web-1")) throw new Error(`${n}: ${JSON.stringify(ls.tasks)}`);
+      }
+    });
+    const ls = await admin(0).request("node-0", "task-ls", {});
+    expect(ls.tasks.find((t) => t.task.id === "web-1")).toEqual({ owner: "node-2", task });
+  });
+
   test("a node killed for good is declared dead everywhere and its facts are removed after the grace period", async () => {
     await set(2, "node-2", "owned/by-2", "v", 1);
     await within(3000, async () => {
@@ -236,6 +249,7 @@ describe("gossip - replicated state across a 3-node cluster", () => {
     await within(GRACE_MS + 4000, async () => {
       for (const n of ["node-0", "node-1"]) {
         if ((await valueOn(0, n, "owned/by-2")) !== null || (await valueOn(0, n, "nodes/node-2")) !== null) throw new Error(`${n} still has node-2's facts`);
+        if ((await admin(0).request(n, "task-ls", {})).tasks.some((t) => t.owner === "node-2")) throw new Error(`${n} still lists node-2's registration`);
       }
     }, 200);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(GRACE_MS);

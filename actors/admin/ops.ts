@@ -4,9 +4,11 @@ import type { Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
 import type { Config, LogLevel } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
-import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody } from "./protocol.js";
+import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody, type TaskLsBody } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
 import { members, stateKeys, stateGet, stateUpdate, gossipCounters } from "./gossip-ops.js";
+import { taskAdd, taskRm, taskLs } from "./catalogue-ops.js";
+import type { Task } from "../catalogue/model.js";
 import type { UpdateOp } from "../gossip/store/types.js";
 
 export interface OpDeps {
@@ -23,7 +25,7 @@ export interface OpDeps {
 export { AdminOpError };
 
 export interface OpResult {
-  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody;
+  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody | TaskLsBody;
   /** Runs after the reply is sent (crash, shutdown). */
   readonly after?: () => void;
 }
@@ -61,6 +63,18 @@ export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<Op
       const n = await stateUpdate(deps.tree(), (body as { updates: Array<{ key: string; ops: UpdateOp[] }> }).updates);
       return { reply: { node, message: `applied ${n} updates` } };
     }
+    case "task-add": {
+      const { task, ttlMs } = body as { task: Task; ttlMs?: number };
+      await taskAdd(deps.tree(), task, ttlMs);
+      return { reply: { node, message: `registered ${task.id}${ttlMs ? ` (ttl ${ttlMs} ms)` : ""}` } };
+    }
+    case "task-rm": {
+      const { id } = body as { id: string };
+      await taskRm(deps.tree(), id);
+      return { reply: { node, message: `deregistered ${id}` } };
+    }
+    case "task-ls":
+      return { reply: { node, tasks: await taskLs(deps.tree()) } };
     case "shutdown":
       deps.logger.warn("shutdown requested by admin request");
       return { reply: { node, message: "shutting down" }, after: () => deps.shutdown("admin request") };

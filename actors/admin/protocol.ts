@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { defineKind } from "../../transport/index.js";
 import { LOG_LEVELS } from "../../config/index.js";
+import { taskSchema } from "../catalogue/model.js";
 
 export const ADMIN_SERVICE_NAME = "dcnet-admin";
 
@@ -65,6 +66,12 @@ export type StateKeysBody = z.infer<typeof stateKeysBody>;
 export const stateGetBody = z.strictObject({ node: z.string(), key: z.string(), value: keyView.nullable() });
 export type StateGetBody = z.infer<typeof stateGetBody>;
 
+export const taskLsBody = z.strictObject({
+  node: z.string(),
+  tasks: z.array(z.strictObject({ owner: z.string(), task: taskSchema })),
+});
+export type TaskLsBody = z.infer<typeof taskLsBody>;
+
 export const statusBody = z.strictObject({
   node: z.string(),
   cluster: z.string(),
@@ -107,6 +114,10 @@ export const kinds = {
   stateGet: defineKind("admin.state-get.reply", stateGetBody),
   stateUpdateReq: defineKind("admin.state-update", update),
   stateBatchReq: defineKind("admin.state-batch", z.strictObject({ updates: z.array(update).min(1).max(2000) })),
+  taskAddReq: defineKind("admin.task-add", z.strictObject({ task: taskSchema, ttlMs: z.number().int().min(1000).max(86_400_000).optional() })),
+  taskRmReq: defineKind("admin.task-rm", z.strictObject({ id: z.string().min(1).max(512) })),
+  taskLsReq: defineKind("admin.task-ls", empty),
+  taskLs: defineKind("admin.task-ls.reply", taskLsBody),
   ok: defineKind("admin.ok", okBody),
   error: defineKind("admin.error", errorBody),
 } as const;
@@ -123,6 +134,9 @@ export const ops = {
   "state-get": { request: kinds.stateGetReq, reply: kinds.stateGet },
   "state-update": { request: kinds.stateUpdateReq, reply: kinds.ok },
   "state-batch": { request: kinds.stateBatchReq, reply: kinds.ok },
+  "task-add": { request: kinds.taskAddReq, reply: kinds.ok },
+  "task-rm": { request: kinds.taskRmReq, reply: kinds.ok },
+  "task-ls": { request: kinds.taskLsReq, reply: kinds.taskLs },
 } as const;
 
 export type OpName = keyof typeof ops;

@@ -1,6 +1,7 @@
 // The node's root tree. Order is data-flow order: the connection observer, the admin service (so
 // an operator can look inside while the rest starts), the gossip store, then this node's own facts
-// written into it; later subsystems (catalogue, dns, l4lb, overlay) join after the store.
+// written into it, then the catalogue's task sources; later subsystems (dns, l4lb, overlay) join
+// after them.
 import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
 import { adminBehaviour, type AdminDeps } from "../admin/admin.actor.js";
@@ -8,6 +9,7 @@ import { gossipTreeSpec, GOSSIP } from "../gossip/gossip.sup.js";
 import type { StoreMsg } from "../gossip/store/types.js";
 import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour } from "./facts.actor.js";
+import { catalogueTreeSpec } from "../catalogue/catalogue.sup.js";
 
 export const ROOT = "node";
 
@@ -48,6 +50,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
           store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`),
         }),
       },
+      catalogueTreeSpec({ nodeId: config.id, child: (s) => deps.logs.child(s), store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`) }),
     ],
   };
 }

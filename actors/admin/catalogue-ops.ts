@@ -1,0 +1,48 @@
+// Admin operations on native registrations and the task catalogue.
+import type { Tree } from "../../supervisors/index.js";
+import type { StoreMsg } from "../gossip/store/types.js";
+import type { KeyView } from "../gossip/crdt/types.js";
+import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
+import { TASKS_PREFIX, parseTaskKey } from "../catalogue/keys.js";
+import { taskSchema, type Task } from "../catalogue/model.js";
+import { ADMIN_ERRORS } from "./protocol.js";
+import { AdminOpError } from "./errors.js";
+import { STORE_PATH } from "./gossip-ops.js";
+
+export const REGISTRATIONS_PATH = "/node/catalogue/registrations";
+const ASK_TIMEOUT_MS = 20_000;
+
+function registrations(tree: Tree | undefined) {
+  const ref = tree?.lookup<RegistrationMsg>(REGISTRATIONS_PATH);
+  if (!ref) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${REGISTRATIONS_PATH} is not running on this node`, 503);
+  return ref;
+}
+
+function check(r: RegistrationResult): void {
+  if (!r.ok) throw new AdminOpError(ADMIN_ERRORS.badRequest, r.error, 400);
+}
+
+export async function taskAdd(tree: Tree | undefined, task: Task, ttlMs: number | undefined): Promise<void> {
+  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "add", task, ...(ttlMs ? { ttlMs } : {}), reply }), ASK_TIMEOUT_MS));
+}
+
+export async function taskRm(tree: Tree | undefined, id: string): Promise<void> {
+  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "remove", id, reply }), ASK_TIMEOUT_MS));
+}
+
+/** Every task in this node's replica of the catalogue, with the node that owns it. */
+export async function taskLs(tree: Tree | undefined): Promise<Array<{ owner: string; task: Task }>> {
+  const store = tree?.lookup<StoreMsg>(STORE_PATH);
+  if (!store) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${STORE_PATH} is not running on this node`, 503);
+  const keys = await store.ask<readonly string[]>((reply) => ({ type: "keys", prefix: TASKS_PREFIX, reply }), ASK_TIMEOUT_MS);
+  const out: Array<{ owner: string; task: Task }> = [];
+  for (const key of keys) {
+    const parsed = parseTaskKey(key);
+    const view = await store.ask<KeyView | undefined>((reply) => ({ type: "get", key, reply }), ASK_TIMEOUT_MS);
+    const field = view?.task;
+    // A value that is not a valid task (a buggy writer) is left out rather than failing the listing.
+    const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
+    if (parsed && task?.success) out.push({ owner: parsed.owner, task: task.data });
+  }
+  return out;
+}

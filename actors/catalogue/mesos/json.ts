@@ -1,0 +1,58 @@
+// Defensive readers for untrusted Mesos JSON: every accessor returns undefined (or []) instead of
+// throwing, so a malformed object can only ever become a Problem, never an exception.
+import { z } from "zod";
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Walk `path` through nested objects; undefined as soon as a step is not an object. */
+export function get(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const key of path) {
+    if (!isObject(cur) || !Object.hasOwn(cur, key)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+/** A non-empty string, else undefined. */
+export function str(v: unknown): string | undefined {
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+/** The array itself, or [] for anything else. */
+export function arr(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** A safe integer, else undefined. */
+export function int(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isSafeInteger(v) ? v : undefined;
+}
+
+const ipv4 = z.ipv4();
+const ipv6 = z.ipv6();
+
+export type IpFamily = 4 | 6;
+
+/** 4 or 6 when `s` is an IP literal the Task model accepts, else undefined. */
+export function ipFamily(s: unknown): IpFamily | undefined {
+  if (typeof s !== "string" || s.length > 45) return undefined;
+  if (ipv4.safeParse(s).success) return 4;
+  if (ipv6.safeParse(s).success) return 6;
+  return undefined;
+}
+
+/** A short, bounded rendering of any JSON value for Problem messages. */
+export function show(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = "<unprintable>";
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

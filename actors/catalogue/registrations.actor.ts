@@ -1,0 +1,113 @@
+// Native registrations over NATS (Consul-agent style): a program registers a task with any node;
+// the task becomes that node's fact in the replicated store (key tasks/<node>/<id>), so it goes
+// away with the node (owner cleanup), and, with a TTL, when its program stops renewing it.
+// After a crash this actor rebuilds its table from the store (its own prefix); after a node
+// restart the old incarnation's facts are dropped and programs register again, as with Consul.
+import type { Logger } from "pino";
+import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
+import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
+import type { Value } from "../gossip/crdt/types.js";
+import type { Task } from "./model.js";
+import { taskSchema } from "./model.js";
+import { TASKS_PREFIX, parseTaskKey, taskKey } from "./keys.js";
+
+export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+export type RegistrationMsg =
+  | { readonly type: "add"; readonly task: Task; readonly ttlMs?: number; readonly reply: ReplyTo<RegistrationResult> }
+  | { readonly type: "remove"; readonly id: string; readonly reply: ReplyTo<RegistrationResult> }
+  | { readonly type: "expire" };
+
+interface Entry {
+  readonly ttlMs?: number;
+  readonly expiresAt?: number;
+}
+
+interface RegState {
+  readonly entries: Map<string, Entry>;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface RegistrationDeps {
+  readonly nodeId: string;
+  readonly logger: Logger;
+  readonly store: () => ActorRef<StoreMsg> | undefined;
+  /** How often expired registrations are looked for (ms). */
+  readonly sweepMs?: number;
+}
+
+const STORE_TIMEOUT_MS = 15_000;
+
+export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegState, RegistrationMsg> {
+  const store = (): ActorRef<StoreMsg> => {
+    const ref = deps.store();
+    if (!ref) throw new Error("the gossip store is not running");
+    return ref;
+  };
+  const write = async (key: string, ops: Parameters<typeof updateOps>[0]): Promise<void> => {
+    const r = await store().ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops: updateOps(ops), reply }), STORE_TIMEOUT_MS);
+    if (!r.ok) throw new Error(r.error ?? "store refused the update");
+  };
+  return {
+    async init(ctx) {
+      const entries = new Map<string, Entry>();
+      // Rebuild after a crash: what this node registered is in the store under its own prefix.
+      const keys = await store().ask<readonly string[]>((reply) => ({ type: "keys", prefix: `${TASKS_PREFIX}${deps.nodeId}/`, reply }), STORE_TIMEOUT_MS);
+      for (const key of keys) {
+        const parsed = parseTaskKey(key);
+        if (parsed) entries.set(parsed.id, {});
+      }
+      const timer = setInterval(() => ctx.self.tell({ type: "expire" }), deps.sweepMs ?? 1000);
+      timer.unref();
+      return { entries, timer };
+    },
+    async handle(state, msg) {
+      switch (msg.type) {
+        case "add": {
+          const checked = taskSchema.safeParse(msg.task);
+          if (!checked.success) {
+            msg.reply({ ok: false, error: `invalid task: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
+            return state;
+          }
+          await write(taskKey(deps.nodeId, msg.task.id), { task: checked.data });
+          const ttl = msg.ttlMs;
+          state.entries.set(msg.task.id, ttl ? { ttlMs: ttl, expiresAt: Date.now() + ttl } : {});
+          msg.reply({ ok: true });
+          return state;
+        }
+        case "remove": {
+          if (!state.entries.has(msg.id)) {
+            msg.reply({ ok: false, error: `no registration "${msg.id}" on node ${deps.nodeId}` });
+            return state;
+          }
+          await write(taskKey(deps.nodeId, msg.id), "delete");
+          state.entries.delete(msg.id);
+          msg.reply({ ok: true });
+          return state;
+        }
+        case "expire": {
+          const now = Date.now();
+          for (const [id, e] of state.entries) {
+            if (e.expiresAt === undefined || e.expiresAt > now) continue;
+            await write(taskKey(deps.nodeId, id), "delete");
+            state.entries.delete(id);
+            deps.logger.warn({ id, ttlMs: e.ttlMs }, "registration expired: not renewed within its TTL");
+          }
+          return state;
+        }
+      }
+    },
+    terminate(state) {
+      clearInterval(state.timer);
+    },
+    handlerDeadlineMs: 30_000,
+  };
+}
+
+/**
+ * The store update for a registration: the whole task as one register (a task changes as a unit),
+ * or the key's removal. Absent optional fields are dropped: store values are plain data.
+ */
+export function updateOps(change: { task: Task } | "delete"): UpdateOp[] {
+  return change === "delete" ? [{ op: "delete-key" }] : [{ op: "set", field: "task", value: JSON.parse(JSON.stringify(change.task)) as Value }];
+}
