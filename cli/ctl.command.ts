@@ -9,8 +9,8 @@ import { startTracing } from "../observability/tracing.js";
 import { createRegistry } from "../observability/metrics.js";
 import { splitList, LOG_LEVELS } from "../config/index.js";
 import { AdminClient, AdminRequestError, type OpName } from "../actors/admin/index.js";
-import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet, formatTasks } from "./format.js";
-import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody } from "../actors/admin/index.js";
+import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet, formatTasks, formatVips } from "./format.js";
+import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody } from "../actors/admin/index.js";
 
 interface CtlFlags {
   nats: string;
@@ -89,6 +89,7 @@ export function registerCtl(program: Command): void {
     });
   task.command("rm <id>").description("deregister a task").action(run("task-rm", ([id]) => ({ id }), true));
   task.command("ls").description("every task in the catalogue, with its owner node").action(run("task-ls", () => ({})));
+  ctl.command("vip").description("the VIP table").command("ls").description("every VIP with its backends (owner, IP, port, weight)").action(run("vip-ls", () => ({})));
   state.command("delete <key> [field]").description("delete a field, or the whole key").action(update(([, field]) => (field ? { op: "delete-field", field } : { op: "delete-key" })));
 }
 
@@ -174,6 +175,8 @@ function human(op: OpName, reply: unknown, rttMs: number): string {
       return formatGet(reply as StateGetBody);
     case "task-ls":
       return formatTasks(reply as TaskLsBody);
+    case "vip-ls":
+      return formatVips(reply as VipLsBody);
     default:
       return formatOk(reply as OkBody);
   }

@@ -1,5 +1,5 @@
 // Human-readable output for `dcnet ctl`. A column table is a dozen lines; not worth a dependency.
-import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody, TaskLsBody } from "../actors/admin/index.js";
+import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody } from "../actors/admin/index.js";
 
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -64,6 +64,7 @@ function summary(op: OpName, body: unknown): string {
   if (op === "members") return (body as MembersBody).members.map((m) => `${m.node}:${m.state}`).join(" ");
   if (op === "state-keys") return `${(body as StateKeysBody).keys.length} keys`;
   if (op === "state-get") return JSON.stringify((body as StateGetBody).value);
+  if (op === "vip-ls") return `${(body as VipLsBody).vips.length} VIPs`;
   if (op === "task-ls") return `${(body as TaskLsBody).tasks.length} tasks`;
   if (op === "status") {
     const s = body as StatusBody;
@@ -104,4 +105,10 @@ export function formatTasks(t: TaskLsBody): string {
       task.ports.map((p) => `${p.name}:${p.port ?? "-"}/${p.hostPort ?? "-"}/${p.protocol}${p.vips.length ? ` vip=${p.vips.join("+")}` : ""}`).join(" "),
     ]),
   );
+}
+
+export function formatVips(v: VipLsBody): string {
+  if (v.vips.length === 0) return `(no VIPs in the catalogue of ${v.node})`;
+  const rows = v.vips.flatMap(({ vip, backends }) => backends.map((b, i) => [i === 0 ? vip : "", `${b.ip}:${b.port}`, String(b.weight), b.owner, b.taskId]));
+  return table(["VIP", "BACKEND", "WEIGHT", "OWNER", "TASK"], rows);
 }

@@ -230,6 +230,13 @@ describe("gossip - replicated state across a 3-node cluster", () => {
     });
     const ls = await admin(0).request("node-0", "task-ls", {});
     expect(ls.tasks.find((t) => t.task.id === "web-1")).toEqual({ owner: "node-2", task });
+    // And its VIP, derived on every node from the replicated tasks.
+    for (const n of NODES) {
+      const vips = await admin(0).request(n, "vip-ls", {});
+      const web = vips.vips.find((v) => v.backends.some((b) => b.taskId === "web-1"));
+      expect(web?.vip).toContain("/web");
+      expect(web?.backends).toEqual([{ owner: "node-2", taskId: "web-1", agentIp: cluster.nodeIp(2), ip: cluster.nodeIp(2), port: 8080, weight: 1 }]);
+    }
   });
 
   test("a node killed for good is declared dead everywhere and its facts are removed after the grace period", async () => {

@@ -3,6 +3,8 @@ import type { Tree } from "../../supervisors/index.js";
 import type { StoreMsg } from "../gossip/store/types.js";
 import type { KeyView } from "../gossip/crdt/types.js";
 import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
+import type { VipsMsg, VipTable } from "../catalogue/vips.actor.js";
+import type { Backend } from "../catalogue/model.js";
 import { TASKS_PREFIX, parseTaskKey } from "../catalogue/keys.js";
 import { taskSchema, type Task } from "../catalogue/model.js";
 import { ADMIN_ERRORS } from "./protocol.js";
@@ -10,6 +12,7 @@ import { AdminOpError } from "./errors.js";
 import { STORE_PATH } from "./gossip-ops.js";
 
 export const REGISTRATIONS_PATH = "/node/catalogue/registrations";
+export const VIPS_PATH = "/node/catalogue/vips";
 const ASK_TIMEOUT_MS = 20_000;
 
 function registrations(tree: Tree | undefined) {
@@ -45,4 +48,12 @@ export async function taskLs(tree: Tree | undefined): Promise<Array<{ owner: str
     if (parsed && task?.success) out.push({ owner: parsed.owner, task: task.data });
   }
   return out;
+}
+
+/** The VIP table as this node derives it from the replicated tasks. */
+export async function vipLs(tree: Tree | undefined): Promise<Array<{ vip: string; backends: Backend[] }>> {
+  const ref = tree?.lookup<VipsMsg>(VIPS_PATH);
+  if (!ref) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${VIPS_PATH} is not running on this node`, 503);
+  const table = await ref.ask<VipTable>((reply) => ({ type: "table", reply }), ASK_TIMEOUT_MS);
+  return [...table].map(([vip, backends]) => ({ vip, backends: backends.map((b) => ({ ...b })) }));
 }

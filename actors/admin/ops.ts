@@ -4,10 +4,10 @@ import type { Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
 import type { Config, LogLevel } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
-import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody, type TaskLsBody } from "./protocol.js";
+import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody, type TaskLsBody, type VipLsBody } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
 import { members, stateKeys, stateGet, stateUpdate, gossipCounters } from "./gossip-ops.js";
-import { taskAdd, taskRm, taskLs } from "./catalogue-ops.js";
+import { taskAdd, taskRm, taskLs, vipLs } from "./catalogue-ops.js";
 import type { Task } from "../catalogue/model.js";
 import type { UpdateOp } from "../gossip/store/types.js";
 
@@ -25,7 +25,7 @@ export interface OpDeps {
 export { AdminOpError };
 
 export interface OpResult {
-  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody | TaskLsBody;
+  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody | TaskLsBody | VipLsBody;
   /** Runs after the reply is sent (crash, shutdown). */
   readonly after?: () => void;
 }
@@ -75,6 +75,8 @@ export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<Op
     }
     case "task-ls":
       return { reply: { node, tasks: await taskLs(deps.tree()) } };
+    case "vip-ls":
+      return { reply: { node, vips: await vipLs(deps.tree()) } };
     case "shutdown":
       deps.logger.warn("shutdown requested by admin request");
       return { reply: { node, message: "shutting down" }, after: () => deps.shutdown("admin request") };

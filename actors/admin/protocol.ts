@@ -72,6 +72,10 @@ export const taskLsBody = z.strictObject({
 });
 export type TaskLsBody = z.infer<typeof taskLsBody>;
 
+const backend = z.strictObject({ owner: z.string(), taskId: z.string(), agentIp: z.string(), ip: z.string(), port: z.number(), weight: z.union([z.literal(0), z.literal(1)]) });
+export const vipLsBody = z.strictObject({ node: z.string(), vips: z.array(z.strictObject({ vip: z.string(), backends: z.array(backend) })) });
+export type VipLsBody = z.infer<typeof vipLsBody>;
+
 export const statusBody = z.strictObject({
   node: z.string(),
   cluster: z.string(),
@@ -118,6 +122,8 @@ export const kinds = {
   taskRmReq: defineKind("admin.task-rm", z.strictObject({ id: z.string().min(1).max(512) })),
   taskLsReq: defineKind("admin.task-ls", empty),
   taskLs: defineKind("admin.task-ls.reply", taskLsBody),
+  vipLsReq: defineKind("admin.vip-ls", empty),
+  vipLs: defineKind("admin.vip-ls.reply", vipLsBody),
   ok: defineKind("admin.ok", okBody),
   error: defineKind("admin.error", errorBody),
 } as const;
@@ -137,6 +143,7 @@ export const ops = {
   "task-add": { request: kinds.taskAddReq, reply: kinds.ok },
   "task-rm": { request: kinds.taskRmReq, reply: kinds.ok },
   "task-ls": { request: kinds.taskLsReq, reply: kinds.taskLs },
+  "vip-ls": { request: kinds.vipLsReq, reply: kinds.vipLs },
 } as const;
 
 export type OpName = keyof typeof ops;

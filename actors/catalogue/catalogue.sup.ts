@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
 import type { StoreMsg } from "../gossip/store/types.js";
 import { registrationsBehaviour } from "./registrations.actor.js";
+import { vipsBehaviour } from "./vips.actor.js";
 
 export const CATALOGUE = "catalogue";
 
@@ -30,6 +31,7 @@ export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
         shutdownMs: 2000,
         behaviour: registrationsBehaviour({ nodeId: deps.nodeId, logger: deps.child("registrations"), store: deps.store }),
       },
+      { kind: "worker", name: "vips", restart: "permanent", shutdownMs: 1000, behaviour: vipsBehaviour({ logger: deps.child("vips"), store: deps.store }) },
     ],
   };
 }

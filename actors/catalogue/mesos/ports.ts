@@ -171,7 +171,8 @@ export function mergePorts(over: readonly RawPort[], base: readonly RawPort[]): 
 export function foldHostPorts(ports: readonly RawPort[]): RawPort[] {
   const byKey = new Map<string, RawPort>();
   for (const p of ports) {
-    const q: RawPort = p.hostPort !== undefined ? { ...p, port: p.hostPort, hostPort: undefined } : p;
+    const { hostPort, ...rest } = p;
+    const q: RawPort = hostPort !== undefined ? { ...rest, port: hostPort } : p;
     const key = `${q.protocol}/${q.port}`;
     const prev = byKey.get(key);
     byKey.set(key, prev ? mergePort(prev, q) : q);

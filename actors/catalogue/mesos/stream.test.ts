@@ -2,7 +2,7 @@
 import { describe, it, expect, afterEach } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import type { AddressInfo, Server } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import { subscribe, mesosCall, operatorUrl, heartbeatSeconds } from "./stream.js";
 import type { MesosEvent, StreamProblem, SubscribeEnd } from "./stream.js";
 import { MesosHttpError, MesosTimeoutError, MesosUnreachableError, NotLeaderError, RecordIoError, StreamStalledError } from "./errors.js";
@@ -166,7 +166,10 @@ describe("subscribe against the master stand-in", () => {
   });
 
   it("rejects with MesosTimeoutError when no response headers arrive", async () => {
-    const silent = createServer(() => undefined); // accepts, never answers
+    const sockets = new Set<Socket>();
+    const silent = createServer((sock) => {
+      sockets.add(sock); // accepts, never answers
+    });
     servers.push(silent);
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
@@ -175,7 +178,7 @@ describe("subscribe against the master stand-in", () => {
     expect(err).toMatchObject({ code: "DCNET_E_MESOS_TIMEOUT", timeoutMs: 100 });
     const callErr = await mesosCall(url, { type: "GET_STATE" }, { timeoutMs: 100 }).catch((e: unknown) => e);
     expect(callErr).toBeInstanceOf(MesosTimeoutError);
-    for (const s of servers) s.closeAllConnections?.();
+    for (const sock of sockets) sock.destroy();
   });
 
   it("resolves aborted at once for an already-aborted signal", async () => {

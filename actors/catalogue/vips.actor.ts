@@ -1,0 +1,89 @@
+// The catalogue's VIP table: per VIP, its backends (owner node, IP, port, weight). A view derived
+// on every node from the replicated tasks (tasks/<owner>/<id>), not a second copy in the store:
+// every node computes the same table from the same tasks, and it can never disagree with them.
+// DNS and the L4LB read it here (a snapshot, or a watch that gets the table after each change).
+import type { Logger } from "pino";
+import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
+import type { StoreMsg, WatchEvent } from "../gossip/store/types.js";
+import type { Backend, Task } from "./model.js";
+import { taskSchema } from "./model.js";
+import { TASKS_PREFIX, parseTaskKey } from "./keys.js";
+import { backendsOf, vipTable } from "./vips.js";
+
+export type VipTable = ReadonlyMap<string, readonly Backend[]>;
+
+export type VipsMsg =
+  | { readonly type: "table"; readonly reply: ReplyTo<VipTable> }
+  | { readonly type: "tasks"; readonly reply: ReplyTo<ReadonlyArray<{ readonly owner: string; readonly task: Task }>> }
+  | { readonly type: "watch"; readonly subscriber: (table: VipTable) => void; readonly reply: ReplyTo<number> }
+  | { readonly type: "unwatch"; readonly id: number }
+  | { readonly type: "changed"; readonly ev: WatchEvent };
+
+interface VipsState {
+  readonly tasks: Map<string, { owner: string; task: Task }>;
+  table: VipTable;
+  readonly watchers: Map<number, (table: VipTable) => void>;
+  nextId: number;
+  readonly watchId: number;
+}
+
+export interface VipsDeps {
+  readonly logger: Logger;
+  readonly store: () => ActorRef<StoreMsg> | undefined;
+}
+
+export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
+  let warned = 0;
+  return {
+    async init(ctx) {
+      const store = deps.store();
+      if (!store) throw new Error("the gossip store is not running");
+      // The watch delivers every current task first (initial events), then each change in order.
+      const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: TASKS_PREFIX, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000);
+      return { tasks: new Map(), table: new Map(), watchers: new Map(), nextId: 1, watchId };
+    },
+    handle(state, msg) {
+      switch (msg.type) {
+        case "table":
+          msg.reply(state.table);
+          return state;
+        case "tasks":
+          msg.reply([...state.tasks.values()]);
+          return state;
+        case "watch": {
+          const id = state.nextId++;
+          state.watchers.set(id, msg.subscriber);
+          msg.reply(id);
+          msg.subscriber(state.table);
+          return state;
+        }
+        case "unwatch":
+          state.watchers.delete(msg.id);
+          return state;
+        case "changed": {
+          const parsed = parseTaskKey(msg.ev.key);
+          const field = msg.ev.value?.task;
+          const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
+          if (!parsed) return state;
+          if (task?.success) state.tasks.set(msg.ev.key, { owner: parsed.owner, task: task.data });
+          else {
+            if (msg.ev.value && warned++ < 10) deps.logger.warn({ key: msg.ev.key }, "catalogue key holds no valid task; ignored");
+            state.tasks.delete(msg.ev.key);
+          }
+          state.table = vipTable([...state.tasks.values()].flatMap(({ owner, task: t }) => backendsOf(t, owner)));
+          for (const w of state.watchers.values()) {
+            try {
+              w(state.table);
+            } catch (err) {
+              deps.logger.error({ err: (err as Error).message }, "VIP table watcher threw");
+            }
+          }
+          return state;
+        }
+      }
+    },
+    terminate(state) {
+      deps.store()?.tell({ type: "unwatch", id: state.watchId });
+    },
+  };
+}
