@@ -1,19 +1,28 @@
-// Where catalogue facts live in the replicated store. One key per task, under its owner node, so
-// two nodes registering the same id never write the same key, and a node's facts are one prefix.
+// Where catalogue facts live in the replicated store: one key per task, under its owner node and
+// its source — tasks/<owner>/<source>/<id> — so two nodes or two sources never write the same key,
+// and a node's (or a source's) facts are one prefix.
 export const TASKS_PREFIX = "tasks/";
 
-export function taskKey(owner: string, id: string): string {
-  return `${TASKS_PREFIX}${owner}/${encodeURIComponent(id)}`;
+export const TASK_SOURCES = ["native", "mesos"] as const;
+export type TaskSource = (typeof TASK_SOURCES)[number];
+
+export function taskKey(owner: string, id: string, source: TaskSource = "native"): string {
+  return `${TASKS_PREFIX}${owner}/${source}/${encodeURIComponent(id)}`;
 }
 
-/** Owner and task id of a task key; undefined for any other key. */
-export function parseTaskKey(key: string): { owner: string; id: string } | undefined {
+export function sourcePrefix(owner: string, source: TaskSource): string {
+  return `${TASKS_PREFIX}${owner}/${source}/`;
+}
+
+/** Owner, source and task id of a task key; undefined for any other key. */
+export function parseTaskKey(key: string): { owner: string; source: TaskSource; id: string } | undefined {
   if (!key.startsWith(TASKS_PREFIX)) return undefined;
-  const rest = key.slice(TASKS_PREFIX.length);
-  const slash = rest.indexOf("/");
-  if (slash <= 0) return undefined;
+  const parts = key.slice(TASKS_PREFIX.length).split("/");
+  if (parts.length !== 3) return undefined;
+  const [owner, source, encoded] = parts as [string, string, string];
+  if (!owner || !encoded || !(TASK_SOURCES as readonly string[]).includes(source)) return undefined;
   try {
-    return { owner: rest.slice(0, slash), id: decodeURIComponent(rest.slice(slash + 1)) };
+    return { owner, source: source as TaskSource, id: decodeURIComponent(encoded) };
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
 import type { Value } from "../gossip/crdt/types.js";
 import type { Task } from "./model.js";
 import { taskSchema } from "./model.js";
-import { TASKS_PREFIX, parseTaskKey, taskKey } from "./keys.js";
+import { parseTaskKey, sourcePrefix, taskKey } from "./keys.js";
 
 export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -52,7 +52,7 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
     async init(ctx) {
       const entries = new Map<string, Entry>();
       // Rebuild after a crash: what this node registered is in the store under its own prefix.
-      const keys = await store().ask<readonly string[]>((reply) => ({ type: "keys", prefix: `${TASKS_PREFIX}${deps.nodeId}/`, reply }), STORE_TIMEOUT_MS);
+      const keys = await store().ask<readonly string[]>((reply) => ({ type: "keys", prefix: sourcePrefix(deps.nodeId, "native"), reply }), STORE_TIMEOUT_MS);
       for (const key of keys) {
         const parsed = parseTaskKey(key);
         if (parsed) entries.set(parsed.id, {});
