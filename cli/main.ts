@@ -20,6 +20,7 @@ program
   .option("--id <node-id>", "node id, unique in the cluster (config id)")
   .option("--cluster <name>", "cluster name (config cluster)")
   .option("--config <file>", "config file, YAML or JSON")
+  .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
   .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
   .action(async (opts: NodeFlags) => {
     process.exitCode = await runNodeCommand(opts);
@@ -41,6 +42,7 @@ registerCtl(program);
 
 export interface NodeFlags {
   nats?: string;
+  mesosAgent?: string;
   id?: string;
   cluster?: string;
   config?: string;

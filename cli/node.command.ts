@@ -9,6 +9,7 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
   if (flags.cluster !== undefined) out.cluster = flags.cluster;
   if (flags.nats !== undefined) out.nats = { servers: splitList(flags.nats) };
   if (flags.logLevel !== undefined) out.log = { level: flags.logLevel };
+  if (flags.mesosAgent !== undefined) out.mesos = { agent: flags.mesosAgent };
   return out;
 }
 

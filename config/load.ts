@@ -14,6 +14,8 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; parse: (v: stri
   DCNET_LOG_LEVEL: { path: ["log", "level"], parse: (v) => v },
   DCNET_ADMIN_ALLOW_CRASH: { path: ["admin", "allowCrash"], parse: parseBool },
   DCNET_TRACING: { path: ["tracing", "enabled"], parse: parseBool },
+  DCNET_MESOS_AGENT: { path: ["mesos", "agent"], parse: (v) => v },
+  DCNET_MESOS_TOKEN: { path: ["mesos", "token"], parse: (v) => v },
 };
 
 export function splitList(v: string): string[] {

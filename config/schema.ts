@@ -43,6 +43,15 @@ export const configSchema = z.strictObject({
       repairConcurrency: z.number().int().positive().default(4).describe("Bucket requests in flight during repair or full sync."),
     })
     .prefault({}),
+  mesos: z
+    .strictObject({
+      agent: z.string().regex(/^https?:\/\/[^\s,]+$/, "an http:// or https:// URL").optional().describe("This node's Mesos agent (e.g. http://127.0.0.1:5051): polled for the tasks it runs (flag --mesos-agent, env DCNET_MESOS_AGENT). Unset: no agent poller."),
+      token: z.string().min(1).optional().describe("Sent as `Authorization: token=<token>` to Mesos (env DCNET_MESOS_TOKEN)."),
+      pollMs: z.number().int().positive().default(2000).describe("Agent poll interval, ms."),
+      maxBackoffMs: z.number().int().positive().default(60_000).describe("After failures the poll interval doubles, with jitter, up to this (ms)."),
+      timeoutMs: z.number().int().positive().default(10_000).describe("Timeout of one Mesos call, ms."),
+    })
+    .prefault({}),
   supervision: z
     .strictObject({
       intensity: z.number().int().positive().default(5).describe("Root supervisor: at most this many restarts within periodMs, else the node exits 1."),

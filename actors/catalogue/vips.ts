@@ -30,7 +30,8 @@ export function parseVipLabel(label: string, framework: string, protocol: Protoc
   if (port < 1 || port > 65535) return { item, message: `port ${port} out of range 1..65535` };
   const bare = head.startsWith("[") && head.endsWith("]") ? head.slice(1, -1) : head;
   if (ipFamily(bare) !== undefined) return { protocol, name: bare.toLowerCase(), port, framework, kind: "ip" };
-  if (vipDnsName(head, framework).startsWith(".")) {
+  // domainFrag(head) is empty exactly when head has no ASCII letter or digit.
+  if (!/[A-Za-z0-9]/.test(head)) {
     return { item, message: "name part has no DNS-usable characters" };
   }
   return { protocol, name: head, port, framework, kind: "named" };

@@ -50,7 +50,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
           store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`),
         }),
       },
-      catalogueTreeSpec({ nodeId: config.id, child: (s) => deps.logs.child(s), store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`) }),
+      catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child: (s) => deps.logs.child(s), store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`) }),
     ],
   };
 }

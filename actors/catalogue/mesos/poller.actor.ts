@@ -1,0 +1,134 @@
+// The Mesos agent poller (dcos_l4lb_mesos_poller's job): every `mesos.pollMs` this node asks its
+// own agent for GET_STATE, converts the tasks it runs, and writes the difference into the store as
+// this node's facts (tasks/<node>/mesos/<id>). Failures back off with jitter up to maxBackoffMs and
+// change nothing: the last good tasks stay published. Bad items are skipped with a log line.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
+import type { Config } from "../../../config/index.js";
+import type { StoreMsg } from "../../gossip/store/types.js";
+import type { Task } from "../model.js";
+import { parseTaskKey, sourcePrefix, taskKey } from "../keys.js";
+import { updateOps } from "../registrations.actor.js";
+import { mesosCall } from "./stream.js";
+import { mesosStateFromGetState, type MesosState } from "./state.js";
+import { tasksFromMesosState } from "./convert.js";
+import { Backoff } from "./backoff.js";
+
+export type PollerMsg = { readonly type: "poll" };
+
+interface PollerState {
+  /** Task id → the JSON last written, so unchanged tasks are not rewritten. */
+  readonly written: Map<string, string>;
+  readonly backoff: Backoff;
+  timer?: NodeJS.Timeout;
+  lastError?: string;
+}
+
+export interface PollerDeps {
+  readonly nodeId: string;
+  readonly agent: string;
+  readonly config: Config["mesos"];
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly store: () => ActorRef<StoreMsg> | undefined;
+}
+
+export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, PollerMsg> {
+  const polls = counter(deps.metrics, "dcnet_catalogue_agent_polls_total", "Mesos agent polls by outcome", ["outcome"]);
+  const problems = counter(deps.metrics, "dcnet_catalogue_problems_total", "Mesos items skipped as malformed", ["source"]);
+  const store = (): ActorRef<StoreMsg> => {
+    const ref = deps.store();
+    if (!ref) throw new Error("the gossip store is not running");
+    return ref;
+  };
+  const write = async (key: string, ops: ReturnType<typeof updateOps>): Promise<void> => {
+    const r = await store().ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, reply }), 15_000);
+    if (!r.ok) throw new Error(r.error ?? "store refused the update");
+  };
+  return {
+    async init(ctx) {
+      // After a restart: what we published before is in the store; start the diff from there.
+      const keys = await store().ask<readonly string[]>((reply) => ({ type: "keys", prefix: sourcePrefix(deps.nodeId, "mesos"), reply }), 15_000);
+      const written = new Map<string, string>();
+      for (const k of keys) {
+        const p = parseTaskKey(k);
+        if (p) written.set(p.id, "");
+      }
+      ctx.self.tell({ type: "poll" });
+      return { written, backoff: new Backoff({ initialMs: deps.config.pollMs, maxMs: deps.config.maxBackoffMs }) };
+    },
+    async handle(state, _msg, ctx) {
+      let delay = deps.config.pollMs;
+      try {
+        const json = await mesosCall(deps.agent, { type: "GET_STATE" }, { timeoutMs: deps.config.timeoutMs, ...(deps.config.token ? { token: deps.config.token } : {}) });
+        const mesos = mesosStateFromGetState(json);
+        const result = tasksFromMesosState(mesos, { resolveHost: await resolver(mesos) });
+        if (result.problems.length > 0) {
+          problems.inc({ source: "agent" }, result.problems.length);
+          deps.logger.warn({ count: result.problems.length, first: result.problems[0] }, "skipped malformed items in the agent's state");
+        }
+        await publish(state, result.tasks.filter((t) => t.state !== "terminal"), write, deps.nodeId);
+        polls.inc({ outcome: "ok" });
+        if (state.lastError) deps.logger.info({ agent: deps.agent }, "mesos agent reachable again");
+        state.lastError = undefined;
+        state.backoff.reset();
+      } catch (err) {
+        polls.inc({ outcome: "error" });
+        const message = (err as Error).message;
+        // One line per kind of failure, not one per poll.
+        if (message !== state.lastError) deps.logger.warn({ agent: deps.agent, err: message }, "mesos agent poll failed; keeping the last good tasks");
+        state.lastError = message;
+        delay = state.backoff.next();
+      }
+      clearTimeout(state.timer);
+      state.timer = setTimeout(() => ctx.self.tell({ type: "poll" }), delay);
+      state.timer.unref();
+      return state;
+    },
+    terminate(state) {
+      clearTimeout(state.timer);
+    },
+    handlerDeadlineMs: 60_000,
+  };
+}
+
+/** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
+async function publish(state: PollerState, tasks: readonly Task[], write: (key: string, ops: ReturnType<typeof updateOps>) => Promise<void>, nodeId: string): Promise<void> {
+  const seen = new Set<string>();
+  for (const task of tasks) {
+    seen.add(task.id);
+    const json = JSON.stringify(task);
+    if (state.written.get(task.id) === json) continue;
+    await write(taskKey(nodeId, task.id, "mesos"), updateOps({ task }));
+    state.written.set(task.id, json);
+  }
+  for (const id of [...state.written.keys()]) {
+    if (seen.has(id)) continue;
+    await write(taskKey(nodeId, id, "mesos"), updateOps("delete"));
+    state.written.delete(id);
+  }
+}
+
+/** Agent hostnames that are names, resolved once per poll (the converter is synchronous). */
+async function resolver(mesos: MesosState): Promise<(host: string) => string | undefined> {
+  const names = new Set<string>();
+  for (const a of mesos.agents) {
+    const host = (a as { agent_info?: { hostname?: unknown } }).agent_info?.hostname;
+    if (typeof host === "string" && isIP(host) === 0) names.add(host);
+  }
+  const resolved = new Map<string, string>();
+  await Promise.all(
+    [...names].map(async (n) => {
+      const r = await lookup(n, { family: 4 }).catch(() => undefined);
+      if (r) resolved.set(n, r.address);
+    }),
+  );
+  return (host) => resolved.get(host);
+}
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}

@@ -1,0 +1,64 @@
+// A node polling its Mesos agent (a stand-in speaking the Operator API, serving the dcos-net
+// fixture vip-labels.json): the agent's tasks become this node's facts and VIPs; when the agent
+// stops answering, the last good tasks stay published.
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
+import { startMesosMaster, type MesosMaster } from "./support/mesos-master.js";
+import { spawnDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
+import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
+
+jest.setTimeout(60_000);
+
+const FIXTURE = new URL("../../shared/fixtures/dcos-net/vip-labels.json", import.meta.url);
+
+describe("catalogue - Mesos agent poller", () => {
+  let nats: NatsServerHandle;
+  let agent: MesosMaster;
+  let node: DcnetProcess;
+  let t: TestAdmin;
+
+  beforeAll(async () => {
+    nats = await startNatsServer({});
+    const getState = (JSON.parse(readFileSync(FIXTURE, "utf8")) as { get_state: unknown }).get_state;
+    agent = await startMesosMaster({ state: getState });
+    node = spawnDcnet(["node", "--nats", nats.url, "--id", "agent-1", "--mesos-agent", agent.url], { DCNET_LOG_LEVEL: "info" });
+    await node.waitForLine(isReady, 20_000);
+    t = await connectAdmin([nats.url], 5000);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await node?.stop();
+    await agent?.close().catch(() => undefined);
+    await nats?.stop();
+  });
+
+  test("the agent's tasks are this node's facts, with the VIPs dcos-net reads from vip-labels.json", async () => {
+    const { value: ls } = await within(10_000, async () => {
+      const r = await t.admin.request("agent-1", "task-ls", {});
+      if (r.tasks.length === 0) throw new Error("no tasks yet");
+      return r;
+    });
+    expect(ls.tasks.map((x) => [x.owner, x.task.name, x.task.framework, x.task.agentIp])).toEqual([["agent-1", "app", "marathon", "172.17.0.3"]]);
+    const vips = await t.admin.request("agent-1", "vip-ls", {});
+    const byVip = Object.fromEntries(vips.vips.map((v) => [v.vip, v.backends.map((b) => `${b.ip}:${b.port}/${b.weight}`)]));
+    expect(byVip).toEqual({
+      "tcp:/abc:80@marathon": ["172.17.0.3:9999/1"],
+      "tcp:/cbd:80@marathon": ["172.17.0.3:9999/1"],
+      "tcp:/xyz:443@marathon": ["172.17.0.3:10001/1"],
+      "tcp:def:80@marathon": ["172.17.0.3:9999/1"],
+      "tcp:jkl:80@marathon": ["172.17.0.3:10000/1"],
+    });
+    expect(agent.requests.some((r) => r.type === "GET_STATE")).toBe(true);
+  });
+
+  test("an unreachable agent changes nothing: the last good tasks stay, the failure is logged once", async () => {
+    await agent.close();
+    await new Promise((r) => setTimeout(r, 5000));
+    const ls = await t.admin.request("agent-1", "task-ls", {});
+    expect(ls.tasks.map((x) => x.task.name)).toEqual(["app"]);
+    const failures = node.lines().filter((l) => l.msg === "mesos agent poll failed; keeping the last good tasks");
+    expect(failures.length).toBe(1);
+  });
+});
