@@ -20,6 +20,7 @@ program
   .option("--id <node-id>", "node id, unique in the cluster (config id)")
   .option("--cluster <name>", "cluster name (config cluster)")
   .option("--config <file>", "config file, YAML or JSON")
+  .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
   .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
   .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
   .action(async (opts: NodeFlags) => {
@@ -43,6 +44,7 @@ registerCtl(program);
 export interface NodeFlags {
   nats?: string;
   mesosAgent?: string;
+  mesos?: string;
   id?: string;
   cluster?: string;
   config?: string;

@@ -9,7 +9,9 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
   if (flags.cluster !== undefined) out.cluster = flags.cluster;
   if (flags.nats !== undefined) out.nats = { servers: splitList(flags.nats) };
   if (flags.logLevel !== undefined) out.log = { level: flags.logLevel };
-  if (flags.mesosAgent !== undefined) out.mesos = { agent: flags.mesosAgent };
+  if (flags.mesosAgent !== undefined || flags.mesos !== undefined) {
+    out.mesos = { ...(flags.mesosAgent !== undefined ? { agent: flags.mesosAgent } : {}), ...(flags.mesos !== undefined ? { masters: splitList(flags.mesos) } : {}) };
+  }
   return out;
 }
 

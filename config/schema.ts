@@ -45,6 +45,12 @@ export const configSchema = z.strictObject({
     .prefault({}),
   mesos: z
     .strictObject({
+      masters: z
+        .array(z.string().regex(/^https?:\/\/[^\s,]+$/, "an http:// or https:// URL"))
+        .default([])
+        .describe("Mesos masters whose Operator API stream this node follows (on master nodes: the local master; flag --mesos, comma separated). Empty: no listener."),
+      agentsReadinessMs: z.number().int().positive().default(600_000).describe("After a (re)subscription, wait at most this long (ms) for recovered agents to re-register before publishing."),
+      tasksReadinessMs: z.number().int().nonnegative().default(10_000).describe("Then wait this long (ms) for their tasks before publishing the table."),
       agent: z.string().regex(/^https?:\/\/[^\s,]+$/, "an http:// or https:// URL").optional().describe("This node's Mesos agent (e.g. http://127.0.0.1:5051): polled for the tasks it runs (flag --mesos-agent, env DCNET_MESOS_AGENT). Unset: no agent poller."),
       token: z.string().min(1).optional().describe("Sent as `Authorization: token=<token>` to Mesos (env DCNET_MESOS_TOKEN)."),
       pollMs: z.number().int().positive().default(2000).describe("Agent poll interval, ms."),

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
 import { pollerBehaviour } from "./mesos/poller.actor.js";
+import { listenerBehaviour } from "./mesos/listener.actor.js";
 import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
 import type { StoreMsg } from "../gossip/store/types.js";
 import { registrationsBehaviour } from "./registrations.actor.js";
@@ -38,6 +39,17 @@ export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
         behaviour: registrationsBehaviour({ nodeId: deps.nodeId, logger: deps.child("registrations"), store: deps.store }),
       },
       // Sources before the view: the VIP table follows what they write.
+      ...(deps.mesos.masters.length > 0
+        ? [
+            {
+              kind: "worker" as const,
+              name: "operator-listener",
+              restart: "permanent" as const,
+              shutdownMs: 2000,
+              behaviour: listenerBehaviour({ nodeId: deps.nodeId, config: deps.mesos, logger: deps.child("operator-listener"), metrics: deps.metrics, store: deps.store }),
+            },
+          ]
+        : []),
       ...(deps.mesos.agent
         ? [
             {

@@ -3,7 +3,8 @@
 // and a node's (or a source's) facts are one prefix.
 export const TASKS_PREFIX = "tasks/";
 
-export const TASK_SOURCES = ["native", "mesos"] as const;
+/** native: NATS registrations; mesos: this node's agent; operator: the Mesos master stream (leader). */
+export const TASK_SOURCES = ["native", "mesos", "operator"] as const;
 export type TaskSource = (typeof TASK_SOURCES)[number];
 
 export function taskKey(owner: string, id: string, source: TaskSource = "native"): string {

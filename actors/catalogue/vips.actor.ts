@@ -64,7 +64,9 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
           const parsed = parseTaskKey(msg.ev.key);
           const field = msg.ev.value?.task;
           const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
-          if (!parsed) return state;
+          // The master stream's table feeds DNS; VIP backends come from each node's own sources
+          // (agent poller, registrations), as the L4LB did in dcos-net, so no backend is counted twice.
+          if (!parsed || parsed.source === "operator") return state;
           if (task?.success) state.tasks.set(msg.ev.key, { owner: parsed.owner, task: task.data });
           else {
             if (msg.ev.value && warned++ < 10) deps.logger.warn({ key: msg.ev.key }, "catalogue key holds no valid task; ignored");

@@ -2,18 +2,16 @@
 // own agent for GET_STATE, converts the tasks it runs, and writes the difference into the store as
 // this node's facts (tasks/<node>/mesos/<id>). Failures back off with jitter up to maxBackoffMs and
 // change nothing: the last good tasks stay published. Bad items are skipped with a log line.
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import type { Logger } from "pino";
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
 import type { Config } from "../../../config/index.js";
 import type { StoreMsg } from "../../gossip/store/types.js";
-import type { Task } from "../model.js";
-import { parseTaskKey, sourcePrefix, taskKey } from "../keys.js";
-import { updateOps } from "../registrations.actor.js";
+import { parseTaskKey, sourcePrefix } from "../keys.js";
+import type { updateOps } from "../registrations.actor.js";
 import { mesosCall } from "./stream.js";
-import { mesosStateFromGetState, type MesosState } from "./state.js";
+import { mesosStateFromGetState } from "./state.js";
+import { publishTasks, hostResolver, counter } from "./publish.js";
 import { tasksFromMesosState } from "./convert.js";
 import { Backoff } from "./backoff.js";
 
@@ -65,12 +63,12 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
       try {
         const json = await mesosCall(deps.agent, { type: "GET_STATE" }, { timeoutMs: deps.config.timeoutMs, ...(deps.config.token ? { token: deps.config.token } : {}) });
         const mesos = mesosStateFromGetState(json);
-        const result = tasksFromMesosState(mesos, { resolveHost: await resolver(mesos) });
+        const result = tasksFromMesosState(mesos, { resolveHost: await hostResolver(mesos) });
         if (result.problems.length > 0) {
           problems.inc({ source: "agent" }, result.problems.length);
           deps.logger.warn({ count: result.problems.length, first: result.problems[0] }, "skipped malformed items in the agent's state");
         }
-        await publish(state, result.tasks.filter((t) => t.state !== "terminal"), write, deps.nodeId);
+        await publishTasks(state.written, result.tasks.filter((t) => t.state !== "terminal"), write, deps.nodeId, "mesos");
         polls.inc({ outcome: "ok" });
         if (state.lastError) deps.logger.info({ agent: deps.agent }, "mesos agent reachable again");
         state.lastError = undefined;
@@ -93,42 +91,4 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
     },
     handlerDeadlineMs: 60_000,
   };
-}
-
-/** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
-async function publish(state: PollerState, tasks: readonly Task[], write: (key: string, ops: ReturnType<typeof updateOps>) => Promise<void>, nodeId: string): Promise<void> {
-  const seen = new Set<string>();
-  for (const task of tasks) {
-    seen.add(task.id);
-    const json = JSON.stringify(task);
-    if (state.written.get(task.id) === json) continue;
-    await write(taskKey(nodeId, task.id, "mesos"), updateOps({ task }));
-    state.written.set(task.id, json);
-  }
-  for (const id of [...state.written.keys()]) {
-    if (seen.has(id)) continue;
-    await write(taskKey(nodeId, id, "mesos"), updateOps("delete"));
-    state.written.delete(id);
-  }
-}
-
-/** Agent hostnames that are names, resolved once per poll (the converter is synchronous). */
-async function resolver(mesos: MesosState): Promise<(host: string) => string | undefined> {
-  const names = new Set<string>();
-  for (const a of mesos.agents) {
-    const host = (a as { agent_info?: { hostname?: unknown } }).agent_info?.hostname;
-    if (typeof host === "string" && isIP(host) === 0) names.add(host);
-  }
-  const resolved = new Map<string, string>();
-  await Promise.all(
-    [...names].map(async (n) => {
-      const r = await lookup(n, { family: 4 }).catch(() => undefined);
-      if (r) resolved.set(n, r.address);
-    }),
-  );
-  return (host) => resolved.get(host);
-}
-
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
 }

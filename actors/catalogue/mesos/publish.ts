@@ -1,0 +1,49 @@
+// What the Mesos sources share: writing a task list into the store as this node's facts (only the
+// difference from what was written before), and resolving agent hostnames for the converter.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { Counter, type Registry } from "prom-client";
+import type { Task } from "../model.js";
+import { taskKey, type TaskSource } from "../keys.js";
+import { updateOps } from "../registrations.actor.js";
+import type { MesosState } from "./state.js";
+
+export type WriteFn = (key: string, ops: ReturnType<typeof updateOps>) => Promise<void>;
+
+/** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
+export async function publishTasks(written: Map<string, string>, tasks: readonly Task[], write: WriteFn, nodeId: string, source: TaskSource): Promise<void> {
+  const seen = new Set<string>();
+  for (const task of tasks) {
+    seen.add(task.id);
+    const json = JSON.stringify(task);
+    if (written.get(task.id) === json) continue;
+    await write(taskKey(nodeId, task.id, source), updateOps({ task }));
+    written.set(task.id, json);
+  }
+  for (const id of [...written.keys()]) {
+    if (seen.has(id)) continue;
+    await write(taskKey(nodeId, id, source), updateOps("delete"));
+    written.delete(id);
+  }
+}
+
+/** Agent hostnames that are names, resolved once per poll (the converter is synchronous). */
+export async function hostResolver(mesos: MesosState): Promise<(host: string) => string | undefined> {
+  const names = new Set<string>();
+  for (const a of mesos.agents) {
+    const host = (a as { agent_info?: { hostname?: unknown } }).agent_info?.hostname;
+    if (typeof host === "string" && isIP(host) === 0) names.add(host);
+  }
+  const resolved = new Map<string, string>();
+  await Promise.all(
+    [...names].map(async (n) => {
+      const r = await lookup(n, { family: 4 }).catch(() => undefined);
+      if (r) resolved.set(n, r.address);
+    }),
+  );
+  return (host) => resolved.get(host);
+}
+
+export function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}
