@@ -3,6 +3,7 @@
 // stops answering, the last good tasks stay published.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
 import { startMesosMaster, type MesosMaster } from "./support/mesos-master.js";
 import { spawnDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
@@ -51,6 +52,23 @@ describe("catalogue - Mesos agent poller", () => {
       "tcp:jkl:80@marathon": ["172.17.0.3:10000/1"],
     });
     expect(agent.requests.some((r) => r.type === "GET_STATE")).toBe(true);
+  });
+
+  test("300 malformed registrations get error replies naming the problem; the catalogue stays as it was", async () => {
+    const before = await t.admin.request("agent-1", "task-ls", {});
+    const rand = fc.sample(fc.record({ task: fc.anything(), ttlMs: fc.oneof(fc.constant(undefined), fc.integer()) }), { numRuns: 300, seed: 42 });
+    let refused = 0;
+    for (const body of rand) {
+      try {
+        await t.admin.request("agent-1", "task-add", body as never, 5000);
+      } catch (err) {
+        expect((err as Error).message).toMatch(/refused the request: bad task-add request: \S/);
+        refused++;
+      }
+    }
+    expect(refused).toBe(300);
+    expect(await t.admin.request("agent-1", "task-ls", {})).toEqual(before);
+    expect(node.child.exitCode).toBeNull();
   });
 
   test("an unreachable agent changes nothing: the last good tasks stay, the failure is logged once", async () => {
