@@ -21,8 +21,9 @@ describe("catalogue - Mesos agent poller", () => {
 
   beforeAll(async () => {
     nats = await startNatsServer({});
-    const getState = (JSON.parse(readFileSync(FIXTURE, "utf8")) as { get_state: unknown }).get_state;
-    agent = await startMesosMaster({ state: getState });
+    // A real agent's GET_STATE has no agents list; the poller asks GET_AGENT who it is.
+    const { get_agents: agents, ...getState } = (JSON.parse(readFileSync(FIXTURE, "utf8")) as { get_state: { get_agents: { agents: Array<{ agent_info: unknown }> } } }).get_state;
+    agent = await startMesosMaster({ state: getState, agent: { agent_info: agents.agents[0]?.agent_info } });
     node = spawnDcnet(["node", "--nats", nats.url, "--id", "agent-1", "--mesos-agent", agent.url], { DCNET_LOG_LEVEL: "info" });
     await node.waitForLine(isReady, 20_000);
     t = await connectAdmin([nats.url], 5000);
@@ -52,6 +53,7 @@ describe("catalogue - Mesos agent poller", () => {
       "tcp:jkl:80@marathon": ["172.17.0.3:10000/1"],
     });
     expect(agent.requests.some((r) => r.type === "GET_STATE")).toBe(true);
+    expect(agent.requests.some((r) => r.type === "GET_AGENT")).toBe(true);
   });
 
   test("300 malformed registrations get error replies naming the problem; the catalogue stays as it was", async () => {

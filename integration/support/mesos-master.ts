@@ -18,6 +18,8 @@ export interface MesosMasterOptions {
   readonly leader?: boolean;
   /** When set, requests without `Authorization: token=<token>` get 401. */
   readonly token?: string;
+  /** GET_AGENT answer (the `get_agent` object), as a Mesos agent gives it; unset: GET_AGENT is a 400. */
+  readonly agent?: unknown;
   /** GET_STATE answer (the `get_state` object); default: folded from the script. */
   readonly state?: unknown;
 }
@@ -149,6 +151,7 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
     if (options.token !== undefined && req.headers.authorization !== `token=${options.token}`) return answer(401, { "WWW-Authenticate": "acsjwt" }, "unauthorized");
     if (!leader) return answer(307, { Location: location }, "");
     if (type === "GET_STATE") return answer(200, { "Content-Type": "application/json" }, JSON.stringify({ type: "GET_STATE", get_state: state }));
+    if (type === "GET_AGENT" && options.agent !== undefined) return answer(200, { "Content-Type": "application/json" }, JSON.stringify({ type: "GET_AGENT", get_agent: options.agent }));
     if (type !== "SUBSCRIBE") return answer(400, {}, `unsupported call ${type}`);
     requests.push({ type, headers: req.headers, status: 200 });
     startStream(res);

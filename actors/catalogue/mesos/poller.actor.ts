@@ -61,8 +61,10 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
     async handle(state, _msg, ctx) {
       let delay = deps.config.pollMs;
       try {
-        const json = await mesosCall(deps.agent, { type: "GET_STATE" }, { timeoutMs: deps.config.timeoutMs, ...(deps.config.token ? { token: deps.config.token } : {}) });
-        const mesos = mesosStateFromGetState(json);
+        const call = { timeoutMs: deps.config.timeoutMs, ...(deps.config.token ? { token: deps.config.token } : {}) };
+        let mesos = mesosStateFromGetState(await mesosCall(deps.agent, { type: "GET_STATE" }, call));
+        // An agent's GET_STATE has no agents list (a master's does): GET_AGENT says who this agent is.
+        if (mesos.agents.length === 0) mesos = { ...mesos, agents: agentOf(await mesosCall(deps.agent, { type: "GET_AGENT" }, call)) };
         const result = tasksFromMesosState(mesos, { resolveHost: await hostResolver(mesos) });
         if (result.problems.length > 0) {
           problems.inc({ source: "agent" }, result.problems.length);
@@ -91,4 +93,10 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
     },
     handlerDeadlineMs: 60_000,
   };
+}
+
+/** `get_agent.agent_info` of a GET_AGENT answer, as the one-element agents list the converter reads. */
+export function agentOf(json: unknown): unknown[] {
+  const info = (json as { get_agent?: { agent_info?: unknown } } | undefined)?.get_agent?.agent_info;
+  return info === undefined ? [] : [{ agent_info: info }];
 }
