@@ -2,7 +2,10 @@
 // fixture vip-labels.json): the agent's tasks become this node's facts and VIPs; when the agent
 // stops answering, the last good tasks stay published.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
 import { startMesosMaster, type MesosMaster } from "./support/mesos-master.js";
@@ -80,5 +83,50 @@ describe("catalogue - Mesos agent poller", () => {
     expect(ls.tasks.map((x) => x.task.name)).toEqual(["app"]);
     const failures = node.lines().filter((l) => l.msg === "mesos agent poll failed; keeping the last good tasks");
     expect(failures.length).toBe(1);
+  });
+});
+
+describe("catalogue - Mesos agent over TLS", () => {
+  let nats: NatsServerHandle;
+  let agent: MesosMaster;
+  let dir: string;
+  const procs: DcnetProcess[] = [];
+
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1, made for this test only.
+    dir = mkdtempSync(join(tmpdir(), "dcnet-tls-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+    nats = await startNatsServer({});
+    const { get_agents: agents, ...getState } = (JSON.parse(readFileSync(FIXTURE, "utf8")) as { get_state: { get_agents: { agents: Array<{ agent_info: unknown }> } } }).get_state;
+    agent = await startMesosMaster({ state: getState, agent: { agent_info: agents.agents[0]?.agent_info }, tls: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") }, token: "s3cret" });
+  });
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await agent?.close();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("with the CA trusted (NODE_EXTRA_CA_CERTS) and the token set, the tasks arrive; without the CA, nothing is published", async () => {
+    expect(agent.url).toMatch(/^https:/);
+    const trusted = spawnDcnet(["node", "--nats", nats.url, "--id", "tls-ok", "--mesos-agent", agent.url], { NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"), DCNET_MESOS_TOKEN: "s3cret" });
+    const untrusted = spawnDcnet(["node", "--nats", nats.url, "--id", "tls-no-ca", "--mesos-agent", agent.url], { DCNET_MESOS_TOKEN: "s3cret" });
+    procs.push(trusted, untrusted);
+    await Promise.all(procs.map((p) => p.waitForLine(isReady, 20_000)));
+    const t = await connectAdmin([nats.url], 5000);
+    try {
+      const { value } = await within(10_000, async () => {
+        const r = await t.admin.request("tls-ok", "task-ls", {});
+        if (!r.tasks.some((x) => x.owner === "tls-ok")) throw new Error("not yet");
+        return r;
+      });
+      expect(value.tasks.filter((x) => x.owner === "tls-ok").map((x) => x.task.name)).toEqual(["app"]);
+      await untrusted.waitForLine((l) => l.msg === "mesos agent poll failed; keeping the last good tasks", 10_000);
+      expect((await t.admin.request("tls-no-ca", "task-ls", {})).tasks.some((x) => x.owner === "tls-no-ca")).toBe(false);
+      expect(agent.requests.every((r) => r.headers.authorization === "token=s3cret")).toBe(true);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -21,6 +21,7 @@ const debian = [
         ["tini", ["/usr/bin/tini"]],
         ["dnsutils", ["/usr/bin/dig"]],
         ["knot-dnsutils", ["/usr/bin/kdig"]],
+        ["openssl", ["/usr/bin/openssl"]],
       ]
     : []),
 ];

@@ -3,6 +3,7 @@
 // or 307 with a Location when it is told it is not the leader; `{"type":"GET_STATE"}` → the state
 // folded from the script. Controls let a test inject events, raw bytes, drops and leadership changes.
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { encodeRecord } from "../../actors/catalogue/mesos/recordio.js";
@@ -18,6 +19,8 @@ export interface MesosMasterOptions {
   readonly leader?: boolean;
   /** When set, requests without `Authorization: token=<token>` get 401. */
   readonly token?: string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
   /** GET_AGENT answer (the `get_agent` object), as a Mesos agent gives it; unset: GET_AGENT is a 400. */
   readonly agent?: unknown;
   /** GET_STATE answer (the `get_state` object); default: folded from the script. */
@@ -157,9 +160,10 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
     startStream(res);
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -167,7 +171,7 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
     streams: () => open.size,
     waitForStreams: (n, timeoutMs = 5000) =>
