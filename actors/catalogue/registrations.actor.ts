@@ -10,6 +10,7 @@ import type { Value } from "../gossip/crdt/types.js";
 import type { Task } from "./model.js";
 import { taskSchema } from "./model.js";
 import { parseTaskKey, sourcePrefix, taskKey } from "./keys.js";
+import { storeWriter } from "./store-writer.js";
 
 export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -44,10 +45,8 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
     if (!ref) throw new Error("the gossip store is not running");
     return ref;
   };
-  const write = async (key: string, ops: Parameters<typeof updateOps>[0]): Promise<void> => {
-    const r = await store().ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops: updateOps(ops), reply }), STORE_TIMEOUT_MS);
-    if (!r.ok) throw new Error(r.error ?? "store refused the update");
-  };
+  const writer = storeWriter(deps.store);
+  const write = (key: string, change: Parameters<typeof updateOps>[0]): Promise<void> => writer(key, updateOps(change));
   return {
     async init(ctx) {
       const entries = new Map<string, Entry>();

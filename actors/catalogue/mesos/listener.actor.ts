@@ -15,7 +15,8 @@ import { tasksFromMesosState } from "./convert.js";
 import { Backoff } from "./backoff.js";
 import { NotLeaderError } from "./errors.js";
 import { afterSubscribed, agentAdded, tick, recoveredAgentIds, addedAgentId, type Phase } from "./readiness.js";
-import { publishTasks, hostResolver, counter, type WriteFn } from "./publish.js";
+import { publishTasks, hostResolver, counter } from "./publish.js";
+import { storeWriter, type WriteFn } from "../store-writer.js";
 
 export const LEADER_KEY = "mesos/leader";
 
@@ -46,12 +47,7 @@ export interface ListenerDeps {
 export function listenerBehaviour(deps: ListenerDeps): Behaviour<ListenerState, ListenerMsg> {
   const events = counter(deps.metrics, "dcnet_catalogue_operator_events_total", "Mesos Operator API events by type", ["type"]);
   const problems = counter(deps.metrics, "dcnet_catalogue_problems_total", "Mesos items skipped as malformed", ["source"]);
-  const write: WriteFn = async (key, ops) => {
-    const store = deps.store();
-    if (!store) throw new Error("the gossip store is not running");
-    const r = await store.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, reply }), 15_000);
-    if (!r.ok) throw new Error(r.error ?? "store refused the update");
-  };
+  const write = storeWriter(deps.store);
   const readiness = { agentsReadinessMs: deps.config.agentsReadinessMs, tasksReadinessMs: deps.config.tasksReadinessMs };
   return {
     async init(ctx) {

@@ -8,7 +8,7 @@ import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
 import type { Config } from "../../../config/index.js";
 import type { StoreMsg } from "../../gossip/store/types.js";
 import { parseTaskKey, sourcePrefix } from "../keys.js";
-import type { updateOps } from "../registrations.actor.js";
+import { storeWriter } from "../store-writer.js";
 import { mesosCall } from "./stream.js";
 import { mesosStateFromGetState } from "./state.js";
 import { publishTasks, hostResolver, counter } from "./publish.js";
@@ -42,10 +42,7 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
     if (!ref) throw new Error("the gossip store is not running");
     return ref;
   };
-  const write = async (key: string, ops: ReturnType<typeof updateOps>): Promise<void> => {
-    const r = await store().ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, reply }), 15_000);
-    if (!r.ok) throw new Error(r.error ?? "store refused the update");
-  };
+  const write = storeWriter(deps.store);
   return {
     async init(ctx) {
       // After a restart: what we published before is in the store; start the diff from there.

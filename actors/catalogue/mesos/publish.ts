@@ -6,9 +6,8 @@ import { Counter, type Registry } from "prom-client";
 import type { Task } from "../model.js";
 import { taskKey, type TaskSource } from "../keys.js";
 import { updateOps } from "../registrations.actor.js";
+import type { WriteFn } from "../store-writer.js";
 import type { MesosState } from "./state.js";
-
-export type WriteFn = (key: string, ops: ReturnType<typeof updateOps>) => Promise<void>;
 
 /** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
 export async function publishTasks(written: Map<string, string>, tasks: readonly Task[], write: WriteFn, nodeId: string, source: TaskSource): Promise<void> {

@@ -1,0 +1,17 @@
+// How the catalogue's sources write into the replicated store: one update per key, acknowledged by
+// the store once published (so a slow store slows the source, nothing is dropped).
+import type { ActorRef } from "../../supervisors/index.js";
+import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
+
+export type WriteFn = (key: string, ops: UpdateOp[]) => Promise<void>;
+
+const STORE_TIMEOUT_MS = 15_000;
+
+export function storeWriter(store: () => ActorRef<StoreMsg> | undefined): WriteFn {
+  return async (key, ops) => {
+    const ref = store();
+    if (!ref) throw new Error("the gossip store is not running");
+    const r = await ref.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, reply }), STORE_TIMEOUT_MS);
+    if (!r.ok) throw new Error(r.error ?? "store refused the update");
+  };
+}
