@@ -1,5 +1,6 @@
 // Transport metrics, registered on the node's own registry (never the prom-client default one).
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Counter, Gauge, Registry } from "prom-client";
+import { counter, gauge } from "../observability/metrics.js";
 
 export const METRIC_NAMES = {
   rejected: "dcnet_transport_rejected_messages_total",
@@ -13,18 +14,6 @@ export interface TransportMetrics {
   readonly connected: Gauge;
 }
 
-// A registry can outlive a Transport (a node that reconnects from scratch): reuse metrics already registered.
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
-}
-
-function gauge(registry: Registry, name: string, help: string): Gauge {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Gauge) return existing as Gauge;
-  return new Gauge({ name, help, registers: [registry] });
-}
 
 export function transportMetrics(registry: Registry): TransportMetrics {
   return {

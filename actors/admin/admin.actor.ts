@@ -3,7 +3,8 @@
 // scatter-gather group that every node answers (each node is its own queue group there).
 import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
 import type { Logger } from "pino";
-import { Counter, type Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
+import { counter } from "../../observability/metrics.js";
 import type { Tracer } from "@opentelemetry/api";
 import type { Behaviour, Tree } from "../../supervisors/index.js";
 import type { Transport, KindDef } from "../../transport/index.js";
@@ -105,7 +106,5 @@ function respondError(deps: AdminDeps, msg: ServiceMsg, status: number, code: st
 }
 
 function requestCounter(registry: Registry): Counter<"op" | "outcome"> {
-  const existing = registry.getSingleMetric("dcnet_admin_requests_total");
-  if (existing) return existing as Counter<"op" | "outcome">;
-  return new Counter({ name: "dcnet_admin_requests_total", help: "Admin requests by operation and outcome", labelNames: ["op", "outcome"], registers: [registry] });
+  return counter(registry, "dcnet_admin_requests_total", "Admin requests by operation and outcome", ["op", "outcome"] as const);
 }

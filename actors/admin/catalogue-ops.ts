@@ -1,15 +1,10 @@
 // Admin operations on native registrations and the task catalogue.
 import type { Tree } from "../../supervisors/index.js";
-import type { StoreMsg } from "../gossip/store/types.js";
-import type { KeyView } from "../gossip/crdt/types.js";
 import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
 import type { VipsMsg, VipTable } from "../catalogue/vips.actor.js";
-import type { Backend } from "../catalogue/model.js";
-import { TASKS_PREFIX, parseTaskKey } from "../catalogue/keys.js";
-import { taskSchema, type Task } from "../catalogue/model.js";
+import type { Backend, Task } from "../catalogue/model.js";
 import { ADMIN_ERRORS } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
-import { STORE_PATH } from "./gossip-ops.js";
 
 export const REGISTRATIONS_PATH = "/node/catalogue/registrations";
 export const VIPS_PATH = "/node/catalogue/vips";
@@ -35,25 +30,18 @@ export async function taskRm(tree: Tree | undefined, id: string): Promise<void> 
 
 /** Every task in this node's replica of the catalogue, with the node that owns it. */
 export async function taskLs(tree: Tree | undefined): Promise<Array<{ owner: string; task: Task }>> {
-  const store = tree?.lookup<StoreMsg>(STORE_PATH);
-  if (!store) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${STORE_PATH} is not running on this node`, 503);
-  const keys = await store.ask<readonly string[]>((reply) => ({ type: "keys", prefix: TASKS_PREFIX, reply }), ASK_TIMEOUT_MS);
-  const out: Array<{ owner: string; task: Task }> = [];
-  for (const key of keys) {
-    const parsed = parseTaskKey(key);
-    const view = await store.ask<KeyView | undefined>((reply) => ({ type: "get", key, reply }), ASK_TIMEOUT_MS);
-    const field = view?.task;
-    // A value that is not a valid task (a buggy writer) is left out rather than failing the listing.
-    const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
-    if (parsed && task?.success) out.push({ owner: parsed.owner, task: task.data });
-  }
-  return out;
+  const tasks = await vips(tree).ask<ReadonlyArray<{ owner: string; task: Task }>>((reply) => ({ type: "tasks", reply }), ASK_TIMEOUT_MS);
+  return tasks.map((t) => ({ ...t }));
+}
+
+function vips(tree: Tree | undefined) {
+  const ref = tree?.lookup<VipsMsg>(VIPS_PATH);
+  if (!ref) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${VIPS_PATH} is not running on this node`, 503);
+  return ref;
 }
 
 /** The VIP table as this node derives it from the replicated tasks. */
 export async function vipLs(tree: Tree | undefined): Promise<Array<{ vip: string; backends: Backend[] }>> {
-  const ref = tree?.lookup<VipsMsg>(VIPS_PATH);
-  if (!ref) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${VIPS_PATH} is not running on this node`, 503);
-  const table = await ref.ask<VipTable>((reply) => ({ type: "table", reply }), ASK_TIMEOUT_MS);
+  const table = await vips(tree).ask<VipTable>((reply) => ({ type: "table", reply }), ASK_TIMEOUT_MS);
   return [...table].map(([vip, backends]) => ({ vip, backends: backends.map((b) => ({ ...b })) }));
 }

@@ -17,11 +17,22 @@ export type VipsMsg =
   | { readonly type: "tasks"; readonly reply: ReplyTo<ReadonlyArray<{ readonly owner: string; readonly task: Task }>> }
   | { readonly type: "watch"; readonly subscriber: (table: VipTable) => void; readonly reply: ReplyTo<number> }
   | { readonly type: "unwatch"; readonly id: number }
-  | { readonly type: "changed"; readonly ev: WatchEvent };
+  | { readonly type: "changed"; readonly ev: WatchEvent }
+  | { readonly type: "rebuild" };
+
+interface Entry {
+  readonly owner: string;
+  readonly task: Task;
+  /** Computed once per change of this task, not on every rebuild. */
+  readonly backends: ReturnType<typeof backendsOf>;
+}
 
 interface VipsState {
-  readonly tasks: Map<string, { owner: string; task: Task }>;
+  /** Every task of the catalogue by store key, the operator table included. */
+  readonly tasks: Map<string, Entry>;
   table: VipTable;
+  /** Changes not yet folded into `table`: a burst (the initial snapshot, a failover) is one rebuild. */
+  dirty: boolean;
   readonly watchers: Map<number, (table: VipTable) => void>;
   nextId: number;
   readonly watchId: number;
@@ -34,23 +45,40 @@ export interface VipsDeps {
 
 export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
   let warned = 0;
+  const rebuild = (state: VipsState): void => {
+    if (!state.dirty) return;
+    state.dirty = false;
+    state.table = vipTable([...state.tasks.values()].flatMap((e) => e.backends));
+    for (const w of state.watchers.values()) {
+      try {
+        w(state.table);
+      } catch (err) {
+        deps.logger.error({ err: (err as Error).message }, "VIP table watcher threw");
+      }
+    }
+  };
   return {
     async init(ctx) {
       const store = deps.store();
       if (!store) throw new Error("the gossip store is not running");
       // The watch delivers every current task first (initial events), then each change in order.
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: TASKS_PREFIX, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000);
-      return { tasks: new Map(), table: new Map(), watchers: new Map(), nextId: 1, watchId };
+      return { tasks: new Map(), table: new Map(), dirty: false, watchers: new Map(), nextId: 1, watchId };
     },
-    handle(state, msg) {
+    handle(state, msg, ctx) {
       switch (msg.type) {
         case "table":
+          rebuild(state);
           msg.reply(state.table);
           return state;
         case "tasks":
-          msg.reply([...state.tasks.values()]);
+          msg.reply([...state.tasks.keys()].sort().map((k) => {
+            const e = state.tasks.get(k) as Entry;
+            return { owner: e.owner, task: e.task };
+          }));
           return state;
         case "watch": {
+          rebuild(state);
           const id = state.nextId++;
           state.watchers.set(id, msg.subscriber);
           msg.reply(id);
@@ -60,26 +88,25 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
         case "unwatch":
           state.watchers.delete(msg.id);
           return state;
+        case "rebuild":
+          rebuild(state);
+          return state;
         case "changed": {
           const parsed = parseTaskKey(msg.ev.key);
+          if (!parsed) return state;
           const field = msg.ev.value?.task;
           const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
-          // The master stream's table feeds DNS; VIP backends come from each node's own sources
-          // (agent poller, registrations), as the L4LB did in dcos-net, so no backend is counted twice.
-          if (!parsed || parsed.source === "operator") return state;
-          if (task?.success) state.tasks.set(msg.ev.key, { owner: parsed.owner, task: task.data });
-          else {
+          if (task?.success) {
+            // The master stream's table feeds DNS; VIP backends come from each node's own sources
+            // (agent poller, registrations), as the L4LB did in dcos-net, so no backend counts twice.
+            const backends = parsed.source === "operator" ? [] : backendsOf(task.data, parsed.owner);
+            state.tasks.set(msg.ev.key, { owner: parsed.owner, task: task.data, backends });
+          } else {
             if (msg.ev.value && warned++ < 10) deps.logger.warn({ key: msg.ev.key }, "catalogue key holds no valid task; ignored");
             state.tasks.delete(msg.ev.key);
           }
-          state.table = vipTable([...state.tasks.values()].flatMap(({ owner, task: t }) => backendsOf(t, owner)));
-          for (const w of state.watchers.values()) {
-            try {
-              w(state.table);
-            } catch (err) {
-              deps.logger.error({ err: (err as Error).message }, "VIP table watcher threw");
-            }
-          }
+          if (!state.dirty) setImmediate(() => ctx.self.tell({ type: "rebuild" }));
+          state.dirty = true;
           return state;
         }
       }

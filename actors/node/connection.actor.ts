@@ -2,7 +2,8 @@
 // disconnected, and keeps the status for actors that start later. The connection itself is owned
 // by the transport (it reconnects forever on its own); this actor only observes it.
 import type { Logger } from "pino";
-import { Gauge, type Registry } from "prom-client";
+import type { Gauge, Registry } from "prom-client";
+import { gauge } from "../../observability/metrics.js";
 import type { Behaviour } from "../../supervisors/index.js";
 import type { Transport, ConnStatus } from "../../transport/index.js";
 
@@ -14,7 +15,7 @@ interface ConnectionState {
 }
 
 export function connectionBehaviour(transport: Transport, logger: Logger, metrics: Registry): Behaviour<ConnectionState, ConnectionMsg> {
-  const downSince = gauge(metrics);
+  const downSince = downGauge(metrics);
   return {
     init(ctx) {
       const unsubscribe = transport.onStatus((status) => ctx.self.tell({ type: "status", status }));
@@ -40,8 +41,6 @@ export function connectionBehaviour(transport: Transport, logger: Logger, metric
   };
 }
 
-function gauge(registry: Registry): Gauge {
-  const existing = registry.getSingleMetric("dcnet_node_nats_down_since_seconds");
-  if (existing) return existing as Gauge;
-  return new Gauge({ name: "dcnet_node_nats_down_since_seconds", help: "Unix time the NATS connection was lost; 0 while connected", registers: [registry] });
+function downGauge(registry: Registry): Gauge {
+  return gauge(registry, "dcnet_node_nats_down_since_seconds", "Unix time the NATS connection was lost; 0 while connected");
 }

@@ -4,10 +4,8 @@
 // only in the `serve` phase (readiness.ts), so a failover never publishes an empty or partial
 // table; when the stream drops, the last good table stays until another node has taken over.
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
-import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
-import type { Config } from "../../../config/index.js";
-import type { StoreMsg, UpdateOp } from "../../gossip/store/types.js";
+import type { Behaviour } from "../../../supervisors/index.js";
+import type { UpdateOp } from "../../gossip/store/types.js";
 import { TASKS_PREFIX, parseTaskKey, taskKey } from "../keys.js";
 import { subscribe, type MesosEvent } from "./stream.js";
 import { applyEvent, EMPTY_STATE, type MesosState } from "./state.js";
@@ -15,7 +13,9 @@ import { tasksFromMesosState } from "./convert.js";
 import { Backoff } from "./backoff.js";
 import { NotLeaderError } from "./errors.js";
 import { afterSubscribed, agentAdded, tick, recoveredAgentIds, addedAgentId, type Phase } from "./readiness.js";
-import { publishTasks, hostResolver, counter } from "./publish.js";
+import { publishTasks, hostResolver } from "./publish.js";
+import type { MesosSourceDeps } from "./publish.js";
+import { counter } from "../../../observability/metrics.js";
 import { storeWriter, type WriteFn } from "../store-writer.js";
 
 export const LEADER_KEY = "mesos/leader";
@@ -36,13 +36,7 @@ interface ListenerState {
   readonly timer: NodeJS.Timeout;
 }
 
-export interface ListenerDeps {
-  readonly nodeId: string;
-  readonly config: Config["mesos"];
-  readonly logger: Logger;
-  readonly metrics: Registry;
-  readonly store: () => ActorRef<StoreMsg> | undefined;
-}
+export type ListenerDeps = MesosSourceDeps;
 
 export function listenerBehaviour(deps: ListenerDeps): Behaviour<ListenerState, ListenerMsg> {
   const events = counter(deps.metrics, "dcnet_catalogue_operator_events_total", "Mesos Operator API events by type", ["type"]);

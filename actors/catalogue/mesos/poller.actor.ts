@@ -2,16 +2,15 @@
 // own agent for GET_STATE, converts the tasks it runs, and writes the difference into the store as
 // this node's facts (tasks/<node>/mesos/<id>). Failures back off with jitter up to maxBackoffMs and
 // change nothing: the last good tasks stay published. Bad items are skipped with a log line.
-import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
-import type { Config } from "../../../config/index.js";
 import type { StoreMsg } from "../../gossip/store/types.js";
 import { parseTaskKey, sourcePrefix } from "../keys.js";
 import { storeWriter } from "../store-writer.js";
 import { mesosCall } from "./stream.js";
 import { mesosStateFromGetState } from "./state.js";
-import { publishTasks, hostResolver, counter } from "./publish.js";
+import { publishTasks, hostResolver } from "./publish.js";
+import type { MesosSourceDeps } from "./publish.js";
+import { counter } from "../../../observability/metrics.js";
 import { tasksFromMesosState } from "./convert.js";
 import { Backoff } from "./backoff.js";
 
@@ -25,13 +24,8 @@ interface PollerState {
   lastError?: string;
 }
 
-export interface PollerDeps {
-  readonly nodeId: string;
+export interface PollerDeps extends MesosSourceDeps {
   readonly agent: string;
-  readonly config: Config["mesos"];
-  readonly logger: Logger;
-  readonly metrics: Registry;
-  readonly store: () => ActorRef<StoreMsg> | undefined;
 }
 
 export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, PollerMsg> {

@@ -2,7 +2,11 @@
 // difference from what was written before), and resolving agent hostnames for the converter.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { Counter, type Registry } from "prom-client";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { ActorRef } from "../../../supervisors/index.js";
+import type { Config } from "../../../config/index.js";
+import type { StoreMsg } from "../../gossip/store/types.js";
 import type { Task } from "../model.js";
 import { taskKey, type TaskSource } from "../keys.js";
 import { updateOps } from "../registrations.actor.js";
@@ -10,6 +14,15 @@ import type { WriteFn } from "../store-writer.js";
 import type { MesosState } from "./state.js";
 
 /** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
+/** What a Mesos source actor is given at spawn. */
+export interface MesosSourceDeps {
+  readonly nodeId: string;
+  readonly config: Config["mesos"];
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly store: () => ActorRef<StoreMsg> | undefined;
+}
+
 export async function publishTasks(written: Map<string, string>, tasks: readonly Task[], write: WriteFn, nodeId: string, source: TaskSource): Promise<void> {
   const seen = new Set<string>();
   for (const task of tasks) {
@@ -43,6 +56,3 @@ export async function hostResolver(mesos: MesosState): Promise<(host: string) =>
   return (host) => resolved.get(host);
 }
 
-export function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
-}

@@ -12,6 +12,7 @@ import { DEFAULT_FORGET_DEAD_AFTER_MS, FailureDetector, type Instant } from "./d
 import { heartbeatKind, type HeartbeatBody } from "./protocol.js";
 import type { Member, MemberEvent, MemberState, MembershipMsg } from "./types.js";
 import type { GossipActorDeps } from "../deps.js";
+import { getOrCreate } from "../../../observability/metrics.js";
 
 export interface MembershipDeps extends GossipActorDeps {
   /** A dead peer leaves the table this long after it died. Default 1 h. */
@@ -218,9 +219,4 @@ function membershipMetrics(registry: Registry): MembershipMetrics {
     events: getOrCreate(registry, "dcnet_gossip_member_events_total", () => new Counter({ name: "dcnet_gossip_member_events_total", help: "Membership events by type", labelNames: ["type"], registers: [registry] })),
     stall: getOrCreate(registry, "dcnet_gossip_event_loop_stall_seconds_total", () => new Counter({ name: "dcnet_gossip_event_loop_stall_seconds_total", help: "Own event-loop stalls seen by the failure detector and excluded from peers' silence", registers: [registry] })),
   };
-}
-
-// A restarted actor finds its metrics already registered on the node's registry.
-function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -2,6 +2,7 @@
 // actor keeps counting into the same series); an existing metric of the same name is reused so two
 // stores in one process can share a registry in tests.
 import { Counter, Gauge, type Registry } from "prom-client";
+import { getOrCreate } from "../../../observability/metrics.js";
 
 export const STORE_METRICS = {
   deltas: "dcnet_gossip_deltas_total",
@@ -25,9 +26,7 @@ export interface StoreMetrics {
   readonly rejected: Counter<"reason">;
 }
 
-function getOr<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
+const getOr = getOrCreate;
 
 /** `liveKeys` is read at scrape time, so the gauge never lags the store. */
 export function storeMetrics(registry: Registry, liveKeys: () => number): StoreMetrics {
