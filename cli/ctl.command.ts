@@ -9,8 +9,8 @@ import { startTracing } from "../observability/tracing.js";
 import { createRegistry } from "../observability/metrics.js";
 import { splitList, LOG_LEVELS } from "../config/index.js";
 import { AdminClient, AdminRequestError, type OpName } from "../actors/admin/index.js";
-import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet, formatTasks, formatVips } from "./format.js";
-import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody } from "../actors/admin/index.js";
+import { formatAll, formatOk, formatPong, formatStatus, formatMembers, formatKeys, formatGet, formatTasks, formatVips, formatDnsRecords, formatDnsLookup } from "./format.js";
+import type { StatusBody, PongBody, OkBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody, DnsRecordsBody, DnsLookupBody } from "../actors/admin/index.js";
 
 interface CtlFlags {
   nats: string;
@@ -90,6 +90,12 @@ export function registerCtl(program: Command): void {
   task.command("rm <id>").description("deregister a task").action(run("task-rm", ([id]) => ({ id }), true));
   task.command("ls").description("every task in the catalogue, with its owner node").action(run("task-ls", () => ({})));
   ctl.command("vip").description("the VIP table").command("ls").description("every VIP with its backends (owner, IP, port, weight)").action(run("vip-ls", () => ({})));
+  const dns = ctl.command("dns").description("DNS on a node: its zones, and lookups through its own listener");
+  dns.command("records [zone]").description("every record of a zone (default: all zones) in zone-file form").action(run("dns-records", ([zone]) => (zone ? { zone } : {})));
+  dns
+    .command("lookup <name> [type]")
+    .description("ask the node's DNS listener (zones, forwarding, cache), like dig; type defaults to A")
+    .action(run("dns-lookup", ([name, type]) => ({ name, type: type ?? "A" })));
   state.command("delete <key> [field]").description("delete a field, or the whole key").action(update(([, field]) => (field ? { op: "delete-field", field } : { op: "delete-key" })));
 }
 
@@ -177,6 +183,10 @@ function human(op: OpName, reply: unknown, rttMs: number): string {
       return formatTasks(reply as TaskLsBody);
     case "vip-ls":
       return formatVips(reply as VipLsBody);
+    case "dns-records":
+      return formatDnsRecords(reply as DnsRecordsBody);
+    case "dns-lookup":
+      return formatDnsLookup(reply as DnsLookupBody);
     default:
       return formatOk(reply as OkBody);
   }

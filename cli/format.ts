@@ -1,5 +1,5 @@
 // Human-readable output for `dcnet ctl`. A column table is a dozen lines; not worth a dependency.
-import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody } from "../actors/admin/index.js";
+import type { StatusBody, PongBody, OkBody, NodeReply, OpName, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody, DnsRecordsBody, DnsLookupBody } from "../actors/admin/index.js";
 
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -111,4 +111,24 @@ export function formatVips(v: VipLsBody): string {
   if (v.vips.length === 0) return `(no VIPs in the catalogue of ${v.node})`;
   const rows = v.vips.flatMap(({ vip, backends }) => backends.map((b, i) => [i === 0 ? vip : "", `${b.ip}:${b.port}`, String(b.weight), b.owner, b.taskId]));
   return table(["VIP", "BACKEND", "WEIGHT", "OWNER", "TASK"], rows);
+}
+
+/** Zone file presentation: `name. TTL IN TYPE data`, the way dig prints records. */
+function zoneLines(rows: DnsRecordsBody["rows"]): string[] {
+  return rows.map((r) => `${r.name.replace(/\.?$/, ".")}\t${r.ttl}\tIN\t${r.type}\t${r.data}`);
+}
+
+export function formatDnsRecords(d: DnsRecordsBody): string {
+  if (d.rows.length === 0) return `(no records; zones on ${d.node}: ${d.zones.join(", ")})`;
+  return zoneLines(d.rows).join("\n");
+}
+
+export function formatDnsLookup(d: DnsLookupBody): string {
+  const section = (title: string, rows: DnsLookupBody["answers"]) => (rows.length ? [`;; ${title}`, ...zoneLines(rows)] : []);
+  return [
+    `;; ${d.rcode}${d.flags.length ? ` (${d.flags.join(" ")})` : ""} from ${d.server} on ${d.node} in ${d.ms} ms`,
+    ...section("ANSWER", d.answers),
+    ...section("AUTHORITY", d.authority),
+    ...section("ADDITIONAL", d.additional),
+  ].join("\n");
 }

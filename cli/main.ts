@@ -22,6 +22,9 @@ program
   .option("--config <file>", "config file, YAML or JSON")
   .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
   .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
+  .option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
+  .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
+  .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)")
   .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
   .action(async (opts: NodeFlags) => {
     process.exitCode = await runNodeCommand(opts);
@@ -34,6 +37,9 @@ program
   .option("--id <node-id>", "node id", "local")
   .option("--cluster <name>", "cluster name")
   .option("--config <file>", "config file, YAML or JSON")
+  .option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
+  .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
+  .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)")
   .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS))
   .action(async (opts: UpFlags) => {
     process.exitCode = await runUpCommand(opts);
@@ -41,8 +47,15 @@ program
 
 registerCtl(program);
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 export interface NodeFlags {
   nats?: string;
+  dnsListen?: string[];
+  dnsUpstream?: string[];
+  metricsListen?: string;
   mesosAgent?: string;
   mesos?: string;
   id?: string;

@@ -12,6 +12,10 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
   if (flags.mesosAgent !== undefined || flags.mesos !== undefined) {
     out.mesos = { ...(flags.mesosAgent !== undefined ? { agent: flags.mesosAgent } : {}), ...(flags.mesos !== undefined ? { masters: splitList(flags.mesos) } : {}) };
   }
+  if (flags.dnsListen !== undefined || flags.dnsUpstream !== undefined) {
+    out.dns = { ...(flags.dnsListen !== undefined ? { listen: flags.dnsListen } : {}), ...(flags.dnsUpstream !== undefined ? { upstreams: flags.dnsUpstream } : {}) };
+  }
+  if (flags.metricsListen !== undefined) out.metrics = { listen: flags.metricsListen };
   return out;
 }
 

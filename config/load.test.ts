@@ -24,6 +24,28 @@ describe("config - validation", () => {
       gossip: { heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4 },
       mesos: { masters: [], agentsReadinessMs: 600_000, tasksReadinessMs: 10_000, pollMs: 2000, maxBackoffMs: 60_000, timeoutMs: 10_000 },
       supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },
+      dns: {
+        enabled: true,
+        listen: ["127.0.0.1:8053"],
+        ttl: 5,
+        negativeTtl: 1,
+        rotation: "round_robin",
+        maxInflight: 1024,
+        maxUdpSize: 4096,
+        traceEvery: 100,
+        tcpIdleMs: 10_000,
+        tcpMaxConnections: 256,
+        upstreams: [],
+        forwardZones: {},
+        upstreamTimeoutMs: 2000,
+        queryTimeoutMs: 5000,
+        probeIntervalMs: 500,
+        cache: { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 },
+        thisnode: { publicIps: [] },
+        zones: {},
+        mesos: { mode: "native", domain: "mesos", resolvers: [], ttl: 60, mirror: true, compat: false, refreshMs: 2000, ipSources: ["netinfo", "mesos", "host"], enforceRFC952: false },
+      },
+      metrics: { listen: "127.0.0.1:9163" },
     });
   });
 
@@ -37,6 +59,10 @@ describe("config - validation", () => {
     [{ id: "a", admin: { allowCrash: "yes please" } }, "admin.allowCrash: Invalid input: expected boolean"],
     [{}, "id: "],
     [{ id: "bad id!" }, "id: letters, digits"],
+    [{ id: "a", dns: { listen: ["8053"] } }, "dns.listen.0: ip:port or [ipv6]:port"],
+    [{ id: "a", dns: { upstreams: ["dns.example"] } }, "dns.upstreams.0: ip, ip:port or [ipv6]:port"],
+    [{ id: "a", dns: { zones: { "dcos.thisdcos.directory": [] } } }, "dns.zones"],
+    [{ id: "a", dns: { rotation: "sideways" } }, "dns.rotation:"],
   ])("rejects %j naming the key", (raw, message) => {
     expect(() => validateConfig(raw)).toThrow(ConfigError);
     expect(() => validateConfig(raw)).toThrow(message);

@@ -16,6 +16,9 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; parse: (v: stri
   DCNET_TRACING: { path: ["tracing", "enabled"], parse: parseBool },
   DCNET_MESOS_AGENT: { path: ["mesos", "agent"], parse: (v) => v },
   DCNET_MESOS_TOKEN: { path: ["mesos", "token"], parse: (v) => v },
+  DCNET_DNS_LISTEN: { path: ["dns", "listen"], parse: splitList },
+  DCNET_DNS_UPSTREAMS: { path: ["dns", "upstreams"], parse: splitList },
+  DCNET_METRICS_LISTEN: { path: ["metrics", "listen"], parse: (v) => v },
 };
 
 export function splitList(v: string): string[] {

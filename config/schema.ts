@@ -2,10 +2,15 @@
 // of docs/config.md live here and nowhere else (dcos-net read untyped app envs at call time, with a
 // copy-paste bug to show for it).
 import { z } from "zod";
+// DNS owns the rules of its custom zones (dcos_dns_sup's checks); the config reuses them.
+import { customZonesSchema } from "../actors/dns/zones/custom.js";
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' or '-', at most 64");
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, "a nats:// or tls:// URL");
 const ms = z.number().int().nonnegative();
+// `ip:port` / `[ip6]:port` for listeners; `ip[:port]` (port 53 by default) for resolvers.
+const hostPort = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, "ip:port or [ipv6]:port");
+const hostPort53 = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f:]+)$/, "ip, ip:port or [ipv6]:port");
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,6 +61,63 @@ export const configSchema = z.strictObject({
       pollMs: z.number().int().positive().default(2000).describe("Agent poll interval, ms."),
       maxBackoffMs: z.number().int().positive().default(60_000).describe("After failures the poll interval doubles, with jitter, up to this (ms)."),
       timeoutMs: z.number().int().positive().default(10_000).describe("Timeout of one Mesos call, ms."),
+    })
+    .prefault({}),
+  dns: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Run the DNS server (zones from the replicated catalogue, forwarding for other names)."),
+      listen: z
+        .array(hostPort)
+        .default(["127.0.0.1:8053"])
+        .describe("UDP and TCP listen addresses, `ip:port` or `[ip6]:port` (flag --dns-listen, repeatable; env DCNET_DNS_LISTEN, comma separated). dcos-net's shipped default port is 8053; in production bind port 53 on a dedicated address."),
+      ttl: z.number().int().min(0).max(86_400).default(5).describe("TTL (s) of records in the dcnet zones (dcos-dns: 5)."),
+      negativeTtl: z.number().int().min(0).max(86_400).default(1).describe("SOA minimum of the dcnet zones: how long (s) resolvers may cache NXDOMAIN/NODATA (dcos-dns: 1)."),
+      rotation: z.enum(["round_robin", "random", "off"]).default("round_robin").describe("Order of answers: rotated by message id (dcos-dns default), shuffled, or as stored."),
+      maxInflight: z.number().int().positive().default(1024).describe("Queries being worked on at once (forwarded ones included); more are answered SERVFAIL, so memory stays bounded (dcos-dns handler_limit)."),
+      maxUdpSize: z.number().int().min(512).max(65_535).default(4096).describe("Largest UDP answer sent, whatever EDNS0 size a client asks for."),
+      traceEvery: z.number().int().nonnegative().default(100).describe("Trace one query in this many (a span with zone, rcode, forwarded); 0: none. Spans are exported only when tracing is on."),
+      tcpIdleMs: z.number().int().positive().default(10_000).describe("A TCP client idle (or sending a partial message) this long (ms) is disconnected."),
+      tcpMaxConnections: z.number().int().positive().default(256).describe("Open TCP connections per listener; further connections are closed at once."),
+      upstreams: z
+        .array(hostPort53)
+        .default([])
+        .describe("Resolvers for names outside the dcnet zones, `ip` or `ip:port` (dcos-net upstream_resolvers). Empty: such names are REFUSED (env DCNET_DNS_UPSTREAMS, comma separated)."),
+      forwardZones: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "a DNS zone name"), z.array(hostPort53).min(1)).default({}).describe("Per-zone resolvers, e.g. {\"corp.example\": [\"10.0.0.2\"]}; the longest matching zone wins (dcos-net forward_zones)."),
+      upstreamTimeoutMs: z.number().int().positive().default(2000).describe("Timeout of one upstream attempt, ms."),
+      queryTimeoutMs: z.number().int().positive().default(5000).describe("A forwarded query with no answer after this long (ms) is answered SERVFAIL."),
+      probeIntervalMs: z.number().int().positive().default(500).describe("A failed upstream is probed (`. NS`) this often (ms) until it answers again."),
+      cache: z
+        .strictObject({
+          maxEntries: z.number().int().nonnegative().default(10_000).describe("Forwarded answers kept (LRU); 0 turns the cache off."),
+          maxTtlS: z.number().int().positive().default(3600).describe("Longest time (s) a forwarded answer is kept, whatever its TTL."),
+          maxNegativeTtlS: z.number().int().nonnegative().default(300).describe("Longest time (s) an NXDOMAIN/NODATA is kept (by its SOA minimum)."),
+        })
+        .prefault({}),
+      thisnode: z
+        .strictObject({
+          ip: z.union([z.ipv4(), z.ipv6()]).optional().describe("Private IP for thisnode.thisdcos.directory; default: this node's first non-loopback address."),
+          publicIps: z.array(z.union([z.ipv4(), z.ipv6()])).default([]).describe("Public IPs for public.thisnode.thisdcos.directory."),
+        })
+        .prefault({}),
+      zones: customZonesSchema.default({}).describe("Custom CNAME zones, dcos-net style: {\"component.thisdcos.directory\": [{\"type\": \"cname\", \"name\": \"registry\", \"value\": \"master.dcos.thisdcos.directory\"}]}."),
+      mesos: z
+        .strictObject({
+          mode: z.enum(["native", "forward", "off"]).default("native").describe("`.mesos`: served from the Mesos master state by dcnet itself (native), forwarded to Mesos-DNS servers (forward), or not answered (off)."),
+          domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "a lower-case domain").default("mesos").describe("Mesos-DNS domain."),
+          resolvers: z.array(hostPort53).default([]).describe("Mesos-DNS servers for mode forward (dcos-net mesos_resolvers, port 61053 in DC/OS)."),
+          ttl: z.number().int().min(0).max(86_400).default(60).describe("TTL (s) of `.mesos` records (Mesos-DNS TTL)."),
+          mirror: z.boolean().default(true).describe("Also serve the `.mesos` names under mesos.thisdcos.directory (TTL = dns.ttl), as dcos-dns does."),
+          compat: z.boolean().default(false).describe("Reproduce Mesos-DNS's non-RFC answers in `.mesos` (no OPT, SRV NOERROR without SOA, SOA/NS in authority)."),
+          refreshMs: z.number().int().positive().default(2000).describe("How often (ms) the node following the leading master reads /master/state for the `.mesos` records (Mesos-DNS: 60 s)."),
+          ipSources: z.array(z.enum(["netinfo", "mesos", "docker", "host"])).min(1).default(["netinfo", "mesos", "host"]).describe("Mesos-DNS IPSources, in order."),
+          enforceRFC952: z.boolean().default(false).describe("Mesos-DNS EnforceRFC952 labels (24 characters)."),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      listen: z.union([hostPort, z.literal("")]).default("127.0.0.1:9163").describe("Prometheus text-format endpoint `ip:port` serving GET /metrics (every metric of the node); empty: off (env DCNET_METRICS_LISTEN)."),
     })
     .prefault({}),
   supervision: z

@@ -4,7 +4,8 @@ import type { Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
 import type { Config, LogLevel } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
-import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody, type TaskLsBody, type VipLsBody } from "./protocol.js";
+import { ADMIN_ERRORS, type OpName, type StatusBody, type PongBody, type OkBody, type MembersBody, type StateKeysBody, type StateGetBody, type TaskLsBody, type VipLsBody, type DnsRecordsBody, type DnsLookupBody } from "./protocol.js";
+import { dnsLookup, dnsRecords } from "./dns-ops.js";
 import { AdminOpError } from "./errors.js";
 import { members, stateKeys, stateGet, stateUpdate, gossipCounters } from "./gossip-ops.js";
 import { taskAdd, taskRm, taskLs, vipLs } from "./catalogue-ops.js";
@@ -25,7 +26,7 @@ export interface OpDeps {
 export { AdminOpError };
 
 export interface OpResult {
-  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody | TaskLsBody | VipLsBody;
+  readonly reply: StatusBody | PongBody | OkBody | MembersBody | StateKeysBody | StateGetBody | TaskLsBody | VipLsBody | DnsRecordsBody | DnsLookupBody;
   /** Runs after the reply is sent (crash, shutdown). */
   readonly after?: () => void;
 }
@@ -77,6 +78,12 @@ export async function runOp(deps: OpDeps, op: OpName, body: unknown): Promise<Op
       return { reply: { node, tasks: await taskLs(deps.tree()) } };
     case "vip-ls":
       return { reply: { node, vips: await vipLs(deps.tree()) } };
+    case "dns-records":
+      return { reply: { node, ...(await dnsRecords(deps.tree(), (body as { zone?: string }).zone)) } };
+    case "dns-lookup": {
+      const { name, type } = body as { name: string; type: string };
+      return { reply: { node, ...(await dnsLookup(deps.tree(), name, type)) } };
+    }
     case "shutdown":
       deps.logger.warn("shutdown requested by admin request");
       return { reply: { node, message: "shutting down" }, after: () => deps.shutdown("admin request") };

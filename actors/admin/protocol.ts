@@ -76,6 +76,22 @@ const backend = z.strictObject({ owner: z.string(), taskId: z.string(), agentIp:
 export const vipLsBody = z.strictObject({ node: z.string(), vips: z.array(z.strictObject({ vip: z.string(), backends: z.array(backend) })) });
 export type VipLsBody = z.infer<typeof vipLsBody>;
 
+const zoneRow = z.strictObject({ name: z.string(), type: z.string(), ttl: z.number(), data: z.string() });
+export const dnsRecordsBody = z.strictObject({ node: z.string(), zones: z.array(z.string()), rows: z.array(zoneRow) });
+export type DnsRecordsBody = z.infer<typeof dnsRecordsBody>;
+export const dnsLookupBody = z.strictObject({
+  node: z.string(),
+  server: z.string(),
+  rcode: z.string(),
+  flags: z.array(z.string()),
+  ms: z.number(),
+  answers: z.array(zoneRow),
+  authority: z.array(zoneRow),
+  additional: z.array(zoneRow),
+});
+export type DnsLookupBody = z.infer<typeof dnsLookupBody>;
+const dnsName = z.string().min(1).max(253).regex(/^[A-Za-z0-9_*.-]+\.?$/, "a domain name");
+
 export const statusBody = z.strictObject({
   node: z.string(),
   cluster: z.string(),
@@ -124,6 +140,10 @@ export const kinds = {
   taskLs: defineKind("admin.task-ls.reply", taskLsBody),
   vipLsReq: defineKind("admin.vip-ls", empty),
   vipLs: defineKind("admin.vip-ls.reply", vipLsBody),
+  dnsRecordsReq: defineKind("admin.dns-records", z.strictObject({ zone: dnsName.optional() })),
+  dnsRecords: defineKind("admin.dns-records.reply", dnsRecordsBody),
+  dnsLookupReq: defineKind("admin.dns-lookup", z.strictObject({ name: dnsName, type: z.string().regex(/^[A-Za-z0-9]{1,10}$/, "a record type such as A, AAAA, SRV") })),
+  dnsLookup: defineKind("admin.dns-lookup.reply", dnsLookupBody),
   ok: defineKind("admin.ok", okBody),
   error: defineKind("admin.error", errorBody),
 } as const;
@@ -144,6 +164,8 @@ export const ops = {
   "task-rm": { request: kinds.taskRmReq, reply: kinds.ok },
   "task-ls": { request: kinds.taskLsReq, reply: kinds.taskLs },
   "vip-ls": { request: kinds.vipLsReq, reply: kinds.vipLs },
+  "dns-records": { request: kinds.dnsRecordsReq, reply: kinds.dnsRecords },
+  "dns-lookup": { request: kinds.dnsLookupReq, reply: kinds.dnsLookup },
 } as const;
 
 export type OpName = keyof typeof ops;

@@ -20,6 +20,10 @@ export interface FactsDeps {
   readonly version: string;
   readonly logger: Logger;
   readonly store: () => ActorRef<StoreMsg> | undefined;
+  /** Roles other subsystems look for, e.g. "master" (runs a Mesos master: DNS master./leader. names). */
+  readonly roles?: readonly string[];
+  /** The address other nodes and DNS use for this node; default: the first IPv4 of localAddresses(). */
+  readonly ip?: string;
   /** How often to look for address changes (ms). */
   readonly checkEveryMs?: number;
 }
@@ -35,8 +39,16 @@ export function localAddresses(): string[] {
     .sort();
 }
 
+/** The node's own address: configured, else the first IPv4 (then any) address; undefined when none. */
+export function primaryIp(addresses: readonly string[], configured?: string): string | undefined {
+  return configured ?? addresses.find((a) => !a.includes(":")) ?? addresses[0];
+}
+
 export function factsOps(deps: FactsDeps, addresses: readonly string[], previous: readonly string[]): UpdateOp[] {
+  const ip = primaryIp(addresses, deps.ip);
   return [
+    ...(ip ? [{ op: "set", field: "ip", value: ip } as const] : []),
+    { op: "set", field: "roles", value: [...(deps.roles ?? [])] },
     { op: "set", field: "incarnation", value: deps.incarnation },
     { op: "set", field: "hostname", value: hostname() },
     { op: "set", field: "version", value: deps.version },

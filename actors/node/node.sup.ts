@@ -8,7 +8,9 @@ import { adminBehaviour, type AdminDeps } from "../admin/admin.actor.js";
 import { gossipTreeSpec, GOSSIP } from "../gossip/gossip.sup.js";
 import type { StoreMsg } from "../gossip/store/types.js";
 import { connectionBehaviour } from "./connection.actor.js";
-import { factsBehaviour } from "./facts.actor.js";
+import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
+import { metricsHttpBehaviour } from "./metrics-http.actor.js";
+import { dnsTreeSpec, DNS } from "../dns/dns.sup.js";
 import { catalogueTreeSpec } from "../catalogue/catalogue.sup.js";
 
 export const ROOT = "node";
@@ -20,6 +22,9 @@ export interface NodeTreeDeps extends AdminDeps {
 
 export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec {
   const gossipPath = `/${ROOT}/${GOSSIP}`;
+  const store = () => deps.lookup<StoreMsg>(`${gossipPath}/store`);
+  const nodeIp = () => primaryIp(localAddresses(), config.dns.thisnode.ip);
+  const roles = [...(config.mesos.masters.length > 0 ? ["master"] : []), ...(config.mesos.agent ? ["agent"] : [])];
   return {
     kind: "supervisor",
     name: ROOT,
@@ -36,6 +41,9 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
         behaviour: connectionBehaviour(deps.transport, deps.logs.child("connection"), deps.metrics),
       },
       { kind: "worker", name: "admin", restart: "permanent", shutdownMs: 2000, behaviour: adminBehaviour(deps) },
+      ...(config.metrics.listen
+        ? [{ kind: "worker" as const, name: "metrics-http", restart: "permanent" as const, shutdownMs: 1000, behaviour: metricsHttpBehaviour({ listen: config.metrics.listen, registry: deps.metrics, logger: deps.logs.child("metrics-http") }) }]
+        : []),
       gossipTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, incarnation: deps.incarnation, child: (s) => deps.logs.child(s), lookup: deps.lookup, path: gossipPath }),
       {
         kind: "worker",
@@ -47,10 +55,15 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
           incarnation: deps.incarnation,
           version: deps.version,
           logger: deps.logs.child("facts"),
-          store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`),
+          roles,
+          ...(config.dns.thisnode.ip ? { ip: config.dns.thisnode.ip } : {}),
+          store,
         }),
       },
-      catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child: (s) => deps.logs.child(s), store: () => deps.lookup<StoreMsg>(`${gossipPath}/store`) }),
+      catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child: (s) => deps.logs.child(s), store }),
+      ...(config.dns.enabled
+        ? [dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child: (s) => deps.logs.child(s), store, lookup: deps.lookup, nodeIp })]
+        : []),
     ],
   };
 }

@@ -29,7 +29,8 @@ process.once("exit", () => {
 });
 
 export function spawnDcnet(args: readonly string[], env: NodeJS.ProcessEnv = {}): DcnetProcess {
-  const child = spawn(process.execPath, [DCNET_BIN, ...args], {
+  // DCNET_TEST_EXEC_ARGV passes node flags NODE_OPTIONS refuses (e.g. --cpu-prof) when profiling a run.
+  const child = spawn(process.execPath, [...(process.env.DCNET_TEST_EXEC_ARGV ?? "").split(" ").filter(Boolean), DCNET_BIN, ...args], {
     env: { ...process.env, NODE_OPTIONS: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -25,6 +25,8 @@ export interface MesosMasterOptions {
   readonly agent?: unknown;
   /** GET_STATE answer (the `get_state` object); default: folded from the script. */
   readonly state?: unknown;
+  /** `GET /master/state` (v0, what Mesos-DNS reads), e.g. a Mesos-DNS fixture; unset: 404. */
+  readonly masterState?: unknown;
 }
 
 export interface SeenRequest {
@@ -47,6 +49,8 @@ export interface MesosMaster {
   dropStreams(how?: "end" | "reset"): void;
   /** Send one framed event to every open stream. */
   emit(event: unknown): void;
+  /** Replace what `GET /master/state` answers. */
+  setMasterState(state: unknown): void;
   /** Send raw bytes (truncated frames, garbage) to every open stream. */
   emitRaw(bytes: Uint8Array | string): void;
   close(): Promise<void>;
@@ -116,6 +120,7 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
   const open = new Set<Stream>();
   const requests: SeenRequest[] = [];
   let leader = options.leader ?? true;
+  let masterState = options.masterState;
   let location = "http://127.0.0.9:5050/api/v1";
   const waiters = new Set<() => void>();
 
@@ -145,6 +150,11 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
       requests.push({ type, headers: req.headers, status });
       res.writeHead(status, headers).end(body);
     };
+    if (req.method === "GET" && req.url === "/master/state" && masterState !== undefined) {
+      type = "GET /master/state";
+      if (options.token !== undefined && req.headers.authorization !== `token=${options.token}`) return answer(401, {}, "unauthorized");
+      return answer(200, { "Content-Type": "application/json" }, JSON.stringify(masterState));
+    }
     if (req.method !== "POST" || req.url !== "/api/v1") return answer(404, {}, "not found");
     try {
       type = String(asObj(JSON.parse(await readBody(req))).type);
@@ -202,6 +212,9 @@ export async function startMesosMaster(options: MesosMasterOptions = {}): Promis
     },
     emit(event) {
       for (const s of open) write(s, encodeRecord(JSON.stringify(event)));
+    },
+    setMasterState(next) {
+      masterState = next;
     },
     emitRaw(bytes) {
       const buf = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;

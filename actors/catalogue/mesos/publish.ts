@@ -6,11 +6,11 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef } from "../../../supervisors/index.js";
 import type { Config } from "../../../config/index.js";
-import type { StoreMsg } from "../../gossip/store/types.js";
+import type { StoreMsg, UpdateOp } from "../../gossip/store/types.js";
 import type { Task } from "../model.js";
 import { taskKey, type TaskSource } from "../keys.js";
 import { updateOps } from "../registrations.actor.js";
-import type { WriteFn } from "../store-writer.js";
+import { writeAll, type WriteFn } from "../store-writer.js";
 import type { MesosState } from "./state.js";
 
 /** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
@@ -25,17 +25,24 @@ export interface MesosSourceDeps {
 
 export async function publishTasks(written: Map<string, string>, tasks: readonly Task[], write: WriteFn, nodeId: string, source: TaskSource): Promise<void> {
   const seen = new Set<string>();
+  const updates: Array<[string, UpdateOp[]]> = [];
+  const after = new Map<string, string | undefined>();
   for (const task of tasks) {
     seen.add(task.id);
     const json = JSON.stringify(task);
     if (written.get(task.id) === json) continue;
-    await write(taskKey(nodeId, task.id, source), updateOps({ task }));
-    written.set(task.id, json);
+    updates.push([taskKey(nodeId, task.id, source), updateOps({ task })]);
+    after.set(task.id, json);
   }
-  for (const id of [...written.keys()]) {
+  for (const id of written.keys()) {
     if (seen.has(id)) continue;
-    await write(taskKey(nodeId, id, source), updateOps("delete"));
-    written.delete(id);
+    updates.push([taskKey(nodeId, id, source), updateOps("delete")]);
+    after.set(id, undefined);
+  }
+  await writeAll(write, updates);
+  for (const [id, json] of after) {
+    if (json === undefined) written.delete(id);
+    else written.set(id, json);
   }
 }
 

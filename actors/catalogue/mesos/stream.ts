@@ -107,22 +107,39 @@ async function readLimited(res: Response, maxBytes: number, url: string): Promis
  * Rejects with NotLeaderError (307), MesosHttpError (non-200 or a body that is not JSON),
  * MesosTimeoutError (whole exchange over timeoutMs) or MesosUnreachableError.
  */
-export async function mesosCall(base: string, body: unknown, opts: CallOptions): Promise<unknown> {
-  const url = operatorUrl(base);
+export function mesosCall(base: string, body: unknown, opts: CallOptions): Promise<unknown> {
+  return requestJson(operatorUrl(base), { method: "POST", body: JSON.stringify(body) }, opts);
+}
+
+/**
+ * GET of a v0 endpoint such as `/master/state` (what Mesos-DNS reads), as text: the caller can
+ * skip parsing a document that has not changed. Same errors as mesosCall.
+ */
+export function mesosGetText(base: string, path: string, opts: CallOptions): Promise<string> {
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/api\/v1\/?$/, "").replace(/\/+$/, "")}${path}`;
+  return requestText(u.toString(), { method: "GET" }, opts);
+}
+
+async function requestJson(url: string, init: { method: string; body?: string }, opts: CallOptions): Promise<unknown> {
+  const text = await requestText(url, init, opts);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new MesosHttpError(url, 200, `body is not JSON: ${clip(text, 80)}`, { cause });
+  }
+}
+
+async function requestText(url: string, init: { method: string; body?: string }, opts: CallOptions): Promise<string> {
   const ctl = new AbortController();
   const timeout = new MesosTimeoutError(url, opts.timeoutMs);
   const timer = setTimeout(() => ctl.abort(timeout), opts.timeoutMs);
   const onAbort = (): void => ctl.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const res = await fetch(url, { method: "POST", headers: headers(opts), body: JSON.stringify(body), redirect: "manual", signal: ctl.signal });
+    const res = await fetch(url, { ...init, headers: headers(opts), redirect: "manual", signal: ctl.signal });
     if (res.status !== 200) throw await rejectStatus(url, res);
-    const text = new TextDecoder().decode(await readLimited(res, opts.maxBytes ?? 64 * 1024 * 1024, url));
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw new MesosHttpError(url, 200, `body is not JSON: ${clip(text, 80)}`, { cause });
-    }
+    return new TextDecoder().decode(await readLimited(res, opts.maxBytes ?? 64 * 1024 * 1024, url));
   } catch (err) {
     if (ctl.signal.aborted && ctl.signal.reason === timeout) throw timeout;
     if (opts.signal?.aborted) throw opts.signal.reason;

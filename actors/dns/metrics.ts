@@ -1,0 +1,75 @@
+// DNS metrics (Prometheus, the node's registry). The query path runs tens of thousands of times a
+// second, so per-query counts go into a plain Map and are folded into the prom-client counter when
+// the registry is scraped (`collect`), instead of hashing a label set on every query.
+import { Counter, Histogram, type Registry } from "prom-client";
+import { counter, gauge, getOrCreate } from "../../observability/metrics.js";
+
+export type DnsTransport = "udp" | "tcp";
+
+const QUERIES = "dcnet_dns_queries_total";
+const pendingByRegistry = new WeakMap<Registry, Map<string, number>>();
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class DnsMetrics {
+  private readonly pending: Map<string, number>;
+  private readonly latency: { readonly udp: ReturnType<Histogram<"transport">["labels"]>; readonly tcp: ReturnType<Histogram<"transport">["labels"]> };
+  readonly malformed: Counter<"transport" | "reason">;
+  readonly overload: Counter<"transport">;
+  readonly forwardFailures: Counter<"upstream" | "transport" | "reason">;
+  readonly forwardDuration: Histogram<"upstream">;
+  readonly forwardCache: Counter<"result">;
+  readonly upstreamHealthy: ReturnType<typeof gauge<"upstream">>;
+  readonly zoneRecords: ReturnType<typeof gauge<"zone">>;
+  readonly zoneBuild: Histogram<"zone">;
+  readonly tcpConnections: ReturnType<typeof gauge<"listen">>;
+  readonly tcpRejected: Counter<"listen" | "reason">;
+
+  constructor(registry: Registry) {
+    // One pending map per registry, shared by every instance, so the counter's collect sees all of them.
+    let pending = pendingByRegistry.get(registry);
+    if (!pending) pendingByRegistry.set(registry, (pending = new Map()));
+    this.pending = pending;
+    getOrCreate(registry, QUERIES, () =>
+      new Counter({
+        name: QUERIES,
+        help: "DNS queries answered, by transport, question type, response code and zone (`forward` zones are named `forward:<zone>`)",
+        labelNames: ["transport", "type", "rcode", "zone"] as const,
+        registers: [registry],
+        collect() {
+          const counts = pendingByRegistry.get(registry);
+          if (!counts) return;
+          for (const [key, n] of counts) {
+            const [transport, type, rcode, zone] = key.split("|") as [string, string, string, string];
+            this.inc({ transport, type, rcode, zone }, n);
+          }
+          counts.clear();
+        },
+      }),
+    );
+    const hist = getOrCreate(registry, "dcnet_dns_request_duration_seconds", () =>
+      new Histogram({ name: "dcnet_dns_request_duration_seconds", help: "Time from receiving a DNS query to sending its answer", labelNames: ["transport"] as const, buckets: LATENCY_BUCKETS, registers: [registry] }),
+    );
+    this.latency = { udp: hist.labels("udp"), tcp: hist.labels("tcp") };
+    this.malformed = counter(registry, "dcnet_dns_malformed_total", "DNS packets rejected as malformed (dropped or answered FORMERR)", ["transport", "reason"]);
+    this.overload = counter(registry, "dcnet_dns_overload_total", "Queries answered SERVFAIL because maxInflight queries were already being worked on", ["transport"]);
+    this.forwardFailures = counter(registry, "dcnet_dns_forward_failures_total", "Failed upstream attempts (dcos-dns worker_failures_total)", ["upstream", "transport", "reason"]);
+    this.forwardDuration = getOrCreate(registry, "dcnet_dns_forward_duration_seconds", () =>
+      new Histogram({ name: "dcnet_dns_forward_duration_seconds", help: "Upstream reply time of forwarded queries", labelNames: ["upstream"] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    );
+    this.forwardCache = counter(registry, "dcnet_dns_forward_cache_total", "Forwarded queries answered from the cache (hit) or sent upstream (miss)", ["result"]);
+    this.upstreamHealthy = gauge(registry, "dcnet_dns_upstream_healthy", "1 while an upstream resolver answers, 0 while it is failing and being probed", ["upstream"]);
+    this.zoneRecords = gauge(registry, "dcnet_dns_zone_records", "Records in each zone served", ["zone"]);
+    this.zoneBuild = getOrCreate(registry, "dcnet_dns_zone_build_seconds", () =>
+      new Histogram({ name: "dcnet_dns_zone_build_seconds", help: "Time to rebuild a zone after its inputs changed", labelNames: ["zone"] as const, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
+    );
+    this.tcpConnections = gauge(registry, "dcnet_dns_tcp_connections", "Open DNS TCP connections", ["listen"]);
+    this.tcpRejected = counter(registry, "dcnet_dns_tcp_closed_total", "DNS TCP connections closed by the server: over the connection limit, idle or too slow, oversized message", ["listen", "reason"]);
+  }
+
+  /** One answered query; `startMs` is performance.now() when it arrived. */
+  query(transport: DnsTransport, type: string, rcode: string, zone: string, startMs: number): void {
+    const key = `${transport}|${type}|${rcode}|${zone}`;
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    this.latency[transport].observe((performance.now() - startMs) / 1000);
+  }
+}

@@ -1,0 +1,160 @@
+// Derives the zones from the replicated store and publishes them on the board: sources → store →
+// this view → listeners. Watches tasks/, nodes/, mesos/ and dns/mesos/; a burst of changes (the
+// initial snapshot, a failover) is one rebuild, and only the zones whose inputs changed are rebuilt.
+// State is only a cache of the store: after a crash the watches replay everything, and meanwhile
+// the listeners keep answering from the board's last good zones.
+import type { Logger } from "pino";
+import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
+import type { StoreMsg, WatchEvent } from "../gossip/store/types.js";
+import type { Config } from "../../config/index.js";
+import type { Task } from "../catalogue/model.js";
+import { TASKS_PREFIX } from "../catalogue/keys.js";
+import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
+import type { DnsRecord } from "./mesos-dns/generate.js";
+import type { ZoneBoard } from "./board.js";
+import type { DnsMetrics } from "./metrics.js";
+import type { Zone } from "./zones/types.js";
+import { assembleZoneSet, customZones, dcosZone, mesosZones, thisnodeZone, zoneRecords, zoneSize, type ZoneRow } from "./zones/index.js";
+import { MESOS_RECORDS_PREFIX, decodeRrs, parseLeaderNode, parseNodeFacts, parseTask, type NodeFacts } from "./inputs.js";
+
+const NODES_PREFIX = "nodes/";
+const WATCHED = [TASKS_PREFIX, NODES_PREFIX, "mesos/", MESOS_RECORDS_PREFIX] as const;
+
+type Part = "dcos" | "mesos";
+
+export type ZoneMsg =
+  | { readonly type: "changed"; readonly ev: WatchEvent }
+  | { readonly type: "rebuild" }
+  | { readonly type: "records"; readonly zone?: string; readonly reply: ReplyTo<{ readonly zones: readonly string[]; readonly rows: readonly ZoneRow[] }> };
+
+interface ZoneState {
+  readonly tasks: Map<string, Task>;
+  readonly nodes: Map<string, NodeFacts>;
+  leaderNode: string | undefined;
+  readonly mesos: Map<string, DnsRecord[]>;
+  readonly dirty: Set<Part>;
+  scheduled: boolean;
+  readonly built: Map<Part, readonly Zone[]>;
+  /** Zones that never change while the node runs: thisnode, custom CNAME zones. */
+  readonly fixed: readonly Zone[];
+  readonly watchIds: number[];
+}
+
+export interface ZoneDeps {
+  readonly nodeId: string;
+  readonly dns: Config["dns"];
+  /** This node's private IP (thisnode.thisdcos.directory). */
+  readonly nodeIp: () => string | undefined;
+  readonly board: ZoneBoard;
+  readonly metrics: DnsMetrics;
+  readonly logger: Logger;
+  readonly store: () => ActorRef<StoreMsg> | undefined;
+}
+
+export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
+  const defaults = () => ({ ttl: deps.dns.ttl, negativeTtl: deps.dns.negativeTtl, serial: Math.floor(Date.now() / 1000) });
+
+  const build = (state: ZoneState): void => {
+    state.scheduled = false;
+    for (const part of state.dirty) {
+      const started = process.hrtime.bigint();
+      const zones = part === "dcos" ? [buildDcos(state)] : buildMesos(state);
+      state.built.set(part, zones);
+      for (const z of zones) {
+        deps.metrics.zoneBuild.observe({ zone: z.origin }, Number(process.hrtime.bigint() - started) / 1e9);
+        deps.metrics.zoneRecords.set({ zone: z.origin }, zoneSize(z));
+      }
+    }
+    state.dirty.clear();
+    const all = [...state.fixed, ...[...state.built.values()].flat()];
+    deps.board.publish(assembleZoneSet(deps.board.nextGeneration(), all));
+  };
+
+  const buildDcos = (state: ZoneState): Zone => {
+    const ipOf = (id: string | undefined) => (id ? state.nodes.get(id)?.ip : undefined);
+    const masters = [...state.nodes.values()].filter((n) => n.roles.includes("master") && n.ip).map((n) => n.ip as string);
+    const leader = ipOf(state.leaderNode);
+    return dcosZone({ tasks: [...state.tasks.values()], masters: [...new Set(masters)].sort(), ...(leader ? { leader } : {}) }, defaults());
+  };
+
+  const buildMesos = (state: ZoneState): Zone[] => {
+    if (deps.dns.mesos.mode !== "native") return [];
+    const m = deps.dns.mesos;
+    const z = mesosZones([...state.mesos.values()].flat(), { domain: m.domain, ttl: m.ttl, mirror: m.mirror, compat: m.compat, serial: Math.floor(Date.now() / 1000), mirrorTtl: deps.dns.ttl });
+    return z;
+  };
+
+  return {
+    async init(ctx) {
+      const store = deps.store();
+      if (!store) throw new Error("the gossip store is not running");
+      const ip = deps.dns.thisnode.ip ?? deps.nodeIp();
+      const fixed: Zone[] = [thisnodeZone({ ...(ip ? { privateIp: ip } : {}), publicIps: [...deps.dns.thisnode.publicIps] }, defaults()), ...customZones(deps.dns.zones, defaults())];
+      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [] };
+      // Publish at once (empty task zones are still authoritative: NXDOMAIN, not forwarded), then
+      // follow the store; each watch replays its prefix first.
+      build(state);
+      for (const prefix of WATCHED) {
+        state.watchIds.push(await store.ask<number>((reply) => ({ type: "watch", prefix, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000));
+      }
+      return state;
+    },
+    handle(state, msg, ctx) {
+      switch (msg.type) {
+        case "changed": {
+          const part = apply(state, msg.ev);
+          if (part) {
+            state.dirty.add(part);
+            if (!state.scheduled) {
+              state.scheduled = true;
+              setImmediate(() => ctx.self.tell({ type: "rebuild" }));
+            }
+          }
+          return state;
+        }
+        case "rebuild":
+          if (state.dirty.size > 0) build(state);
+          return state;
+        case "records": {
+          const zones = [...deps.board.current.zones.values()];
+          const selected = msg.zone ? zones.filter((z) => z.origin === msg.zone!.toLowerCase().replace(/\.$/, "")) : zones;
+          msg.reply({ zones: zones.map((z) => z.origin).sort(), rows: selected.flatMap((z) => zoneRecords(z)) });
+          return state;
+        }
+      }
+    },
+    terminate(state) {
+      for (const id of state.watchIds) deps.store()?.tell({ type: "unwatch", id });
+    },
+  };
+}
+
+/** Folds one store event into the inputs; returns the zone part it dirties, if any. */
+function apply(state: ZoneState, ev: WatchEvent): Part | undefined {
+  const { key } = ev;
+  if (key.startsWith(TASKS_PREFIX)) {
+    const task = parseTask(ev.value);
+    if (task) state.tasks.set(key, task);
+    else if (!state.tasks.delete(key)) return undefined;
+    return "dcos";
+  }
+  if (key.startsWith(NODES_PREFIX)) {
+    const facts = parseNodeFacts(ev.value);
+    const id = key.slice(NODES_PREFIX.length);
+    if (facts) state.nodes.set(id, facts);
+    else state.nodes.delete(id);
+    return "dcos";
+  }
+  if (key === LEADER_KEY) {
+    state.leaderNode = parseLeaderNode(ev.value);
+    return "dcos";
+  }
+  if (key.startsWith(MESOS_RECORDS_PREFIX)) {
+    const name = key.slice(MESOS_RECORDS_PREFIX.length);
+    const records = decodeRrs(name, ev.value);
+    if (records.length > 0) state.mesos.set(name, records);
+    else state.mesos.delete(name);
+    return "mesos";
+  }
+  return undefined;
+}

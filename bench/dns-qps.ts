@@ -1,0 +1,99 @@
+// bench/dns-qps: dnsperf against a dcnet node and against unbound serving the same names, in the
+// same run and interleaved (unbound, dcnet, unbound, dcnet, ...), then the latency of each at a
+// fixed 2,000 qps. The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV /
+// 10 NXDOMAIN under .mesos); dcnet generates its names from a Mesos master state, like Mesos-DNS.
+//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 2] [--clients 4] [--outstanding 100] [--tcp]
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startNatsServer } from "../integration/harness/nats-local.js";
+import { startMesosMaster } from "../integration/support/mesos-master.js";
+import { spawnDcnet, isReady } from "../integration/support/dcnet-process.js";
+import { dig } from "../integration/support/dig.js";
+import { benchMasterState, benchQueries, benchUnboundData, EMPTY_SUBSCRIBED } from "../integration/support/dns-lab.js";
+import { freePort, startUnbound } from "../actors/dns/forward/testkit.js";
+import { arg, percentile } from "./stats.js";
+
+const run = promisify(execFile);
+const SECONDS = arg("--seconds", 10);
+const RUNS = arg("--runs", 2);
+const CLIENTS = arg("--clients", 4);
+const OUTSTANDING = arg("--outstanding", 100);
+const LAT_QPS = arg("--lat-qps", 2000);
+const LAT_SECONDS = arg("--lat-seconds", 5);
+const MODE = process.argv.includes("--tcp") ? "tcp" : "udp";
+
+async function dnsperf(port: number, queries: string, extra: string[]): Promise<string> {
+  // -l bounds every run in time; the timeout is a second bound in case dnsperf hangs.
+  const { stdout } = await run("dnsperf", ["-m", MODE, "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-c", String(CLIENTS), "-t", "2", ...extra], { timeout: (SECONDS + LAT_SECONDS + 30) * 1000, maxBuffer: 256 * 1024 * 1024 });
+  return stdout;
+}
+
+async function throughput(port: number, queries: string): Promise<{ qps: number; lost: number; rcodes: string }> {
+  const out = await dnsperf(port, queries, ["-l", String(SECONDS), "-q", String(OUTSTANDING)]);
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const rcodes = (/Response codes:\s+(.*)/.exec(out)?.[1] ?? "").trim();
+  return { qps, lost, rcodes };
+}
+
+async function latency(port: number, queries: string): Promise<{ p50: number; p99: number; n: number }> {
+  const out = await dnsperf(port, queries, ["-l", String(LAT_SECONDS), "-Q", String(LAT_QPS), "-v"]);
+  // verbose lines: "> NOERROR name type latency-seconds"
+  const samples = out
+    .split("\n")
+    .filter((l) => l.startsWith("> "))
+    .map((l) => Number(l.trim().split(/\s+/).pop()))
+    .filter((v) => Number.isFinite(v));
+  return { p50: percentile(samples, 50) * 1000, p99: percentile(samples, 99) * 1000, n: samples.length };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "dcnet-dns-qps-"));
+const cleanups: Array<() => Promise<unknown>> = [];
+try {
+  const queries = join(dir, "queries.txt");
+  writeFileSync(queries, benchQueries());
+  const nats = await startNatsServer({});
+  cleanups.push(() => nats.stop());
+  const master = await startMesosMaster({ script: [EMPTY_SUBSCRIBED], masterState: benchMasterState() });
+  cleanups.push(() => master.close());
+  const dnsPort = await freePort();
+  writeFileSync(join(dir, "node.yaml"), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: ""\n`);
+  const node = spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.url, "--id", "bench", "--mesos", master.url, "--dns-listen", `127.0.0.1:${dnsPort}`]);
+  cleanups.push(() => node.stop());
+  await node.waitForLine(isReady, 30_000).catch(() => undefined);
+  const server = { host: "127.0.0.1", port: dnsPort };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await dig(server, ["app-0999.marathon.mesos", "A"]).catch(() => undefined);
+    if (r?.answer.some((a) => a.data === "10.0.3.250")) break;
+    if (Date.now() > deadline) throw new Error(`dcnet did not serve app-0999.marathon.mesos within 30 s; node log: ${node.lines().slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
+    await new Promise((r2) => setTimeout(r2, 200));
+  }
+  const unbound = await startUnbound(benchUnboundData());
+  cleanups.push(() => unbound.stop());
+
+  console.log(`# dnsperf -m ${MODE} -l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING}, ${RUNS} interleaved runs each; load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const best = { unbound: 0, dcnet: 0 };
+  const runsOf: Record<"unbound" | "dcnet", string[]> = { unbound: [], dcnet: [] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const [label, port] of [["unbound", unbound.port], ["dcnet", dnsPort]] as const) {
+      const t = await throughput(port, queries);
+      runsOf[label].push(`${Math.round(t.qps)}${t.lost ? ` (lost ${t.lost})` : ""}`);
+      best[label] = Math.max(best[label], t.qps);
+      if (r === RUNS - 1) console.log(`# ${label} response codes: ${t.rcodes}`);
+    }
+  }
+  const lat = { unbound: await latency(unbound.port, queries), dcnet: await latency(dnsPort, queries) };
+  for (const label of ["unbound", "dcnet"] as const) {
+    const l = lat[label];
+    console.log(`${label.padEnd(8)} qps=${Math.round(best[label])} (runs: ${runsOf[label].join(" ")})  p50_ms=${l.p50.toFixed(3)} p99_ms=${l.p99.toFixed(3)} (at ${LAT_QPS} qps, n=${l.n})`);
+  }
+  console.log(`ratio    dcnet/unbound qps = ${(best.dcnet / best.unbound).toFixed(3)}   (target >= 1.0)`);
+  console.log(`latency  dcnet p99 at ${LAT_QPS} qps = ${lat.dcnet.p99.toFixed(3)} ms   (target <= 1 ms; unbound ${lat.unbound.p99.toFixed(3)} ms)`);
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
