@@ -1,6 +1,6 @@
 // W3C trace context carried in NATS headers. Uses the propagator directly rather than the global propagation
 // API: several nodes share one process and none of them registers globals (observability/tracing.ts).
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer } from "@opentelemetry/api";
+import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext, type TextMapGetter, type TextMapSetter, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
 
@@ -25,6 +25,47 @@ export function injectContext(ctx: Context, h: MsgHdrs = natsHeaders()): MsgHdrs
 export function extractContext(headers: MsgHdrs | undefined): Context {
   const base = trace.deleteSpan(context.active()) ?? ROOT_CONTEXT;
   return propagator.extract(base, headers, hdrGetter);
+}
+
+/**
+ * W3C trace context (`traceparent`, optional `tracestate`) as plain data, for when it travels inside a message
+ * body or an actor message instead of NATS headers: a store delta batch carries changes of several writers, and
+ * an actor mailbox does not keep the sender's async context.
+ */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+const carrierSetter: TextMapSetter<Record<string, string>> = { set: (c, k, v) => void (c[k] = v) };
+const carrierGetter: TextMapGetter<TraceCarrier | undefined> = {
+  keys: (c) => (c ? Object.keys(c) : []),
+  get: (c, k) => (c && Object.hasOwn(c, k) ? c[k] : undefined),
+};
+
+/**
+ * The carrier of `ctx`'s span, or undefined when it has none (tracing off, or outside any span). The check comes
+ * first so untraced callers allocate nothing and put nothing on the wire.
+ */
+export function injectCarrier(ctx: Context): TraceCarrier | undefined {
+  const sc = trace.getSpanContext(ctx);
+  if (sc === undefined || !isSpanContextValid(sc)) return undefined;
+  const carrier: Record<string, string> = {};
+  propagator.inject(ctx, carrier, carrierSetter);
+  return carrier.traceparent === undefined ? undefined : carrier;
+}
+
+/** Like extractContext, from a carrier: the remote parent on top of the active context minus its span. */
+export function extractCarrier(carrier: TraceCarrier | undefined): Context {
+  const base = trace.deleteSpan(context.active()) ?? ROOT_CONTEXT;
+  return carrier === undefined ? base : propagator.extract(base, carrier, carrierGetter);
+}
+
+/**
+ * The span context a carrier names, or undefined when it names none: what a span caused by several carriers
+ * (one rebuild after a burst of changes) puts in its links.
+ */
+export function carrierSpanContext(carrier: TraceCarrier | undefined): SpanContext | undefined {
+  if (carrier === undefined) return undefined;
+  const sc = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, carrierGetter));
+  return sc !== undefined && isSpanContextValid(sc) ? sc : undefined;
 }
 
 export interface SpanAttrs {

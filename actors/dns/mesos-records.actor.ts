@@ -5,6 +5,8 @@
 // Per-name keys, so a task change replicates as a few small deltas instead of a whole zone. A
 // failed read keeps the last records (Mesos-DNS "keeping old DNS state").
 import { createHash } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../supervisors/index.js";
@@ -85,7 +87,9 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
     }
     reads.inc({ outcome: "ok" });
     const ip = deps.nodeIp();
+    const resolved = await resolveHosts(mesosState);
     const result = generateRecords(mesosState, {
+      resolveHost: (host) => resolved.get(host) ?? [],
       domain: m.domain,
       ns: `ns1.${m.domain}.`,
       listener: ip ?? "0.0.0.0",
@@ -156,6 +160,40 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
     },
     handlerDeadlineMs: 120_000,
   };
+}
+
+/**
+ * Mesos-DNS resolves agent and framework host names with the host resolver; the generator is
+ * synchronous, so the names in this state are looked up first (all at once, each bounded by the
+ * system resolver's own timeout). An unresolvable name simply has no addresses.
+ */
+async function resolveHosts(state: unknown): Promise<Map<string, string[]>> {
+  const hosts = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === "string" && v !== "" && isIP(v) === 0 && /^[A-Za-z0-9.-]+$/.test(v)) hosts.add(v);
+  };
+  const pidHost = (pid: unknown): void => {
+    if (typeof pid === "string") add(/@([^:[\]]+):\d+$/.exec(pid)?.[1]);
+  };
+  const o = (state ?? {}) as { frameworks?: unknown; slaves?: unknown };
+  for (const f of Array.isArray(o.frameworks) ? (o.frameworks as Array<Record<string, unknown>>) : []) {
+    // A framework's hostname is used only when it has no PID (Mesos-DNS §1.5): look up nothing else.
+    if (f && typeof f === "object") {
+      if (typeof f.pid === "string" && f.pid !== "") pidHost(f.pid);
+      else add(f.hostname);
+    }
+  }
+  for (const a of Array.isArray(o.slaves) ? (o.slaves as Array<Record<string, unknown>>) : []) {
+    if (a && typeof a === "object") pidHost(a.pid);
+  }
+  const out = new Map<string, string[]>();
+  await Promise.all(
+    [...hosts].slice(0, 1000).map(async (h) => {
+      const r = await lookup(h, { all: true }).catch(() => []);
+      if (r.length > 0) out.set(h, r.map((a) => a.address));
+    }),
+  );
+  return out;
 }
 
 /** Names currently under dns/mesos/ in the store, with an encoding no real record set has, so each is rewritten or deleted. */

@@ -25,6 +25,8 @@ type Part = "dcos" | "mesos";
 export type ZoneMsg =
   | { readonly type: "changed"; readonly ev: WatchEvent }
   | { readonly type: "rebuild" }
+  /** Queued after the watches' initial snapshots, so it arrives once they are all folded in. */
+  | { readonly type: "replayed" }
   | { readonly type: "records"; readonly zone?: string; readonly reply: ReplyTo<{ readonly zones: readonly string[]; readonly rows: readonly ZoneRow[] }> };
 
 interface ZoneState {
@@ -38,6 +40,8 @@ interface ZoneState {
   /** Zones that never change while the node runs: thisnode, custom CNAME zones. */
   readonly fixed: readonly Zone[];
   readonly watchIds: number[];
+  /** False after a restart until the store's snapshot is replayed: publishing earlier would replace good zones with partial ones. */
+  ready: boolean;
 }
 
 export interface ZoneDeps {
@@ -90,13 +94,18 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       if (!store) throw new Error("the gossip store is not running");
       const ip = deps.dns.thisnode.ip ?? deps.nodeIp();
       const fixed: Zone[] = [thisnodeZone({ ...(ip ? { privateIp: ip } : {}), publicIps: [...deps.dns.thisnode.publicIps] }, defaults()), ...customZones(deps.dns.zones, defaults())];
-      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [] };
-      // Publish at once (empty task zones are still authoritative: NXDOMAIN, not forwarded), then
-      // follow the store; each watch replays its prefix first.
-      build(state);
+      // First start: publish at once, so the cluster's names are ours from the first query (NXDOMAIN
+      // until known, never forwarded upstream). After a crash the board still holds the last good
+      // zones; keep them until the store's snapshot has been replayed into this new incarnation.
+      const restarted = deps.board.current.generation > 0;
+      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [], ready: !restarted };
+      if (!restarted) build(state);
+      // Each watch sends its snapshot into the mailbox before its reply, so "replayed" lands after all of them.
       for (const prefix of WATCHED) {
         state.watchIds.push(await store.ask<number>((reply) => ({ type: "watch", prefix, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000));
       }
+      ctx.self.tell({ type: "replayed" });
+      if (restarted) deps.logger.info({ generation: deps.board.current.generation }, "zone view restarted: serving the last zones until the store is replayed");
       return state;
     },
     handle(state, msg, ctx) {
@@ -113,7 +122,12 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
           return state;
         }
         case "rebuild":
-          if (state.dirty.size > 0) build(state);
+          if (state.ready && state.dirty.size > 0) build(state);
+          return state;
+        case "replayed":
+          state.ready = true;
+          state.dirty.add("dcos").add("mesos");
+          build(state);
           return state;
         case "records": {
           const zones = [...deps.board.current.zones.values()];

@@ -2,13 +2,17 @@
 // deltas (a merged delta is still a delta: peers merge it the same way), so a hot key costs one
 // entry per batch, not one per write. The actor flushes on a short tick or as soon as the estimated
 // size reaches the cap; `waiters` are the writers to acknowledge once the batch is handed to NATS.
+// A coalesced delta keeps the trace context of its latest traced write: peers see one change event
+// for it, and the latest write is the one that event reflects.
 import { merge } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
-import { ENVELOPE_OVERHEAD_BYTES, keyedBytes, type KeyedState } from "./wire.js";
+import type { TraceCarrier } from "./types.js";
+import { ENVELOPE_OVERHEAD_BYTES, keyedBytes, type KeyedDelta } from "./wire.js";
 
 interface Pending {
   readonly state: KeyState;
   readonly bytes: number;
+  readonly trace: TraceCarrier | undefined;
 }
 
 export class DeltaBatch<W> {
@@ -37,18 +41,20 @@ export class DeltaBatch<W> {
   }
 
   /**
-   * Adds a delta; `bytes` is its keyedBytes estimate, which the caller computed to decide whether
-   * to flush first (a coalesced delta is re-estimated: merging can only shrink the sum).
+   * Adds a delta; `bytes` is its keyedBytes estimate (trace included), which the caller computed to
+   * decide whether to flush first (a coalesced delta is re-estimated: merging can only shrink the
+   * sum of the states, and one carrier replaces the other).
    */
-  add(key: string, delta: KeyState, bytes: number, waiter?: W): void {
+  add(key: string, delta: KeyState, bytes: number, waiter?: W, trace?: TraceCarrier): void {
     const prev = this.#deltas.get(key);
     if (prev === undefined) {
-      this.#deltas.set(key, { state: delta, bytes });
+      this.#deltas.set(key, { state: delta, bytes, trace });
       this.#bytes += bytes;
     } else {
       const state = merge(prev.state, delta);
-      const merged = keyedBytes(key, state);
-      this.#deltas.set(key, { state, bytes: merged });
+      const latest = trace ?? prev.trace;
+      const merged = keyedBytes(key, state, latest);
+      this.#deltas.set(key, { state, bytes: merged, trace: latest });
       this.#bytes += merged - prev.bytes;
     }
     this.#updates++;
@@ -56,8 +62,9 @@ export class DeltaBatch<W> {
   }
 
   /** Empties the batch, returning its deltas in insertion order and its waiters. */
-  take(): { readonly deltas: KeyedState[]; readonly waiters: W[]; readonly updates: number } {
-    const deltas = [...this.#deltas].map(([key, p]) => ({ key, state: p.state }));
+  take(): { readonly deltas: KeyedDelta[]; readonly waiters: W[]; readonly updates: number } {
+    // No `trace` field at all when untraced: nothing extra on the wire.
+    const deltas = [...this.#deltas].map(([key, p]): KeyedDelta => (p.trace === undefined ? { key, state: p.state } : { key, state: p.state, trace: p.trace }));
     const out = { deltas, waiters: this.#waiters, updates: this.#updates };
     this.#deltas.clear();
     this.#waiters = [];

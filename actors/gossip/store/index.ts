@@ -6,4 +6,4 @@ export type { MembershipSource, StoreActorMsg } from "./messages.js";
 export { STORE_METRICS } from "./metrics.js";
 export type { StoreRejectReason } from "./metrics.js";
 export { keySchema, MAX_KEY_CHARS } from "./wire.js";
-export type { StoreMsg, StoreCounters, UpdateOp, WatchEvent } from "./types.js";
+export type { StoreMsg, StoreCounters, TraceCarrier, UpdateOp, WatchEvent } from "./types.js";

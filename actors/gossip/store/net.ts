@@ -12,7 +12,7 @@ import {
   digestRequestKind,
   type BucketReplyBody,
   type DigestBody,
-  type KeyedState,
+  type KeyedDelta,
 } from "./wire.js";
 
 /** A peer answered a bucket request in another node's name. */
@@ -59,7 +59,7 @@ export function subscribeDigestRequests(t: Transport, tell: (m: StoreInternalMsg
 }
 
 /** Publishes one delta batch; returns the bytes handed to the NATS client. */
-export function publishDeltas(t: Transport, replica: string, deltas: KeyedState[]): number {
+export function publishDeltas(t: Transport, replica: string, deltas: KeyedDelta[]): number {
   const bytes = t.encode(deltasKind, { replica, deltas });
   t.nc.publish(t.subjects.gossipDelta(), bytes);
   return bytes.length;

@@ -9,6 +9,7 @@ import { isConnected, publishDigest, requestPage, subscribeDigestRequests, Wrong
 import { dropPredicate, foreignReplica, mentions, parseCached } from "./owners.js";
 import { isSynced, later, notifyChange, type StoreState } from "./state.js";
 import type { PullJob } from "./sync.js";
+import type { TraceCarrier } from "./types.js";
 import { diffBuckets } from "./buckets.js";
 import { flush, releaseHeld } from "./writes.js";
 import { replayAfterRestart } from "./reads.js";
@@ -31,14 +32,17 @@ function ownedBySender(s: StoreState, replica: string, from: string, kind: strin
   return false;
 }
 
-/** Merges a peer's state into a key: dead replicas filtered first, the clock moved past its writes. */
-function mergeRemote(s: StoreState, key: string, incoming: KeyState, now: number): boolean {
+/**
+ * Merges a peer's state into a key: dead replicas filtered first, the clock moved past its writes.
+ * `trace` comes with deltas only: a repair or sync page is nobody's write.
+ */
+function mergeRemote(s: StoreState, key: string, incoming: KeyState, now: number, trace?: TraceCarrier): boolean {
   const state = s.owners.filter(incoming);
   for (const [, e] of state.entries) {
     if (e.k === "lww" && (s.hlc === undefined || e.ts.t >= s.hlc.t)) s.hlc = hlcObserve(s.hlc, e.ts, s.replica, now);
   }
   const change = s.keys.mergeIn(key, state, now);
-  notifyChange(s, change);
+  notifyChange(s, change, trace);
   return change.changed;
 }
 
@@ -54,7 +58,7 @@ export function remoteDeltas(s: StoreState, m: Msg<"remote-deltas">): void {
   s.rt.metrics.deltas.inc({ direction: "in" }, body.deltas.length);
   s.rt.metrics.bytes.inc({ direction: "in" }, m.bytes);
   const now = Date.now();
-  for (const d of body.deltas) mergeRemote(s, d.key, d.state, now);
+  for (const d of body.deltas) mergeRemote(s, d.key, d.state, now, d.trace);
 }
 
 export function remoteDigest(s: StoreState, m: Msg<"remote-digest">): void | Promise<void> {

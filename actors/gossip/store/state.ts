@@ -6,6 +6,7 @@ import type { ActorRef, ReplyTo } from "../../../supervisors/index.js";
 import type { TransportSubscription } from "../../../transport/index.js";
 import { read } from "../crdt/index.js";
 import type { Hlc, ReplicaId } from "../crdt/types.js";
+import type { TraceCarrier } from "./types.js";
 import type { DeltaBatch } from "./batch.js";
 import type { Change, Keyspace } from "./keyspace.js";
 import type { MembershipSource, StoreActorMsg, UpdateMsg, WatchMsg } from "./messages.js";
@@ -83,13 +84,15 @@ export interface StoreState {
 /**
  * Tells watchers of the key about a change of its read view (a context-only change is not one).
  * Silent until synced: watches start after the sync, and the ones that outlived a crash get one
- * catch-up event per changed key after it (reads.ts), not the whole rebuild key by key.
+ * catch-up event per changed key after it (reads.ts), not the whole rebuild key by key. `trace` is
+ * the context of the write behind the change, when it came with one (local write or delta).
  */
-export function notifyChange(s: StoreState, change: Change): void {
+export function notifyChange(s: StoreState, change: Change, trace?: TraceCarrier): void {
   if (!change.changed || s.sync.kind !== "synced" || s.watchers.size === 0 || !s.watchers.covers(change.key)) return;
   const before = change.before === undefined ? undefined : read(change.before);
   const after = read(change.after);
-  if (!sameView(before, after)) s.watchers.notify({ key: change.key, value: after, initial: false });
+  if (sameView(before, after)) return;
+  s.watchers.notify(trace === undefined ? { key: change.key, value: after, initial: false } : { key: change.key, value: after, initial: false, trace });
 }
 
 /** Calls a reply channel given by another actor; its failure is that actor's problem, not ours. */

@@ -1,6 +1,9 @@
 // Messages of the store actor (/node/gossip/store). Other actors talk to the store only through these.
 import type { ReplyTo } from "../../../supervisors/index.js";
+import type { TraceCarrier } from "../../../transport/trace-headers.js";
 import type { KeyView, Value } from "../crdt/types.js";
+
+export type { TraceCarrier };
 
 export type UpdateOp =
   | { readonly op: "set"; readonly field: string; readonly value: Value }
@@ -15,6 +18,13 @@ export interface WatchEvent {
   readonly value: KeyView | undefined;
   /** True for the initial snapshot events sent when the watch starts. */
   readonly initial: boolean;
+  /**
+   * Trace context of the write that made this change, so work it triggers (a zone rebuild) can join that
+   * trace: set on the writer's node and on peers receiving its delta. Undefined for untraced writes, initial
+   * snapshots, anti-entropy repairs, the initial sync and the catch-up after a store restart. When several
+   * writes of one key are coalesced into one delta, peers see the most recent write's carrier.
+   */
+  readonly trace?: TraceCarrier;
 }
 
 export interface StoreCounters {
@@ -30,7 +40,18 @@ export interface StoreCounters {
 }
 
 export type StoreMsg =
-  | { readonly type: "update"; readonly key: string; readonly ops: readonly UpdateOp[]; readonly reply?: ReplyTo<{ readonly ok: true } | { readonly ok: false; readonly error: string }> }
+  | {
+      readonly type: "update";
+      readonly key: string;
+      readonly ops: readonly UpdateOp[];
+      /**
+       * The writer's trace context (injectCarrier(context.active()) before the ask): the mailbox does not
+       * carry it. Travels with the delta to the watchers of every node. A malformed or oversized carrier
+       * is dropped (the write still happens): tracing never costs a write.
+       */
+      readonly trace?: TraceCarrier;
+      readonly reply?: ReplyTo<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
+    }
   | { readonly type: "get"; readonly key: string; readonly reply: ReplyTo<KeyView | undefined> }
   | { readonly type: "keys"; readonly prefix: string; readonly reply: ReplyTo<readonly string[]> }
   | { readonly type: "watch"; readonly prefix: string; readonly subscriber: (ev: WatchEvent) => void; readonly reply: ReplyTo<number> }

@@ -2,6 +2,7 @@
 // here at the border; identity rules that need the envelope's `from` live in owners.ts.
 import { z } from "zod";
 import { defineKind } from "../../../transport/index.js";
+import type { TraceCarrier } from "../../../transport/trace-headers.js";
 import { keyStateSchema, parseReplica } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import { BUCKETS, BUCKET_HASH_PATTERN } from "./buckets.js";
@@ -25,10 +26,46 @@ export const replicaSchema = z
 const keyed = z.strictObject({ key: keySchema, state: keyStateSchema });
 export type KeyedState = { readonly key: string; readonly state: KeyState };
 
+/** W3C traceparent as OTel writes it (version 00: 55 characters); version ff and all-zero ids are invalid. */
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** W3C's bound on the tracestate a vendor must propagate, and the most OTel ever serializes. */
+export const MAX_TRACESTATE_CHARS = 512;
+// tracestate is printable ASCII (W3C); anything else in it is a broken or hostile peer.
+const TRACESTATE = /^[\x20-\x7e]+$/;
+
+export const traceCarrierSchema = z.strictObject({
+  traceparent: z.string().length(55).regex(TRACEPARENT),
+  tracestate: z.string().max(MAX_TRACESTATE_CHARS).regex(TRACESTATE).optional(),
+});
+
+/**
+ * A delta on the wire: the key, its delta state, and the trace context of the write that made it when that
+ * write was traced (absent otherwise: untraced writes cost nothing extra). Per key, not per batch: one batch
+ * carries the writes of many writers.
+ */
+const keyedDelta = z.strictObject({ key: keySchema, state: keyStateSchema, trace: traceCarrierSchema.optional() });
+export type KeyedDelta = KeyedState & { readonly trace?: TraceCarrier };
+
 export const deltasKind = defineKind(
   "gossip.deltas",
-  z.strictObject({ replica: replicaSchema, deltas: z.array(keyed).min(1).max(MAX_KEYS_PER_MESSAGE) }),
+  z.strictObject({ replica: replicaSchema, deltas: z.array(keyedDelta).min(1).max(MAX_KEYS_PER_MESSAGE) }),
 );
+
+/**
+ * A writer's carrier as peers will accept it (traceCarrierSchema), or undefined. Checked when the write is
+ * applied, not at the border: a carrier peers refuse would take its whole batch down with it. Tracing is best
+ * effort, so a bad tracestate is dropped and a bad traceparent drops the carrier; the write goes on regardless.
+ */
+export function checkedTrace(c: TraceCarrier | undefined): TraceCarrier | undefined {
+  if (c === undefined) return undefined;
+  const parent: unknown = c.traceparent;
+  if (typeof parent !== "string" || !TRACEPARENT.test(parent)) return undefined;
+  const state: unknown = c.tracestate;
+  const stateOk = typeof state === "string" && state.length <= MAX_TRACESTATE_CHARS && TRACESTATE.test(state);
+  // The common case (what injectCarrier returns) is kept as is: no copy per write.
+  if (Object.keys(c).length === (state === undefined ? 1 : 2) && (state === undefined || stateOk)) return c;
+  return stateOk ? { traceparent: parent, tracestate: state } : { traceparent: parent };
+}
 
 export const digestKind = defineKind(
   "gossip.digest",
@@ -104,7 +141,11 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-/** Estimated bytes of one {key, state} item of a batch or page. */
-export function keyedBytes(key: string, state: KeyState): number {
-  return 12 + 5 + utf8Length(key) + estimateBytes(state);
+/** The "trace" field name, as estimateBytes counts a string. */
+const TRACE_FIELD_BYTES = 5 + "trace".length;
+
+/** Estimated bytes of one {key, state} item of a page, or {key, state, trace?} item of a batch. */
+export function keyedBytes(key: string, state: KeyState, trace?: TraceCarrier): number {
+  const bytes = 12 + 5 + utf8Length(key) + estimateBytes(state);
+  return trace === undefined ? bytes : bytes + TRACE_FIELD_BYTES + estimateBytes(trace);
 }

@@ -10,7 +10,8 @@ import type { UpdateMsg } from "./messages.js";
 import { startWatch } from "./reads.js";
 import { flushWithin, isConnected, publishDeltas } from "./net.js";
 import { later, notifyChange, safeReply, type Ack, type StoreState } from "./state.js";
-import { keyedBytes, MAX_PAYLOAD_BYTES } from "./wire.js";
+import type { TraceCarrier } from "./types.js";
+import { checkedTrace, keyedBytes, MAX_PAYLOAD_BYTES } from "./wire.js";
 
 const DEFAULT_FLUSH_TICK_MS = 2;
 /** A back-pressure flush longer than this is given up (the bytes stay queued in the client). */
@@ -31,15 +32,16 @@ function applyUpdate(s: StoreState, msg: UpdateMsg): void | Promise<void> {
   if (why !== undefined) return safeReply(s, msg.reply, { ok: false, error: why });
   s.hlc = applied.hlc;
   if (isNoop(applied.delta)) return safeReply(s, msg.reply, { ok: true });
-  notifyChange(s, s.keys.put(msg.key, applied.next, now));
-  return enqueue(s, msg.key, applied.delta, msg.reply);
+  const trace = checkedTrace(msg.trace);
+  notifyChange(s, s.keys.put(msg.key, applied.next, now), trace);
+  return enqueue(s, msg.key, applied.delta, msg.reply, trace);
 }
 
-function enqueue(s: StoreState, key: string, delta: KeyState, ack: Ack | undefined): void | Promise<void> {
+function enqueue(s: StoreState, key: string, delta: KeyState, ack: Ack | undefined, trace: TraceCarrier | undefined): void | Promise<void> {
   // A delta that could push the batch past the cap goes into the next one.
-  const bytes = keyedBytes(key, delta);
+  const bytes = keyedBytes(key, delta, trace);
   const before = !s.batch.isEmpty && s.batch.bytes + bytes > MAX_PAYLOAD_BYTES ? flush(s) : undefined;
-  s.batch.add(key, delta, bytes, ack);
+  s.batch.add(key, delta, bytes, ack, trace);
   const after = s.batch.bytes >= MAX_PAYLOAD_BYTES ? flush(s) : armFlush(s);
   if (before === undefined) return after;
   return after === undefined ? before : Promise.all([before, after]).then(() => undefined);

@@ -1,0 +1,382 @@
+// DNS on a real node process, asked with dig and kdig: the dcos-dns zones from a Mesos master's
+// Operator API stream (dcos-net's operator-api.json), `.mesos` from the same master's /master/state
+// (Mesos-DNS's fake.json, compared with the upstream oracle record set), the mirror, thisnode,
+// custom CNAME zones, renames, negative answers, EDNS0 and TCP fallback, forwarding to a real
+// unbound, the metrics endpoint, malformed traffic, and actor crashes during a dnsperf run.
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as dnsPacket from "dns-packet";
+import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
+import { startMesosMaster, type MesosMaster } from "./support/mesos-master.js";
+import { spawnDcnet, runDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
+import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
+import { freePort } from "./support/ports.js";
+import { dig, kdig, type DigResult } from "./support/dig.js";
+import { startUnbound, type UnboundServer } from "../actors/dns/forward/testkit.js";
+
+jest.setTimeout(120_000);
+const run = promisify(execFile);
+
+const SHARED = new URL("../../shared/fixtures/", import.meta.url);
+const OPERATOR_API = readFileSync(new URL("dcos-net/operator-api.json", SHARED), "utf8").split("\n").filter((l) => l.trim() !== "");
+const FAKE_STATE = JSON.parse(readFileSync(new URL("mesos-dns/factories/fake.json", SHARED), "utf8")) as unknown;
+const ORACLE = readFileSync(new URL("mesos-dns/generated/fake.json.default-rfc1123.tsv", SHARED), "utf8");
+const NODE = "dns-1";
+const NODE_IP = "10.7.0.1";
+const ZONE = "dcos.thisdcos.directory";
+
+// dcos_dns_mesos_tests.erl basic_test_: [app, agentip, autoip, containerip].
+const BASIC: Array<[string, string, string, string]> = [
+  ["none-on-host", "172.17.0.4", "172.17.0.4", "172.17.0.4"],
+  ["none-on-dcos", "172.17.0.4", "9.0.2.5", "9.0.2.5"],
+  ["ucr-on-bridge", "172.17.0.3", "172.17.0.3", "172.31.254.3"],
+  ["docker-on-dcos", "172.17.0.4", "9.0.2.130", "9.0.2.130"],
+  ["pod-on-bridge", "172.17.0.3", "172.17.0.3", "172.31.254.4"],
+];
+
+const data = (r: DigResult, type = "A") => r.answer.filter((a) => a.type === type).map((a) => a.data).sort();
+
+describe("dns - one node, asked with dig and kdig", () => {
+  let dir: string;
+  let nats: NatsServerHandle;
+  let master: MesosMaster;
+  let upstream: UnboundServer;
+  let corp: UnboundServer;
+  let node: DcnetProcess;
+  let t: TestAdmin;
+  let server: { host: string; port: number };
+  let metricsUrl: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dcnet-dns-"));
+    nats = await startNatsServer({});
+    master = await startMesosMaster({ script: OPERATOR_API, heartbeatMs: 1000, masterState: FAKE_STATE });
+    upstream = await startUnbound({ localZones: ['"example.test." static'], localData: ["www.example.test. 300 IN A 10.20.0.1", "example.test. 300 IN SOA ns.example.test. admin.example.test. 1 60 60 60 30"] });
+    corp = await startUnbound({ localZones: ['"corp.test." static'], localData: ["app.corp.test. 60 IN A 10.30.0.1"] });
+    const port = await freePort();
+    const metricsPort = await freePort();
+    server = { host: "127.0.0.1", port };
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    writeFileSync(
+      join(dir, "node.yaml"),
+      [
+        "admin:\n  allowCrash: true",
+        "mesos:\n  tasksReadinessMs: 300",
+        "dns:",
+        `  listen: ["127.0.0.1:${port}"]`,
+        `  upstreams: ["127.0.0.1:${upstream.port}"]`,
+        `  forwardZones: {"corp.test": ["127.0.0.1:${corp.port}"]}`,
+        "  tcpIdleMs: 1500",
+        `  thisnode: {ip: "${NODE_IP}", publicIps: ["203.0.113.7"]}`,
+        '  zones: {"component.thisdcos.directory": [{type: cname, name: registry, value: master.dcos.thisdcos.directory}]}',
+        "  mesos:\n    refreshMs: 500",
+        `metrics:\n  listen: "127.0.0.1:${metricsPort}"`,
+        "",
+      ].join("\n"),
+    );
+    node = spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.url, "--id", NODE, "--mesos", master.url]);
+    await node.waitForLine(isReady, 30_000);
+    t = await connectAdmin([nats.url], 10_000);
+    // The zones are ready once both sources are in: the operator stream's tasks and /master/state's records.
+    await within(30_000, async () => {
+      expect(data(await dig(server, [`none-on-dcos.marathon.autoip.${ZONE}`]))).toEqual(["9.0.2.5"]);
+      expect(data(await dig(server, ["liquor-store.marathon.mesos"])).length).toBeGreaterThan(0);
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await node?.stop();
+    await master?.close().catch(() => undefined);
+    await upstream?.stop();
+    await corp?.stop();
+    await nats?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(BASIC)("dcos-net basic_test_ %s: agentip %s, autoip %s, containerip %s over UDP (dig) and TCP (kdig)", async (app, agent, auto, container) => {
+    for (const [kind, ip] of [["agentip", agent], ["autoip", auto], ["containerip", container]] as const) {
+      const name = `${app}.marathon.${kind}.${ZONE}`;
+      const udp = await dig(server, [name, "A"]);
+      expect([udp.status, data(udp), udp.flags.includes("aa"), udp.answer[0]?.ttl]).toEqual(["NOERROR", [ip], true, 5]);
+      const tcp = await kdig(server, ["+tcp", name, "A"]);
+      expect([tcp.status, data(tcp)]).toEqual(["NOERROR", [ip]]);
+    }
+  });
+
+  test("IPv6 containers get AAAA (docker-on-ipv6), and master./leader. name this node", async () => {
+    expect(data(await dig(server, [`docker-on-ipv6.marathon.containerip.${ZONE}`, "AAAA"]), "AAAA")).toEqual(["fd01:b::2:8000:0:2"]);
+    expect(data(await dig(server, [`master.${ZONE}`]))).toEqual([NODE_IP]);
+    expect(data(await dig(server, [`leader.${ZONE}`]))).toEqual([NODE_IP]);
+  });
+
+  test(".mesos is record for record the Mesos-DNS oracle for fake.json (except the names that depend on the Mesos-DNS process's own config)", async () => {
+    // master*/leader follow the configured masters and state.leader, mesos-dns./ns1. the server's own address.
+    const configDependent = /^(master\d*|leader|mesos-dns|ns1)\.mesos\.$|^_leader\._(tcp|udp)\.mesos\.$/;
+    const expected = ORACLE.trim()
+      .split("\n")
+      .flatMap((line) => {
+        const [type, name, values] = line.split("\t") as [string, string, string];
+        return values.split(" ").map((v) => {
+          if (type !== "SRV") return `${type} ${name} ${v}`;
+          const at = v.lastIndexOf(":");
+          return `SRV ${name} ${v.slice(at + 1)} ${v.slice(0, at)}`;
+        });
+      })
+      .filter((r) => !configDependent.test(r.split(" ")[1] as string))
+      .sort();
+    const got = (await t.admin.request(NODE, "dns-records", { zone: "mesos" })).rows
+      .filter((r) => r.type !== "SOA" && r.type !== "NS" && !configDependent.test(r.name))
+      .map((r) => (r.type === "SRV" ? `SRV ${r.name} ${r.data.split(" ")[2]} ${r.data.split(" ")[3]}` : `${r.type} ${r.name} ${r.data}`))
+      .sort();
+    expect(got.length).toBe(expected.length);
+    expect(got).toEqual(expected);
+    // and as a client sees it: SRV with the targets' addresses in the additional section, TTL 60
+    const srv = await dig(server, ["_liquor-store._tcp.marathon.mesos", "SRV"]);
+    expect(srv.status).toBe("NOERROR");
+    expect(srv.answer.every((a) => a.type === "SRV" && a.ttl === 60)).toBe(true);
+    expect(srv.additional.some((a) => a.type === "A")).toBe(true);
+    expect(data(await dig(server, ["leader.mesos"]))).toEqual(["1.2.3.4"]);
+  });
+
+  test("mesos.thisdcos.directory mirrors .mesos with TTL 5", async () => {
+    const a = await dig(server, ["liquor-store.marathon.mesos.thisdcos.directory"]);
+    expect(data(a)).toEqual(data(await dig(server, ["liquor-store.marathon.mesos"])));
+    expect(a.answer[0]?.ttl).toBe(5);
+    const srv = await dig(server, ["_liquor-store._tcp.marathon.mesos.thisdcos.directory", "SRV"]);
+    expect(srv.answer.length).toBeGreaterThan(0);
+    expect(srv.answer.every((r) => r.data.endsWith(".marathon.slave.mesos.thisdcos.directory.") || r.data.endsWith(".marathon.mesos.thisdcos.directory."))).toBe(true);
+  });
+
+  test("thisnode, public.thisnode, a custom CNAME zone chased to master, and the .thisdcos.global rename", async () => {
+    expect(data(await dig(server, ["thisnode.thisdcos.directory"]))).toEqual([NODE_IP]);
+    expect(data(await dig(server, ["public.thisnode.thisdcos.directory"]))).toEqual(["203.0.113.7"]);
+    const cname = await dig(server, ["registry.component.thisdcos.directory"]);
+    expect(cname.answer.map((a) => `${a.type} ${a.data}`)).toEqual([`CNAME master.${ZONE}.`, `A ${NODE_IP}`]);
+    const global = await dig(server, ["none-on-dcos.marathon.autoip.dcos.thisdcos.global"]);
+    expect(global.answer.map((a) => `${a.name} ${a.data}`)).toEqual(["none-on-dcos.marathon.autoip.dcos.thisdcos.global. 9.0.2.5"]);
+  });
+
+  test("NXDOMAIN for a missing name and NODATA for a missing type, each with the zone SOA (negative TTL 1) in authority", async () => {
+    const nx = await dig(server, [`nobody.marathon.autoip.${ZONE}`]);
+    expect([nx.status, nx.answer.length, nx.authority.map((a) => `${a.name} ${a.type} ${a.ttl}`)]).toEqual(["NXDOMAIN", 0, [`${ZONE}. SOA 1`]]);
+    const nodata = await dig(server, [`none-on-dcos.marathon.autoip.${ZONE}`, "AAAA"]);
+    expect([nodata.status, nodata.answer.length, nodata.authority.map((a) => a.type)]).toEqual(["NOERROR", 0, ["SOA"]]);
+    // an empty non-terminal exists: NODATA, not NXDOMAIN
+    expect((await dig(server, [`marathon.autoip.${ZONE}`])).status).toBe("NOERROR");
+    // RFC mode for .mesos by default: a missing SRV is NXDOMAIN with the SOA (Mesos-DNS would say NOERROR, empty)
+    const srv = await dig(server, ["_nothing._tcp.marathon.mesos", "SRV"]);
+    expect([srv.status, srv.authority.map((a) => a.type)]).toEqual(["NXDOMAIN", ["SOA"]]);
+  });
+
+  test("EDNS0: the client's size is honoured and OPT echoed; 128 A records are truncated (TC) over UDP and complete over TCP", async () => {
+    expect((await dig(server, [`leader.${ZONE}`, "+bufsize=1232"])).opt?.udp).toBeGreaterThanOrEqual(512);
+    expect((await dig(server, [`leader.${ZONE}`, "+noedns"])).opt).toBeUndefined();
+    const tasks = Array.from({ length: 128 }, (_, i) => ({
+      id: `big-${i}`,
+      name: "big",
+      framework: "fleet",
+      runtime: "native",
+      agentIp: "10.1.0.1",
+      taskIps: [`10.60.${Math.floor(i / 200)}.${(i % 200) + 1}`],
+      state: "running" as const,
+      ports: [],
+    }));
+    await Promise.all(tasks.map((task) => t.admin.request(NODE, "task-add", { task })));
+    const name = `big.fleet.containerip.${ZONE}`;
+    await within(10_000, async () => expect((await kdig(server, ["+tcp", name])).answer).toHaveLength(128));
+    const noEdns = await dig(server, [name, "+noedns", "+ignore"]);
+    expect(noEdns.flags).toContain("tc");
+    expect(noEdns.answer.length).toBeLessThan(128);
+    const fallback = await dig(server, [name, "+noedns"]);
+    expect(fallback.retriedTcp).toBe(true);
+    expect(fallback.answer).toHaveLength(128);
+    const big = await dig(server, [name, "+bufsize=4096", "+ignore"]);
+    expect([big.flags.includes("tc"), big.answer.length]).toEqual([false, 128]);
+    const kUdp = await kdig(server, ["+notcp", "+ignore", "+noedns", name]);
+    expect(kUdp.flags).toContain("tc");
+  });
+
+  test("names outside the zones go to unbound: UDP in UDP out, TCP in TCP out, forward_zones by suffix, NXDOMAIN relayed, second ask from the cache", async () => {
+    expect(data(await dig(server, ["www.example.test"]))).toEqual(["10.20.0.1"]);
+    expect(data(await dig(server, ["+tcp", "www.example.test"]))).toEqual(["10.20.0.1"]);
+    expect(data(await dig(server, ["app.corp.test"]))).toEqual(["10.30.0.1"]);
+    expect((await dig(server, ["missing.example.test"])).status).toBe("NXDOMAIN");
+    const again = await dig(server, ["www.example.test"]);
+    expect(again.answer[0]?.ttl).toBeLessThanOrEqual(300);
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toMatch(/dcnet_dns_forward_cache_total\{result="hit"[^}]*\} [1-9]/);
+  });
+
+  test("GET /metrics serves every metric of the node: DNS by type, rcode and zone, latency, zone sizes, and the gossip and transport ones", async () => {
+    const res = await fetch(metricsUrl);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toMatch(/dcnet_dns_queries_total\{transport="udp",type="A",rcode="NOERROR",zone="dcos\.thisdcos\.directory"[^}]*\} \d+/);
+    expect(text).toMatch(/dcnet_dns_queries_total\{[^}]*rcode="NXDOMAIN"/);
+    expect(text).toMatch(/dcnet_dns_request_duration_seconds_bucket\{/);
+    expect(text).toMatch(/dcnet_dns_zone_records\{zone="mesos"[^}]*\} [1-9]/);
+    expect(text).toMatch(/dcnet_gossip_/);
+    expect(text).toMatch(/dcnet_transport_|dcnet_nats_/);
+  });
+
+  test("dcnet ctl dns records and dns lookup, as a user types them", async () => {
+    const records = await runDcnet(["ctl", "--nats", nats.url, "--node", NODE, "dns", "records", "thisnode.thisdcos.directory"]);
+    expect(records.code).toBe(0);
+    expect(records.stdout).toContain(`thisnode.thisdcos.directory.\t5\tIN\tA\t${NODE_IP}`);
+    const lookup = await runDcnet(["ctl", "--nats", nats.url, "--node", NODE, "dns", "lookup", "www.example.test"]);
+    expect(lookup.code).toBe(0);
+    expect(lookup.stdout).toMatch(/NOERROR/);
+    expect(lookup.stdout).toContain("10.20.0.1");
+    const bad = await runDcnet(["ctl", "--nats", nats.url, "--node", NODE, "dns", "records", "nosuch.zone"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no zone nosuch\.zone/);
+  });
+
+  test("100,000 malformed UDP packets and abusive TCP clients: each counted, none crashes or stalls a listener, valid queries interleaved are answered right", async () => {
+    const before = await malformedCount(metricsUrl);
+    const sock = createSocket("udp4");
+    const valid = dnsPacket.encode({ type: "query", id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name: `none-on-dcos.marathon.autoip.${ZONE}` }] });
+    const answers: string[] = [];
+    const waiting = new Map<number, (ip: string) => void>();
+    sock.on("message", (m) => {
+      const id = m.readUInt16BE(0);
+      const w = waiting.get(id);
+      if (!w) return;
+      waiting.delete(id);
+      const p = dnsPacket.decode(m);
+      w(p.answers?.map((a) => String((a as { data?: unknown }).data)).join(",") ?? "");
+    });
+    const ask = (id: number) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`valid query ${id} not answered within 2 s`)), 2000);
+        waiting.set(id, (ip) => {
+          clearTimeout(timer);
+          resolve(ip);
+        });
+        const q = Buffer.from(valid);
+        q.writeUInt16BE(id, 0);
+        sock.send(q, server.port, server.host);
+      });
+    let rng = 12345;
+    const rand = () => ((rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const TOTAL = 100_000;
+    for (let i = 0; i < TOTAL; i++) {
+      sock.send(malformed(i, rand, valid), server.port, server.host);
+      if (i % 500 === 499) answers.push(await ask(1000 + (i % 60_000)));
+    }
+    expect(answers).toHaveLength(TOTAL / 500);
+    expect(new Set(answers)).toEqual(new Set(["9.0.2.5"]));
+    sock.close();
+
+    // TCP: an oversized length prefix is cut off at once; a slowloris message within tcpIdleMs.
+    const closedWithin = (write: (s: ReturnType<typeof connect>) => void) =>
+      new Promise<number>((resolve) => {
+        const started = Date.now();
+        const s = connect(server.port, server.host, () => write(s));
+        s.on("error", () => undefined);
+        s.on("close", () => resolve(Date.now() - started));
+      });
+    expect(await closedWithin((s) => s.write(Buffer.from([0xff, 0xff, 1, 2, 3])))).toBeLessThan(1000);
+    const slow = closedWithin((s) => {
+      const bytes = Buffer.concat([Buffer.from([0, valid.length]), valid]);
+      let at = 0;
+      const drip = setInterval(() => (at < bytes.length && !s.destroyed ? s.write(bytes.subarray(at, ++at)) : clearInterval(drip)), 200);
+      s.on("close", () => clearInterval(drip));
+    });
+    expect(await slow).toBeLessThan(5000);
+    // Several queries on one connection still work afterwards.
+    expect(await tcpAskTwice(server, valid)).toEqual(["9.0.2.5", "9.0.2.5"]);
+
+    const after = await malformedCount(metricsUrl);
+    expect(after - before).toBeGreaterThanOrEqual(TOTAL * 0.99);
+    const status = await t.admin.request(NODE, "status", {});
+    expect(status.pid).toBe(node.pid);
+    expect(status.actors.filter((a) => a.path.startsWith("/node/dns/")).every((a) => a.restarts === 0)).toBe(true);
+  });
+
+  test("crashing the zone actor and the forwarder during a dnsperf run: answers continue from the last zones, both restart", async () => {
+    const queries = join(dir, "queries.txt");
+    writeFileSync(queries, `none-on-dcos.marathon.autoip.${ZONE} A\nliquor-store.marathon.mesos A\nthisnode.thisdcos.directory A\n`);
+    const perf = run("dnsperf", ["-s", server.host, "-p", String(server.port), "-d", queries, "-l", "4", "-Q", "2000", "-c", "2", "-t", "2"], { timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    await t.admin.request(NODE, "crash", { path: "/node/dns/zone" });
+    await t.admin.request(NODE, "crash", { path: "/node/dns/forwarder" });
+    const { stdout } = await perf;
+    const completed = Number(/Queries completed:\s+(\d+)/.exec(stdout)?.[1]);
+    const sent = Number(/Queries sent:\s+(\d+)/.exec(stdout)?.[1]);
+    expect(sent).toBeGreaterThan(1000);
+    expect(completed / sent).toBeGreaterThanOrEqual(0.999);
+    expect(/Response codes:\s+(.*)/.exec(stdout)?.[1]).toMatch(/^NOERROR \d+ \(100\.00%\)$/);
+    const status = await t.admin.request(NODE, "status", {});
+    const restarts = Object.fromEntries(status.actors.filter((a) => a.path.startsWith("/node/dns/")).map((a) => [a.path, a.restarts]));
+    expect(restarts["/node/dns/zone"]).toBe(1);
+    expect(restarts["/node/dns/forwarder"]).toBe(1);
+    expect(restarts["/node/dns/udp-0"]).toBe(0);
+    // the restarted zone actor follows the store again
+    await t.admin.request(NODE, "task-add", { task: { id: "after-crash", name: "after", framework: "fleet", runtime: "native", agentIp: "10.1.0.9", taskIps: [], state: "running", ports: [] } });
+    await within(5000, async () => expect(data(await dig(server, [`after.fleet.agentip.${ZONE}`]))).toEqual(["10.1.0.9"]));
+  });
+});
+
+async function malformedCount(url: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("dcnet_dns_malformed_total{"))
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
+
+/** Packet i of the fuzz run: each kind is malformed by construction, never a valid query by chance. */
+function malformed(i: number, rand: () => number, valid: Buffer): Buffer {
+  const kind = i % 7;
+  const q = Buffer.from(valid);
+  switch (kind) {
+    case 0: // shorter than a header
+      return Buffer.from(Array.from({ length: Math.floor(rand() * 12) }, () => Math.floor(rand() * 256)));
+    case 1: // a response (QR set) with random body
+      return Buffer.concat([Buffer.from([rand() * 256, rand() * 256, 0x80 | (rand() * 128), rand() * 256]), Buffer.from(Array.from({ length: 8 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
+    case 2: // question count 0 or 2..65535
+      q.writeUInt16BE(rand() < 0.5 ? 0 : 2 + Math.floor(rand() * 65_533), 4);
+      return q;
+    case 3: // answer/authority counts larger than the packet
+      q.writeUInt16BE(1 + Math.floor(rand() * 65_534), 6 + 2 * Math.floor(rand() * 2));
+      return q;
+    case 4: // compression pointer loop in the question name
+      return Buffer.concat([q.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    case 5: // truncated inside the question
+      return q.subarray(0, 13 + Math.floor(rand() * (q.length - 18)));
+    default: // a label longer than 63 bytes
+      return Buffer.concat([q.subarray(0, 12), Buffer.from([64 + Math.floor(rand() * 63)]), Buffer.alloc(20, 0x61)]);
+  }
+}
+
+function tcpAskTwice(server: { host: string; port: number }, query: Buffer): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const s = connect(server.port, server.host);
+    const frame = Buffer.concat([Buffer.from([0, query.length]), query]);
+    let buf = Buffer.alloc(0);
+    const out: string[] = [];
+    s.on("connect", () => s.write(Buffer.concat([frame, frame])));
+    s.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        out.push(dnsPacket.decode(msg).answers?.map((a) => String((a as { data?: unknown }).data)).join(",") ?? "");
+        if (out.length === 2) {
+          s.destroy();
+          resolve(out);
+        }
+      }
+    });
+    s.on("error", reject);
+    setTimeout(() => reject(new Error("no two answers over one TCP connection within 3 s")), 3000).unref();
+  });
+}
