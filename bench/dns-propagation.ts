@@ -28,6 +28,9 @@ const POLL_GAP_MS = 1;
 const REPLY_TIMEOUT_MS = 100;
 const READY_TIMEOUT_MS = 60_000;
 const TARGET_P99_MS = 100;
+// Rounds wait for their predecessors, so a sick cluster (every round timing out) would otherwise
+// run COUNT × ROUND_TIMEOUT_MS; no round starts after this.
+const BUDGET_MS = 90_000;
 const NODES = ["dns-a", "dns-b", "dns-c"] as const;
 const ZONE = "dcos.thisdcos.directory";
 
@@ -37,6 +40,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 class DnsProbe {
   private readonly pending = new Map<number, (reply: Buffer) => void>();
   private nextId = 1;
+  /** Queries sent, to show the load the measurement itself puts on the nodes. */
+  sent = 0;
   private constructor(private readonly sock: Socket) {
     sock.on("message", (buf) => {
       if (buf.length < 2) return;
@@ -75,6 +80,7 @@ class DnsProbe {
         resolve(buf);
       });
       this.sock.send(query);
+      this.sent++;
     });
     if (reply === undefined) return undefined;
     const packet = dnsPacket.decode(reply);
@@ -93,6 +99,8 @@ interface Round {
   readonly perNode: readonly number[];
   readonly error?: string;
 }
+
+let statePolls = 0;
 
 const ipFor = (i: number): string => `10.100.${(i >> 8) & 0xff}.${i & 0xff}`;
 
@@ -139,6 +147,7 @@ async function referenceRound(admin: TestAdmin, tag: string, i: number): Promise
       },
     );
   const visible = async (node: string): Promise<boolean> => {
+    statePolls++;
     const v = (await admin.admin.request(node, "state-get", { key }, 2000)).value?.v;
     return v?.type === "lww" && v.value === i;
   };
@@ -146,18 +155,43 @@ async function referenceRound(admin: TestAdmin, tag: string, i: number): Promise
   return round(t0, times, error);
 }
 
-/** Starts one round per kind every PACE_MS, DNS and reference half a pace apart, on an absolute schedule. */
-async function run(admin: TestAdmin, probes: readonly DnsProbe[], tag: string, n: number): Promise<{ dns: Round[]; ref: Round[] }> {
-  const dns: Array<Promise<Round>> = [];
-  const ref: Array<Promise<Round>> = [];
-  const start = performance.now();
-  for (let i = 0; i < n; i++) {
-    await sleep(Math.max(0, start + i * PACE_MS - performance.now()));
-    dns.push(dnsRound(admin, probes, tag, i));
-    await sleep(Math.max(0, start + (i + 0.5) * PACE_MS - performance.now()));
-    ref.push(referenceRound(admin, tag, i));
+/**
+ * One round of each kind every PACE_MS, the reference half a pace after the DNS round; a round
+ * whose predecessor of the same kind is still polling waits for it, and the pace counts from the
+ * last start, so a slow round is followed by a gap, not by a burst. Why: every round polls the
+ * nodes every millisecond, so overlapping rounds multiply that load, and on a small machine the
+ * pollers then slow the nodes they time, the rounds get slower and overlap more. The registrations
+ * themselves (50/s) are no load worth measuring.
+ */
+async function run(admin: TestAdmin, probes: readonly DnsProbe[], tag: string, n: number): Promise<{ dns: Round[]; ref: Round[]; late: number }> {
+  const dns: Round[] = [];
+  const ref: Round[] = [];
+  let late = 0;
+  const idle = { done: true, promise: Promise.resolve() };
+  let dnsPrev = idle;
+  let refPrev = idle;
+  const track = (p: Promise<unknown>) => {
+    const t = { done: false, promise: p.then(() => undefined) };
+    void t.promise.then(() => (t.done = true));
+    return t;
+  };
+  /** Waits until `at` and until `prev` is done; returns the start time. */
+  const slot = async (at: number, prev: typeof idle): Promise<number> => {
+    await sleep(Math.max(0, at - performance.now()));
+    if (!prev.done) late++;
+    await prev.promise;
+    return performance.now();
+  };
+  const begin = performance.now();
+  let started = begin - PACE_MS;
+  for (let i = 0; i < n && performance.now() - begin < BUDGET_MS; i++) {
+    started = await slot(started + PACE_MS, dnsPrev);
+    dnsPrev = track(dnsRound(admin, probes, tag, i).then((r) => dns.push(r)));
+    await slot(started + PACE_MS / 2, refPrev);
+    refPrev = track(referenceRound(admin, tag, i).then((r) => ref.push(r)));
   }
-  return { dns: await Promise.all(dns), ref: await Promise.all(ref) };
+  await Promise.all([dnsPrev.promise, refPrev.promise]);
+  return { dns, ref, late };
 }
 
 function summary(rounds: readonly Round[]): { ok: number[]; missing: number; errors: string[] } {
@@ -204,17 +238,22 @@ try {
 
   await run(admin, probes, "warm", WARMUP); // JIT, connection buffers, first zone rebuilds
   const la0 = loadavg()[0] ?? 0;
+  const sent0 = probes.reduce((n, p) => n + p.sent, 0);
+  const polls0 = statePolls;
   const t0 = performance.now();
-  const { dns, ref } = await run(admin, probes, "b", COUNT);
+  const { dns, ref, late } = await run(admin, probes, "b", COUNT);
   const wall = (performance.now() - t0) / 1000;
   const d = summary(dns);
   const r = summary(ref);
 
-  console.log(`# 3 node processes, NATS cluster of 3 (one server per node), admin client on A's server; ${COUNT} rounds of each, one every ${PACE_MS} ms, DNS and reference interleaved; ${f(wall)} s; load average ${f(la0)} → ${f(loadavg()[0] ?? 0)}`);
+  console.log(`# 3 node processes, NATS cluster of 3 (one server per node), admin client on A's server; ${COUNT} rounds of each, one every ${PACE_MS} ms, DNS and reference interleaved, at most one of each in flight (${late} of ${2 * COUNT} starts waited for the previous round); ${f(wall)} s; load average ${f(la0)} → ${f(loadavg()[0] ?? 0)}`);
+  if (dns.length < COUNT) console.log(`# stopped after ${dns.length} of ${COUNT} rounds: the ${BUDGET_MS / 1000} s budget ran out`);
   console.log(`dns        task-add on A → A record answered on A, B, C   n=${d.ok.length} ${pct(d.ok)} missing=${d.missing}`);
   console.log(`           per node: ${perNode(dns, ["A", "B", "C"])}`);
   console.log(`reference  state-update on A → acked by A, state-get on B, C  n=${r.ok.length} ${pct(r.ok)} missing=${r.missing}`);
   console.log(`           per node: ${perNode(ref, ["A ack", "B", "C"])}`);
+  const queries = probes.reduce((n, p) => n + p.sent, 0) - sent0;
+  console.log(`# polling load: ${queries} DNS queries (${f(queries / wall)}/s over 3 nodes), ${statePolls - polls0} admin state-get requests (${f((statePolls - polls0) / wall)}/s over 2 nodes)`);
   for (const e of [...d.errors, ...r.errors]) console.log(`# error: ${e}`);
   console.log(`ratio      dns/reference p50=${f(percentile(d.ok, 50) / percentile(r.ok, 50))} p99=${f(percentile(d.ok, 99) / percentile(r.ok, 99))}`);
   const p99 = percentile(d.ok, 99);

@@ -3,7 +3,8 @@
 // fixed 2,000 qps. The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV /
 // 10 NXDOMAIN under .mesos); dcnet generates its names from a Mesos master state, like Mesos-DNS.
 //   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 2] [--clients 4] [--outstanding 100] [--tcp]
-import { execFile } from "node:child_process";
+import { execFile, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,12 +75,21 @@ try {
   }
   const unbound = await startUnbound(benchUnboundData());
   cleanups.push(() => unbound.stop());
+  const floorPort = await freePort();
+  const floor = fork(fileURLToPath(new URL("./dns-floor-server.ts", import.meta.url)), [String(floorPort)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  cleanups.push(async () => {
+    floor.kill("SIGTERM");
+  });
+  await new Promise<void>((resolve, reject) => {
+    floor.once("message", () => resolve());
+    floor.once("exit", (code) => reject(new Error(`floor server exited ${code}`)));
+  });
 
   console.log(`# dnsperf -m ${MODE} -l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING}, ${RUNS} interleaved runs each; load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  const best = { unbound: 0, dcnet: 0 };
-  const runsOf: Record<"unbound" | "dcnet", string[]> = { unbound: [], dcnet: [] };
+  const best = { unbound: 0, dcnet: 0, "node-floor": 0 };
+  const runsOf: Record<keyof typeof best, string[]> = { unbound: [], dcnet: [], "node-floor": [] };
   for (let r = 0; r < RUNS; r++) {
-    for (const [label, port] of [["unbound", unbound.port], ["dcnet", dnsPort]] as const) {
+    for (const [label, port] of [["unbound", unbound.port], ["dcnet", dnsPort], ["node-floor", floorPort]] as const) {
       const t = await throughput(port, queries);
       runsOf[label].push(`${Math.round(t.qps)}${t.lost ? ` (lost ${t.lost})` : ""}`);
       best[label] = Math.max(best[label], t.qps);
@@ -91,7 +101,9 @@ try {
     const l = lat[label];
     console.log(`${label.padEnd(8)} qps=${Math.round(best[label])} (runs: ${runsOf[label].join(" ")})  p50_ms=${l.p50.toFixed(3)} p99_ms=${l.p99.toFixed(3)} (at ${LAT_QPS} qps, n=${l.n})`);
   }
+  console.log(`node-floor qps=${Math.round(best["node-floor"])} (runs: ${runsOf["node-floor"].join(" ")})  a bare Node.js dgram socket sending one fixed answer: the runtime's ceiling`);
   console.log(`ratio    dcnet/unbound qps = ${(best.dcnet / best.unbound).toFixed(3)}   (target >= 1.0)`);
+  console.log(`ratio    dcnet/node-floor qps = ${(best.dcnet / best["node-floor"]).toFixed(3)}   node-floor/unbound = ${(best["node-floor"] / best.unbound).toFixed(3)}`);
   console.log(`latency  dcnet p99 at ${LAT_QPS} qps = ${lat.dcnet.p99.toFixed(3)} ms   (target <= 1 ms; unbound ${lat.unbound.p99.toFixed(3)} ms)`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);

@@ -2,9 +2,9 @@
 // Installs what a fresh Debian machine lacks before `npm start` / `npm test`, so the README's two
 // commands work as they are. Plain JavaScript on purpose: it runs before node_modules exists.
 //   node scripts/ensure-deps.mjs          → npm packages + nats-server (to launch a node)
-//   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig
+//   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig, unbound, dnsperf
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +22,8 @@ const debian = [
         ["dnsutils", ["/usr/bin/dig"]],
         ["knot-dnsutils", ["/usr/bin/kdig"]],
         ["openssl", ["/usr/bin/openssl"]],
+        ["unbound", ["/usr/sbin/unbound"]],
+        ["dnsperf", ["/usr/bin/dnsperf"]],
       ]
     : []),
 ];
@@ -34,8 +36,17 @@ if (missing.length > 0) {
   }
   console.error(`dcnet: installing ${missing.join(" ")} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { stdio: "inherit", env });
+  // The tests start their own dockerd and unbound: keep the packages from starting system services
+  // (a system unbound would take port 53, a system dockerd its own docker0).
+  const guard = "/usr/sbin/policy-rc.d";
+  const guarded = !existsSync(guard);
+  if (guarded) writeFileSync(guard, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+  try {
+    execFileSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+    execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { stdio: "inherit", env });
+  } finally {
+    if (guarded) rmSync(guard, { force: true });
+  }
 }
 
 // npm ci when node_modules is missing or older than the lockfile.

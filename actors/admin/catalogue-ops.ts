@@ -1,5 +1,7 @@
 // Admin operations on native registrations and the task catalogue.
+import { context } from "@opentelemetry/api";
 import type { Tree } from "../../supervisors/index.js";
+import { injectCarrier } from "../../transport/trace-headers.js";
 import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
 import type { VipsMsg, VipTable } from "../catalogue/vips.actor.js";
 import type { Backend, Task } from "../catalogue/model.js";
@@ -20,12 +22,17 @@ function check(r: RegistrationResult): void {
   if (!r.ok) throw new AdminOpError(ADMIN_ERRORS.badRequest, r.error, 400);
 }
 
+// Both run inside the admin request's SERVER span (withServerSpan). A mailbox keeps the sender's
+// context only when the tree itself traces (supervisors/tracing.ts), so the request's context travels
+// in the message: the store write, and the zone update it causes on every node, join its trace.
 export async function taskAdd(tree: Tree | undefined, task: Task, ttlMs: number | undefined): Promise<void> {
-  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "add", task, ...(ttlMs ? { ttlMs } : {}), reply }), ASK_TIMEOUT_MS));
+  const trace = injectCarrier(context.active());
+  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "add", task, ...(ttlMs ? { ttlMs } : {}), trace, reply }), ASK_TIMEOUT_MS));
 }
 
 export async function taskRm(tree: Tree | undefined, id: string): Promise<void> {
-  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "remove", id, reply }), ASK_TIMEOUT_MS));
+  const trace = injectCarrier(context.active());
+  check(await registrations(tree).ask<RegistrationResult>((reply) => ({ type: "remove", id, trace, reply }), ASK_TIMEOUT_MS));
 }
 
 /** Every task in this node's replica of the catalogue, with the node that owns it. */

@@ -5,7 +5,7 @@
 // restart the old incarnation's facts are dropped and programs register again, as with Consul.
 import type { Logger } from "pino";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
-import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
+import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/store/types.js";
 import type { Value } from "../gossip/crdt/types.js";
 import type { Task } from "./model.js";
 import { taskSchema } from "./model.js";
@@ -14,9 +14,14 @@ import { storeWriter } from "./store-writer.js";
 
 export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
+/**
+ * `trace`: the requester's trace context, captured before the ask (admin catalogue-ops): the store
+ * write, and through it the zone update on every node, joins the request's trace. Without it the
+ * write carries whatever context the handler runs in (the supervisor's turn span when the tree traces).
+ */
 export type RegistrationMsg =
-  | { readonly type: "add"; readonly task: Task; readonly ttlMs?: number; readonly reply: ReplyTo<RegistrationResult> }
-  | { readonly type: "remove"; readonly id: string; readonly reply: ReplyTo<RegistrationResult> }
+  | { readonly type: "add"; readonly task: Task; readonly ttlMs?: number; readonly trace?: TraceCarrier; readonly reply: ReplyTo<RegistrationResult> }
+  | { readonly type: "remove"; readonly id: string; readonly trace?: TraceCarrier; readonly reply: ReplyTo<RegistrationResult> }
   | { readonly type: "expire" };
 
 interface Entry {
@@ -46,7 +51,8 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
     return ref;
   };
   const writer = storeWriter(deps.store);
-  const write = (key: string, change: Parameters<typeof updateOps>[0]): Promise<void> => writer(key, updateOps(change));
+  // An undefined trace lets the writer capture the handler's own context (expiry has no requester).
+  const write = (key: string, change: Parameters<typeof updateOps>[0], trace?: TraceCarrier): Promise<void> => writer(key, updateOps(change), trace);
   return {
     async init(ctx) {
       const entries = new Map<string, Entry>();
@@ -68,7 +74,7 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
             msg.reply({ ok: false, error: `invalid task: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
             return state;
           }
-          await write(taskKey(deps.nodeId, msg.task.id), { task: checked.data });
+          await write(taskKey(deps.nodeId, msg.task.id), { task: checked.data }, msg.trace);
           const ttl = msg.ttlMs;
           state.entries.set(msg.task.id, ttl ? { ttlMs: ttl, expiresAt: Date.now() + ttl } : {});
           msg.reply({ ok: true });
@@ -79,7 +85,7 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
             msg.reply({ ok: false, error: `no registration "${msg.id}" on node ${deps.nodeId}` });
             return state;
           }
-          await write(taskKey(deps.nodeId, msg.id), "delete");
+          await write(taskKey(deps.nodeId, msg.id), "delete", msg.trace);
           state.entries.delete(msg.id);
           msg.reply({ ok: true });
           return state;

@@ -1,17 +1,24 @@
 // How the catalogue's sources write into the replicated store: one update per key, acknowledged by
-// the store once published (so a slow store slows the source, nothing is dropped).
+// the store once published (so a slow store slows the source, nothing is dropped). Each update
+// carries the writer's trace context, so what the change triggers on every node (a zone rebuild)
+// joins the trace of whatever made it.
+import { context } from "@opentelemetry/api";
 import type { ActorRef } from "../../supervisors/index.js";
-import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
+import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/store/types.js";
+import { injectCarrier } from "../../transport/trace-headers.js";
 
-export type WriteFn = (key: string, ops: UpdateOp[]) => Promise<void>;
+/** `trace` defaults to the context active when the write is called (the store's mailbox loses it). */
+export type WriteFn = (key: string, ops: UpdateOp[], trace?: TraceCarrier) => Promise<void>;
 
 const STORE_TIMEOUT_MS = 15_000;
 
 export function storeWriter(store: () => ActorRef<StoreMsg> | undefined): WriteFn {
-  return async (key, ops) => {
+  // The default is evaluated when the call starts, inside the caller's context; with tracing off it
+  // finds no span and costs one lookup.
+  return async (key, ops, trace = injectCarrier(context.active())) => {
     const ref = store();
     if (!ref) throw new Error("the gossip store is not running");
-    const r = await ref.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, reply }), STORE_TIMEOUT_MS);
+    const r = await ref.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, trace, reply }), STORE_TIMEOUT_MS);
     if (!r.ok) throw new Error(r.error ?? "store refused the update");
   };
 }

@@ -2,7 +2,7 @@
 // second, so per-query counts go into a plain Map and are folded into the prom-client counter when
 // the registry is scraped (`collect`), instead of hashing a label set on every query.
 import { Counter, Histogram, type Registry } from "prom-client";
-import { counter, gauge, getOrCreate } from "../../observability/metrics.js";
+import { counter, fastHistogram, gauge, getOrCreate, type HistogramSeries } from "../../observability/metrics.js";
 
 export type DnsTransport = "udp" | "tcp";
 
@@ -12,7 +12,7 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 
 export class DnsMetrics {
   private readonly pending: Map<string, number>;
-  private readonly latency: { readonly udp: ReturnType<Histogram<"transport">["labels"]>; readonly tcp: ReturnType<Histogram<"transport">["labels"]> };
+  private readonly latency: Record<DnsTransport, HistogramSeries>;
   readonly malformed: Counter<"transport" | "reason">;
   readonly overload: Counter<"transport">;
   readonly forwardFailures: Counter<"upstream" | "transport" | "reason">;
@@ -46,10 +46,7 @@ export class DnsMetrics {
         },
       }),
     );
-    const hist = getOrCreate(registry, "dcnet_dns_request_duration_seconds", () =>
-      new Histogram({ name: "dcnet_dns_request_duration_seconds", help: "Time from receiving a DNS query to sending its answer", labelNames: ["transport"] as const, buckets: LATENCY_BUCKETS, registers: [registry] }),
-    );
-    this.latency = { udp: hist.labels("udp"), tcp: hist.labels("tcp") };
+    this.latency = fastHistogram(registry, "dcnet_dns_request_duration_seconds", "Time from receiving a DNS query to sending its answer", "transport", ["udp", "tcp"] as const, LATENCY_BUCKETS);
     this.malformed = counter(registry, "dcnet_dns_malformed_total", "DNS packets rejected as malformed (dropped or answered FORMERR)", ["transport", "reason"]);
     this.overload = counter(registry, "dcnet_dns_overload_total", "Queries answered SERVFAIL because maxInflight queries were already being worked on", ["transport"]);
     this.forwardFailures = counter(registry, "dcnet_dns_forward_failures_total", "Failed upstream attempts (dcos-dns worker_failures_total)", ["upstream", "transport", "reason"]);

@@ -12,6 +12,10 @@ import { BIND_RETRY_MS, isBindProblem, type ListenerMsg, type ListenerState } fr
 
 export type UdpMsg = ListenerMsg;
 
+function identityLookup(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 export interface UdpDeps {
   readonly listen: string;
   readonly path: () => QueryPath;
@@ -22,7 +26,9 @@ export interface UdpDeps {
 export function udpBehaviour(deps: UdpDeps): Behaviour<ListenerState<Socket>, UdpMsg> {
   const bind = async (): Promise<Socket> => {
     const { host, port } = splitListen(deps.listen);
-    const socket = createSocket({ type: isIPv6(host) ? "udp6" : "udp4", recvBufferSize: deps.recvBufferBytes ?? 1 << 20 });
+    // Replies go to rinfo.address, always an IP literal: an identity lookup lets send() go straight
+    // to the kernel instead of through dns.lookup and a nextTick for every answer.
+    const socket = createSocket({ type: isIPv6(host) ? "udp6" : "udp4", recvBufferSize: deps.recvBufferBytes ?? 1 << 20, lookup: identityLookup });
     const path = deps.path();
     // One function per socket, not a closure per datagram: this runs for every query.
     const reply = (answer: Buffer, to: RemoteInfo): void => socket.send(answer, to.port, to.address);

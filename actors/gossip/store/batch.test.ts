@@ -59,4 +59,23 @@ describe("DeltaBatch", () => {
     }
     expect(b.take().deltas.map((d) => d.key)).toEqual(["c", "a", "b"]);
   });
+
+  it("carries a trace per key; a coalesced delta keeps its latest write's carrier; untraced deltas have no trace field", () => {
+    const b = new DeltaBatch<never>();
+    const t1 = { traceparent: "00-11111111111111111111111111111111-1111111111111111-01" };
+    const t2 = { traceparent: "00-22222222222222222222222222222222-2222222222222222-01" };
+    const [s1, d1] = step(emptyKey(), (x) => setField(x, R, "f", "1", hlcNow(undefined, R, 1)));
+    b.add("k", d1, keyedBytes("k", d1, t1), undefined, t1);
+    const [, d2] = step(s1, (x) => setField(x, R, "f", "2", hlcNow(undefined, R, 2)));
+    b.add("k", d2, keyedBytes("k", d2, t2), undefined, t2);
+    expect(b.bytes).toBe(ENVELOPE_OVERHEAD_BYTES + keyedBytes("k", merge(d1, d2), t2));
+    // An untraced write coalesced after a traced one: the delta still stems from the traced one too.
+    const [, d3] = step(emptyKey(), (x) => setField(x, R, "g", "3", hlcNow(undefined, R, 3)));
+    b.add("k", d3, keyedBytes("k", d3));
+    const [, d4] = step(emptyKey(), (x) => setField(x, R, "f", "4", hlcNow(undefined, R, 4)));
+    b.add("plain", d4, keyedBytes("plain", d4));
+    const out = b.take().deltas;
+    expect(out.map((d) => d.trace)).toEqual([t2, undefined]);
+    expect(Object.keys(out[1] ?? {})).toEqual(["key", "state"]);
+  });
 });

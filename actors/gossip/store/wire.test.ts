@@ -4,7 +4,7 @@ import { addToSet, emptyKey, hlcNow, merge, setField } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import { decode, encode } from "../../../transport/index.js";
 import { EMPTY_BUCKET } from "./buckets.js";
-import { bucketReplyKind, bucketRequestKind, deltasKind, digestKind, digestRequestKind, estimateBytes, keySchema, keyedBytes } from "./wire.js";
+import { bucketReplyKind, bucketRequestKind, checkedTrace, deltasKind, digestKind, digestRequestKind, estimateBytes, keySchema, keyedBytes, MAX_TRACESTATE_CHARS } from "./wire.js";
 
 const R = "node-a@1700000000000";
 const ts = hlcNow(undefined, R, 1_700_000_000_000);
@@ -50,6 +50,69 @@ describe("gossip wire kinds", () => {
     expect(keySchema.safeParse("ünïcode/ключ").success).toBe(true);
     expect(keySchema.safeParse("tab\there").success).toBe(false);
     expect(keySchema.safeParse("\u007f").success).toBe(false);
+  });
+});
+
+const PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+describe("trace carriers on delta entries", () => {
+  it("accept a delta with or without a carrier, per entry", () => {
+    const deltas = [
+      { key: "tasks/a", state, trace: { traceparent: PARENT } },
+      { key: "tasks/b", state, trace: { traceparent: PARENT, tracestate: "vendor=abc,other=x-1" } },
+      { key: "tasks/c", state },
+    ];
+    const r = roundTrip(deltasKind, { replica: R, deltas });
+    expect(r).toMatchObject({ ok: true, env: { body: { deltas } } });
+  });
+
+  it("reject a batch carrying a malformed or oversized carrier", () => {
+    const bad: unknown[] = [
+      {},
+      { traceparent: "" },
+      { traceparent: PARENT.toUpperCase() },
+      { traceparent: `${PARENT}-extra` },
+      { traceparent: "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+      { traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" },
+      { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01" },
+      { traceparent: PARENT, tracestate: "x".repeat(MAX_TRACESTATE_CHARS + 1) },
+      { traceparent: PARENT, tracestate: "a=\u0000" },
+      { traceparent: PARENT, tracestate: "" },
+      { traceparent: PARENT, baggage: "k=v" },
+      { traceparent: 42 },
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      [PARENT],
+    ];
+    for (const trace of bad) {
+      const r = roundTrip(deltasKind, { replica: R, deltas: [{ key: "tasks/a", state }, { key: "tasks/b", state, trace }] });
+      expect(r).toMatchObject({ ok: false, reason: "invalid-body", kind: "gossip.deltas" });
+    }
+    // The longest accepted tracestate.
+    expect(roundTrip(deltasKind, { replica: R, deltas: [{ key: "k", state, trace: { traceparent: PARENT, tracestate: "x".repeat(MAX_TRACESTATE_CHARS) } }] })).toMatchObject({ ok: true });
+  });
+
+  it("checkedTrace keeps what peers accept and drops the rest, never the write", () => {
+    const good = { traceparent: PARENT, tracestate: "v=1" };
+    expect(checkedTrace(good)).toBe(good); // no copy on the common path
+    expect(checkedTrace(undefined)).toBeUndefined();
+    expect(checkedTrace({ traceparent: "garbage" })).toBeUndefined();
+    expect(checkedTrace({ tracestate: "v=1" })).toBeUndefined();
+    expect(checkedTrace({ traceparent: PARENT, tracestate: "x".repeat(MAX_TRACESTATE_CHARS + 1) })).toEqual({ traceparent: PARENT });
+    expect(checkedTrace({ traceparent: PARENT, tracestate: "" })).toEqual({ traceparent: PARENT });
+    expect(checkedTrace({ traceparent: PARENT, tracestate: "v=1", baggage: "k=v" })).toEqual(good);
+    // Whatever it returns passes the border.
+    for (const c of [good, { traceparent: PARENT, tracestate: "é=1" }, { traceparent: PARENT, other: "x" }]) {
+      const trace = checkedTrace(c);
+      expect(roundTrip(deltasKind, { replica: R, deltas: [{ key: "k", state, ...(trace ? { trace } : {}) }] })).toMatchObject({ ok: true });
+    }
+  });
+
+  it("keyedBytes counts the carrier: untraced entries cost nothing more", () => {
+    const packr = new Packr({ useRecords: false });
+    const trace = { traceparent: PARENT, tracestate: "x".repeat(MAX_TRACESTATE_CHARS) };
+    expect(keyedBytes("k", state, undefined)).toBe(keyedBytes("k", state));
+    expect(keyedBytes("k", state, trace)).toBeGreaterThanOrEqual(packr.pack({ key: "k", state, trace }).length);
+    expect(keyedBytes("k", state, trace) - keyedBytes("k", state)).toBeGreaterThan(MAX_TRACESTATE_CHARS);
   });
 });
 
