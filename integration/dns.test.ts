@@ -19,6 +19,7 @@ import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
 import { freePort } from "./support/ports.js";
 import { dig, kdig, type DigResult } from "./support/dig.js";
 import { startUnbound, type UnboundServer } from "../actors/dns/forward/testkit.js";
+import { malformed, seededRandom } from "./support/dns-fuzz.js";
 
 jest.setTimeout(120_000);
 const run = promisify(execFile);
@@ -264,14 +265,14 @@ describe("dns - one node, asked with dig and kdig", () => {
         q.writeUInt16BE(id, 0);
         sock.send(q, server.port, server.host);
       });
-    let rng = 12345;
-    const rand = () => ((rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = seededRandom(12345);
     const TOTAL = 100_000;
     for (let i = 0; i < TOTAL; i++) {
       sock.send(malformed(i, rand, valid), server.port, server.host);
-      if (i % 500 === 499) answers.push(await ask(1000 + (i % 60_000)));
+      // Small bursts: a larger one can overflow the socket receive buffer (capped by net.core.rmem_max).
+      if (i % 100 === 99) answers.push(await ask(1000 + (i % 60_000)));
     }
-    expect(answers).toHaveLength(TOTAL / 500);
+    expect(answers).toHaveLength(TOTAL / 100);
     expect(new Set(answers)).toEqual(new Set(["9.0.2.5"]));
     sock.close();
 
@@ -331,30 +332,6 @@ async function malformedCount(url: string): Promise<number> {
     .split("\n")
     .filter((l) => l.startsWith("dcnet_dns_malformed_total{"))
     .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
-}
-
-/** Packet i of the fuzz run: each kind is malformed by construction, never a valid query by chance. */
-function malformed(i: number, rand: () => number, valid: Buffer): Buffer {
-  const kind = i % 7;
-  const q = Buffer.from(valid);
-  switch (kind) {
-    case 0: // shorter than a header
-      return Buffer.from(Array.from({ length: Math.floor(rand() * 12) }, () => Math.floor(rand() * 256)));
-    case 1: // a response (QR set) with random body
-      return Buffer.concat([Buffer.from([rand() * 256, rand() * 256, 0x80 | (rand() * 128), rand() * 256]), Buffer.from(Array.from({ length: 8 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
-    case 2: // question count 0 or 2..65535
-      q.writeUInt16BE(rand() < 0.5 ? 0 : 2 + Math.floor(rand() * 65_533), 4);
-      return q;
-    case 3: // answer/authority counts larger than the packet
-      q.writeUInt16BE(1 + Math.floor(rand() * 65_534), 6 + 2 * Math.floor(rand() * 2));
-      return q;
-    case 4: // compression pointer loop in the question name
-      return Buffer.concat([q.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
-    case 5: // truncated inside the question
-      return q.subarray(0, 13 + Math.floor(rand() * (q.length - 18)));
-    default: // a label longer than 63 bytes
-      return Buffer.concat([q.subarray(0, 12), Buffer.from([64 + Math.floor(rand() * 63)]), Buffer.alloc(20, 0x61)]);
-  }
 }
 
 function tcpAskTwice(server: { host: string; port: number }, query: Buffer): Promise<string[]> {

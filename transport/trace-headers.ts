@@ -30,7 +30,7 @@ export function extractContext(headers: MsgHdrs | undefined): Context {
 /**
  * W3C trace context (`traceparent`, optional `tracestate`) as plain data, for when it travels inside a message
  * body or an actor message instead of NATS headers: a store delta batch carries changes of several writers, and
- * an actor mailbox does not keep the sender's async context.
+ * an actor mailbox keeps the sender's context only when its tree traces (supervisors/tracing.ts).
  */
 export type TraceCarrier = Readonly<Record<string, string>>;
 

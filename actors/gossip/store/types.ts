@@ -45,9 +45,9 @@ export type StoreMsg =
       readonly key: string;
       readonly ops: readonly UpdateOp[];
       /**
-       * The writer's trace context (injectCarrier(context.active()) before the ask): the mailbox does not
-       * carry it. Travels with the delta to the watchers of every node. A malformed or oversized carrier
-       * is dropped (the write still happens): tracing never costs a write.
+       * The writer's trace context, captured before the ask (injectCarrier(context.active())): the store
+       * never guesses it from the context its handler happens to run in. Travels with the delta to the
+       * watchers of every node. A malformed or oversized carrier is dropped; the write still happens.
        */
       readonly trace?: TraceCarrier;
       readonly reply?: ReplyTo<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;

@@ -33,7 +33,7 @@ export const MAX_TRACESTATE_CHARS = 512;
 // tracestate is printable ASCII (W3C); anything else in it is a broken or hostile peer.
 const TRACESTATE = /^[\x20-\x7e]+$/;
 
-export const traceCarrierSchema = z.strictObject({
+const traceCarrierSchema = z.strictObject({
   traceparent: z.string().length(55).regex(TRACEPARENT),
   tracestate: z.string().max(MAX_TRACESTATE_CHARS).regex(TRACESTATE).optional(),
 });
