@@ -357,3 +357,56 @@ function tcpAskTwice(server: { host: string; port: number }, query: Buffer): Pro
     setTimeout(() => reject(new Error("no two answers over one TCP connection within 3 s")), 3000).unref();
   });
 }
+
+describe("dns - .mesos by configuration: forwarded to Mesos-DNS servers, or native with Mesos-DNS's quirks", () => {
+  let dir: string;
+  let nats: NatsServerHandle;
+  let master: MesosMaster;
+  let mesosDns: UnboundServer;
+  const nodes: DcnetProcess[] = [];
+  let forwarding: { host: string; port: number };
+  let compat: { host: string; port: number };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dcnet-dns-mesos-"));
+    nats = await startNatsServer({});
+    master = await startMesosMaster({ script: OPERATOR_API, masterState: FAKE_STATE });
+    // unbound standing in for the masters' Mesos-DNS (dcos-net's mesos_resolvers)
+    mesosDns = await startUnbound({ localZones: ['"mesos." static'], localData: ["app.marathon.mesos. 60 IN A 10.0.0.1", "mesos. 60 IN SOA ns1.mesos. root.ns1.mesos. 1 60 600 86400 60"] });
+    forwarding = { host: "127.0.0.1", port: await freePort() };
+    compat = { host: "127.0.0.1", port: await freePort() };
+    writeFileSync(join(dir, "forward.yaml"), `dns:\n  mesos:\n    mode: forward\n    resolvers: ["127.0.0.1:${mesosDns.port}"]\nmetrics:\n  listen: ""\n`);
+    writeFileSync(join(dir, "compat.yaml"), `mesos:\n  tasksReadinessMs: 300\ndns:\n  mesos:\n    compat: true\n    refreshMs: 500\nmetrics:\n  listen: ""\n`);
+    nodes.push(spawnDcnet(["node", "--config", join(dir, "forward.yaml"), "--nats", nats.url, "--cluster", "fwd", "--id", "fwd-1", "--dns-listen", `127.0.0.1:${forwarding.port}`]));
+    nodes.push(spawnDcnet(["node", "--config", join(dir, "compat.yaml"), "--nats", nats.url, "--cluster", "compat", "--id", "compat-1", "--mesos", master.url, "--dns-listen", `127.0.0.1:${compat.port}`]));
+    await Promise.all(nodes.map((n) => n.waitForLine(isReady, 30_000)));
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await master?.close().catch(() => undefined);
+    await mesosDns?.stop();
+    await nats?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("mode forward: .mesos is relayed from the Mesos-DNS servers (not authoritative here), UDP and TCP", async () => {
+    const udp = await dig(forwarding, ["app.marathon.mesos"]);
+    expect([udp.status, data(udp), udp.flags.includes("aa")]).toEqual(["NOERROR", ["10.0.0.1"], true]);
+    expect(data(await dig(forwarding, ["+tcp", "app.marathon.mesos"]))).toEqual(["10.0.0.1"]);
+    expect((await dig(forwarding, ["nobody.marathon.mesos"])).status).toBe("NXDOMAIN");
+    // the dcnet zones stay local
+    expect((await dig(forwarding, [`nobody.${ZONE}`])).authority[0]?.name).toBe(`${ZONE}.`);
+  });
+
+  test("compat: a missing SRV is NOERROR with nothing, SOA queries answer in authority, and no OPT is echoed", async () => {
+    await within(30_000, async () => expect(data(await dig(compat, ["liquor-store.marathon.mesos"])).length).toBeGreaterThan(0));
+    const srv = await dig(compat, ["_nothing._tcp.marathon.mesos", "SRV"]);
+    expect([srv.status, srv.answer.length, srv.authority.length]).toEqual(["NOERROR", 0, 0]);
+    const soa = await dig(compat, ["mesos", "SOA"]);
+    expect([soa.status, soa.answer.length, soa.authority.map((a) => a.type)]).toEqual(["NOERROR", 0, ["SOA"]]);
+    expect((await dig(compat, ["liquor-store.marathon.mesos", "+bufsize=1232"])).opt).toBeUndefined();
+    // the other zones keep RFC behaviour on the same node
+    expect((await dig(compat, [`leader.${ZONE}`, "+bufsize=1232"])).opt).toBeDefined();
+  });
+});

@@ -70,7 +70,7 @@ export function dnsTreeSpec(deps: DnsDeps): SupervisorSpec {
     intensity: 10,
     periodMs: 10_000,
     children: [
-      { kind: "worker", name: "zone", restart: "permanent", shutdownMs: 1000, behaviour: zoneBehaviour({ nodeId: config.id, dns, nodeIp: deps.nodeIp, board, metrics, logger: deps.child("dns-zone"), store: deps.store }) },
+      { kind: "worker", name: "zone", restart: "permanent", shutdownMs: 1000, behaviour: zoneBehaviour({ nodeId: config.id, dns, nodeIp: deps.nodeIp, board, metrics, logger: deps.child("dns-zone"), store: deps.store, ...(deps.tracer ? { tracer: deps.tracer } : {}) }) },
       { kind: "worker", name: "forwarder", restart: "permanent", shutdownMs: 1000, behaviour: forwarderBehaviour({ dns, metrics, logger: deps.child("dns-forwarder") }) },
       ...(config.mesos.masters.length > 0 && dns.mesos.mode === "native"
         ? [

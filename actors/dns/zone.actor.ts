@@ -3,7 +3,9 @@
 // initial snapshot, a failover) is one rebuild, and only the zones whose inputs changed are rebuilt.
 // State is only a cache of the store: after a crash the watches replay everything, and meanwhile
 // the listeners keep answering from the board's last good zones.
+import { SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
+import { extractCarrier, type TraceCarrier } from "../../transport/index.js";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
 import type { StoreMsg, WatchEvent } from "../gossip/store/types.js";
 import type { Config } from "../../config/index.js";
@@ -42,7 +44,12 @@ interface ZoneState {
   readonly watchIds: number[];
   /** False after a restart until the store's snapshot is replayed: publishing earlier would replace good zones with partial ones. */
   ready: boolean;
+  /** Trace contexts of the changes folded into the next rebuild (a few; a burst shares one rebuild). */
+  readonly traces: Map<string, TraceCarrier>;
 }
+
+/** A rebuild joins at most this many changes' traces; more in one burst are counted, not traced. */
+const MAX_TRACES_PER_REBUILD = 16;
 
 export interface ZoneDeps {
   readonly nodeId: string;
@@ -53,6 +60,7 @@ export interface ZoneDeps {
   readonly metrics: DnsMetrics;
   readonly logger: Logger;
   readonly store: () => ActorRef<StoreMsg> | undefined;
+  readonly tracer?: Tracer;
 }
 
 export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
@@ -69,9 +77,24 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
         deps.metrics.zoneRecords.set({ zone: z.origin }, zoneSize(z));
       }
     }
+    const parts = [...state.dirty];
     state.dirty.clear();
     const all = [...state.fixed, ...[...state.built.values()].flat()];
-    deps.board.publish(assembleZoneSet(deps.board.nextGeneration(), all));
+    const generation = deps.board.nextGeneration();
+    deps.board.publish(assembleZoneSet(generation, all));
+    traceRebuild(state, parts, generation);
+  };
+
+  // The last step of a task change's trace: a span per traced change in this rebuild, child of the
+  // write that caused it (on whichever node it was made), ending when the new zones are answerable.
+  const traceRebuild = (state: ZoneState, parts: readonly Part[], generation: number): void => {
+    if (!deps.tracer || state.traces.size === 0) return;
+    const zones = parts.flatMap((p) => (state.built.get(p) ?? []).map((z) => z.origin)).join(",");
+    for (const [key, carrier] of state.traces) {
+      const span = deps.tracer.startSpan("dns zone update", { kind: SpanKind.INTERNAL, attributes: { "dns.zones": zones, "dns.generation": generation, "dcnet.store.key": key, "dcnet.node.id": deps.nodeId } }, extractCarrier(carrier));
+      span.end();
+    }
+    state.traces.clear();
   };
 
   const buildDcos = (state: ZoneState): Zone => {
@@ -98,7 +121,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       // until known, never forwarded upstream). After a crash the board still holds the last good
       // zones; keep them until the store's snapshot has been replayed into this new incarnation.
       const restarted = deps.board.current.generation > 0;
-      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [], ready: !restarted };
+      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [], ready: !restarted, traces: new Map() };
       if (!restarted) build(state);
       // Each watch sends its snapshot into the mailbox before its reply, so "replayed" lands after all of them.
       for (const prefix of WATCHED) {
@@ -112,6 +135,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       switch (msg.type) {
         case "changed": {
           const part = apply(state, msg.ev);
+          if (part && msg.ev.trace && state.traces.size < MAX_TRACES_PER_REBUILD) state.traces.set(msg.ev.key, msg.ev.trace);
           if (part) {
             state.dirty.add(part);
             if (!state.scheduled) {
