@@ -3,3 +3,4 @@ export type { Config, ConfigInput, LogLevel } from "./schema.js";
 export { loadConfig, validateConfig, envConfig, mergeLayers, setPath, splitList, ENV_KEYS } from "./load.js";
 export type { RawConfig, LoadOptions } from "./load.js";
 export { ConfigError } from "./errors.js";
+export { splitListen, formatAddress } from "./listen.js";

@@ -20,6 +20,7 @@ import { freePort } from "./support/ports.js";
 import { dig, kdig, type DigResult } from "./support/dig.js";
 import { startUnbound, type UnboundServer } from "../actors/dns/forward/testkit.js";
 import { malformed, seededRandom } from "./support/dns-fuzz.js";
+import { oracleRecords } from "../actors/dns/mesos-dns/oracle.js";
 
 jest.setTimeout(120_000);
 const run = promisify(execFile);
@@ -27,7 +28,6 @@ const run = promisify(execFile);
 const SHARED = new URL("../../shared/fixtures/", import.meta.url);
 const OPERATOR_API = readFileSync(new URL("dcos-net/operator-api.json", SHARED), "utf8").split("\n").filter((l) => l.trim() !== "");
 const FAKE_STATE = JSON.parse(readFileSync(new URL("mesos-dns/factories/fake.json", SHARED), "utf8")) as unknown;
-const ORACLE = readFileSync(new URL("mesos-dns/generated/fake.json.default-rfc1123.tsv", SHARED), "utf8");
 const NODE = "dns-1";
 const NODE_IP = "10.7.0.1";
 const ZONE = "dcos.thisdcos.directory";
@@ -120,15 +120,12 @@ describe("dns - one node, asked with dig and kdig", () => {
   test(".mesos is record for record the Mesos-DNS oracle for fake.json (except the names that depend on the Mesos-DNS process's own config)", async () => {
     // master*/leader follow the configured masters and state.leader, mesos-dns./ns1. the server's own address.
     const configDependent = /^(master\d*|leader|mesos-dns|ns1)\.mesos\.$|^_leader\._(tcp|udp)\.mesos\.$/;
-    const expected = ORACLE.trim()
-      .split("\n")
-      .flatMap((line) => {
-        const [type, name, values] = line.split("\t") as [string, string, string];
-        return values.split(" ").map((v) => {
-          if (type !== "SRV") return `${type} ${name} ${v}`;
-          const at = v.lastIndexOf(":");
-          return `SRV ${name} ${v.slice(at + 1)} ${v.slice(0, at)}`;
-        });
+    const expected = oracleRecords("fake.json.default-rfc1123.tsv")
+      .map((line) => {
+        const [type, name, v] = line.split("\t") as [string, string, string];
+        if (type !== "SRV") return `${type} ${name} ${v}`;
+        const at = v.lastIndexOf(":");
+        return `SRV ${name} ${v.slice(at + 1)} ${v.slice(0, at)}`;
       })
       .filter((r) => !configDependent.test(r.split(" ")[1] as string))
       .sort();

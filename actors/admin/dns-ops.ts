@@ -8,7 +8,7 @@ import type { Tree } from "../../supervisors/index.js";
 import type { ZoneMsg } from "../dns/zone.actor.js";
 import type { UdpMsg } from "../dns/udp.actor.js";
 import type { ZoneRow } from "../dns/zones/index.js";
-import { splitListen } from "../node/metrics-http.actor.js";
+import { splitListen } from "../../config/index.js";
 import { ADMIN_ERRORS } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
 

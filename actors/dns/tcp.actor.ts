@@ -7,8 +7,8 @@ import type { Logger } from "pino";
 import type { Behaviour } from "../../supervisors/index.js";
 import type { QueryPath } from "./serve.js";
 import type { DnsMetrics } from "./metrics.js";
-import { splitListen } from "../node/metrics-http.actor.js";
-import { BIND_RETRY_MS, isBindProblem, type ListenerMsg, type ListenerState } from "./listener.js";
+import { formatAddress, splitListen } from "../../config/index.js";
+import { bindOrRetry, handleListenerMsg, type ListenerMsg, type ListenerState } from "./listener.js";
 
 /** No query we answer is larger; a bigger length prefix is an attack or garbage. */
 export const MAX_TCP_QUERY_BYTES = 4096;
@@ -60,39 +60,27 @@ export function tcpBehaviour(deps: TcpDeps): Behaviour<TcpState, TcpMsg> {
     });
     return server;
   };
-  const tryBind = async (state: TcpState, ctx: { self: { tell(m: TcpMsg): void } }): Promise<void> => {
-    try {
-      const server = await bind(state.sockets);
-      server.on("error", (error) => ctx.self.tell({ type: "socket-error", error }));
-      const a = server.address();
-      state.handle = server;
-      state.address = a && typeof a === "object" ? `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}` : deps.listen;
-      deps.logger.info({ address: state.address }, "DNS TCP listener ready");
-    } catch (err) {
-      if (!isBindProblem(err)) throw err;
-      if (state.failures++ % 30 === 0) deps.logger.error({ listen: deps.listen, err: (err as Error).message }, `cannot bind DNS TCP ${deps.listen}; retrying every ${BIND_RETRY_MS / 1000} s`);
-      state.retry = setTimeout(() => ctx.self.tell({ type: "bind" }), BIND_RETRY_MS);
-      state.retry.unref();
-    }
-  };
+  const tryBind = (state: TcpState, ctx: { self: { tell(m: TcpMsg): void } }): Promise<void> =>
+    bindOrRetry(
+      state,
+      "DNS TCP",
+      deps.listen,
+      deps.logger,
+      async () => {
+        const server = await bind(state.sockets);
+        server.on("error", (error) => ctx.self.tell({ type: "socket-error", error }));
+        const a = server.address();
+        return { handle: server, address: a && typeof a === "object" ? formatAddress(a) : deps.listen };
+      },
+      () => ctx.self.tell({ type: "bind" }),
+    );
   return {
     async init(ctx) {
       const state: TcpState = { sockets: new Set(), failures: 0 };
       await tryBind(state, ctx);
       return state;
     },
-    async handle(state, msg, ctx) {
-      switch (msg.type) {
-        case "socket-error":
-          throw msg.error;
-        case "bind":
-          await tryBind(state, ctx);
-          return state;
-        case "address":
-          msg.reply(state.address ?? "");
-          return state;
-      }
-    },
+    handle: (state, msg, ctx) => handleListenerMsg(state, msg, () => tryBind(state, ctx)),
     async terminate(state) {
       clearTimeout(state.retry);
       for (const s of state.sockets) s.destroy();

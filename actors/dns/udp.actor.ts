@@ -7,8 +7,8 @@ import { isIPv6 } from "node:net";
 import type { Logger } from "pino";
 import type { Behaviour } from "../../supervisors/index.js";
 import type { QueryPath } from "./serve.js";
-import { splitListen } from "../node/metrics-http.actor.js";
-import { BIND_RETRY_MS, isBindProblem, type ListenerMsg, type ListenerState } from "./listener.js";
+import { formatAddress, splitListen } from "../../config/index.js";
+import { bindOrRetry, handleListenerMsg, type ListenerMsg, type ListenerState } from "./listener.js";
 
 export type UdpMsg = ListenerMsg;
 
@@ -47,40 +47,27 @@ export function udpBehaviour(deps: UdpDeps): Behaviour<ListenerState<Socket>, Ud
     }
     return socket;
   };
-  const tryBind = async (state: ListenerState<Socket>, ctx: { self: { tell(m: UdpMsg): void } }): Promise<void> => {
-    try {
-      const socket = await bind();
-      // After bind, an error (e.g. the interface went away) is a crash: the supervisor rebinds.
-      socket.on("error", (error) => ctx.self.tell({ type: "socket-error", error }));
-      const a = socket.address();
-      state.handle = socket;
-      state.address = `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
-      deps.logger.info({ address: state.address }, "DNS UDP listener ready");
-    } catch (err) {
-      if (!isBindProblem(err)) throw err;
-      if (state.failures++ % 30 === 0) deps.logger.error({ listen: deps.listen, err: (err as Error).message }, `cannot bind DNS UDP ${deps.listen}; retrying every ${BIND_RETRY_MS / 1000} s`);
-      state.retry = setTimeout(() => ctx.self.tell({ type: "bind" }), BIND_RETRY_MS);
-      state.retry.unref();
-    }
-  };
+  const tryBind = (state: ListenerState<Socket>, ctx: { self: { tell(m: UdpMsg): void } }): Promise<void> =>
+    bindOrRetry(
+      state,
+      "DNS UDP",
+      deps.listen,
+      deps.logger,
+      async () => {
+        const socket = await bind();
+        // After bind, an error (e.g. the interface went away) is a crash: the supervisor rebinds.
+        socket.on("error", (error) => ctx.self.tell({ type: "socket-error", error }));
+        return { handle: socket, address: formatAddress(socket.address()) };
+      },
+      () => ctx.self.tell({ type: "bind" }),
+    );
   return {
     async init(ctx) {
       const state: ListenerState<Socket> = { failures: 0 };
       await tryBind(state, ctx);
       return state;
     },
-    async handle(state, msg, ctx) {
-      switch (msg.type) {
-        case "socket-error":
-          throw msg.error;
-        case "bind":
-          await tryBind(state, ctx);
-          return state;
-        case "address":
-          msg.reply(state.address ?? "");
-          return state;
-      }
-    },
+    handle: (state, msg, ctx) => handleListenerMsg(state, msg, () => tryBind(state, ctx)),
     terminate(state) {
       clearTimeout(state.retry);
       const socket = state.handle;

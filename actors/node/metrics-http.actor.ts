@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Behaviour } from "../../supervisors/index.js";
+import { formatAddress, splitListen } from "../../config/index.js";
 
 export type MetricsHttpMsg = { readonly type: "address"; readonly reply: (addr: string) => void } | { readonly type: "bind" };
 
@@ -20,12 +21,6 @@ export interface MetricsHttpDeps {
   readonly listen: string;
   readonly registry: Registry;
   readonly logger: Logger;
-}
-
-export function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(":");
-  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(listen.slice(at + 1)) };
 }
 
 export function metricsHttpBehaviour(deps: MetricsHttpDeps): Behaviour<MetricsHttpState, MetricsHttpMsg> {
@@ -65,7 +60,7 @@ export function metricsHttpBehaviour(deps: MetricsHttpDeps): Behaviour<MetricsHt
     }
     const a = server.address();
     state.server = server;
-    state.address = a && typeof a === "object" ? `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}` : deps.listen;
+    state.address = a && typeof a === "object" ? formatAddress(a) : deps.listen;
     deps.logger.info({ address: state.address }, "metrics endpoint listening (GET /metrics)");
   };
   return {

@@ -3,6 +3,8 @@
 // the first 100 with a port (SRV _app-NNNN._tcp.marathon.mesos), and the query mix 1,000 A /
 // 100 SRV / 10 NXDOMAIN. As a Mesos master /master/state for dcnet (Mesos-DNS generates the names
 // from it), and as unbound local-data serving the same names for the reference run.
+import { benchStateText } from "../../actors/dns/mesos-dns/oracle.js";
+
 export const N_A = 1000;
 export const N_SRV = 100;
 
@@ -12,19 +14,7 @@ function nmIp(i: number): { name: string; ip: string } {
 
 /** The same JSON the baseline script writes with EMIT_MESOS_STATE=1. */
 export function benchMasterState(): unknown {
-  const slaves = [0, 1, 2, 3].map((s) => ({ id: `S-${s}`, hostname: `10.9.0.${s + 1}`, pid: `slave(1)@10.9.0.${s + 1}:5051` }));
-  const tasks = Array.from({ length: N_A }, (_, i) => {
-    const { name, ip } = nmIp(i);
-    return {
-      id: `${name}.${String(i).padStart(8, "0")}`,
-      name,
-      slave_id: `S-${i % 4}`,
-      state: "TASK_RUNNING",
-      resources: { ports: i < N_SRV ? `[${31000 + i}-${31000 + i}]` : "" },
-      statuses: [{ state: "TASK_RUNNING", timestamp: 1, container_status: { network_infos: [{ ip_addresses: [{ ip_address: ip }] }] } }],
-    };
-  });
-  return { leader: "master@127.0.0.1:15050", slaves, frameworks: [{ name: "marathon", pid: "scheduler(1)@10.9.0.1:25501", hostname: "10.9.0.1", tasks }] };
+  return JSON.parse(benchStateText()) as unknown;
 }
 
 /** unbound local-zone/local-data for the same names (the SRV targets as in the baseline zone). */

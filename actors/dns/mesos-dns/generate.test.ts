@@ -4,22 +4,12 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { generateRecords, type MesosDnsConfig } from "./generate.js";
+import { oracleRecords as oracle } from "./oracle.js";
 
 const FIXTURES = new URL("../../../../shared/fixtures/mesos-dns/", import.meta.url);
 const fake: unknown = JSON.parse(readFileSync(new URL("factories/fake.json", FIXTURES), "utf8"));
 
 /** The oracle's `TYPE NAME v1 v2…` lines, flattened to one `TYPE\tNAME\tVALUE` line per record. */
-function oracle(file: string): string[] {
-  const text = readFileSync(new URL(`generated/${file}`, FIXTURES), "utf8");
-  return text
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .flatMap((l) => {
-      const [type, name, values] = l.split("\t");
-      return (values ?? "").split(" ").map((v) => `${type}\t${name}\t${v}`);
-    })
-    .sort();
-}
 
 function ours(state: unknown, config: MesosDnsConfig): string[] {
   return generateRecords(state, config)

@@ -5,6 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { generateRecords, type DnsRecord, type MesosDnsConfig } from "../mesos-dns/generate.js";
+import { oracleRecords as oracle } from "../mesos-dns/oracle.js";
 import type { ZoneProblem } from "./builder.js";
 import { MESOS_MIRROR_ORIGIN, mesosZones, mirrorName, parseSrvValue, recordsFromAxfr, type MesosZoneOptions } from "./mesos.js";
 import type { Zone, ZoneRecordType } from "./types.js";
@@ -14,17 +15,6 @@ const SHARED = new URL("../../../../shared/fixtures/", import.meta.url);
 const fake: unknown = JSON.parse(readFileSync(new URL("mesos-dns/factories/fake.json", SHARED), "utf8"));
 const axfr: unknown = JSON.parse(readFileSync(new URL("dcos-net/axfr.json", SHARED), "utf8"));
 
-/** The oracle's `TYPE NAME v1 v2…` lines as one `TYPE NAME VALUE` string per record (generate.test.ts format). */
-function oracle(file: string): string[] {
-  return readFileSync(new URL(`mesos-dns/generated/${file}`, SHARED), "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .flatMap((l) => {
-      const [type, name, values] = l.split("\t");
-      return (values ?? "").split(" ").map((v) => `${type}\t${name}\t${v}`);
-    })
-    .sort();
-}
 
 // The generator's config for that oracle file (generate.test.ts `base`).
 const config: MesosDnsConfig = {
