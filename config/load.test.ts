@@ -63,6 +63,9 @@ describe("config - validation", () => {
     [{ id: "a", dns: { upstreams: ["dns.example"] } }, "dns.upstreams.0: ip, ip:port or [ipv6]:port"],
     [{ id: "a", dns: { zones: { "dcos.thisdcos.directory": [] } } }, "dns.zones"],
     [{ id: "a", dns: { rotation: "sideways" } }, "dns.rotation:"],
+    [{ id: "a", dns: { listen: ["127.0.0.1:53", "127.0.0.1:53"] } }, "dns.listen.1: 127.0.0.1:53 is listed twice"],
+    [{ id: "a", dns: { listen: ["127.0.0.1:53"], upstreams: ["127.0.0.1"] } }, "dns.upstreams.0: 127.0.0.1 is this node's own DNS listener (a forwarding loop)"],
+    [{ id: "a", dns: { upstreams: ["10.0.0.2"], forwardZones: { "corp.example": ["127.0.0.1:8053"] } } }, "dns.forwardZones.corp.example.0: 127.0.0.1:8053 is this node's own DNS listener"],
   ])("rejects %j naming the key", (raw, message) => {
     expect(() => validateConfig(raw)).toThrow(ConfigError);
     expect(() => validateConfig(raw)).toThrow(message);

@@ -114,6 +114,21 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
     })
+    .superRefine((dns, ctx) => {
+      const seen = new Set<string>();
+      dns.listen.forEach((l, i) => {
+        if (seen.has(l)) ctx.addIssue({ code: "custom", path: ["listen", i], message: `${l} is listed twice` });
+        seen.add(l);
+      });
+      // A resolver that is this node itself would forward every unknown name back to us, forever.
+      const own = new Set(dns.listen.map(withPort53));
+      const resolvers: Array<[string[], string[]]> = [[["upstreams"], dns.upstreams], ...Object.entries(dns.forwardZones).map(([z, r]): [string[], string[]] => [["forwardZones", z], r]), [["mesos", "resolvers"], dns.mesos.resolvers]];
+      for (const [where, list] of resolvers) {
+        list.forEach((r, i) => {
+          if (own.has(withPort53(r))) ctx.addIssue({ code: "custom", path: [...where, i], message: `${r} is this node's own DNS listener (a forwarding loop)` });
+        });
+      }
+    })
     .prefault({}),
   metrics: z
     .strictObject({
@@ -129,6 +144,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** `ip` → `ip:53`, `[v6]` → `[v6]:53`, a bare IPv6 → `[v6]:53`; others unchanged. */
+function withPort53(addr: string): string {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) return `${addr}:53`;
+  if (/^\[[^\]]+\]$/.test(addr)) return `${addr}:53`;
+  if (/^[0-9A-Fa-f:]+$/.test(addr) && addr.includes(":") && !/^\d/.test(addr.split(":").pop() ?? "")) return `[${addr}]:53`;
+  return addr;
+}
 
 export type Config = z.infer<typeof configSchema>;
 /** What a file, the environment or flags may give before defaults are applied. */
