@@ -7,11 +7,8 @@
 // what the upstream sent (the forwarder relays verbatim everywhere else too) and avoids a
 // decode/encode per hit. It is safe because TTL fields are fixed-width and located by walking the
 // RR headers once at insert time (packet.ts); OPT's "TTL" (extended rcode / flags) is skipped.
+import { FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE } from "../wire/codes.js";
 import {
-  HEADER_LEN,
-  RCODE,
-  TYPE_OPT,
-  TYPE_SOA,
   isTruncated,
   readEdns,
   readHeader,
@@ -43,9 +40,6 @@ interface Entry {
   readonly ttls: ReadonlyArray<readonly [number, number]>;
 }
 
-const OPCODE_MASK = 0x7800;
-const FLAG_RD = 0x0100;
-const FLAG_CD = 0x0010;
 /** RFC 2181 §8: a TTL with the top bit set is treated as zero. */
 const MAX_TTL = 0x7fffffff;
 
@@ -61,7 +55,7 @@ export function cacheKey(query: Buffer): string | undefined {
     if ((h.flags & OPCODE_MASK) !== 0 || h.qdcount !== 1) return undefined;
     const q = readQuestion(query);
     const edns = readEdns(query);
-    return `${q.name}|${q.type}|${q.class}|${edns?.do === true ? 1 : 0}|${(h.flags & FLAG_CD) !== 0 ? 1 : 0}`;
+    return `${q.name}|${q.type}|${q.class}|${edns?.do === true ? 1 : 0}|${(h.flags & FLAG.CD) !== 0 ? 1 : 0}`;
   } catch {
     return undefined;
   }
@@ -99,7 +93,7 @@ export function cacheTtl(reply: Buffer, limits: TtlLimits = CACHE_DEFAULTS): num
   if (rcode === RCODE.NOERROR && minAnswer !== undefined) {
     ttl = Math.min(minAnswer, limits.maxTtlS);
   } else {
-    const soa = records.find((r) => r.section === "authority" && r.type === TYPE_SOA);
+    const soa = records.find((r) => r.section === "authority" && r.type === TYPE.SOA);
     if (soa === undefined) return undefined;
     let negative: number;
     try {
@@ -164,7 +158,7 @@ export class ResponseCache {
     const out = Buffer.from(entry.reply);
     out.writeUInt16BE(query.readUInt16BE(0), 0);
     const qflags = query.readUInt16BE(2);
-    out.writeUInt16BE((out.readUInt16BE(2) & ~FLAG_RD) | (qflags & FLAG_RD), 2);
+    out.writeUInt16BE((out.readUInt16BE(2) & ~FLAG.RD) | (qflags & FLAG.RD), 2);
     // Same key => same labels modulo case => same length: copy the client's spelling (0x20).
     const q = readQuestion(query);
     query.copy(out, HEADER_LEN, q.start, q.end);
@@ -182,7 +176,7 @@ export class ResponseCache {
     const ttl = cacheTtl(reply, this.limits);
     if (ttl === undefined) return false;
     const records = walkRecords(reply);
-    const ttls = records.filter((r) => r.type !== TYPE_OPT).map((r) => [r.ttlOffset, r.ttl > MAX_TTL ? 0 : r.ttl] as const);
+    const ttls = records.filter((r) => r.type !== TYPE.OPT).map((r) => [r.ttlOffset, r.ttl > MAX_TTL ? 0 : r.ttl] as const);
     const now = this.now();
     this.entries.delete(key);
     this.entries.set(key, { reply: Buffer.from(reply), storedAt: now, expiresAt: now + ttl * 1000, ttls });

@@ -25,9 +25,11 @@
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import dnsPacket from "dns-packet";
+import { HEADER_LEN, RCODE, rcodeName } from "../wire/codes.js";
+import type { ErrorRcode } from "../wire/index.js";
 import { ResponseCache, type CacheOptions } from "./cache.js";
 import { HealthChecker, DEFAULT_PROBE_INTERVAL_MS } from "./health.js";
-import { HEADER_LEN, RCODE, buildErrorReply, rcodeName, rcodeOf, readHeader, udpLimit } from "./packet.js";
+import { errorReply, rcodeOf, readHeader, udpLimit } from "./packet.js";
 import { takeUpstreams, type Candidate, type Random } from "./select.js";
 import { ExchangeError, ForwardTransport, type TransportStats } from "./transport.js";
 import { parseUpstreams, type Upstream } from "./upstream.js";
@@ -194,10 +196,10 @@ export class Forwarder {
   /** Forwards one client query. Never rejects: failures become SERVFAIL / REFUSED / FORMERR replies. */
   async forward(req: ForwardRequest): Promise<ForwardResult> {
     const { query } = req;
-    if (query.length < HEADER_LEN) return this.own(query, RCODE.FORMERR, ".");
+    if (query.length < HEADER_LEN) return this.own(query, "FORMERR", ".");
     const route = this.route(req.name);
-    if (route === undefined) return this.own(query, RCODE.REFUSED, this.zoneOf(req.name));
-    if (this.closed) return this.own(query, RCODE.SERVFAIL, route.zone);
+    if (route === undefined) return this.own(query, "REFUSED", this.zoneOf(req.name));
+    if (this.closed) return this.own(query, "SERVFAIL", route.zone);
 
     if (this.cache.enabled) {
       const hit = this.cache.get(query, req.transport === "udp" ? udpLimit(query) : undefined);
@@ -206,7 +208,7 @@ export class Forwarder {
     }
 
     const won = await this.race(route, req);
-    if (won === undefined) return this.own(query, RCODE.SERVFAIL, route.zone);
+    if (won === undefined) return this.own(query, "SERVFAIL", route.zone);
     if (won.kind === "reply") this.cache.set(query, won.reply);
     return { reply: won.reply, rcode: rcodeName(rcodeOf(readHeader(won.reply))), cached: false, upstream: won.upstream.key, zone: route.zone };
   }
@@ -246,8 +248,8 @@ export class Forwarder {
     return ".";
   }
 
-  private own(query: Buffer, rcode: number, zone: string): ForwardResult {
-    return { reply: buildErrorReply(query, rcode), rcode: rcodeName(rcode), cached: false, zone };
+  private own(query: Buffer, rcode: ErrorRcode, zone: string): ForwardResult {
+    return { reply: errorReply(query, rcode), rcode, cached: false, zone };
   }
 
   private race(route: Route, req: ForwardRequest): Promise<Extract<Attempt, { reply: Buffer }> | undefined> {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import { buildErrorReply, PacketError, readQuestion, sameQuestion, soaMinimum, udpLimit, walkRecords } from "./packet.js";
+import { errorReply, PacketError, readQuestion, sameQuestion, soaMinimum, udpLimit, walkRecords } from "./packet.js";
 import { decodeReply, makeQuery } from "./testkit.js";
 
-describe("buildErrorReply", () => {
+describe("errorReply", () => {
   it("echoes id, RD and the question; sets QR, RA and the rcode", () => {
     const q = makeQuery("Www.Example.Test", { id: 31337 });
-    const d = decodeReply(buildErrorReply(q, 2));
+    const d = decodeReply(errorReply(q, "SERVFAIL"));
     expect(d).toMatchObject({ id: 31337, type: "response", rcode: "SERVFAIL", flag_qr: true, flag_ra: true, flag_rd: true, flag_aa: false });
     expect(d.questions).toEqual([{ name: "Www.Example.Test", type: "A", class: "IN" }]);
     expect(d.answers).toEqual([]);
@@ -13,18 +13,31 @@ describe("buildErrorReply", () => {
   });
 
   it("answers EDNS with EDNS, copying DO", () => {
-    const d = decodeReply(buildErrorReply(makeQuery("x.test", { do: true }), 5));
+    const d = decodeReply(errorReply(makeQuery("x.test", { do: true }), "REFUSED"));
     expect(d.rcode).toBe("REFUSED");
     expect(d.additionals).toHaveLength(1);
     expect(d.additionals?.[0]).toMatchObject({ type: "OPT", flag_do: true });
   });
 
-  it("copes with garbage", () => {
-    const r = buildErrorReply(Buffer.from([0xab, 0xcd, 0x01, 0x00, 0x00, 0x01]), 1);
+  it("is byte for byte the reply the forwarder built before it used wire's errorResponse", () => {
+    // Label bytes the wire layer escapes (".", "\", space, 0xff), mixed case, an unknown type and
+    // class, CD and AD set, EDNS with DO and a 4096 payload size.
+    const question = Buffer.from([4, 0x41, 0x2e, 0x5c, 0x20, 2, 0xff, 0x62, 0, 0xff, 0x00, 0x00, 0x09]);
+    const opt = Buffer.from([0, 0, 41, 0x10, 0x00, 0, 0, 0x80, 0x00, 0, 0]);
+    const query = Buffer.concat([Buffer.from([0x12, 0x34, 0x01, 0x30, 0, 1, 0, 0, 0, 0, 0, 1]), question, opt]);
+    // QR | RD | RA | CD | SERVFAIL (AD dropped), the question verbatim, OPT: 1232, version 0, DO.
+    const expected = Buffer.concat([Buffer.from([0x12, 0x34, 0x81, 0x92, 0, 1, 0, 0, 0, 0, 0, 1]), question, Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0x00, 0, 0])]);
+    expect(errorReply(query, "SERVFAIL").toString("hex")).toBe(expected.toString("hex"));
+  });
+
+  it("copes with garbage: a bare header where the wire layer would drop the message", () => {
+    const r = errorReply(Buffer.from([0xab, 0xcd, 0x01, 0x00, 0x00, 0x01]), "FORMERR");
     expect(r).toHaveLength(12);
     expect(r.readUInt16BE(0)).toBe(0xabcd);
-    expect(r.readUInt16BE(2) & 0x8000).toBe(0x8000);
-    expect(r.readUInt16BE(2) & 0xf).toBe(1);
+    expect(r.readUInt16BE(2)).toBe(0x8000 | 0x0100 | 0x0080 | 1);
+    const response = Buffer.from(makeQuery("x.test", { id: 7 }));
+    response.writeUInt16BE(0x8100, 2);
+    expect(errorReply(response, "REFUSED").toString("hex")).toBe("000781850000000000000000");
   });
 });
 

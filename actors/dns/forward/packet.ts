@@ -3,38 +3,13 @@
 // cost an allocation per record) we only walk the header, the question and the RR headers: that
 // is enough to check a reply belongs to our query, to find TTL fields to patch in a cached copy,
 // and to read the SOA minimum for negative caching. Everything here bounds-checks and throws
-// PacketError on malformed input; callers treat that as "not a usable packet".
+// PacketError on malformed input; callers treat that as "not a usable packet". Codes and our own
+// error replies come from the wire layer (../wire/), so both halves of the server agree on them.
+import { FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE } from "../wire/codes.js";
+import { errorResponse, type ErrorRcode } from "../wire/index.js";
 
 export class PacketError extends Error {
   override readonly name = "PacketError";
-}
-
-export const HEADER_LEN = 12;
-
-const FLAG_QR = 0x8000;
-const FLAG_TC = 0x0200;
-const FLAG_RD = 0x0100;
-const FLAG_RA = 0x0080;
-const FLAG_CD = 0x0010;
-const OPCODE_MASK = 0x7800;
-
-export const TYPE_SOA = 6;
-export const TYPE_OPT = 41;
-
-export const RCODE = {
-  NOERROR: 0,
-  FORMERR: 1,
-  SERVFAIL: 2,
-  NXDOMAIN: 3,
-  NOTIMP: 4,
-  REFUSED: 5,
-} as const;
-
-const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];
-
-/** Name of the 4-bit header RCODE ("RCODE_12" for unassigned ones, so metrics labels stay bounded). */
-export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE_${rcode}`;
 }
 
 export interface Header {
@@ -58,11 +33,12 @@ export function readHeader(buf: Buffer): Header {
   };
 }
 
-export const isResponse = (h: Header): boolean => (h.flags & FLAG_QR) !== 0;
-export const isTruncated = (h: Header): boolean => (h.flags & FLAG_TC) !== 0;
-export const isCheckingDisabled = (h: Header): boolean => (h.flags & FLAG_CD) !== 0;
+export const isResponse = (h: Header): boolean => (h.flags & FLAG.QR) !== 0;
+export const isTruncated = (h: Header): boolean => (h.flags & FLAG.TC) !== 0;
+export const isCheckingDisabled = (h: Header): boolean => (h.flags & FLAG.CD) !== 0;
 export const rcodeOf = (h: Header): number => h.flags & 0x000f;
 
+// Not ../wire/names.ts readName: that follows pointers and builds the name's text (~18x the cost of a reply walk, measured); this only steps over a pointer, so it is bounded and loop-free as is.
 /** Offset just past the (possibly compressed) name starting at `off`. */
 export function skipName(buf: Buffer, off: number): number {
   let p = off;
@@ -182,45 +158,33 @@ export interface Edns {
 
 /** The OPT pseudo-record of a packet, if any. */
 export function readEdns(buf: Buffer, records: readonly RecordRef[] = walkRecords(buf)): Edns | undefined {
-  const opt = records.find((r) => r.section === "additional" && r.type === TYPE_OPT);
+  const opt = records.find((r) => r.section === "additional" && r.type === TYPE.OPT);
   if (opt === undefined) return undefined;
-  return { udpPayloadSize: opt.class, do: (opt.ttl & 0x8000) !== 0 };
+  return { udpPayloadSize: opt.class, do: (opt.ttl & FLAG.DO) !== 0 };
 }
 
 /** SOA MINIMUM is the last 32 bits of SOA RDATA, whatever the (compressed) MNAME/RNAME lengths. */
 export function soaMinimum(buf: Buffer, soa: RecordRef): number {
-  if (soa.type !== TYPE_SOA || soa.rdlength < 22) throw new PacketError("not a SOA record");
+  if (soa.type !== TYPE.SOA || soa.rdlength < 22) throw new PacketError("not a SOA record");
   return buf.readUInt32BE(soa.rdataOffset + soa.rdlength - 4);
 }
 
 /**
- * A reply of our own built from the client's query: id, opcode, RD and the question echoed,
- * QR + RA set, no records (plus an empty OPT when the client sent one, per RFC 6891 §7; DO is
- * copied per RFC 3225). Works on queries we cannot fully parse: then only the header is echoed.
+ * Our own reply to a client query: wire's errorResponse (id, opcode, RD, CD and the question
+ * echoed, QR + RA set, no records, our OPT when the client sent one with DO copied). The forwarder
+ * is only given queries parseQuery accepted (../serve.ts), and for those it is the reply this
+ * module used to build itself, byte for byte. errorResponse declines a message shorter than a
+ * header or with QR set (the wire layer drops them); the forwarder promises a reply for any
+ * buffer, so those get a bare header echoing the id and flags as far as they were sent.
  */
-export function buildErrorReply(query: Buffer, rcode: number): Buffer {
+export function errorReply(query: Buffer, rcode: ErrorRcode): Buffer {
+  const reply = errorResponse(query, rcode);
+  if (reply !== undefined) return reply;
   const header = Buffer.alloc(HEADER_LEN);
   if (query.length >= 2) header.writeUInt16BE(query.readUInt16BE(0), 0);
   const qflags = query.length >= 4 ? query.readUInt16BE(2) : 0;
-  header.writeUInt16BE(FLAG_QR | (qflags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | FLAG_RA | (rcode & 0x0f), 2);
-  let question: Buffer = Buffer.alloc(0);
-  let edns: Edns | undefined;
-  try {
-    const q = readQuestion(query);
-    question = query.subarray(q.start, q.end);
-    header.writeUInt16BE(1, 4);
-    edns = readEdns(query);
-  } catch {
-    // Unparseable question: answer with the bare header rather than not at all.
-  }
-  if (edns === undefined) return Buffer.concat([header, question]);
-  header.writeUInt16BE(1, 10);
-  const opt = Buffer.alloc(11);
-  // Root name (0), TYPE OPT, CLASS = our UDP payload size, TTL = ext-rcode 0 / version 0 / DO, RDLEN 0.
-  opt.writeUInt16BE(TYPE_OPT, 1);
-  opt.writeUInt16BE(1232, 3);
-  opt.writeUInt32BE(edns.do ? 0x8000 : 0, 5);
-  return Buffer.concat([header, question, opt]);
+  header.writeUInt16BE(FLAG.QR | (qflags & (OPCODE_MASK | FLAG.RD | FLAG.CD)) | FLAG.RA | (RCODE[rcode] & 0x0f), 2);
+  return header;
 }
 
 /** The largest UDP reply this query's sender accepts (RFC 6891: OPT payload size, floor 512). */

@@ -20,7 +20,8 @@
 import { randomInt } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket as TcpSocket } from "node:net";
-import { HEADER_LEN, isResponse, readHeader, sameQuestion } from "./packet.js";
+import { HEADER_LEN } from "../wire/codes.js";
+import { isResponse, readHeader, sameQuestion } from "./packet.js";
 import { sameAddress, type Upstream } from "./upstream.js";
 
 export type ExchangeFailureReason = "timeout" | "error" | "aborted";

@@ -39,6 +39,12 @@ export const CLASS_IN = 1;
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
 export type RcodeName = keyof typeof RCODE;
 
+// dns-packet's rcodes.js names, so a metrics label reads the same as an rcode in a dns-packet decode.
+const HEADER_RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];
+
+/** Name of a 4-bit header RCODE; "RCODE_<n>" for unassigned ones, so metrics labels stay bounded. */
+export const rcodeName = (rcode: number): string => HEADER_RCODE_NAMES[rcode] ?? `RCODE_${rcode}`;
+
 export const FLAG = {
   QR: 0x8000,
   AA: 0x0400,
@@ -49,6 +55,8 @@ export const FLAG = {
   /** In the OPT record's TTL field, not the header. */
   DO: 0x8000,
 } as const;
+/** The 4-bit OPCODE field of the header flags. */
+export const OPCODE_MASK = 0x7800;
 
 export const HEADER_LEN = 12;
 /** RFC 1035 §2.3.4: 255 octets on the wire, length bytes and the root label included. */

@@ -1,7 +1,7 @@
 // Query parsing for untrusted datagrams. Every count, length and pointer is checked against the
 // buffer before it is used, so a hostile packet costs at most one bounded walk and never an
 // exception; dns-packet's decoder is not used here (see README for why).
-import { classCode, className, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, RCODE, TYPE, typeCode, typeName } from "./codes.js";
+import { classCode, className, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE, typeCode, typeName } from "./codes.js";
 import { readName } from "./names.js";
 import type { EdnsInfo, ErrorRcode, ParsedQuery, ParseResult, QueryRejection, WireQuestion } from "./types.js";
 import { MessageWriter, writeOpt, type OptSpec } from "./writer.js";
@@ -115,7 +115,7 @@ function fromQuery(q: ParsedQuery, rcode: ErrorRcode, ra: boolean): Buffer {
 }
 
 function fromHeader(buf: Buffer, rcode: ErrorRcode, ra: boolean): Buffer {
-  const flags = (buf.readUInt16BE(2) & (0x7800 | FLAG.RD | FLAG.CD)) | (ra ? FLAG.RA : 0) | (RCODE[rcode] & 0xf);
+  const flags = (buf.readUInt16BE(2) & (OPCODE_MASK | FLAG.RD | FLAG.CD)) | (ra ? FLAG.RA : 0) | (RCODE[rcode] & 0xf);
   let question: ErrorShape["question"];
   if (buf.readUInt16BE(4) === 1) {
     const n = readName(buf, HEADER_LEN, buf.length);
