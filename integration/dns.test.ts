@@ -141,6 +141,12 @@ describe("dns - one node, asked with dig and kdig", () => {
     expect(srv.answer.every((a) => a.type === "SRV" && a.ttl === 60)).toBe(true);
     expect(srv.additional.some((a) => a.type === "A")).toBe(true);
     expect(data(await dig(server, ["leader.mesos"]))).toEqual(["1.2.3.4"]);
+    // agents, frameworks and .slave names, as dig shows them (values from the oracle)
+    expect(data(await dig(server, ["slave.mesos"]))).toEqual(["1.2.3.10", "1.2.3.11", "1.2.3.12"]);
+    expect(data(await dig(server, ["slave.mesos", "AAAA"]), "AAAA")).toEqual(["2001:db8::1"]);
+    expect(data(await dig(server, ["liquor-store-zasmd-1.marathon.slave.mesos"]))).toEqual(["1.2.3.12"]);
+    expect(data(await dig(server, ["nopid.mesos"]))).toEqual(["127.0.0.1"]);
+    expect(data(await dig(server, ["_framework._tcp.marathon.mesos", "SRV"]), "SRV")).toEqual(["0 1 25501 marathon.mesos."]);
   });
 
   test("mesos.thisdcos.directory mirrors .mesos with TTL 5", async () => {
@@ -171,6 +177,12 @@ describe("dns - one node, asked with dig and kdig", () => {
     // RFC mode for .mesos by default: a missing SRV is NXDOMAIN with the SOA (Mesos-DNS would say NOERROR, empty)
     const srv = await dig(server, ["_nothing._tcp.marathon.mesos", "SRV"]);
     expect([srv.status, srv.authority.map((a) => a.type)]).toEqual(["NXDOMAIN", ["SOA"]]);
+    // the apex answers SOA and NS itself (dcos-net's values)
+    const soa = (await dig(server, [ZONE, "SOA"])).answer;
+    expect(soa).toHaveLength(1);
+    expect(`${soa[0]?.ttl} ${soa[0]?.data}`).toMatch(/^5 ns\.spartan\. support\.mesosphere\.com\. \d+ 60 180 86400 1$/);
+    expect((await dig(server, [ZONE, "NS"])).answer.map((a) => `${a.ttl} ${a.data}`)).toEqual(["3600 ns.spartan."]);
+    expect((await dig(server, ["mesos", "NS"])).answer.map((a) => a.data)).toEqual(["ns1.mesos."]);
   });
 
   test("EDNS0: the client's size is honoured and OPT echoed; 128 A records are truncated (TC) over UDP and complete over TCP", async () => {
