@@ -38,6 +38,9 @@ interface ZoneState {
   readonly mesos: Map<string, DnsRecord[]>;
   readonly dirty: Set<Part>;
   scheduled: boolean;
+  /** When the last rebuild ended and how long it took (ms), to pace the next one. */
+  lastBuildAt: number;
+  lastBuildMs: number;
   readonly built: Map<Part, readonly Zone[]>;
   /** Zones that never change while the node runs: thisnode, custom CNAME zones. */
   readonly fixed: readonly Zone[];
@@ -68,6 +71,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
 
   const build = (state: ZoneState): void => {
     state.scheduled = false;
+    const began = performance.now();
     for (const part of state.dirty) {
       const started = process.hrtime.bigint();
       const zones = part === "dcos" ? [buildDcos(state)] : buildMesos(state);
@@ -82,6 +86,8 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     const all = [...state.fixed, ...[...state.built.values()].flat()];
     const generation = deps.board.nextGeneration();
     deps.board.publish(assembleZoneSet(generation, all));
+    state.lastBuildMs = performance.now() - began;
+    state.lastBuildAt = Date.now();
     traceRebuild(state, parts, generation);
   };
 
@@ -121,7 +127,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       // until known, never forwarded upstream). After a crash the board still holds the last good
       // zones; keep them until the store's snapshot has been replayed into this new incarnation.
       const restarted = deps.board.current.generation > 0;
-      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, built: new Map(), fixed, watchIds: [], ready: !restarted, traces: new Map() };
+      const state: ZoneState = { tasks: new Map(), nodes: new Map(), leaderNode: undefined, mesos: new Map(), dirty: new Set(["dcos", "mesos"]), scheduled: false, lastBuildAt: 0, lastBuildMs: 0, built: new Map(), fixed, watchIds: [], ready: !restarted, traces: new Map() };
       if (!restarted) build(state);
       // Each watch sends its snapshot into the mailbox before its reply, so "replayed" lands after all of them.
       for (const prefix of WATCHED) {
@@ -140,7 +146,12 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
             state.dirty.add(part);
             if (!state.scheduled) {
               state.scheduled = true;
-              setImmediate(() => ctx.self.tell({ type: "rebuild" }));
+              // A cheap rebuild (the usual case) follows at once; an expensive one (a big .mesos zone
+              // while thousands of names arrive) waits until its own cost is a fifth of the time, so a
+              // stream of changes costs a bounded share of the node's one thread, not one rebuild each.
+              const wait = state.lastBuildAt + 4 * state.lastBuildMs - Date.now();
+              if (wait > 0) setTimeout(() => ctx.self.tell({ type: "rebuild" }), Math.min(wait, 2000));
+              else setImmediate(() => ctx.self.tell({ type: "rebuild" }));
             }
           }
           return state;
