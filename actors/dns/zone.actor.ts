@@ -72,6 +72,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
   const build = (state: ZoneState): void => {
     state.scheduled = false;
     const began = performance.now();
+    const beganAt = Date.now();
     for (const part of state.dirty) {
       const started = process.hrtime.bigint();
       const zones = part === "dcos" ? [buildDcos(state)] : buildMesos(state);
@@ -88,16 +89,16 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     deps.board.publish(assembleZoneSet(generation, all));
     state.lastBuildMs = performance.now() - began;
     state.lastBuildAt = Date.now();
-    traceRebuild(state, parts, generation);
+    traceRebuild(state, parts, generation, beganAt);
   };
 
   // The last step of a task change's trace: a span per traced change in this rebuild, child of the
   // write that caused it (on whichever node it was made), ending when the new zones are answerable.
-  const traceRebuild = (state: ZoneState, parts: readonly Part[], generation: number): void => {
+  const traceRebuild = (state: ZoneState, parts: readonly Part[], generation: number, beganAt: number): void => {
     if (!deps.tracer || state.traces.size === 0) return;
     const zones = parts.flatMap((p) => (state.built.get(p) ?? []).map((z) => z.origin)).join(",");
     for (const [key, carrier] of state.traces) {
-      const span = deps.tracer.startSpan("dns zone update", { kind: SpanKind.INTERNAL, attributes: { "dns.zones": zones, "dns.generation": generation, "dcnet.store.key": key, "dcnet.node.id": deps.nodeId } }, extractCarrier(carrier));
+      const span = deps.tracer.startSpan("dns zone update", { kind: SpanKind.INTERNAL, startTime: beganAt, attributes: { "dns.zones": zones, "dns.generation": generation, "dcnet.store.key": key, "dcnet.node.id": deps.nodeId } }, extractCarrier(carrier));
       span.end();
     }
     state.traces.clear();
