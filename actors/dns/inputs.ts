@@ -2,11 +2,58 @@
 // node facts (address, roles), the Mesos leader key, and the `.mesos` record sets published by the
 // node that follows the leading master. Anything malformed is skipped, never thrown.
 import type { KeyView } from "../gossip/crdt/types.js";
+import type { WatchEvent } from "../gossip/store/types.js";
 import { taskSchema, type Task } from "../catalogue/model.js";
+import { TASKS_PREFIX } from "../catalogue/keys.js";
+import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
 import type { DnsRecord } from "./mesos-dns/generate.js";
 
 /** Key prefix of the `.mesos` record sets: one key per owner name (`dns/mesos/<name>`), field `rrs`. */
 export const MESOS_RECORDS_PREFIX = "dns/mesos/";
+export const NODES_PREFIX = "nodes/";
+
+/** Everything the zones are built from, as the zone actor holds it. */
+export interface ZoneInputs {
+  /** Every task of every source, by store key (records are sets: two sources of one task give one name). */
+  readonly tasks: Map<string, Task>;
+  readonly nodes: Map<string, NodeFacts>;
+  leaderNode: string | undefined;
+  /** `.mesos` records by owner name. */
+  readonly mesos: Map<string, DnsRecord[]>;
+}
+
+/** The zones an input feeds: dcos.thisdcos.directory, or .mesos and its mirror. */
+export type ZonePart = "dcos" | "mesos";
+
+/** Folds one store event into the inputs; returns the part it changes, if any. */
+export function foldEvent(inputs: ZoneInputs, ev: WatchEvent): ZonePart | undefined {
+  const { key } = ev;
+  if (key.startsWith(TASKS_PREFIX)) {
+    const task = parseTask(ev.value);
+    if (task) inputs.tasks.set(key, task);
+    else if (!inputs.tasks.delete(key)) return undefined;
+    return "dcos";
+  }
+  if (key.startsWith(NODES_PREFIX)) {
+    const facts = parseNodeFacts(ev.value);
+    const id = key.slice(NODES_PREFIX.length);
+    if (facts) inputs.nodes.set(id, facts);
+    else if (!inputs.nodes.delete(id)) return undefined;
+    return "dcos";
+  }
+  if (key === LEADER_KEY) {
+    inputs.leaderNode = parseLeaderNode(ev.value);
+    return "dcos";
+  }
+  if (key.startsWith(MESOS_RECORDS_PREFIX)) {
+    const name = key.slice(MESOS_RECORDS_PREFIX.length);
+    const records = decodeRrs(name, ev.value);
+    if (records.length > 0) inputs.mesos.set(name, records);
+    else if (!inputs.mesos.delete(name)) return undefined;
+    return "mesos";
+  }
+  return undefined;
+}
 
 export function mesosRecordsKey(name: string): string {
   return `${MESOS_RECORDS_PREFIX}${name}`;

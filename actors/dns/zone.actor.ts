@@ -9,20 +9,16 @@ import { extractCarrier, type TraceCarrier } from "../../transport/index.js";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
 import type { StoreMsg, WatchEvent } from "../gossip/store/types.js";
 import type { Config } from "../../config/index.js";
-import type { Task } from "../catalogue/model.js";
 import { TASKS_PREFIX } from "../catalogue/keys.js";
-import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
-import type { DnsRecord } from "./mesos-dns/generate.js";
 import type { ZoneBoard } from "./board.js";
 import type { DnsMetrics } from "./metrics.js";
 import type { Zone } from "./zones/types.js";
 import { assembleZoneSet, customZones, dcosZone, mesosZones, thisnodeZone, zoneRecords, zoneSize, type ZoneRow } from "./zones/index.js";
-import { MESOS_RECORDS_PREFIX, decodeRrs, parseLeaderNode, parseNodeFacts, parseTask, type NodeFacts } from "./inputs.js";
+import { MESOS_RECORDS_PREFIX, NODES_PREFIX, foldEvent, type ZoneInputs, type ZonePart } from "./inputs.js";
 
-const NODES_PREFIX = "nodes/";
 const WATCHED = [TASKS_PREFIX, NODES_PREFIX, "mesos/", MESOS_RECORDS_PREFIX] as const;
 
-type Part = "dcos" | "mesos";
+type Part = ZonePart;
 
 export type ZoneMsg =
   | { readonly type: "changed"; readonly ev: WatchEvent }
@@ -31,11 +27,7 @@ export type ZoneMsg =
   | { readonly type: "replayed" }
   | { readonly type: "records"; readonly zone?: string; readonly reply: ReplyTo<{ readonly zones: readonly string[]; readonly rows: readonly ZoneRow[] }> };
 
-interface ZoneState {
-  readonly tasks: Map<string, Task>;
-  readonly nodes: Map<string, NodeFacts>;
-  leaderNode: string | undefined;
-  readonly mesos: Map<string, DnsRecord[]>;
+interface ZoneState extends ZoneInputs {
   readonly dirty: Set<Part>;
   scheduled: boolean;
   /** When the last rebuild ended and how long it took (ms), to pace the next one. */
@@ -141,7 +133,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     handle(state, msg, ctx) {
       switch (msg.type) {
         case "changed": {
-          const part = apply(state, msg.ev);
+          const part = foldEvent(state, msg.ev);
           if (part && msg.ev.trace && state.traces.size < MAX_TRACES_PER_REBUILD) state.traces.set(msg.ev.key, msg.ev.trace);
           if (part) {
             state.dirty.add(part);
@@ -177,34 +169,4 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       for (const id of state.watchIds) deps.store()?.tell({ type: "unwatch", id });
     },
   };
-}
-
-/** Folds one store event into the inputs; returns the zone part it dirties, if any. */
-function apply(state: ZoneState, ev: WatchEvent): Part | undefined {
-  const { key } = ev;
-  if (key.startsWith(TASKS_PREFIX)) {
-    const task = parseTask(ev.value);
-    if (task) state.tasks.set(key, task);
-    else if (!state.tasks.delete(key)) return undefined;
-    return "dcos";
-  }
-  if (key.startsWith(NODES_PREFIX)) {
-    const facts = parseNodeFacts(ev.value);
-    const id = key.slice(NODES_PREFIX.length);
-    if (facts) state.nodes.set(id, facts);
-    else state.nodes.delete(id);
-    return "dcos";
-  }
-  if (key === LEADER_KEY) {
-    state.leaderNode = parseLeaderNode(ev.value);
-    return "dcos";
-  }
-  if (key.startsWith(MESOS_RECORDS_PREFIX)) {
-    const name = key.slice(MESOS_RECORDS_PREFIX.length);
-    const records = decodeRrs(name, ev.value);
-    if (records.length > 0) state.mesos.set(name, records);
-    else state.mesos.delete(name);
-    return "mesos";
-  }
-  return undefined;
 }
