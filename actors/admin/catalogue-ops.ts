@@ -1,7 +1,7 @@
 // Admin operations on native registrations and the task catalogue.
 import { context } from "@opentelemetry/api";
 import type { Tree } from "../../supervisors/index.js";
-import { injectCarrier } from "../../transport/trace-headers.js";
+import { injectCarrier } from "../../transport/index.js";
 import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
 import type { VipsMsg, VipTable } from "../catalogue/vips.actor.js";
 import type { Backend, Task } from "../catalogue/model.js";

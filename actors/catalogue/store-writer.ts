@@ -5,7 +5,7 @@
 import { context } from "@opentelemetry/api";
 import type { ActorRef } from "../../supervisors/index.js";
 import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/store/types.js";
-import { injectCarrier } from "../../transport/trace-headers.js";
+import { injectCarrier } from "../../transport/index.js";
 
 /** `trace` defaults to the context active when the write is called (the store's mailbox loses it). */
 export type WriteFn = (key: string, ops: UpdateOp[], trace?: TraceCarrier) => Promise<void>;
