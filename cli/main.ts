@@ -22,9 +22,6 @@ program
   .option("--config <file>", "config file, YAML or JSON")
   .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
   .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
-  .option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
-  .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
-  .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)")
   .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
   .action(async (opts: NodeFlags) => {
     process.exitCode = await runNodeCommand(opts);
@@ -37,13 +34,19 @@ program
   .option("--id <node-id>", "node id", "local")
   .option("--cluster <name>", "cluster name")
   .option("--config <file>", "config file, YAML or JSON")
-  .option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
-  .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
-  .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)")
   .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS))
   .action(async (opts: UpFlags) => {
     process.exitCode = await runUpCommand(opts);
   });
+
+// Both commands run a node, so both take its DNS and metrics listeners.
+for (const name of ["node", "up"]) {
+  program.commands
+    .find((c) => c.name() === name)
+    ?.option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
+    .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
+    .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)");
+}
 
 registerCtl(program);
 
