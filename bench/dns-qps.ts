@@ -2,7 +2,7 @@
 // same run and interleaved (unbound, dcnet, unbound, dcnet, ...), then the latency of each at a
 // fixed 2,000 qps. The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV /
 // 10 NXDOMAIN under .mesos); dcnet generates its names from a Mesos master state, like Mesos-DNS.
-//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 2] [--clients 4] [--outstanding 100] [--tcp]
+//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 2] [--clients 4] [--outstanding 100] [--tcp] [--udp-engine batch|dgram]
 import { execFile, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +25,12 @@ const OUTSTANDING = arg("--outstanding", 100);
 const LAT_QPS = arg("--lat-qps", 2000);
 const LAT_SECONDS = arg("--lat-seconds", 5);
 const MODE = process.argv.includes("--tcp") ? "tcp" : "udp";
+const ENGINE = (() => {
+  const i = process.argv.indexOf("--udp-engine");
+  const v = i >= 0 ? process.argv[i + 1] : "batch";
+  if (v !== "batch" && v !== "dgram" && v !== "auto") throw new Error(`--udp-engine is batch, dgram or auto, not ${v}`);
+  return v;
+})();
 
 async function dnsperf(port: number, queries: string, extra: string[]): Promise<string> {
   // -l bounds every run in time; the timeout is a second bound in case dnsperf hangs.
@@ -61,7 +67,7 @@ try {
   const master = await startMesosMaster({ script: [EMPTY_SUBSCRIBED], masterState: benchMasterState() });
   cleanups.push(() => master.close());
   const dnsPort = await freePort();
-  writeFileSync(join(dir, "node.yaml"), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: ""\n`);
+  writeFileSync(join(dir, "node.yaml"), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: ""\ndns:\n  udpEngine: ${ENGINE}\n`);
   const node = spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.url, "--id", "bench", "--mesos", master.url, "--dns-listen", `127.0.0.1:${dnsPort}`]);
   cleanups.push(() => node.stop());
   await node.waitForLine(isReady, 30_000).catch(() => undefined);

@@ -33,6 +33,7 @@ describe("config - validation", () => {
         maxInflight: 1024,
         maxUdpSize: 4096,
         traceEvery: 100,
+        udpEngine: "auto",
         tcpIdleMs: 10_000,
         tcpMaxConnections: 256,
         upstreams: [],

@@ -76,6 +76,10 @@ export const configSchema = z.strictObject({
       maxInflight: z.number().int().positive().default(1024).describe("Queries being worked on at once (forwarded ones included); more are answered SERVFAIL, so memory stays bounded (dcos-dns handler_limit)."),
       maxUdpSize: z.number().int().min(512).max(65_535).default(4096).describe("Largest UDP answer sent, whatever EDNS0 size a client asks for."),
       traceEvery: z.number().int().nonnegative().default(100).describe("Trace one query in this many (a span with zone, rcode, forwarded); 0: none. Spans are exported only when tracing is on."),
+      udpEngine: z
+        .enum(["auto", "batch", "dgram"])
+        .default("auto")
+        .describe("How UDP listeners do socket I/O: batch (native/udp-batch: up to 64 datagrams per recvmmsg/sendmmsg, one JS call per batch; Linux), dgram (node:dgram, one syscall and one JS call per datagram), or auto (batch when the addon is built, else dgram with a warning)."),
       tcpIdleMs: z.number().int().positive().default(10_000).describe("A TCP client idle (or sending a partial message) this long (ms) is disconnected."),
       tcpMaxConnections: z.number().int().positive().default(256).describe("Open TCP connections per listener; further connections are closed at once."),
       upstreams: z

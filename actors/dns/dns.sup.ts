@@ -16,6 +16,7 @@ import { zoneBehaviour } from "./zone.actor.js";
 import { forwarderBehaviour, type ForwarderMsg, type ForwardReply } from "./forwarder.actor.js";
 import { mesosRecordsBehaviour } from "./mesos-records.actor.js";
 import { udpBehaviour } from "./udp.actor.js";
+import { selectUdpEngine } from "./udp-engine.js";
 import { tcpBehaviour } from "./tcp.actor.js";
 
 export const DNS = "dns";
@@ -52,8 +53,11 @@ export function dnsTreeSpec(deps: DnsDeps): SupervisorSpec {
     forward,
     options: { rotation: dns.rotation, maxUdpSize: dns.maxUdpSize, maxInflight: dns.maxInflight, traceEvery: dns.traceEvery },
   });
+  const engine = selectUdpEngine(dns.udpEngine);
+  if ("error" in engine) throw new Error(engine.error);
+  if (engine.engine === "dgram" && dns.udpEngine === "auto") deps.child("dns").warn({ why: engine.why }, "DNS over UDP runs on node:dgram, at about two thirds of the batch engine's throughput");
   const listeners: ChildSpec[] = dns.listen.flatMap((listen, i) => [
-    { kind: "worker" as const, name: `udp-${i}`, restart: "permanent" as const, shutdownMs: 2000, behaviour: udpBehaviour({ listen, path: () => path, logger: deps.child(`dns-udp-${i}`) }) },
+    { kind: "worker" as const, name: `udp-${i}`, restart: "permanent" as const, shutdownMs: 2000, behaviour: udpBehaviour({ listen, path: () => path, engine, metrics, logger: deps.child(`dns-udp-${i}`) }) },
     {
       kind: "worker" as const,
       name: `tcp-${i}`,

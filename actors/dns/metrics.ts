@@ -2,12 +2,16 @@
 // second, so per-query counts go into a plain Map and are folded into the prom-client counter when
 // the registry is scraped (`collect`), instead of hashing a label set on every query.
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { BatchStats } from "@dcnet/udp-batch";
 import { counter, fastHistogram, gauge, getOrCreate, type HistogramSeries } from "../../observability/metrics.js";
 
 export type DnsTransport = "udp" | "tcp";
 
 const QUERIES = "dcnet_dns_queries_total";
 const pendingByRegistry = new WeakMap<Registry, Map<string, number>>();
+/** The batched UDP listeners' own counters (kept in the addon), read at scrape time by listen address. */
+const udpByRegistry = new WeakMap<Registry, Map<string, () => BatchStats | undefined>>();
+const UDP_DATAGRAMS = "dcnet_dns_udp_datagrams_total";
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class DnsMetrics {
@@ -23,6 +27,8 @@ export class DnsMetrics {
   readonly zoneBuild: Histogram<"zone">;
   readonly tcpConnections: ReturnType<typeof gauge<"listen">>;
   readonly tcpRejected: Counter<"listen" | "reason">;
+  readonly udpEngine: ReturnType<typeof gauge<"listen" | "engine">>;
+  private readonly udpStats: Map<string, () => BatchStats | undefined>;
 
   constructor(registry: Registry) {
     // One pending map per registry, shared by every instance, so the counter's collect sees all of them.
@@ -61,6 +67,40 @@ export class DnsMetrics {
     );
     this.tcpConnections = gauge(registry, "dcnet_dns_tcp_connections", "Open DNS TCP connections", ["listen"]);
     this.tcpRejected = counter(registry, "dcnet_dns_tcp_closed_total", "DNS TCP connections closed by the server: over the connection limit, idle or too slow, oversized message", ["listen", "reason"]);
+    this.udpEngine = gauge(registry, "dcnet_dns_udp_engine", "1 for the UDP engine each listener runs on: batch (recvmmsg/sendmmsg) or dgram (node:dgram)", ["listen", "engine"]);
+    let udp = udpByRegistry.get(registry);
+    if (!udp) udpByRegistry.set(registry, (udp = new Map()));
+    this.udpStats = udp;
+    getOrCreate(registry, UDP_DATAGRAMS, () =>
+      new Counter({
+        name: UDP_DATAGRAMS,
+        help: "Datagrams through batched UDP listeners: received, sent, send_dropped (socket buffer full), truncated (longer than a receive slot); batches counts recvmmsg calls that returned data",
+        labelNames: ["listen", "result"] as const,
+        registers: [registry],
+        collect() {
+          const sources = udpByRegistry.get(registry);
+          if (!sources) return;
+          // The addon keeps running totals: the counter is set to them, not incremented by them.
+          this.reset();
+          for (const [listen, read] of sources) {
+            const s = read();
+            if (!s) continue;
+            this.inc({ listen, result: "received" }, s.received);
+            this.inc({ listen, result: "sent" }, s.sent);
+            this.inc({ listen, result: "send_dropped" }, s.sendDropped);
+            this.inc({ listen, result: "truncated" }, s.truncated);
+            this.inc({ listen, result: "batches" }, s.batches);
+          }
+        },
+      }),
+    );
+  }
+
+  /** A UDP listener bound (`stats` for the batch engine) or, with `engine` undefined, closed. */
+  udpListener(listen: string, engine: "batch" | "dgram" | undefined, stats?: () => BatchStats | undefined): void {
+    for (const e of ["batch", "dgram"] as const) this.udpEngine.set({ listen, engine: e }, e === engine ? 1 : 0);
+    if (engine === "batch" && stats) this.udpStats.set(listen, stats);
+    else this.udpStats.delete(listen);
   }
 
   /** One answered query; `startMs` is performance.now() when it arrived. */

@@ -48,8 +48,13 @@ export class QueryPath {
 
   constructor(private readonly deps: QueryPathDeps) {}
 
-  /** Answers one DNS message; `send` is called at most once (never for a dropped packet). */
-  handle<P>(buf: Buffer, transport: DnsTransport, peer: P, send: (reply: Buffer, peer: P) => void): void {
+  /**
+   * Answers one DNS message; `send` is called at most once (never for a dropped packet). A listener
+   * that lends `buf` and `peer` only for the duration of the call (the batched UDP socket reuses both
+   * for the next batch) passes `keep`, which makes a lasting peer; the message is then copied too
+   * before a query waits for the forwarder.
+   */
+  handle<P>(buf: Buffer, transport: DnsTransport, peer: P, send: (reply: Buffer, peer: P) => void, keep?: (peer: P) => P): void {
     const start = performance.now();
     const { board, cache, metrics } = this.deps;
     const zoneSet = board.current;
@@ -91,7 +96,14 @@ export class QueryPath {
       if (traced) this.span(q, transport, { zone: answered.zone, rcode: answered.rcode, forwarded: false }, start);
       return;
     }
-    this.forward(buf, q, transport, (reply) => send(reply, peer), start, traced === true);
+    const later = keep ? keep(peer) : peer;
+    this.forward(keep ? Buffer.from(buf) : buf, q, transport, (reply) => send(reply, later), start, traced === true);
+  }
+
+  /** A UDP datagram longer than the listener's receive slot: cut by the kernel, so never answered. */
+  oversized(transport: DnsTransport, bytes: number): void {
+    this.deps.metrics.malformed.inc({ transport, reason: "oversized" });
+    if (this.logged++ < 20 || this.logged % 10_000 === 0) this.deps.logger.warn({ transport, bytes, count: this.logged }, "malformed DNS message: longer than the receive buffer");
   }
 
   private forward(buf: Buffer, q: ParsedQuery, transport: DnsTransport, send: (reply: Buffer) => void, start: number, traced: boolean): void {
