@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "coverage/**", "**/*.d.ts", ".tmp*/**"] },
+  { ignores: ["node_modules/**", "coverage/**", "**/*.d.ts", "**/*.d.cts", ".tmp*/**", "native/*/build/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +13,12 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       "no-console": ["error", { allow: ["error"] }],
     },
+  },
+  {
+    // The addon's CommonJS loader (a native module is loaded with require).
+    files: ["native/**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     // CLI, benchmarks and tests print to the terminal on purpose.

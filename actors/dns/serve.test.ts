@@ -72,6 +72,34 @@ describe("QueryPath", () => {
     expect(text).toMatch(/dcnet_dns_overload_total\{transport="udp"\} 1/);
   });
 
+  it("a listener that lends its buffer and peer (the batched UDP engine) gets forwarded answers at the kept peer, for the query as sent", async () => {
+    const asked: Buffer[] = [];
+    const { path } = setup((req) => {
+      asked.push(req.query);
+      return Promise.resolve({ reply: Buffer.from(req.query), rcode: "NOERROR", zone: ".", cached: false });
+    });
+    const lent = Buffer.alloc(512);
+    const sent: Array<[number, string]> = [];
+    const q = query("www.example.test", 77);
+    q.copy(lent);
+    // peer 3 is a slot number, valid only during the call; keep turns it into a lasting address
+    path.handle(lent.subarray(0, q.length), "udp", 3 as number | string, (r, peer) => sent.push([dnsPacket.decode(r).id ?? -1, String(peer)]), (slot) => `addr-of-${slot}`);
+    lent.fill(0xee); // the next batch overwrites the slot
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([[77, "addr-of-3"]]);
+    expect(asked[0]?.equals(q)).toBe(true);
+    // answers from the zones go to the lent peer at once, without keep
+    const direct: Array<number | string> = [];
+    path.handle(query(NAME, 5), "udp", 4 as number | string, (_r, peer) => direct.push(peer), () => "not-kept");
+    expect(direct).toEqual([4]);
+  });
+
+  it("an oversized datagram is counted as malformed", async () => {
+    const { path, registry } = setup();
+    path.oversized("udp", 5000);
+    expect(await registry.metrics()).toMatch(/dcnet_dns_malformed_total\{transport="udp",reason="oversized"\} 1/);
+  });
+
   it("malformed input is counted; FORMERR only where a reply can be addressed", async () => {
     const { path, registry } = setup();
     const sent: Buffer[] = [];

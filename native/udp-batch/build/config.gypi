@@ -441,7 +441,7 @@
     "prefix": "/usr",
     "audit": "",
     "yes": "",
-    "local_prefix": "/work/main",
+    "local_prefix": "/work/main/native/udp-batch",
     "userconfig": "/root/.npmrc",
     "user_agent": "npm/11.19.1 node/v20.20.2 linux x64 workspaces/false"
   }

@@ -153,7 +153,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       s->in[i].msg_hdr.msg_iov = &s->in_iov[i];
       s->in[i].msg_hdr.msg_iovlen = 1;
     }
-    int n = recvmmsg(s->fd, s->in, s->batch, MSG_DONTWAIT, NULL);
+    // MSG_TRUNC: msg_len is the datagram's real length even when it did not fit its slot.
+    int n = recvmmsg(s->fd, s->in, s->batch, MSG_DONTWAIT | MSG_TRUNC, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
