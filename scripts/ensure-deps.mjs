@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what a fresh Debian machine lacks before `npm start` / `npm test`, so the README's two
 // commands work as they are. Plain JavaScript on purpose: it runs before node_modules exists.
-//   node scripts/ensure-deps.mjs          → npm packages + nats-server (to launch a node)
+//   node scripts/ensure-deps.mjs          → npm packages + nats-server, g++/make/python3 (to launch a node)
 //   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig, unbound, dnsperf
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -13,6 +13,10 @@ const forTests = process.argv.includes("--test");
 
 const debian = [
   ["nats-server", ["/usr/sbin/nats-server", "/usr/bin/nats-server"]],
+  // npm ci builds native/udp-batch (the DNS server's batched UDP engine) with node-gyp.
+  ["g++", ["/usr/bin/g++"]],
+  ["make", ["/usr/bin/make"]],
+  ["python3", ["/usr/bin/python3"]],
   ...(forTests
     ? [
         ["docker.io", ["/usr/sbin/dockerd", "/usr/bin/dockerd"]],

@@ -1,1 +1,0 @@
-cmd_Release/udp_batch.node := ln -f "Release/obj.target/udp_batch.node" "Release/udp_batch.node" 2>/dev/null || (rm -rf "Release/udp_batch.node" && cp -af "Release/obj.target/udp_batch.node" "Release/udp_batch.node")
