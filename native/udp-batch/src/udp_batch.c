@@ -192,19 +192,22 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   }
 }
 
+// The references (and the async context) go only here, a loop turn after close(): close() may be
+// called from inside onBatch, while the callback and its context are still in use.
 static void on_closed(uv_handle_t *h) {
   sock_t *s = h->data;
+  release_refs(s);
   free_sock(s);
 }
 
 static void close_sock(sock_t *s) {
   if (s->fd < 0) return;
   s->closing = 1;
-  uv_poll_stop(&s->poll);
+  // uv_close stops polling and drops the fd from epoll at once; only then is the fd closed, so the
+  // port is free when close() returns and a reused fd number is never confused with this one.
+  uv_close((uv_handle_t *)&s->poll, on_closed);
   close(s->fd);
   s->fd = -1;
-  release_refs(s);
-  uv_close((uv_handle_t *)&s->poll, on_closed);
 }
 
 // Only reached for a socket collected while open: close() removes the wrap first.
