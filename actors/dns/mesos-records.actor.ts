@@ -4,22 +4,19 @@
 // changed names into the store (`dns/mesos/<name>`), from where every node's zone actor serves them.
 // Per-name keys, so a task change replicates as a few small deltas instead of a whole zone. A
 // failed read keeps the last records (Mesos-DNS "keeping old DNS state").
-import { createHash } from "node:crypto";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../supervisors/index.js";
 import type { StoreMsg, UpdateOp, WatchEvent } from "../gossip/store/types.js";
 import type { Config } from "../../config/index.js";
 import { counter } from "../../observability/metrics.js";
-import { mesosGetText } from "../catalogue/mesos/stream.js";
+import { startThread, type Thread } from "../../supervisors/thread.js";
 import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
 import { storeWriter, writeAll } from "../catalogue/store-writer.js";
-import { generateRecords, type DnsRecord } from "./mesos-dns/generate.js";
-import { MESOS_RECORDS_PREFIX, encodeRrs, mesosRecordsKey } from "./inputs.js";
+import { MESOS_RECORDS_PREFIX, mesosRecordsKey } from "./inputs.js";
+import type { ReadOutcome, ReadRequest } from "./mesos-records.read.js";
 
-export type MesosRecordsMsg = { readonly type: "leader"; readonly ev: WatchEvent } | { readonly type: "refresh" };
+export type MesosRecordsMsg = { readonly type: "leader"; readonly ev: WatchEvent } | { readonly type: "refresh" } | { readonly type: "thread-died"; readonly error: Error };
 
 interface MesosRecordsState {
   /** Master URL of the stream this node holds, when it holds the leader's. */
@@ -28,6 +25,8 @@ interface MesosRecordsState {
   written: Map<string, string> | undefined;
   readonly timer: NodeJS.Timeout;
   readonly watchId: number;
+  /** Reads and generates off the main thread, so the DNS listeners never wait behind a refresh. */
+  readonly thread: Thread<ReadRequest, ReadOutcome>;
   failures: number;
   /** SHA-1 of the last /master/state whose records were published. */
   digest?: string;
@@ -61,53 +60,45 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
 
   const refresh = async (state: MesosRecordsState): Promise<void> => {
     if (!state.leading) return;
-    let text: string;
-    try {
-      text = await mesosGetText(state.leading, "/master/state", { timeoutMs: deps.mesos.timeoutMs, ...(deps.mesos.token ? { token: deps.mesos.token } : {}), userAgent: "dcnet" });
-    } catch (err) {
-      reads.inc({ outcome: "error" });
-      if (state.failures++ % 30 === 0) deps.logger.warn({ master: state.leading, err: (err as Error).message, failures: state.failures }, "reading /master/state failed; keeping the last .mesos records");
-      return;
+    const ip = deps.nodeIp();
+    const out = await state.thread.request(
+      {
+        master: state.leading,
+        timeoutMs: deps.mesos.timeoutMs,
+        ...(deps.mesos.token ? { token: deps.mesos.token } : {}),
+        generate: {
+          domain: m.domain,
+          ns: `ns1.${m.domain}.`,
+          listener: ip ?? "0.0.0.0",
+          localAddresses: ip ? [ip] : [],
+          masters: deps.mesos.masters.map(hostPortOf).filter((h): h is string => h !== undefined),
+          ipSources: m.ipSources,
+          enforceRFC952: m.enforceRFC952,
+        },
+        // Until this node has written once, even an unchanged document is published.
+        ...(state.digest && state.written ? { lastDigest: state.digest } : {}),
+      },
+      // The read's own timeout, plus time to generate a large cluster's records.
+      deps.mesos.timeoutMs + 60_000,
+    );
+    switch (out.kind) {
+      case "unreadable":
+      case "not-json":
+        reads.inc({ outcome: out.kind === "unreadable" ? "error" : "not-json" });
+        if (state.failures++ % 30 === 0) deps.logger.warn({ master: state.leading, err: out.error, failures: state.failures }, `${out.kind === "unreadable" ? "reading /master/state failed" : "/master/state is not JSON"}; keeping the last .mesos records`);
+        return;
+      case "unchanged":
+        state.failures = 0;
+        reads.inc({ outcome: "unchanged" });
+        return;
+      case "records":
+        break;
     }
     state.failures = 0;
-    // Generating a large cluster's records takes a while on the node's one thread; an unchanged
-    // document (the common case between refreshes) is not parsed or generated again.
-    const digest = createHash("sha1").update(text).digest("hex");
-    if (digest === state.digest && state.written) {
-      reads.inc({ outcome: "unchanged" });
-      return;
-    }
-    let mesosState: unknown;
-    try {
-      mesosState = JSON.parse(text) as unknown;
-    } catch (err) {
-      reads.inc({ outcome: "not-json" });
-      if (state.failures++ % 30 === 0) deps.logger.warn({ master: state.leading, err: (err as Error).message }, "/master/state is not JSON; keeping the last .mesos records");
-      return;
-    }
     reads.inc({ outcome: "ok" });
-    const ip = deps.nodeIp();
-    const resolved = await resolveHosts(mesosState);
-    const result = generateRecords(mesosState, {
-      resolveHost: (host) => resolved.get(host) ?? [],
-      domain: m.domain,
-      ns: `ns1.${m.domain}.`,
-      listener: ip ?? "0.0.0.0",
-      localAddresses: ip ? [ip] : [],
-      masters: deps.mesos.masters.map(hostPortOf).filter((h): h is string => h !== undefined),
-      ipSources: m.ipSources,
-      enforceRFC952: m.enforceRFC952,
-    });
-    if (result.problems.length > 0) problems.inc(result.problems.length);
-    const next = new Map<string, string>();
-    const byName = new Map<string, DnsRecord[]>();
-    for (const r of result.records) {
-      const name = r.name.replace(/\.$/, "");
-      const list = byName.get(name) ?? [];
-      list.push(r);
-      byName.set(name, list);
-    }
-    for (const [name, records] of byName) next.set(name, JSON.stringify(encodeRrs(records)));
+    if (out.problems > 0) problems.inc(out.problems);
+    const next = new Map(out.names);
+    const digest = out.digest;
     if (!state.written) state.written = await existingNames(deps.store);
     const written = state.written;
     const updates: Array<[string, UpdateOp[]]> = [];
@@ -134,9 +125,12 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: LEADER_KEY, subscriber: (ev) => ev.key === LEADER_KEY && ctx.self.tell({ type: "leader", ev }), reply }), 60_000);
       const timer = setInterval(() => ctx.self.tell({ type: "refresh" }), m.refreshMs);
       timer.unref();
-      return { leading: undefined, written: undefined, timer, watchId, failures: 0 };
+      // A dead thread is this actor's crash: the supervisor restarts both.
+      const thread = startThread<ReadRequest, ReadOutcome>(new URL("./mesos-records.worker.ts", import.meta.url), (error) => ctx.self.tell({ type: "thread-died", error }));
+      return { leading: undefined, written: undefined, timer, watchId, failures: 0, thread };
     },
     async handle(state, msg) {
+      if (msg.type === "thread-died") throw msg.error;
       if (msg.type === "leader") {
         const node = msg.ev.value?.node;
         const master = msg.ev.value?.master;
@@ -154,46 +148,13 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
       await refresh(state);
       return state;
     },
-    terminate(state) {
+    async terminate(state) {
       clearInterval(state.timer);
       deps.store()?.tell({ type: "unwatch", id: state.watchId });
+      await state.thread.terminate();
     },
     handlerDeadlineMs: 120_000,
   };
-}
-
-/**
- * Mesos-DNS resolves agent and framework host names with the host resolver; the generator is
- * synchronous, so the names in this state are looked up first (all at once, each bounded by the
- * system resolver's own timeout). An unresolvable name simply has no addresses.
- */
-async function resolveHosts(state: unknown): Promise<Map<string, string[]>> {
-  const hosts = new Set<string>();
-  const add = (v: unknown): void => {
-    if (typeof v === "string" && v !== "" && isIP(v) === 0 && /^[A-Za-z0-9.-]+$/.test(v)) hosts.add(v);
-  };
-  const pidHost = (pid: unknown): void => {
-    if (typeof pid === "string") add(/@([^:[\]]+):\d+$/.exec(pid)?.[1]);
-  };
-  const o = (state ?? {}) as { frameworks?: unknown; slaves?: unknown };
-  for (const f of Array.isArray(o.frameworks) ? (o.frameworks as Array<Record<string, unknown>>) : []) {
-    // A framework's hostname is used only when it has no PID (Mesos-DNS §1.5): look up nothing else.
-    if (f && typeof f === "object") {
-      if (typeof f.pid === "string" && f.pid !== "") pidHost(f.pid);
-      else add(f.hostname);
-    }
-  }
-  for (const a of Array.isArray(o.slaves) ? (o.slaves as Array<Record<string, unknown>>) : []) {
-    if (a && typeof a === "object") pidHost(a.pid);
-  }
-  const out = new Map<string, string[]>();
-  await Promise.all(
-    [...hosts].slice(0, 1000).map(async (h) => {
-      const r = await lookup(h, { all: true }).catch(() => []);
-      if (r.length > 0) out.set(h, r.map((a) => a.address));
-    }),
-  );
-  return out;
 }
 
 /** Names currently under dns/mesos/ in the store, with an encoding no real record set has, so each is rewritten or deleted. */
