@@ -44,7 +44,7 @@ describe("config - validation", () => {
         cache: { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 },
         thisnode: { publicIps: [] },
         zones: {},
-        mesos: { mode: "native", domain: "mesos", resolvers: [], ttl: 60, mirror: true, compat: false, refreshMs: 2000, ipSources: ["netinfo", "mesos", "host"], enforceRFC952: false },
+        mesos: { mode: "native", domain: "mesos", resolvers: [], ttl: 60, mirror: true, compat: false, refreshMs: 30_000, changeDelayMs: 100, ipSources: ["netinfo", "mesos", "host"], enforceRFC952: false },
       },
       metrics: { listen: "127.0.0.1:9163" },
     });

@@ -112,7 +112,8 @@ export const configSchema = z.strictObject({
           ttl: z.number().int().min(0).max(86_400).default(60).describe("TTL (s) of `.mesos` records (Mesos-DNS TTL)."),
           mirror: z.boolean().default(true).describe("Also serve the `.mesos` names under mesos.thisdcos.directory (TTL = dns.ttl), as dcos-dns does."),
           compat: z.boolean().default(false).describe("Reproduce Mesos-DNS's non-RFC answers in `.mesos` (no OPT, SRV NOERROR without SOA, SOA/NS in authority)."),
-          refreshMs: z.number().int().positive().default(2000).describe("How often (ms) the node following the leading master reads /master/state for the `.mesos` records (Mesos-DNS: 60 s)."),
+          refreshMs: z.number().int().positive().default(30_000).describe("How often (ms) the node following the leading master re-reads /master/state for the `.mesos` records regardless of events: the safety net for changes the operator stream does not announce as task events (Mesos-DNS: 60 s; dcos-net polled Mesos-DNS every 30 s)."),
+          changeDelayMs: z.number().int().nonnegative().default(100).describe("After a task event on the leading master's operator stream, /master/state is re-read this long (ms) later, so a burst of events costs one read: `.mesos` follows task changes within about this delay."),
           ipSources: z.array(z.enum(["netinfo", "mesos", "docker", "host"])).min(1).default(["netinfo", "mesos", "host"]).describe("Mesos-DNS IPSources, in order."),
           enforceRFC952: z.boolean().default(false).describe("Mesos-DNS EnforceRFC952 labels (24 characters)."),
         })

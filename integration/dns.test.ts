@@ -401,7 +401,8 @@ describe("dns - .mesos by configuration: forwarded to Mesos-DNS servers, or nati
     compat = { host: "127.0.0.1", port: await freePort() };
     // This node runs UDP on node:dgram, the engine used where the addon cannot be built.
     writeFileSync(join(dir, "forward.yaml"), `dns:\n  udpEngine: dgram\n  mesos:\n    mode: forward\n    resolvers: ["127.0.0.1:${mesosDns.port}"]\nmetrics:\n  listen: ""\n`);
-    writeFileSync(join(dir, "compat.yaml"), `mesos:\n  tasksReadinessMs: 300\ndns:\n  mesos:\n    compat: true\n    refreshMs: 500\nmetrics:\n  listen: ""\n`);
+    // refreshMs of a minute: whatever .mesos learns sooner came from an operator-stream event.
+    writeFileSync(join(dir, "compat.yaml"), `mesos:\n  tasksReadinessMs: 300\ndns:\n  mesos:\n    compat: true\n    refreshMs: 60000\nmetrics:\n  listen: ""\n`);
     nodes.push(spawnDcnet(["node", "--config", join(dir, "forward.yaml"), "--nats", nats.url, "--cluster", "fwd", "--id", "fwd-1", "--dns-listen", `127.0.0.1:${forwarding.port}`]));
     nodes.push(spawnDcnet(["node", "--config", join(dir, "compat.yaml"), "--nats", nats.url, "--cluster", "compat", "--id", "compat-1", "--mesos", master.url, "--dns-listen", `127.0.0.1:${compat.port}`]));
     await Promise.all(nodes.map((n) => n.waitForLine(isReady, 30_000)));
@@ -423,6 +424,29 @@ describe("dns - .mesos by configuration: forwarded to Mesos-DNS servers, or nati
     expect((await dig(forwarding, ["nobody.marathon.mesos"])).status).toBe("NXDOMAIN");
     // the dcnet zones stay local
     expect((await dig(forwarding, [`nobody.${ZONE}`])).authority[0]?.name).toBe(`${ZONE}.`);
+  });
+
+  test(".mesos follows a task started on the leading master seconds after its stream event, not at the next periodic read (60 s here)", async () => {
+    await within(30_000, async () => expect(data(await dig(compat, ["liquor-store.marathon.mesos"])).length).toBeGreaterThan(0));
+    expect((await dig(compat, ["fresh-app.marathon.mesos"])).status).toBe("NXDOMAIN");
+    // The master's state gains the task, then its stream announces it (Mesos's own order).
+    const state = structuredClone(FAKE_STATE) as { frameworks: Array<{ name: string; tasks: Array<Record<string, unknown>> }> };
+    const marathon = state.frameworks.find((f) => f.name === "marathon" && f.tasks.some((t) => t.name === "liquor.store"));
+    const model = marathon?.tasks.find((t) => t.name === "liquor.store" && t.state === "TASK_RUNNING");
+    if (!marathon || !model) throw new Error("fake.json has no running liquor.store task under marathon");
+    marathon.tasks.push({ ...model, id: "fresh-app.0001", name: "fresh-app", discovery: { ...(model.discovery as object), name: "fresh-app" } });
+    master.setMasterState(state);
+    // Mesos announces a new task as TASK_ADDED (staging), then TASK_UPDATED to running.
+    const added = JSON.parse(OPERATOR_API.find((l) => l.includes('"TASK_ADDED"')) ?? "{}") as { task_added: { task: { name: string; task_id: { value: string } } } };
+    added.task_added.task.name = "fresh-app";
+    added.task_added.task.task_id.value = "fresh-app.0001";
+    const running = JSON.parse(OPERATOR_API.find((l) => l.includes('"TASK_UPDATED"') && l.includes('"state":"TASK_RUNNING"')) ?? "{}") as { task_updated: { status: { task_id: { value: string }; executor_id?: { value: string } } } };
+    running.task_updated.status.task_id.value = "fresh-app.0001";
+    const emitted = Date.now();
+    master.emit(added);
+    master.emit(running);
+    await within(3000, async () => expect(data(await dig(compat, ["fresh-app.marathon.mesos"])).length).toBeGreaterThan(0));
+    expect(Date.now() - emitted).toBeLessThan(3000);
   });
 
   test("compat: a missing SRV is NOERROR with nothing, SOA queries answer in authority, and no OPT is echoed", async () => {

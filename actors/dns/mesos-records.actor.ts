@@ -1,7 +1,8 @@
 // The `.mesos` record source (the dcos_dns_mesos_dns analogue, without a Mesos-DNS process): on a
 // master node, while this node holds the leading master's stream (`mesos/leader`), read the
-// leader's /master/state every refreshMs, generate exactly Mesos-DNS's records, and write the
-// changed names into the store (`dns/mesos/<name>`), from where every node's zone actor serves them.
+// leader's /master/state shortly after every task event of that stream (and every refreshMs as a
+// safety net; Mesos-DNS only polls, every 60 s), generate exactly Mesos-DNS's records in a worker
+// thread, and write the changed names into the store (`dns/mesos/<name>`), from where every node's zone actor serves them.
 // Per-name keys, so a task change replicates as a few small deltas instead of a whole zone. A
 // failed read keeps the last records (Mesos-DNS "keeping old DNS state").
 import type { Logger } from "pino";
@@ -13,10 +14,16 @@ import { counter } from "../../observability/metrics.js";
 import { startThread, type Thread } from "../../supervisors/thread.js";
 import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
 import { storeWriter, writeAll } from "../catalogue/store-writer.js";
+import { sourcePrefix } from "../catalogue/keys.js";
 import { MESOS_RECORDS_PREFIX, mesosRecordsKey } from "./inputs.js";
 import type { ReadOutcome, ReadRequest } from "./mesos-records.read.js";
 
-export type MesosRecordsMsg = { readonly type: "leader"; readonly ev: WatchEvent } | { readonly type: "refresh" } | { readonly type: "thread-died"; readonly error: Error };
+export type MesosRecordsMsg =
+  | { readonly type: "leader"; readonly ev: WatchEvent }
+  /** A task of the leading master's operator stream changed in the store: read again soon. */
+  | { readonly type: "tasks-changed" }
+  | { readonly type: "refresh" }
+  | { readonly type: "thread-died"; readonly error: Error };
 
 interface MesosRecordsState {
   /** Master URL of the stream this node holds, when it holds the leader's. */
@@ -24,7 +31,10 @@ interface MesosRecordsState {
   /** What this node last wrote, name → encoded records; undefined until it first leads. */
   written: Map<string, string> | undefined;
   readonly timer: NodeJS.Timeout;
+  /** The read scheduled changeDelayMs after a task event, while one is pending. */
+  soon?: NodeJS.Timeout;
   readonly watchId: number;
+  readonly tasksWatchId: number;
   /** Reads and generates off the main thread, so the DNS listeners never wait behind a refresh. */
   readonly thread: Thread<ReadRequest, ReadOutcome>;
   failures: number;
@@ -123,14 +133,21 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
       const store = deps.store();
       if (!store) throw new Error("the gossip store is not running");
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: LEADER_KEY, subscriber: (ev) => ev.key === LEADER_KEY && ctx.self.tell({ type: "leader", ev }), reply }), 60_000);
+      // Event-driven first: the operator stream's task events (written by the catalogue under this
+      // node's operator prefix) trigger a read changeDelayMs later; the interval is only the safety net.
+      const tasksWatchId = await store.ask<number>((reply) => ({ type: "watch", prefix: sourcePrefix(deps.nodeId, "operator"), subscriber: () => ctx.self.tell({ type: "tasks-changed" }), reply }), 60_000);
       const timer = setInterval(() => ctx.self.tell({ type: "refresh" }), m.refreshMs);
       timer.unref();
       // A dead thread is this actor's crash: the supervisor restarts both.
       const thread = startThread<ReadRequest, ReadOutcome>(new URL("./mesos-records.worker.ts", import.meta.url), (error) => ctx.self.tell({ type: "thread-died", error }));
-      return { leading: undefined, written: undefined, timer, watchId, failures: 0, thread };
+      return { leading: undefined, written: undefined, timer, watchId, tasksWatchId, failures: 0, thread };
     },
-    async handle(state, msg) {
+    async handle(state, msg, ctx) {
       if (msg.type === "thread-died") throw msg.error;
+      if (msg.type === "tasks-changed") {
+        if (state.leading && !state.soon) state.soon = setTimeout(() => ctx.self.tell({ type: "refresh" }), m.changeDelayMs);
+        return state;
+      }
       if (msg.type === "leader") {
         const node = msg.ev.value?.node;
         const master = msg.ev.value?.master;
@@ -145,12 +162,16 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
         }
         return state;
       }
+      clearTimeout(state.soon);
+      state.soon = undefined;
       await refresh(state);
       return state;
     },
     async terminate(state) {
       clearInterval(state.timer);
+      clearTimeout(state.soon);
       deps.store()?.tell({ type: "unwatch", id: state.watchId });
+      deps.store()?.tell({ type: "unwatch", id: state.tasksWatchId });
       await state.thread.terminate();
     },
     handlerDeadlineMs: 120_000,
