@@ -96,7 +96,9 @@ try {
   const best = { unbound: 0, dcnet: 0, "node-floor": 0 };
   const runsOf: Record<keyof typeof best, string[]> = { unbound: [], dcnet: [], "node-floor": [] };
   for (let r = 0; r < RUNS; r++) {
-    for (const [label, port] of [["unbound", unbound.port], ["dcnet", dnsPort], ["node-floor", floorPort]] as const) {
+    // The floor is a UDP socket: over TCP only the two servers are compared.
+    const servers = [["unbound", unbound.port], ["dcnet", dnsPort], ...(MODE === "udp" ? [["node-floor", floorPort] as const] : [])] as const;
+    for (const [label, port] of servers) {
       const t = await throughput(port, queries);
       runsOf[label].push(`${Math.round(t.qps)}${t.lost ? ` (lost ${t.lost})` : ""}`);
       best[label] = Math.max(best[label], t.qps);
@@ -116,9 +118,9 @@ try {
     const l = lat[label];
     console.log(`${label.padEnd(8)} qps=${Math.round(best[label])} (runs: ${runsOf[label].join(" ")})  p50_ms=${l.p50.toFixed(3)} p99_ms=${l.p99.toFixed(3)} (at ${LAT_QPS} qps, median of ${LAT_RUNS} runs' p99: ${latRuns[label].map((x) => x.p99.toFixed(2)).join(" ")}; n=${l.n})`);
   }
-  console.log(`node-floor qps=${Math.round(best["node-floor"])} (runs: ${runsOf["node-floor"].join(" ")})  a bare node:dgram socket sending one fixed answer: the ceiling of dcnet's dgram engine`);
+  if (MODE === "udp") console.log(`node-floor qps=${Math.round(best["node-floor"])} (runs: ${runsOf["node-floor"].join(" ")})  a bare node:dgram socket sending one fixed answer: the ceiling of dcnet's dgram engine`);
   console.log(`ratio    dcnet/unbound qps = ${(best.dcnet / best.unbound).toFixed(3)}   (target >= 1.0)`);
-  console.log(`ratio    dcnet(${ENGINE})/node-floor qps = ${(best.dcnet / best["node-floor"]).toFixed(3)}   node-floor/unbound = ${(best["node-floor"] / best.unbound).toFixed(3)}`);
+  if (MODE === "udp") console.log(`ratio    dcnet(${ENGINE})/node-floor qps = ${(best.dcnet / best["node-floor"]).toFixed(3)}   node-floor/unbound = ${(best["node-floor"] / best.unbound).toFixed(3)}`);
   console.log(`latency  dcnet p99 at ${LAT_QPS} qps = ${lat.dcnet.p99.toFixed(3)} ms   (target <= 1 ms; unbound ${lat.unbound.p99.toFixed(3)} ms)`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
