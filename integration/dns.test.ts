@@ -244,6 +244,8 @@ describe("dns - one node, asked with dig and kdig", () => {
     expect(count("sent")).toBeGreaterThan(10);
     expect(count("batches")).toBeGreaterThan(0);
     expect(count("batches")).toBeLessThanOrEqual(count("received"));
+    // every query read by the batch engine has its time in the socket buffer observed
+    expect(value("dcnet_dns_udp_queued_seconds_count", `transport="udp"`)).toBe(count("received"));
   });
 
   test("dcnet ctl dns records and dns lookup, as a user types them", async () => {

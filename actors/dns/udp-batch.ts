@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { UdpBatchBinding } from "@dcnet/udp-batch";
 import type { QueryPath } from "./serve.js";
+import type { DnsMetrics } from "./metrics.js";
 import type { UdpServer, UdpServerOptions } from "./udp-engine.js";
 
 /** Datagrams per syscall: under load a batch fills to a few dozen; more only grows the buffer. */
@@ -16,10 +17,11 @@ export const SLOT = 4096;
 /** Held by a query answered later: a copy of the sender's socket address. */
 type Peer = number | Buffer;
 
-export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, path: QueryPath, logger: Logger): UdpServer {
+export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, path: QueryPath, metrics: DnsMetrics, logger: Logger): UdpServer {
   const sock = binding.open({ host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes, batch: BATCH, slot: SLOT });
   const rx = Buffer.from(sock.rx);
   const lens = new Int32Array(sock.lens);
+  const waits = new Int32Array(sock.waits);
   const replies = new Array<Buffer | undefined>(BATCH).fill(undefined);
   const send = (reply: Buffer, peer: Peer): void => {
     if (typeof peer === "number") replies[peer] = reply;
@@ -32,6 +34,8 @@ export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, p
     (n) => {
       for (let i = 0; i < n; i++) {
         replies[i] = undefined;
+        const waited = waits[i] as number;
+        if (waited >= 0) metrics.udpQueued.observe(waited / 1e6);
         const len = lens[i] as number;
         if (len < 0) {
           path.oversized("udp", -len);

@@ -28,7 +28,7 @@ export function udpBehaviour(deps: UdpDeps): Behaviour<ListenerState<UdpServer>,
   const open = async (onError: (err: Error) => void): Promise<UdpServer> => {
     const { host, port } = splitListen(deps.listen);
     const opts = { host, port, recvBufferBytes: deps.recvBufferBytes ?? 1 << 20 };
-    return deps.engine.engine === "batch" ? openBatchUdp(deps.engine.binding, opts, deps.path(), deps.logger) : openDgramUdp(opts, deps.path(), onError);
+    return deps.engine.engine === "batch" ? openBatchUdp(deps.engine.binding, opts, deps.path(), deps.metrics, deps.logger) : openDgramUdp(opts, deps.path(), onError);
   };
   const tryBind = (state: ListenerState<UdpServer>, ctx: { self: { tell(m: UdpMsg): void } }): Promise<void> =>
     bindOrRetry(

@@ -4,6 +4,8 @@ export interface BatchSocket {
   readonly rx: ArrayBuffer;
   /** Int32 per slot: datagram i's length, negative when it was longer than a slot (cut). */
   readonly lens: ArrayBuffer;
+  /** Int32 per slot: µs datagram i waited in the socket buffer before it was read (kernel timestamp); -1 unknown. */
+  readonly waits: ArrayBuffer;
 }
 
 export interface OpenOptions {

@@ -113,6 +113,36 @@ describe("udp-batch", () => {
     expect(nb.stats(s.sock).truncated).toBe(1);
   });
 
+  it("tells how long each datagram waited in the socket while the event loop was busy", async () => {
+    const s = server();
+    const waits = new Int32Array(s.sock.waits);
+    const seen: number[] = [];
+    nb.start(
+      s.sock,
+      (n) => {
+        for (let i = 0; i < n; i++) seen.push(waits[i] as number);
+      },
+      s.replies,
+    );
+    const c = await client();
+    c.socket.send("idle", s.port, "127.0.0.1");
+    await until(() => seen.length === 1);
+    // Sent, then the event loop is kept busy for 80 ms before it can read them.
+    // An identity lookup makes dgram send synchronously: both datagrams are in the server's socket
+    // before the loop below keeps the event loop from reading them for 80 ms.
+    const sync = createSocket({ type: "udp4", lookup: (address, _o, cb: (e: Error | null, a: string, f: number) => void) => cb(null, address, 4) });
+    clients.push(sync);
+    await new Promise<void>((r) => sync.bind(0, "127.0.0.1", r));
+    sync.send("a", s.port, "127.0.0.1");
+    sync.send("b", s.port, "127.0.0.1");
+    const busyUntil = Date.now() + 80;
+    while (Date.now() < busyUntil);
+    await until(() => seen.length === 3);
+    expect(seen[0]).toBeGreaterThanOrEqual(0);
+    expect(seen[0]).toBeLessThan(50_000);
+    for (const w of seen.slice(1)) expect(w).toBeGreaterThanOrEqual(60_000);
+  });
+
   it("serves IPv6 and reports its address like dgram's socket.address()", async () => {
     const s = server("::1");
     expect(nb.address(s.sock)).toEqual({ address: "::1", port: s.port, family: "IPv6" });

@@ -15,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 // How many batches one readable event may drain before yielding to the rest of the event loop
 // (timers, NATS, TCP): level-triggered polling brings us back at once if datagrams remain.
 #define MAX_ROUNDS 16
+// Ancillary space per datagram for its kernel receive time (SO_TIMESTAMPNS).
+#define CTRL_SPACE CMSG_SPACE(sizeof(struct timespec))
 
 typedef struct {
   napi_env env;
@@ -31,12 +34,14 @@ typedef struct {
   unsigned slot;
   unsigned char *rx;             // batch * slot bytes, the memory of the rx ArrayBuffer
   int32_t *lens;                 // batch entries, the memory of the lens ArrayBuffer
+  int32_t *waits;                // batch entries (µs in the socket buffer, -1 unknown), the waits ArrayBuffer
+  unsigned char *ctrl;           // batch * CTRL_SPACE
   struct sockaddr_storage *addrs;
   struct mmsghdr *in;
   struct iovec *in_iov;
   struct mmsghdr *out;
   struct iovec *out_iov;
-  napi_ref rx_ref, lens_ref, on_batch, replies, self;
+  napi_ref rx_ref, lens_ref, waits_ref, on_batch, replies;
   napi_async_context async;
   double batches, received, sent, send_dropped, truncated, recv_errors;
   int last_errno;
@@ -82,6 +87,7 @@ static void free_sock(sock_t *s) {
   free(s->in_iov);
   free(s->out);
   free(s->out_iov);
+  free(s->ctrl);
   free(s);
 }
 
@@ -89,10 +95,11 @@ static void release_refs(sock_t *s) {
   napi_env env = s->env;
   if (s->rx_ref) napi_delete_reference(env, s->rx_ref);
   if (s->lens_ref) napi_delete_reference(env, s->lens_ref);
+  if (s->waits_ref) napi_delete_reference(env, s->waits_ref);
   if (s->on_batch) napi_delete_reference(env, s->on_batch);
   if (s->replies) napi_delete_reference(env, s->replies);
   if (s->async) napi_async_destroy(env, s->async);
-  s->rx_ref = s->lens_ref = s->on_batch = s->replies = NULL;
+  s->rx_ref = s->lens_ref = s->waits_ref = s->on_batch = s->replies = NULL;
   s->async = NULL;
 }
 
@@ -152,6 +159,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       s->in[i].msg_hdr.msg_namelen = sizeof s->addrs[i];
       s->in[i].msg_hdr.msg_iov = &s->in_iov[i];
       s->in[i].msg_hdr.msg_iovlen = 1;
+      s->in[i].msg_hdr.msg_control = s->ctrl + (size_t)i * CTRL_SPACE;
+      s->in[i].msg_hdr.msg_controllen = CTRL_SPACE;
     }
     // MSG_TRUNC: msg_len is the datagram's real length even when it did not fit its slot.
     int n = recvmmsg(s->fd, s->in, s->batch, MSG_DONTWAIT | MSG_TRUNC, NULL);
@@ -164,7 +173,18 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       return;
     }
     if (n == 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     for (int i = 0; i < n; i++) {
+      // How long the datagram sat in the socket buffer: the event loop's stall, as a client sees it.
+      s->waits[i] = -1;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&s->in[i].msg_hdr); c; c = CMSG_NXTHDR(&s->in[i].msg_hdr, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        double us = (double)(now.tv_sec - ts.tv_sec) * 1e6 + (double)(now.tv_nsec - ts.tv_nsec) / 1e3;
+        s->waits[i] = us < 0 ? 0 : us > 2e9 ? 2000000000 : (int32_t)us;
+      }
       // A datagram longer than a slot arrives cut; JS sees a negative length and counts it malformed.
       int trunc = (s->in[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       if (trunc) s->truncated++;
@@ -274,6 +294,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
   }
   if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  int stamp = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &stamp, sizeof stamp);  // without it, waits stay -1
   if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
     int e = errno;
     close(fd);
@@ -293,17 +315,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->in_iov = calloc(batch, sizeof *s->in_iov);
   s->out = calloc(batch, sizeof *s->out);
   s->out_iov = calloc(batch, sizeof *s->out_iov);
-  if (!s->addrs || !s->in || !s->in_iov || !s->out || !s->out_iov) {
+  s->ctrl = calloc(batch, CTRL_SPACE);
+  if (!s->addrs || !s->in || !s->in_iov || !s->out || !s->out_iov || !s->ctrl) {
     close(fd);
     free_sock(s);
     return throw_errno(env, ENOMEM, "open");
   }
   // The receive slots and lengths live in ArrayBuffers so JS reads datagrams without a copy.
-  napi_value rx, lens;
-  void *rxp, *lensp;
+  napi_value rx, lens, waits;
+  void *rxp, *lensp, *waitsp;
   uv_loop_t *loop;
   if (napi_create_arraybuffer(env, (size_t)batch * slot, &rxp, &rx) != napi_ok ||
       napi_create_arraybuffer(env, (size_t)batch * sizeof(int32_t), &lensp, &lens) != napi_ok ||
+      napi_create_arraybuffer(env, (size_t)batch * sizeof(int32_t), &waitsp, &waits) != napi_ok ||
       napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &s->poll, fd) != 0) {
     close(fd);
     free_sock(s);
@@ -313,17 +337,20 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->poll.data = s;
   s->rx = rxp;
   s->lens = lensp;
+  s->waits = waitsp;
   napi_create_reference(env, rx, 1, &s->rx_ref);
   napi_create_reference(env, lens, 1, &s->lens_ref);
+  napi_create_reference(env, waits, 1, &s->waits_ref);
   CHECK(napi_create_object(env, &self));
   CHECK(napi_wrap(env, self, s, finalize, NULL, NULL));
   CHECK(napi_set_named_property(env, self, "rx", rx));
   CHECK(napi_set_named_property(env, self, "lens", lens));
+  CHECK(napi_set_named_property(env, self, "waits", waits));
   return self;
 }
 
 // start(sock, onBatch(n), replies[]): reading begins; onBatch runs once per recvmmsg with n datagrams
-// in rx (slot i at i*slot, length lens[i]) and leaves each answer as replies[i].
+// in rx (slot i at i*slot, length lens[i], µs spent queued waits[i]) and leaves each answer as replies[i].
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], name;
