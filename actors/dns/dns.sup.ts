@@ -55,7 +55,7 @@ export function dnsTreeSpec(deps: DnsDeps): SupervisorSpec {
   });
   const engine = selectUdpEngine(dns.udpEngine);
   if ("error" in engine) throw new Error(engine.error);
-  if (engine.engine === "dgram" && dns.udpEngine === "auto") deps.child("dns").warn({ why: engine.why }, "DNS over UDP runs on node:dgram, at about two thirds of the batch engine's throughput");
+  if (engine.engine === "dgram" && dns.udpEngine === "auto") deps.child("dns").warn({ why: engine.why }, "DNS over UDP runs on node:dgram, at about half the batch engine's throughput");
   const listeners: ChildSpec[] = dns.listen.flatMap((listen, i) => [
     { kind: "worker" as const, name: `udp-${i}`, restart: "permanent" as const, shutdownMs: 2000, behaviour: udpBehaviour({ listen, path: () => path, engine, metrics, logger: deps.child(`dns-udp-${i}`) }) },
     {
