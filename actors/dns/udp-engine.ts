@@ -27,7 +27,7 @@ export type EngineSelection = { readonly engine: "batch"; readonly binding: UdpB
 let loaded: UdpBatchBinding | { readonly loadError: string } | undefined;
 
 /** The addon, loaded once per process; a load failure is kept as its message, never thrown here. */
-export function loadUdpBatch(): UdpBatchBinding | { readonly loadError: string } {
+function loadUdpBatch(): UdpBatchBinding | { readonly loadError: string } {
   if (!loaded) {
     try {
       loaded = createRequire(import.meta.url)("@dcnet/udp-batch") as UdpBatchBinding | { readonly loadError: string };
