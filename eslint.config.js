@@ -1,8 +1,45 @@
+import { readdirSync } from "node:fs";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// ---- Import boundaries (actors/README.md, docs/architecture.md) ----
+// Each actors/<subsystem>/ is entered only through its index.ts; lower layers never import actors;
+// pure folders never touch sockets, files, processes, NATS or actors; production code never imports
+// test kits. Written as no-restricted-imports patterns (regexes on the import string) because every
+// import here is relative, so the string says where it points.
+const SUBSYSTEMS = readdirSync(new URL("./actors/", import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+/** Folders of plain functions: tested without NATS or the kernel, and kept that way by lint. */
+export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert"];
+const LOWER_LAYERS = ["config", "transport", "supervisors", "observability"];
+
+const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!index\\.js$)`, message: `import ${t}/ through its door (${t}/index.js), not its internals` });
+const doorsFor = (self) => SUBSYSTEMS.filter((t) => t !== self).map(door);
+const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!index\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
+const noActors = { regex: "^(\\.\\./)+actors/", message: "lower layers (config, transport, supervisors, observability) never import actors/: data flows one way" };
+const noTestkit = { regex: "^(\\.\\./)+(\\.\\./)*testkit/", message: "production code never imports test kits (testkit/)" };
+const impure = [
+  { regex: "^(node:)?(dgram|net|tls|http|https|http2|fs|fs/promises|child_process|worker_threads|cluster)$", message: "a pure folder does no I/O: no sockets, files or processes" },
+  { regex: "^(@nats-io/|nact$)", message: "a pure folder does not talk to NATS or actors" },
+  { regex: "(\\.actor|\\.sup)\\.js$|(^|/)(supervisors|transport)/", message: "a pure folder does not import actors, supervisors or the transport" },
+];
+const restrict = (files, patterns, ignores) => ({ files, ...(ignores ? { ignores } : {}), rules: { "no-restricted-imports": ["error", { patterns }] } });
+const TESTS = ["**/*.test.ts"];
+export const boundaries = [
+  ...SUBSYSTEMS.flatMap((s) => [
+    restrict([`actors/${s}/**/*.ts`], [...doorsFor(s), noTestkit], TESTS),
+    restrict([`actors/${s}/**/*.test.ts`], doorsFor(s)),
+  ]),
+  ...PURE_FOLDERS.map((p) => restrict([`${p}/**/*.ts`], [...doorsFor(p.split("/")[1]), noTestkit, ...impure], TESTS)),
+  ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.ts`], [noActors, noTestkit], TESTS)),
+  ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.test.ts`], [noActors])),
+  restrict(["cli/**/*.ts"], [anyDoor, noTestkit], TESTS),
+  restrict(["bench/**/*.ts", "integration/**/*.ts", "cli/**/*.test.ts"], [anyDoor]),
+];
+
 export default tseslint.config(
-  { ignores: ["node_modules/**", "coverage/**", "**/*.d.ts", "**/*.d.cts", ".tmp*/**", "native/*/build/**"] },
+  { ignores: ["node_modules/**", "dist/**", "coverage/**", "**/*.d.ts", "**/*.d.cts", ".tmp*/**", "native/*/build/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,4 +62,5 @@ export default tseslint.config(
     files: ["cli/**", "bench/**", "scripts/**", "bin/**", "**/*.test.ts", "integration/**"],
     rules: { "no-console": "off" },
   },
+  ...boundaries,
 );

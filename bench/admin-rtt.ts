@@ -4,7 +4,7 @@
 //   npx tsx bench/admin-rtt.ts [--rounds 5] [--per-round 400]
 import { pino } from "pino";
 import { startNatsServer } from "../integration/harness/nats-local.js";
-import { startNode } from "../actors/node/run.js";
+import { startNode } from "../actors/node/index.js";
 import { validateConfig } from "../config/index.js";
 import { createLogHub } from "../observability/logger.js";
 import { createRegistry } from "../observability/metrics.js";

@@ -4,9 +4,9 @@
 //   npx tsx bench/catalogue.ts [--tasks 10000] [--agents 100] [--rounds 5]
 import v8 from "node:v8";
 import vm from "node:vm";
-import { mesosStateFromGetState } from "../actors/catalogue/mesos/state.js";
-import { tasksFromMesosState } from "../actors/catalogue/mesos/convert.js";
-import { backendsOf, vipTable } from "../actors/catalogue/vips.js";
+import { mesosStateFromGetState } from "../actors/catalogue/index.js";
+import { tasksFromMesosState } from "../actors/catalogue/index.js";
+import { backendsOf, vipTable } from "../actors/catalogue/index.js";
 import { arg, percentile } from "./stats.js";
 
 const nTasks = arg("--tasks", 10_000);

@@ -9,7 +9,7 @@ import * as dnsPacket from "dns-packet";
 import { startNatsServer } from "../integration/harness/nats-local.js";
 import { spawnDcnet, isReady } from "../integration/support/dcnet-process.js";
 import { malformed, seededRandom } from "../integration/support/dns-fuzz.js";
-import { freePort } from "../actors/dns/forward/testkit.js";
+import { freePort } from "../testkit/dns/servers.js";
 import { arg } from "./stats.js";
 
 const COUNT = arg("--count", 1_000_000);

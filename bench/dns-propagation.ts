@@ -16,7 +16,7 @@ import dnsPacket from "dns-packet";
 import { startNatsCluster, freePort, type NatsClusterHandle } from "../integration/harness/nats-local.js";
 import { spawnDcnet, isReady, type DcnetProcess } from "../integration/support/dcnet-process.js";
 import { connectAdmin, type TestAdmin } from "../integration/support/admin.js";
-import type { Task } from "../actors/catalogue/model.js";
+import type { Task } from "../actors/catalogue/index.js";
 import { percentile, arg } from "./stats.js";
 
 // Capped so a typo cannot turn a two-minute run into an hour (and the IPs stay in 10.100.0.0/16).

@@ -14,7 +14,7 @@ import { startMesosMaster } from "../integration/support/mesos-master.js";
 import { spawnDcnet, isReady } from "../integration/support/dcnet-process.js";
 import { dig } from "../integration/support/dig.js";
 import { benchMasterState, benchQueries, benchUnboundData, EMPTY_SUBSCRIBED } from "../integration/support/dns-lab.js";
-import { freePort, startUnbound } from "../actors/dns/forward/testkit.js";
+import { freePort, startUnbound } from "../testkit/dns/servers.js";
 import { arg, percentile } from "./stats.js";
 
 const run = promisify(execFile);

@@ -7,11 +7,11 @@ import { validateConfig } from "../config/index.js";
 import { createRegistry } from "../observability/metrics.js";
 import { Transport } from "../transport/index.js";
 import { startTree, type Tree } from "../supervisors/index.js";
-import { gossipTreeSpec } from "../actors/gossip/gossip.sup.js";
-import { startNode } from "../actors/node/run.js";
+import { gossipTreeSpec } from "../actors/gossip/index.js";
+import { startNode } from "../actors/node/index.js";
 import { createLogHub } from "../observability/logger.js";
-import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/store/types.js";
-import type { KeyView } from "../actors/gossip/crdt/types.js";
+import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/index.js";
+import type { KeyView } from "../actors/gossip/index.js";
 import { Packr } from "msgpackr";
 
 const packr = new Packr({ useRecords: false });

@@ -9,11 +9,11 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { startNatsCluster } from "../integration/harness/nats-local.js";
-import { startNode } from "../actors/node/run.js";
+import { startNode } from "../actors/node/index.js";
 import { validateConfig } from "../config/index.js";
 import { createLogHub } from "../observability/logger.js";
-import type { StoreMsg } from "../actors/gossip/store/types.js";
-import { STORE_PATH } from "../actors/admin/gossip-ops.js";
+import type { StoreMsg } from "../actors/gossip/index.js";
+import { STORE_PATH } from "../actors/gossip/index.js";
 import { percentile, arg } from "./stats.js";
 
 const KEYS = arg("--keys", 200);

@@ -1,10 +1,44 @@
 // `dcnet up | node | ctl`: argument parsing and dispatch only; the work lives in the commands.
-import { Command, CommanderError, Option } from "commander";
-import { VERSION } from "../actors/node/version.js";
-import { runNodeCommand } from "./node.command.js";
-import { runUpCommand } from "./up.command.js";
-import { registerCtl } from "./ctl.command.js";
-import { LOG_LEVELS } from "../config/index.js";
+// Start-up time matters (a CNI plugin runs `dcnet` once per container start), so each command's module,
+// and with it the node runtime, NATS, OpenTelemetry, nact, prom-client…, is imported only when that
+// command runs: `dcnet --help` loads commander and nothing else. bench/cli-start.ts measures it.
+import { Command, CommanderError, Help } from "commander";
+import { VERSION } from "../config/version.js";
+
+interface LazyCommand {
+  readonly name: string;
+  /** The one-line description `dcnet --help` lists, shown without loading the command's module. */
+  readonly summary: string;
+  /** Imports the command's module and registers the command (options, sub-commands, action). */
+  readonly register: (program: Command, summary: string) => Promise<void>;
+}
+
+// Listed in this order by `dcnet --help`.
+const COMMANDS: readonly LazyCommand[] = [
+  {
+    name: "node",
+    summary: "run one node: root supervisor, NATS transport, admin service",
+    register: async (program, summary) => (await import("./node.command.js")).registerNode(program, summary),
+  },
+  {
+    name: "up",
+    summary: "start a local nats-server (JetStream on, data in a temp dir) and one node connected to it",
+    register: async (program, summary) => (await import("./up.command.js")).registerUp(program, summary),
+  },
+  {
+    name: "ctl",
+    // The same words as the description registerCtl gives the command (cli/ctl.command.ts).
+    summary: "send admin requests to nodes over NATS",
+    register: async (program) => (await import("./ctl.command.js")).registerCtl(program),
+  },
+];
+
+/** The sub-command the arguments name: the first word that is not an option (`dcnet help X` names X). */
+function invokedCommand(args: readonly string[]): string | undefined {
+  const i = args.findIndex((a) => !a.startsWith("-"));
+  if (i < 0) return undefined;
+  return args[i] === "help" ? args[i + 1] : args[i];
+}
 
 const program = new Command()
   .name("dcnet")
@@ -13,61 +47,26 @@ const program = new Command()
   .exitOverride()
   .showHelpAfterError();
 
-program
-  .command("node")
-  .description("run one node: root supervisor, NATS transport, admin service")
-  .option("--nats <urls>", "NATS server URL(s), comma separated (config nats.servers)")
-  .option("--id <node-id>", "node id, unique in the cluster (config id)")
-  .option("--cluster <name>", "cluster name (config cluster)")
-  .option("--config <file>", "config file, YAML or JSON")
-  .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
-  .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
-  .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
-  .action(async (opts: NodeFlags) => {
-    process.exitCode = await runNodeCommand(opts);
-  });
+// A command that is not loaded is a placeholder with no options yet; list it as the real one reads.
+const placeholders = new WeakSet<Command>();
+const defaultHelp = new Help();
+program.configureHelp({
+  subcommandTerm: (cmd) => (placeholders.has(cmd) ? `${cmd.name()} [options]` : defaultHelp.subcommandTerm(cmd)),
+});
 
-program
-  .command("up")
-  .description("start a local nats-server (JetStream on, data in a temp dir) and one node connected to it")
-  .option("--nats-port <port>", "client port of the local nats-server", "4222")
-  .option("--id <node-id>", "node id", "local")
-  .option("--cluster <name>", "cluster name")
-  .option("--config <file>", "config file, YAML or JSON")
-  .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS))
-  .action(async (opts: UpFlags) => {
-    process.exitCode = await runUpCommand(opts);
-  });
-
-// Both commands run a node, so both take its DNS and metrics listeners.
-for (const name of ["node", "up"]) {
-  program.commands
-    .find((c) => c.name() === name)
-    ?.option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
-    .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
-    .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)");
-}
-
-registerCtl(program);
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-export interface NodeFlags {
-  nats?: string;
-  dnsListen?: string[];
-  dnsUpstream?: string[];
-  metricsListen?: string;
-  mesosAgent?: string;
-  mesos?: string;
-  id?: string;
-  cluster?: string;
-  config?: string;
-  logLevel?: string;
-}
-export interface UpFlags extends NodeFlags {
-  natsPort: string;
+const invoked = invokedCommand(process.argv.slice(2));
+for (const c of COMMANDS) {
+  if (c.name === invoked) {
+    await c.register(program, c.summary);
+    continue;
+  }
+  const placeholder = program
+    .command(c.name)
+    .description(c.summary)
+    .action(() => {
+      throw new Error(`internal: command ${c.name} ran without its module`);
+    });
+  placeholders.add(placeholder);
 }
 
 try {

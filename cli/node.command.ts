@@ -1,7 +1,50 @@
 // `dcnet node`: config from file < env < flags, then one node until SIGTERM/SIGINT or give-up.
-import { loadConfig, splitList, ConfigError, type Config, type RawConfig } from "../config/index.js";
-import { startNode, type NodeHandle } from "../actors/node/run.js";
-import type { NodeFlags } from "./main.js";
+import { Option, type Command } from "commander";
+import { loadConfig, splitList, ConfigError, LOG_LEVELS, type Config, type RawConfig } from "../config/index.js";
+import { startNode, type NodeHandle } from "../actors/node/index.js";
+
+export interface NodeFlags {
+  nats?: string;
+  dnsListen?: string[];
+  dnsUpstream?: string[];
+  metricsListen?: string;
+  mesosAgent?: string;
+  mesos?: string;
+  id?: string;
+  cluster?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+/** `dcnet node` on the program (cli/main.ts imports this module only when that command runs). */
+export function registerNode(program: Command, description: string): void {
+  const cmd = program
+    .command("node")
+    .description(description)
+    .option("--nats <urls>", "NATS server URL(s), comma separated (config nats.servers)")
+    .option("--id <node-id>", "node id, unique in the cluster (config id)")
+    .option("--cluster <name>", "cluster name (config cluster)")
+    .option("--config <file>", "config file, YAML or JSON")
+    .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
+    .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
+    .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
+    .action(async (opts: NodeFlags) => {
+      process.exitCode = await runNodeCommand(opts);
+    });
+  listenerOptions(cmd);
+}
+
+/** Both `node` and `up` run a node, so both take its DNS and metrics listeners. */
+export function listenerOptions(cmd: Command): Command {
+  return cmd
+    .option("--dns-listen <addr:port>", "DNS listen address, UDP and TCP; repeat for several (config dns.listen)", collect)
+    .option("--dns-upstream <ip[:port]>", "resolver for names outside the dcnet zones; repeatable (config dns.upstreams)", collect)
+    .option("--metrics-listen <addr:port>", "Prometheus /metrics endpoint, empty to turn off (config metrics.listen)");
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
 
 export function flagsToConfig(flags: NodeFlags): RawConfig {
   const out: RawConfig = {};

@@ -5,9 +5,30 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, delimiter } from "node:path";
 import { connect as tcpConnect } from "node:net";
-import { startNode } from "../actors/node/run.js";
-import { configOrExit, runUntilDone } from "./node.command.js";
-import type { UpFlags } from "./main.js";
+import { startNode } from "../actors/node/index.js";
+import { Option, type Command } from "commander";
+import { LOG_LEVELS } from "../config/index.js";
+import { configOrExit, listenerOptions, runUntilDone, type NodeFlags } from "./node.command.js";
+
+export interface UpFlags extends NodeFlags {
+  natsPort: string;
+}
+
+/** `dcnet up` on the program (cli/main.ts imports this module only when that command runs). */
+export function registerUp(program: Command, description: string): void {
+  const cmd = program
+    .command("up")
+    .description(description)
+    .option("--nats-port <port>", "client port of the local nats-server", "4222")
+    .option("--id <node-id>", "node id", "local")
+    .option("--cluster <name>", "cluster name")
+    .option("--config <file>", "config file, YAML or JSON")
+    .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS))
+    .action(async (opts: UpFlags) => {
+      process.exitCode = await runUpCommand(opts);
+    });
+  listenerOptions(cmd);
+}
 
 /** DCNET_NATS_SERVER names the binary explicitly; otherwise PATH and the usual sbin folders. */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {

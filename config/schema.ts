@@ -3,7 +3,7 @@
 // copy-paste bug to show for it).
 import { z } from "zod";
 // DNS owns the rules of its custom zones (dcos_dns_sup's checks); the config reuses them.
-import { customZonesSchema } from "../actors/dns/zones/custom.js";
+import { customZonesSchema } from "../actors/dns/index.js";
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' or '-', at most 64");
 const natsUrl = z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, "a nats:// or tls:// URL");

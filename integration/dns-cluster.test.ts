@@ -13,7 +13,7 @@ import { freePort } from "./support/ports.js";
 import { spawnDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
 import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
 import { dig, kdig, type DigResult } from "./support/dig.js";
-import type { Task } from "../actors/catalogue/model.js";
+import type { Task } from "../actors/catalogue/index.js";
 
 jest.setTimeout(120_000);
 

@@ -18,9 +18,9 @@ import { spawnDcnet, runDcnet, isReady, type DcnetProcess } from "./support/dcne
 import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
 import { freePort } from "./support/ports.js";
 import { dig, kdig, type DigResult } from "./support/dig.js";
-import { startUnbound, type UnboundServer } from "../actors/dns/forward/testkit.js";
+import { startUnbound, type UnboundServer } from "../testkit/dns/servers.js";
 import { malformed, seededRandom } from "./support/dns-fuzz.js";
-import { oracleRecords } from "../actors/dns/mesos-dns/oracle.js";
+import { oracleRecords } from "../testkit/dns/mesos-dns-oracle.js";
 
 jest.setTimeout(120_000);
 const run = promisify(execFile);

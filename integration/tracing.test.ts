@@ -1,7 +1,7 @@
 // One trace from `dcnet ctl` to the node: both processes export OTLP/HTTP to a receiver in the
 // test (Jaeger speaks the same protocol); the node's span must be a child of the CLI's span.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../observability/otlp-receiver.js";
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../testkit/otlp-receiver.js";
 import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
 import { spawnDcnet, runDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

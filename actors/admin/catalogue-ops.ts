@@ -2,9 +2,9 @@
 import { context } from "@opentelemetry/api";
 import type { Tree } from "../../supervisors/index.js";
 import { injectCarrier } from "../../transport/index.js";
-import type { RegistrationMsg, RegistrationResult } from "../catalogue/registrations.actor.js";
-import type { VipsMsg, VipTable } from "../catalogue/vips.actor.js";
-import type { Backend, Task } from "../catalogue/model.js";
+import type { RegistrationMsg, RegistrationResult } from "../catalogue/index.js";
+import type { VipsMsg, VipTable } from "../catalogue/index.js";
+import type { Backend, Task } from "../catalogue/index.js";
 import { ADMIN_ERRORS } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
 

@@ -1,12 +1,12 @@
 // Admin operations that read or write the replicated store and membership, by asking their actors.
 import type { Tree } from "../../supervisors/index.js";
-import type { StoreMsg, StoreCounters, UpdateOp } from "../gossip/store/types.js";
-import type { MembershipMsg, Member } from "../gossip/membership/types.js";
-import type { KeyView } from "../gossip/crdt/types.js";
+import type { StoreMsg, StoreCounters, UpdateOp } from "../gossip/index.js";
+import type { MembershipMsg, Member } from "../gossip/index.js";
+import type { KeyView } from "../gossip/index.js";
 import { ADMIN_ERRORS } from "./protocol.js";
 import { AdminOpError } from "./errors.js";
 
-export const STORE_PATH = "/node/gossip/store";
+import { STORE_PATH } from "../gossip/index.js";
 export const MEMBERSHIP_PATH = "/node/gossip/membership";
 /** Writes may wait for the store's initial sync (gossip.syncTimeoutMs) and back-pressure. */
 const ASK_TIMEOUT_MS = 10_000;

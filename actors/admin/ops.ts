@@ -9,8 +9,8 @@ import { dnsLookup, dnsRecords } from "./dns-ops.js";
 import { AdminOpError } from "./errors.js";
 import { members, stateKeys, stateGet, stateUpdate, gossipCounters } from "./gossip-ops.js";
 import { taskAdd, taskRm, taskLs, vipLs } from "./catalogue-ops.js";
-import type { Task } from "../catalogue/model.js";
-import type { UpdateOp } from "../gossip/store/types.js";
+import type { Task } from "../catalogue/index.js";
+import type { UpdateOp } from "../gossip/index.js";
 
 export interface OpDeps {
   readonly config: Config;

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { defineKind } from "../../transport/index.js";
 import { LOG_LEVELS } from "../../config/index.js";
-import { taskSchema } from "../catalogue/model.js";
+import { taskSchema } from "../catalogue/index.js";
 
 export const ADMIN_SERVICE_NAME = "dcnet-admin";
 

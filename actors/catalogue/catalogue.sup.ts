@@ -8,7 +8,7 @@ import type { Config } from "../../config/index.js";
 import { pollerBehaviour } from "./mesos/poller.actor.js";
 import { listenerBehaviour } from "./mesos/listener.actor.js";
 import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
-import type { StoreMsg } from "../gossip/store/types.js";
+import type { StoreMsg } from "../gossip/index.js";
 import { registrationsBehaviour } from "./registrations.actor.js";
 import { vipsBehaviour } from "./vips.actor.js";
 

@@ -3,6 +3,9 @@
 // and a node's (or a source's) facts are one prefix.
 export const TASKS_PREFIX = "tasks/";
 
+/** Which node holds the leading Mesos master's stream (fields `node`, `master`): written by the listener, read by DNS. */
+export const LEADER_KEY = "mesos/leader";
+
 /** native: NATS registrations; mesos: this node's agent; operator: the Mesos master stream (leader). */
 export const TASK_SOURCES = ["native", "mesos", "operator"] as const;
 export type TaskSource = (typeof TASK_SOURCES)[number];

@@ -5,8 +5,8 @@
 // restart the old incarnation's facts are dropped and programs register again, as with Consul.
 import type { Logger } from "pino";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
-import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/store/types.js";
-import type { Value } from "../gossip/crdt/types.js";
+import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/index.js";
+import type { Value } from "../gossip/index.js";
 import type { Task } from "./model.js";
 import { taskSchema } from "./model.js";
 import { parseTaskKey, sourcePrefix, taskKey } from "./keys.js";

@@ -4,7 +4,7 @@
 // joins the trace of whatever made it.
 import { context } from "@opentelemetry/api";
 import type { ActorRef } from "../../supervisors/index.js";
-import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/store/types.js";
+import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/index.js";
 import { injectCarrier } from "../../transport/index.js";
 
 /** `trace` defaults to the context active when the write is called (the store's mailbox loses it). */

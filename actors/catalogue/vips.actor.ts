@@ -4,7 +4,7 @@
 // DNS and the L4LB read it here (a snapshot, or a watch that gets the table after each change).
 import type { Logger } from "pino";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
-import type { StoreMsg, WatchEvent } from "../gossip/store/types.js";
+import type { StoreMsg, WatchEvent } from "../gossip/index.js";
 import type { Backend, Task } from "./model.js";
 import { taskSchema } from "./model.js";
 import { TASKS_PREFIX, parseTaskKey } from "./keys.js";

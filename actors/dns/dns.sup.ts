@@ -6,7 +6,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef, ChildSpec, SupervisorSpec } from "../../supervisors/index.js";
-import type { StoreMsg } from "../gossip/store/types.js";
+import type { StoreMsg } from "../gossip/index.js";
 import type { Config } from "../../config/index.js";
 import { ZoneBoard } from "./board.js";
 import { DnsMetrics } from "./metrics.js";

@@ -1,8 +1,8 @@
 // The zone actor's border with the store: what it accepts from store events, and that anything
 // malformed is skipped (never thrown, never a half-parsed record).
 import { describe, expect, it } from "@jest/globals";
-import type { KeyView } from "../gossip/crdt/types.js";
-import type { WatchEvent } from "../gossip/store/types.js";
+import type { KeyView } from "../gossip/index.js";
+import type { WatchEvent } from "../gossip/index.js";
 import { decodeRrs, encodeRrs, foldEvent, mesosRecordsKey, parseNodeFacts, type ZoneInputs } from "./inputs.js";
 
 const ts = { t: 1, c: 0, r: "x" };

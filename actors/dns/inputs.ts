@@ -1,11 +1,11 @@
 // What the zone actor reads from the replicated store, parsed at the border: tasks (every source),
 // node facts (address, roles), the Mesos leader key, and the `.mesos` record sets published by the
 // node that follows the leading master. Anything malformed is skipped, never thrown.
-import type { KeyView } from "../gossip/crdt/types.js";
-import type { WatchEvent } from "../gossip/store/types.js";
-import { taskSchema, type Task } from "../catalogue/model.js";
-import { TASKS_PREFIX } from "../catalogue/keys.js";
-import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
+import type { KeyView } from "../gossip/index.js";
+import type { WatchEvent } from "../gossip/index.js";
+import { taskSchema, type Task } from "../catalogue/index.js";
+import { TASKS_PREFIX } from "../catalogue/index.js";
+import { LEADER_KEY } from "../catalogue/index.js";
 import type { DnsRecord } from "./mesos-dns/generate.js";
 
 /** Key prefix of the `.mesos` record sets: one key per owner name (`dns/mesos/<name>`), field `rrs`. */

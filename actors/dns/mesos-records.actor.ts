@@ -8,13 +8,13 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../supervisors/index.js";
-import type { StoreMsg, UpdateOp, WatchEvent } from "../gossip/store/types.js";
+import type { StoreMsg, UpdateOp, WatchEvent } from "../gossip/index.js";
 import type { Config } from "../../config/index.js";
 import { counter } from "../../observability/metrics.js";
 import { startThread, type Thread } from "../../supervisors/thread.js";
-import { LEADER_KEY } from "../catalogue/mesos/listener.actor.js";
-import { storeWriter, writeAll } from "../catalogue/store-writer.js";
-import { sourcePrefix } from "../catalogue/keys.js";
+import { LEADER_KEY } from "../catalogue/index.js";
+import { storeWriter, writeAll } from "../catalogue/index.js";
+import { sourcePrefix } from "../catalogue/index.js";
 import { MESOS_RECORDS_PREFIX, mesosRecordsKey } from "./inputs.js";
 import type { ReadOutcome, ReadRequest } from "./mesos-records.read.js";
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { benchStateText, oracleRecords } from "./mesos-dns/oracle.js";
+import { benchStateText, oracleRecords } from "../../testkit/dns/mesos-dns-oracle.js";
 import { readMesosRecords, type ReadRequest } from "./mesos-records.read.js";
 
 let body = benchStateText();

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { mesosGetText } from "../catalogue/mesos/stream.js";
+import { mesosGetText } from "../catalogue/index.js";
 import { generateRecords, type DnsRecord, type MesosDnsConfig } from "./mesos-dns/generate.js";
 import { encodeRrs } from "./inputs.js";
 

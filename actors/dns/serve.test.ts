@@ -9,7 +9,7 @@ import { DnsMetrics } from "./metrics.js";
 import { QueryPath, type ForwardOutcome, type ForwardRequest } from "./serve.js";
 import { ResponseCache } from "./wire/index.js";
 import { assembleZoneSet, dcosZone } from "./zones/index.js";
-import type { Task } from "../catalogue/model.js";
+import type { Task } from "../catalogue/index.js";
 
 const task = (id: string, ip: string): Task => ({ id, name: "web", framework: "marathon", runtime: "native", agentIp: "10.0.0.1", taskIps: [ip], state: "running", ports: [] });
 

@@ -9,6 +9,8 @@ import { membershipBehaviour, type MembershipMsg } from "./membership/index.js";
 import { storeBehaviour, membershipSource } from "./store/index.js";
 
 export const GOSSIP = "gossip";
+/** Where the node mounts the store (the root is "node"); admin ops and benches reach it here. */
+export const STORE_PATH = `/node/${GOSSIP}/store`;
 
 export interface GossipDeps {
   readonly config: Config;

@@ -5,7 +5,7 @@
 import { hostname, networkInterfaces } from "node:os";
 import type { Logger } from "pino";
 import type { Behaviour, ActorRef } from "../../supervisors/index.js";
-import type { StoreMsg, UpdateOp } from "../gossip/store/types.js";
+import type { StoreMsg, UpdateOp } from "../gossip/index.js";
 
 export type FactsMsg = { readonly type: "assert" } | { readonly type: "check" };
 

@@ -4,14 +4,14 @@
 // after them.
 import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
-import { adminBehaviour, type AdminDeps } from "../admin/admin.actor.js";
-import { gossipTreeSpec, GOSSIP } from "../gossip/gossip.sup.js";
-import type { StoreMsg } from "../gossip/store/types.js";
+import { adminBehaviour, type AdminDeps } from "../admin/index.js";
+import { gossipTreeSpec, GOSSIP } from "../gossip/index.js";
+import type { StoreMsg } from "../gossip/index.js";
 import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
 import { metricsHttpBehaviour } from "./metrics-http.actor.js";
-import { dnsTreeSpec, DNS } from "../dns/dns.sup.js";
-import { catalogueTreeSpec } from "../catalogue/catalogue.sup.js";
+import { dnsTreeSpec, DNS } from "../dns/index.js";
+import { catalogueTreeSpec } from "../catalogue/index.js";
 
 export const ROOT = "node";
 

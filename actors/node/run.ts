@@ -9,7 +9,7 @@ import { createLogHub, type LogHub } from "../../observability/logger.js";
 import { createRegistry } from "../../observability/metrics.js";
 import type { Config } from "../../config/index.js";
 import { nodeTreeSpec } from "./node.sup.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../../config/version.js";
 
 export interface NodeHandle {
   readonly config: Config;

@@ -3,7 +3,7 @@
 // the first 100 with a port (SRV _app-NNNN._tcp.marathon.mesos), and the query mix 1,000 A /
 // 100 SRV / 10 NXDOMAIN. As a Mesos master /master/state for dcnet (Mesos-DNS generates the names
 // from it), and as unbound local-data serving the same names for the reference run.
-import { benchStateText } from "../../actors/dns/mesos-dns/oracle.js";
+import { benchStateText } from "../../testkit/dns/mesos-dns-oracle.js";
 
 export const N_A = 1000;
 export const N_SRV = 100;

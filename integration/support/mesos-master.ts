@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeRecord } from "../../actors/catalogue/mesos/recordio.js";
+import { encodeRecord } from "../../actors/catalogue/index.js";
 
 export interface MesosMasterOptions {
   /** JSON texts (one message each, e.g. the lines of operator-api.json) sent to every new subscriber. */

@@ -5,8 +5,8 @@
 // table; when the stream drops, the last good table stays until another node has taken over.
 import type { Logger } from "pino";
 import type { Behaviour } from "../../../supervisors/index.js";
-import type { UpdateOp } from "../../gossip/store/types.js";
-import { TASKS_PREFIX, parseTaskKey, taskKey } from "../keys.js";
+import type { UpdateOp } from "../../gossip/index.js";
+import { LEADER_KEY, TASKS_PREFIX, parseTaskKey, taskKey } from "../keys.js";
 import { subscribe, type MesosEvent } from "./stream.js";
 import { applyEvent, EMPTY_STATE, type MesosState } from "./state.js";
 import { tasksFromMesosState } from "./convert.js";
@@ -18,7 +18,6 @@ import type { MesosSourceDeps } from "./publish.js";
 import { counter } from "../../../observability/metrics.js";
 import { storeWriter, type WriteFn } from "../store-writer.js";
 
-export const LEADER_KEY = "mesos/leader";
 
 export type ListenerMsg =
   | { readonly type: "event"; readonly ev: MesosEvent; readonly master: string }

@@ -3,7 +3,7 @@
 // this node's facts (tasks/<node>/mesos/<id>). Failures back off with jitter up to maxBackoffMs and
 // change nothing: the last good tasks stay published. Bad items are skipped with a log line.
 import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
-import type { StoreMsg } from "../../gossip/store/types.js";
+import type { StoreMsg } from "../../gossip/index.js";
 import { parseTaskKey, sourcePrefix } from "../keys.js";
 import { storeWriter } from "../store-writer.js";
 import { mesosCall } from "./stream.js";

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef } from "../../../supervisors/index.js";
 import type { Config } from "../../../config/index.js";
-import type { StoreMsg, UpdateOp } from "../../gossip/store/types.js";
+import type { StoreMsg, UpdateOp } from "../../gossip/index.js";
 import type { Task } from "../model.js";
 import { taskKey, type TaskSource } from "../keys.js";
 import { updateOps } from "../registrations.actor.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import dnsPacket, { type Answer } from "dns-packet";
 import { cacheKey, cacheTtl, ResponseCache } from "./cache.js";
-import { decodeReply, makeQuery } from "./testkit.js";
+import { decodeReply, makeQuery } from "../../../testkit/dns/servers.js";
 
 const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 

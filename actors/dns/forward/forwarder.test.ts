@@ -2,7 +2,7 @@
 // packet off the loopback: the unbounds serve a static root zone and never recurse.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { Forwarder, type ForwardEvent, type ForwarderOptions, type ForwardRequest } from "./forwarder.js";
-import { decodeReply, freePort, haveUnbound, makeQuery, makeReply, startFakeUdp, startUnbound, waitFor, type FakeUdp, type QueryOptions, type UnboundServer } from "./testkit.js";
+import { decodeReply, freePort, haveUnbound, makeQuery, makeReply, startFakeUdp, startUnbound, waitFor, type FakeUdp, type QueryOptions, type UnboundServer } from "../../../testkit/dns/servers.js";
 
 const SOA = (zone: string, minimum: number): string => `${zone}. 60 IN SOA ns1.${zone}. hostmaster.${zone}. 1 60 600 86400 ${minimum}`;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { HealthChecker } from "./health.js";
 import { parseUpstream } from "./upstream.js";
-import { waitFor } from "./testkit.js";
+import { waitFor } from "../../../testkit/dns/servers.js";
 
 const up = parseUpstream("127.0.0.1:5301");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { errorReply, PacketError, readQuestion, sameQuestion, soaMinimum, udpLimit, walkRecords } from "./packet.js";
-import { decodeReply, makeQuery } from "./testkit.js";
+import { decodeReply, makeQuery } from "../../../testkit/dns/servers.js";
 
 describe("errorReply", () => {
   it("echoes id, RD and the question; sets QR, RA and the rcode", () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { createSocket } from "node:dgram";
 import { ExchangeError, ForwardTransport, exchangeTcp } from "./transport.js";
 import { parseUpstream } from "./upstream.js";
-import { decodeReply, freePort, frame, makeQuery, makeReply, startFakeTcp, startFakeUdp, type FakeTcp, type FakeUdp } from "./testkit.js";
+import { decodeReply, freePort, frame, makeQuery, makeReply, startFakeTcp, startFakeUdp, type FakeTcp, type FakeUdp } from "../../../testkit/dns/servers.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

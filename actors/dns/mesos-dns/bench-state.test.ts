@@ -4,7 +4,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { createHash } from "node:crypto";
 import { generateRecords } from "./generate.js";
-import { benchStateText, oracleRecords } from "./oracle.js";
+import { benchStateText, oracleRecords } from "../../../testkit/dns/mesos-dns-oracle.js";
 
 const STATE_SHA256 = "c898747c9523431eb2bcb1832f2ceb2add34b950f63f2fc41e754c1609a861f7";
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { generateRecords, type MesosDnsConfig } from "./generate.js";
-import { oracleRecords as oracle } from "./oracle.js";
+import { oracleRecords as oracle } from "../../../testkit/dns/mesos-dns-oracle.js";
 
 const FIXTURES = new URL("../../../../shared/fixtures/mesos-dns/", import.meta.url);
 const fake: unknown = JSON.parse(readFileSync(new URL("factories/fake.json", FIXTURES), "utf8"));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { answerQuery } from "./answer.js";
 import { FLAG } from "./codes.js";
-import { ask, fixtureZones, lines, makeZone, makeZoneSet, parsed, queryBuf, rec } from "./testkit.js";
+import { ask, fixtureZones, lines, makeZone, makeZoneSet, parsed, queryBuf, rec } from "../../../testkit/dns/wire.js";
 
 const zs = fixtureZones();
 const D = "dcos.thisdcos.directory";

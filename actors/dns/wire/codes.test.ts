@@ -2,7 +2,7 @@
 // labels and the rcodes of our own answers are compared as strings.
 import { describe, expect, it } from "@jest/globals";
 import { rcodeName } from "./codes.js";
-import { decode } from "./testkit.js";
+import { decode } from "../../../testkit/dns/wire.js";
 
 describe("rcodeName", () => {
   it("agrees with dns-packet for every 4-bit RCODE", () => {

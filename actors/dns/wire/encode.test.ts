@@ -6,7 +6,7 @@ import type { ZoneRecord } from "../zones/types.js";
 import { answerQuery } from "./answer.js";
 import { FLAG } from "./codes.js";
 import { encodeResponse, sizeLimit } from "./encode.js";
-import { ask, decode, fixtureZones, lines, makeZone, makeZoneSet, parsed, queryBuf, rec, type QueryOpts } from "./testkit.js";
+import { ask, decode, fixtureZones, lines, makeZone, makeZoneSet, parsed, queryBuf, rec, type QueryOpts } from "../../../testkit/dns/wire.js";
 import type { Transport } from "./types.js";
 
 const zs = fixtureZones();

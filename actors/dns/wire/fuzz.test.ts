@@ -10,7 +10,7 @@ import { FLAG } from "./codes.js";
 import { encodeResponse, sizeLimit } from "./encode.js";
 import { errorResponse, parseQuery } from "./query.js";
 import { ResponseCache } from "./response-cache.js";
-import { fixtureZones, queryBuf } from "./testkit.js";
+import { fixtureZones, queryBuf } from "../../../testkit/dns/wire.js";
 import type { Transport } from "./types.js";
 import { renderVariants } from "./variants.js";
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import dnsPacket from "dns-packet";
 import { errorResponse, parseQuery } from "./query.js";
-import { decode, parsed, queryBuf } from "./testkit.js";
+import { decode, parsed, queryBuf } from "../../../testkit/dns/wire.js";
 
 /** A header followed by raw bytes: id 0x0102, RD, the given counts. */
 function raw(counts: [number, number, number, number], body: number[], flags = 0x0100): Buffer {

@@ -5,7 +5,7 @@ import dnsPacket from "dns-packet";
 import { answerQuery, type Answered } from "./answer.js";
 import { encodeResponse } from "./encode.js";
 import { ResponseCache } from "./response-cache.js";
-import { fixtureZones, parsed, queryBuf } from "./testkit.js";
+import { fixtureZones, parsed, queryBuf } from "../../../testkit/dns/wire.js";
 import type { Transport } from "./types.js";
 import { renderVariants } from "./variants.js";
 

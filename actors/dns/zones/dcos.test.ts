@@ -4,9 +4,9 @@
 // networking because the listener then gave host tasks no task_ip).
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
-import { taskSchema, type Task } from "../../catalogue/model.js";
-import { tasksFromMesosState } from "../../catalogue/mesos/convert.js";
-import { applyEvent, EMPTY_STATE, mesosStateFromGetState, type MesosState } from "../../catalogue/mesos/state.js";
+import { taskSchema, type Task } from "../../catalogue/index.js";
+import { tasksFromMesosState } from "../../catalogue/index.js";
+import { applyEvent, EMPTY_STATE, mesosStateFromGetState, type MesosState } from "../../catalogue/index.js";
 import type { ZoneProblem } from "./builder.js";
 import { DCOS_ORIGIN, autoIps, dcosZone } from "./dcos.js";
 import type { Zone, ZoneRecordType } from "./types.js";

@@ -2,7 +2,7 @@
 // catalogue's tasks and the known masters (dcos-net.md §2.2). dcos-net keeps per-task record
 // lists and reference counts because it pushes diffs; rebuilding from all tasks gives the same
 // set (a name+IP shared by two tasks stays until both are gone) without that bookkeeping.
-import type { Task } from "../../catalogue/model.js";
+import type { Task } from "../../catalogue/index.js";
 import { ZoneBuilder, type ZoneOptions } from "./builder.js";
 import { dcosLabel } from "./labels.js";
 import type { Zone } from "./types.js";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { generateRecords, type DnsRecord, type MesosDnsConfig } from "../mesos-dns/generate.js";
-import { oracleRecords as oracle } from "../mesos-dns/oracle.js";
+import { oracleRecords as oracle } from "../../../testkit/dns/mesos-dns-oracle.js";
 import type { ZoneProblem } from "./builder.js";
 import { MESOS_MIRROR_ORIGIN, mesosZones, mirrorName, parseSrvValue, recordsFromAxfr, type MesosZoneOptions } from "./mesos.js";
 import type { Zone, ZoneRecordType } from "./types.js";

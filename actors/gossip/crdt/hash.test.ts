@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { hashKey } from "./hash.js";
 import { emptyKey, equalStates, merge } from "./kernel.js";
 import { addToSet, setField } from "./map.js";
-import { historyArb, scramble, statesOf } from "./testkit.js";
+import { historyArb, scramble, statesOf } from "../../../testkit/gossip/crdt.js";
 import type { KeyState, Value } from "./types.js";
 
 const one = (v: Value): KeyState => addToSet(emptyKey(), "a@1", "x", v);

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { hashKey } from "./hash.js";
 import { canonical, dropReplicas, emptyKey, equalStates, isCanonical, merge, replicasOf } from "./kernel.js";
 import { addToSet, read, setField } from "./map.js";
-import { deepFreeze, historyArb, scramble, stateArb, statesOf } from "./testkit.js";
+import { deepFreeze, historyArb, scramble, stateArb, statesOf } from "../../../testkit/gossip/crdt.js";
 import type { KeyState } from "./types.js";
 
 const foldMerge = (xs: readonly KeyState[]): KeyState => xs.reduce((acc, x) => merge(acc, x), emptyKey());

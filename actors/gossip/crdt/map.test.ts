@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { hlcCompare } from "./hlc.js";
 import { emptyKey, isEmpty, merge } from "./kernel.js";
 import { addToSet, read, removeField, removeFromSet, removeKey, setField } from "./map.js";
-import { deepFreeze, FIELDS, historyArb, REPLICAS, stateArb, VALUES } from "./testkit.js";
+import { deepFreeze, FIELDS, historyArb, REPLICAS, stateArb, VALUES } from "../../../testkit/gossip/crdt.js";
 import type { Hlc, KeyState, Value } from "./types.js";
 import { sameValue } from "./value.js";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { equalStates, isCanonical } from "./kernel.js";
 import { KEY_STATE_LIMITS, keyStateSchema } from "./schema.js";
-import { scramble, stateArb } from "./testkit.js";
+import { scramble, stateArb } from "../../../testkit/gossip/crdt.js";
 
 const dot = { r: "a@1", n: 1 };
 const lww = { f: "x", k: "lww", v: 1, ts: { t: 1, c: 0, r: "a@1" } };

@@ -9,7 +9,7 @@ import { emptyKey, hlcNow, setField } from "../crdt/index.js";
 import { deltasKind, digestKind } from "./wire.js";
 import { EMPTY_BUCKET } from "./buckets.js";
 import type { WatchEvent } from "./types.js";
-import { counters, get, keys, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type NodeOptions, type StoreNode } from "./testkit.js";
+import { counters, get, keys, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type NodeOptions, type StoreNode } from "../../../testkit/gossip/store.js";
 
 let server: NatsServerHandle;
 let open: StoreNode[] = [];

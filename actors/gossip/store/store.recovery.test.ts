@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import type { Value } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
-import { counters, get, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "./testkit.js";
+import { counters, get, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "../../../testkit/gossip/store.js";
 import type { UpdateResult } from "./state.js";
 
 let server: NatsServerHandle;

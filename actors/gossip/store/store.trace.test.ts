@@ -10,13 +10,13 @@ import { startNatsServer, type NatsServerHandle } from "../../../integration/har
 import { startTree, supervisor, worker } from "../../../supervisors/index.js";
 import { Transport, encode, type KindDef } from "../../../transport/index.js";
 import { carrierSpanContext, extractCarrier, injectCarrier } from "../../../transport/trace-headers.js";
-import { registrationsBehaviour, type RegistrationMsg, type RegistrationResult } from "../../catalogue/registrations.actor.js";
-import { storeWriter } from "../../catalogue/store-writer.js";
-import type { Task } from "../../catalogue/model.js";
+import { registrationsBehaviour, type RegistrationMsg, type RegistrationResult } from "../../catalogue/index.js";
+import { storeWriter } from "../../catalogue/index.js";
+import type { Task } from "../../catalogue/index.js";
 import { emptyKey, hlcNow, setField } from "../crdt/index.js";
 import type { TraceCarrier, UpdateOp, WatchEvent } from "./types.js";
 import { deltasKind, MAX_TRACESTATE_CHARS, type DeltasBody } from "./wire.js";
-import { counters, get, lww, setOp, silent, startStoreNode, waitUntil, type StoreNode } from "./testkit.js";
+import { counters, get, lww, setOp, silent, startStoreNode, waitUntil, type StoreNode } from "../../../testkit/gossip/store.js";
 
 let server: NatsServerHandle;
 let open: Array<{ stop(): Promise<void> }> = [];

@@ -2,10 +2,10 @@
 // SOA/NS, an empty map per empty non-terminal) and query packets built with dns-packet, so the
 // parser under test never checks itself.
 import dnsPacket, { type Answer, type DecodedPacket, type RecordType } from "dns-packet";
-import type { NameRecords, Zone, ZoneRecord, ZoneRecordType, ZoneSet } from "../zones/types.js";
-import { answerQuery, type Answered, type AnswerOptions } from "./answer.js";
-import { parseQuery } from "./query.js";
-import type { ParsedQuery } from "./types.js";
+import type { NameRecords, Zone, ZoneRecord, ZoneRecordType, ZoneSet } from "../../actors/dns/zones/types.js";
+import { answerQuery, type Answered, type AnswerOptions } from "../../actors/dns/wire/answer.js";
+import { parseQuery } from "../../actors/dns/wire/query.js";
+import type { ParsedQuery } from "../../actors/dns/wire/types.js";
 
 export const rec = {
   a: (data: string, ttl = 5): ZoneRecord => ({ type: "A", ttl, data }),

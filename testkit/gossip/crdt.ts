@@ -1,10 +1,10 @@
 // Helpers for this folder's tests: random operation histories on 2–4 replicas, and ways to rewrite
 // a state into an equal but differently ordered one. Kept out of index.ts on purpose.
 import fc from "fast-check";
-import { hlcNow } from "./hlc.js";
-import { merge, emptyKey } from "./kernel.js";
-import { addToSet, removeField, removeFromSet, removeKey, setField } from "./map.js";
-import type { CausalContext, Dot, Hlc, KeyState, Value } from "./types.js";
+import { hlcNow } from "../../actors/gossip/crdt/hlc.js";
+import { merge, emptyKey } from "../../actors/gossip/crdt/kernel.js";
+import { addToSet, removeField, removeFromSet, removeKey, setField } from "../../actors/gossip/crdt/map.js";
+import type { CausalContext, Dot, Hlc, KeyState, Value } from "../../actors/gossip/crdt/types.js";
 
 export const REPLICAS = ["a@1", "b@1", "c@1", "d@1"] as const;
 export const FIELDS = ["f", "g", "s"] as const;

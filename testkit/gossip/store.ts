@@ -3,15 +3,15 @@
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import type { Config } from "../../../config/index.js";
-import { startTree, supervisor, worker, type ActorRef, type Tree } from "../../../supervisors/index.js";
-import { Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptions, type TransportSubscription } from "../../../transport/index.js";
-import type { KeyView, Value } from "../crdt/types.js";
-import type { Member, MemberEvent } from "../membership/types.js";
-import type { MembershipSource } from "./messages.js";
-import type { UpdateResult } from "./state.js";
-import { storeBehaviour } from "./store.actor.js";
-import type { StoreCounters, StoreMsg, UpdateOp } from "./types.js";
+import type { Config } from "../../config/index.js";
+import { startTree, supervisor, worker, type ActorRef, type Tree } from "../../supervisors/index.js";
+import { Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptions, type TransportSubscription } from "../../transport/index.js";
+import type { KeyView, Value } from "../../actors/gossip/crdt/types.js";
+import type { Member, MemberEvent } from "../../actors/gossip/membership/types.js";
+import type { MembershipSource } from "../../actors/gossip/store/messages.js";
+import type { UpdateResult } from "../../actors/gossip/store/state.js";
+import { storeBehaviour } from "../../actors/gossip/store/store.actor.js";
+import type { StoreCounters, StoreMsg, UpdateOp } from "../../actors/gossip/store/types.js";
 
 export const STORE_PATH = "/node/gossip/store";
 export const silent = pino({ level: "silent" });
