@@ -5,7 +5,7 @@ import { Registry } from "prom-client";
 import { z } from "zod";
 import { startNatsServer, type NatsServerHandle } from "../integration/harness/nats-local.js";
 import { defineKind, Transport, withServerSpan } from "../transport/index.js";
-import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
+import { startOtlpReceiver, type OtlpReceiver } from "../testkit/otlp-receiver.js";
 import { samplerRatio, startTracing, tracesUrl, tracingEnabled, type Tracing } from "./tracing.js";
 
 const ask = defineKind("test.ask", z.strictObject({ q: z.string() }));
