@@ -11,6 +11,7 @@ import type { Task } from "./model.js";
 import { taskSchema } from "./model.js";
 import { parseTaskKey, sourcePrefix, taskKey } from "./keys.js";
 import { storeWriter } from "./store-writer.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -47,7 +48,7 @@ const STORE_TIMEOUT_MS = 15_000;
 export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegState, RegistrationMsg> {
   const store = (): ActorRef<StoreMsg> => {
     const ref = deps.store();
-    if (!ref) throw new Error("the gossip store is not running");
+    if (!ref) throw new StoreUnavailableError();
     return ref;
   };
   const writer = storeWriter(deps.store);

@@ -6,6 +6,7 @@ import { context } from "@opentelemetry/api";
 import type { ActorRef } from "../../supervisors/index.js";
 import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/index.js";
 import { injectCarrier } from "../../transport/index.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 /** `trace` defaults to the context active when the write is called (the store's mailbox loses it). */
 export type WriteFn = (key: string, ops: UpdateOp[], trace?: TraceCarrier) => Promise<void>;
@@ -17,7 +18,7 @@ export function storeWriter(store: () => ActorRef<StoreMsg> | undefined): WriteF
   // finds no span and costs one lookup.
   return async (key, ops, trace = injectCarrier(context.active())) => {
     const ref = store();
-    if (!ref) throw new Error("the gossip store is not running");
+    if (!ref) throw new StoreUnavailableError();
     const r = await ref.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, trace, reply }), STORE_TIMEOUT_MS);
     if (!r.ok) throw new Error(r.error ?? "store refused the update");
   };

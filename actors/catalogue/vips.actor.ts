@@ -9,6 +9,7 @@ import type { Backend, Task } from "./model.js";
 import { taskSchema } from "./model.js";
 import { TASKS_PREFIX, parseTaskKey } from "./keys.js";
 import { backendsOf, vipTable } from "./vips.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 export type VipTable = ReadonlyMap<string, readonly Backend[]>;
 
@@ -60,7 +61,7 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
   return {
     async init(ctx) {
       const store = deps.store();
-      if (!store) throw new Error("the gossip store is not running");
+      if (!store) throw new StoreUnavailableError();
       // The watch delivers every current task first (initial events), then each change in order.
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: TASKS_PREFIX, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000);
       return { tasks: new Map(), table: new Map(), dirty: false, watchers: new Map(), nextId: 1, watchId };

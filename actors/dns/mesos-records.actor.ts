@@ -17,6 +17,7 @@ import { storeWriter, writeAll } from "../catalogue/index.js";
 import { sourcePrefix } from "../catalogue/index.js";
 import { MESOS_RECORDS_PREFIX, mesosRecordsKey } from "./inputs.js";
 import type { ReadOutcome, ReadRequest } from "./mesos-records.read.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 export type MesosRecordsMsg =
   | { readonly type: "leader"; readonly ev: WatchEvent }
@@ -131,7 +132,7 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
   return {
     async init(ctx) {
       const store = deps.store();
-      if (!store) throw new Error("the gossip store is not running");
+      if (!store) throw new StoreUnavailableError();
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: LEADER_KEY, subscriber: (ev) => ev.key === LEADER_KEY && ctx.self.tell({ type: "leader", ev }), reply }), 60_000);
       // Event-driven first: the operator stream's task events (written by the catalogue under this
       // node's operator prefix) trigger a read changeDelayMs later; the interval is only the safety net.
@@ -181,7 +182,7 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
 /** Names currently under dns/mesos/ in the store, with an encoding no real record set has, so each is rewritten or deleted. */
 async function existingNames(store: () => ActorRef<StoreMsg> | undefined): Promise<Map<string, string>> {
   const ref = store();
-  if (!ref) throw new Error("the gossip store is not running");
+  if (!ref) throw new StoreUnavailableError();
   const keys = await ref.ask<readonly string[]>((reply) => ({ type: "keys", prefix: MESOS_RECORDS_PREFIX, reply }), 30_000);
   return new Map(keys.map((k) => [k.slice(MESOS_RECORDS_PREFIX.length), ""]));
 }

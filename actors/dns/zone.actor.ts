@@ -15,6 +15,7 @@ import type { DnsMetrics } from "./metrics.js";
 import type { Zone } from "./zones/types.js";
 import { assembleZoneSet, customZones, dcosZone, mesosZones, thisnodeZone, zoneRecords, zoneSize, type ZoneRow } from "./zones/index.js";
 import { MESOS_RECORDS_PREFIX, NODES_PREFIX, foldEvent, type ZoneInputs, type ZonePart } from "./inputs.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 const WATCHED = [TASKS_PREFIX, NODES_PREFIX, "mesos/", MESOS_RECORDS_PREFIX] as const;
 
@@ -113,7 +114,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
   return {
     async init(ctx) {
       const store = deps.store();
-      if (!store) throw new Error("the gossip store is not running");
+      if (!store) throw new StoreUnavailableError();
       const ip = deps.dns.thisnode.ip ?? deps.nodeIp();
       const fixed: Zone[] = [thisnodeZone({ ...(ip ? { privateIp: ip } : {}), publicIps: [...deps.dns.thisnode.publicIps] }, defaults()), ...customZones(deps.dns.zones, defaults())];
       // First start: publish at once, so the cluster's names are ours from the first query (NXDOMAIN

@@ -6,6 +6,7 @@ import { hostname, networkInterfaces } from "node:os";
 import type { Logger } from "pino";
 import type { Behaviour, ActorRef } from "../../supervisors/index.js";
 import type { StoreMsg, UpdateOp } from "../gossip/index.js";
+import { StoreUnavailableError } from "../gossip/index.js";
 
 export type FactsMsg = { readonly type: "assert" } | { readonly type: "check" };
 
@@ -70,7 +71,7 @@ export function factsBehaviour(deps: FactsDeps): Behaviour<FactsState, FactsMsg>
       const addresses = localAddresses();
       if (msg.type === "check" && addresses.join() === state.addresses.join()) return state;
       const store = deps.store();
-      if (!store) throw new Error("the gossip store is not running");
+      if (!store) throw new StoreUnavailableError();
       const r = await store.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key: nodeKey(deps.nodeId), ops: factsOps(deps, addresses, state.addresses), reply }), 15_000);
       if (!r.ok) throw new Error(`asserting node facts failed: ${r.error ?? "unknown"}`);
       deps.logger.info({ key: nodeKey(deps.nodeId), addresses }, "node facts asserted");

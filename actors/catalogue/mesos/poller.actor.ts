@@ -13,6 +13,7 @@ import type { MesosSourceDeps } from "./publish.js";
 import { counter } from "../../../observability/metrics.js";
 import { tasksFromMesosState } from "./convert.js";
 import { Backoff } from "./backoff.js";
+import { StoreUnavailableError } from "../../gossip/index.js";
 
 export type PollerMsg = { readonly type: "poll" };
 
@@ -33,7 +34,7 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
   const problems = counter(deps.metrics, "dcnet_catalogue_problems_total", "Mesos items skipped as malformed", ["source"]);
   const store = (): ActorRef<StoreMsg> => {
     const ref = deps.store();
-    if (!ref) throw new Error("the gossip store is not running");
+    if (!ref) throw new StoreUnavailableError();
     return ref;
   };
   const write = storeWriter(deps.store);
