@@ -14,9 +14,11 @@ const SUBSYSTEMS = readdirSync(new URL("./actors/", import.meta.url), { withFile
 export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert"];
 const LOWER_LAYERS = ["config", "transport", "supervisors", "observability"];
 
-const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!index\\.js$)`, message: `import ${t}/ through its door (${t}/index.js), not its internals` });
+// Two doors: index.js (the runtime: subtree, messages, types) and ops.js (its admin operations,
+// light enough for the CLI, which is a fresh process per command and must not load the runtime).
+const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!(index|ops)\\.js$)`, message: `import ${t}/ through its door (${t}/index.js, or ${t}/ops.js for admin ops), not its internals` });
 const doorsFor = (self) => SUBSYSTEMS.filter((t) => t !== self).map(door);
-const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!index\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
+const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!(index|ops)\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
 const noActors = { regex: "^(\\.\\./)+actors/", message: "lower layers (config, transport, supervisors, observability) never import actors/: data flows one way" };
 const noTestkit = { regex: "^(\\.\\./)+(\\.\\./)*testkit/", message: "production code never imports test kits (testkit/)" };
 const impure = [
@@ -24,6 +26,9 @@ const impure = [
   { regex: "^(@nats-io/|nact$)", message: "a pure folder does not talk to NATS or actors" },
   { regex: "(\\.actor|\\.sup)\\.js$|(^|/)(supervisors|transport)/", message: "a pure folder does not import actors, supervisors or the transport" },
 ];
+// An ops module is loaded by every `dcnet ctl`: values from the runtime (actors, subtrees, doors)
+// only as types; anything heavy a handler needs is imported inside the handler.
+const lightOps = { regex: "(\\.actor|\\.sup|/index)\\.js$|^\\./index\\.js$", allowTypeImports: true, message: "an ops module stays light: import actors, subtrees and doors as types only (await import() inside a handler for the rest)" };
 const restrict = (files, patterns, ignores) => ({ files, ...(ignores ? { ignores } : {}), rules: { "no-restricted-imports": ["error", { patterns }] } });
 const TESTS = ["**/*.test.ts"];
 export const boundaries = [
@@ -34,6 +39,7 @@ export const boundaries = [
   ...PURE_FOLDERS.map((p) => restrict([`${p}/**/*.ts`], [...doorsFor(p.split("/")[1]), noTestkit, ...impure], TESTS)),
   ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.ts`], [noActors, noTestkit], TESTS)),
   ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.test.ts`], [noActors])),
+  ...SUBSYSTEMS.map((s) => restrict([`actors/${s}/ops.ts`], [...doorsFor(s), noTestkit, lightOps])),
   restrict(["cli/**/*.ts"], [anyDoor, noTestkit], TESTS),
   restrict(["bench/**/*.ts", "integration/**/*.ts", "cli/**/*.test.ts"], [anyDoor]),
 ];
