@@ -14,11 +14,13 @@ const SUBSYSTEMS = readdirSync(new URL("./actors/", import.meta.url), { withFile
 export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert"];
 const LOWER_LAYERS = ["config", "transport", "supervisors", "observability"];
 
-// Two doors: index.js (the runtime: subtree, messages, types) and ops.js (its admin operations,
-// light enough for the CLI, which is a fresh process per command and must not load the runtime).
-const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!(index|ops)\\.js$)`, message: `import ${t}/ through its door (${t}/index.js, or ${t}/ops.js for admin ops), not its internals` });
+// Up to four doors: index.js (the runtime: subtree, messages, types), and three light ones that load
+// without the runtime — ops.js (its admin operations: the CLI is a fresh process per command),
+// config.js (its config section, validated before any actor loads) and model.js (pure vocabulary
+// other subsystems' pure code shares: the task model, store keys, label mangling).
+const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!(index|ops|config|model)\\.js$)`, message: `import ${t}/ through its door (${t}/index.js, ${t}/ops.js for admin ops, ${t}/config.js for its config section, ${t}/model.js for its pure model), not its internals` });
 const doorsFor = (self) => SUBSYSTEMS.filter((t) => t !== self).map(door);
-const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!(index|ops)\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
+const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!(index|ops|config|model)\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
 const noActors = { regex: "^(\\.\\./)+actors/", message: "lower layers (config, transport, supervisors, observability) never import actors/: data flows one way" };
 const noTestkit = { regex: "^(\\.\\./)+(\\.\\./)*testkit/", message: "production code never imports test kits (testkit/)" };
 const impure = [
@@ -29,6 +31,14 @@ const impure = [
 // An ops module is loaded by every `dcnet ctl`: values from the runtime (actors, subtrees, doors)
 // only as types; anything heavy a handler needs is imported inside the handler.
 const lightOps = { regex: "(\\.actor|\\.sup|/index)\\.js$|^\\./index\\.js$", allowTypeImports: true, message: "an ops module stays light: import actors, subtrees and doors as types only (await import() inside a handler for the rest)" };
+// A config module (a subsystem's section) is loaded to validate config before the runtime: zod,
+// config/ and its own pure helpers only; no actor, subtree or door, no NATS, nact or sockets.
+const lightConfig = {
+  regex: "^(?!(\\.\\./)+config/)(.*(\\.actor|\\.sup)|.*/(index|ops))\\.js$|(^|/)(supervisors|transport)/|^(@nats-io/|nact$)|^(node:)?(dgram|net|tls|http|https|http2|fs|fs/promises|child_process|worker_threads|cluster)$",
+  message: "a config module stays light: zod, config/ and pure helpers only (no actors, subtrees, doors, NATS, nact or I/O)",
+};
+// Pure code uses another subsystem's pure model (model.js), not its runtime door, as a value.
+const runtimeDoorsFor = (self) => ({ regex: `^(\\.\\./)+(actors/)?(${SUBSYSTEMS.filter((t) => t !== self).join("|")})/index\\.js$`, allowTypeImports: true, message: "pure code takes values from another subsystem's model.js, not its runtime door (index.js); types are fine" });
 const restrict = (files, patterns, ignores) => ({ files, ...(ignores ? { ignores } : {}), rules: { "no-restricted-imports": ["error", { patterns }] } });
 const TESTS = ["**/*.test.ts"];
 export const boundaries = [
@@ -36,10 +46,11 @@ export const boundaries = [
     restrict([`actors/${s}/**/*.ts`], [...doorsFor(s), noTestkit], TESTS),
     restrict([`actors/${s}/**/*.test.ts`], doorsFor(s)),
   ]),
-  ...PURE_FOLDERS.map((p) => restrict([`${p}/**/*.ts`], [...doorsFor(p.split("/")[1]), noTestkit, ...impure], TESTS)),
+  ...PURE_FOLDERS.map((p) => restrict([`${p}/**/*.ts`], [...doorsFor(p.split("/")[1]), noTestkit, ...impure, runtimeDoorsFor(p.split("/")[1])], TESTS)),
   ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.ts`], [noActors, noTestkit], TESTS)),
   ...LOWER_LAYERS.map((l) => restrict([`${l}/**/*.test.ts`], [noActors])),
   ...SUBSYSTEMS.map((s) => restrict([`actors/${s}/ops.ts`], [...doorsFor(s), noTestkit, lightOps])),
+  ...SUBSYSTEMS.map((s) => restrict([`actors/${s}/config.ts`, `actors/${s}/model.ts`], [...doorsFor(s), noTestkit, lightConfig])),
   restrict(["cli/**/*.ts"], [anyDoor, noTestkit], TESTS),
   restrict(["bench/**/*.ts", "integration/**/*.ts", "cli/**/*.test.ts"], [anyDoor]),
 ];

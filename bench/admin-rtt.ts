@@ -5,7 +5,7 @@
 import { pino } from "pino";
 import { startNatsServer } from "../integration/harness/nats-local.js";
 import { startNode } from "../actors/node/index.js";
-import { validateConfig } from "../config/index.js";
+import { validateConfig } from "../actors/node/config.js";
 import { createLogHub } from "../observability/logger.js";
 import { createRegistry } from "../observability/metrics.js";
 import { Transport } from "../transport/index.js";

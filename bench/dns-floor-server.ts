@@ -10,7 +10,7 @@ const answer = Buffer.from(
   "0000858000010001000000000861707030303030086d61726174686f6e056d65736f730000010001c00c000100010000003c00040a000001",
   "hex",
 );
-// Identity lookup as in actors/dns/udp.actor.ts: the floor gets every trick dcnet uses.
+// Identity lookup as in actors/dns/listen/udp-dgram.ts: the floor gets every trick dcnet uses.
 const socket = createSocket({ type: "udp4", lookup: (address, _family, callback: (err: Error | null, address: string, family: number) => void) => callback(null, address, 4) });
 socket.on("message", (msg, rinfo) => {
   const reply = Buffer.from(answer);

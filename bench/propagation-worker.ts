@@ -3,7 +3,7 @@
 // and the other node actors — watches `bench/` on each, and reports when each change became visible.
 // Protocol over the IPC channel: parent → {type:"start", ...} | {type:"write", ...} | {type:"report"} | {type:"stop"}.
 import { pino } from "pino";
-import { validateConfig } from "../config/index.js";
+import { validateConfig } from "../actors/node/config.js";
 import { createRegistry } from "../observability/metrics.js";
 import { Transport } from "../transport/index.js";
 import { startTree, type Tree } from "../supervisors/index.js";

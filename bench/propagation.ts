@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { startNatsCluster } from "../integration/harness/nats-local.js";
 import { startNode } from "../actors/node/index.js";
-import { validateConfig } from "../config/index.js";
+import { validateConfig } from "../actors/node/config.js";
 import { createLogHub } from "../observability/logger.js";
 import type { StoreMsg } from "../actors/gossip/index.js";
 import { STORE_PATH } from "../actors/gossip/index.js";

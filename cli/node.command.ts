@@ -1,6 +1,7 @@
 // `dcnet node`: config from file < env < flags, then one node until SIGTERM/SIGINT or give-up.
 import { Option, type Command } from "commander";
-import { loadConfig, splitList, ConfigError, LOG_LEVELS, type Config, type RawConfig } from "../config/index.js";
+import { splitList, ConfigError, LOG_LEVELS, type Config, type RawConfig } from "../config/index.js";
+import { loadConfig } from "../actors/node/config.js";
 import { startNode, type NodeHandle } from "../actors/node/index.js";
 
 export interface NodeFlags {
@@ -78,19 +79,33 @@ export async function configOrExit(flags: NodeFlags, extra: RawConfig = {}): Pro
 export async function runNodeCommand(flags: NodeFlags): Promise<number> {
   const config = await configOrExit(flags);
   if (!config) return 2;
-  const node = await startNode(config);
-  return runUntilDone(node);
+  return runUntilDone(() => startNode(config));
 }
 
-/** Wires signals to an ordered stop and returns the node's exit code. */
-export async function runUntilDone(node: NodeHandle, onStopped?: () => Promise<void>): Promise<number> {
-  const onSignal = (signal: NodeJS.Signals) => {
+/**
+ * Starts the node and returns its exit code, signals wired to an ordered stop. The handlers are in
+ * place before the start: a SIGTERM during start-up, or just after the ready line, stops the node once
+ * it is up, where Node's default action would end the process with no ordered shutdown.
+ */
+export async function runUntilDone(start: () => Promise<NodeHandle>, onStopped?: () => Promise<void>): Promise<number> {
+  let node: NodeHandle | undefined;
+  let early: NodeJS.Signals | undefined;
+  const stop = (n: NodeHandle, signal: NodeJS.Signals) => {
     // A second signal, or a shutdown that overruns its budget, ends the process regardless.
-    setTimeout(() => process.exit(1), node.config.supervision.shutdownTimeoutMs + 2000).unref();
-    void node.stop(signal);
+    setTimeout(() => process.exit(1), n.config.supervision.shutdownTimeoutMs + 2000).unref();
+    void n.stop(signal);
   };
+  const onSignal = (signal: NodeJS.Signals) => (node ? stop(node, signal) : (early = signal));
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  try {
+    node = await start();
+  } catch (err) {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    throw err;
+  }
+  if (early) stop(node, early);
   const { exitCode } = await node.done;
   await onStopped?.();
   return exitCode;

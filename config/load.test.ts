@@ -1,112 +1,67 @@
+// The loader and the composer with a stand-in section; the node's real composition and its keys are
+// tested in actors/node/config.test.ts.
 import { describe, it, expect } from "@jest/globals";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, validateConfig, ConfigError } from "./index.js";
+import { z } from "zod";
+import { composeConfigSchema, envConfig, envKeys, loadConfigWith, validateConfigWith, ConfigError } from "./index.js";
 
-function tmpFile(name: string, text: string): { file: string; done: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "dcnet-cfg-"));
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
-}
+const widget = z
+  .strictObject({
+    names: z.array(z.string()).default([]).meta({ env: "DCNET_WIDGET_NAMES" }).describe("Names."),
+    on: z.boolean().default(false).meta({ env: "DCNET_WIDGET_ON" }).describe("On."),
+    size: z.number().int().default(3).meta({ env: "DCNET_WIDGET_SIZE" }).describe("Size."),
+    inner: z.strictObject({ depth: z.number().int().default(1).describe("Depth.") }).prefault({}),
+  })
+  .prefault({});
+const schema = composeConfigSchema({ widget });
 
-describe("config - validation", () => {
-  it("fills every default from an id alone", () => {
-    const c = validateConfig({ id: "a" });
-    expect(c).toEqual({
-      id: "a",
-      cluster: "dcnet",
-      nats: { servers: ["nats://127.0.0.1:4222"], reconnectWaitMs: 250 },
-      admin: { allowCrash: false },
-      log: { level: "info" },
-      tracing: { enabled: false },
-      gossip: { heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4 },
-      mesos: { masters: [], agentsReadinessMs: 600_000, tasksReadinessMs: 10_000, pollMs: 2000, maxBackoffMs: 60_000, timeoutMs: 10_000 },
-      supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },
-      dns: {
-        enabled: true,
-        listen: ["127.0.0.1:8053"],
-        ttl: 5,
-        negativeTtl: 1,
-        rotation: "round_robin",
-        maxInflight: 1024,
-        maxUdpSize: 4096,
-        traceEvery: 100,
-        udpEngine: "auto",
-        tcpIdleMs: 10_000,
-        tcpMaxConnections: 256,
-        upstreams: [],
-        forwardZones: {},
-        upstreamTimeoutMs: 2000,
-        queryTimeoutMs: 5000,
-        probeIntervalMs: 500,
-        cache: { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 },
-        thisnode: { publicIps: [] },
-        zones: {},
-        mesos: { mode: "native", domain: "mesos", resolvers: [], ttl: 60, mirror: true, compat: false, refreshMs: 30_000, changeDelayMs: 100, ipSources: ["netinfo", "mesos", "host"], enforceRFC952: false },
-      },
-      metrics: { listen: "127.0.0.1:9163" },
-    });
+describe("config - composition", () => {
+  it("joins the base keys and the sections it is handed, each with its defaults", () => {
+    const c = validateConfigWith(schema, { id: "a" });
+    expect(c.widget).toEqual({ names: [], on: false, size: 3, inner: { depth: 1 } });
+    expect(c.nats.servers).toEqual(["nats://127.0.0.1:4222"]);
+    expect(Object.keys(schema.shape)).toEqual(["id", "cluster", "nats", "log", "tracing", "supervision", "widget"]);
   });
 
-  it.each([
-    [{ id: "a", bogus: 1 }, 'unknown key "bogus"'],
-    [{ id: "a", nats: { servers: ["nats://x"], extra: true } }, 'unknown key "nats.extra"'],
-    [{ id: "a", nats: { servers: "nats://x" } }, "nats.servers: Invalid input: expected array"],
-    [{ id: "a", nats: { servers: ["http://x"] } }, "nats.servers.0: a nats:// or tls:// URL"],
-    [{ id: "a", log: { level: "loud" } }, "log.level:"],
-    [{ id: "a", supervision: { intensity: 0 } }, "supervision.intensity:"],
-    [{ id: "a", admin: { allowCrash: "yes please" } }, "admin.allowCrash: Invalid input: expected boolean"],
-    [{}, "id: "],
-    [{ id: "bad id!" }, "id: letters, digits"],
-    [{ id: "a", dns: { listen: ["8053"] } }, "dns.listen.0: ip:port or [ipv6]:port"],
-    [{ id: "a", dns: { upstreams: ["dns.example"] } }, "dns.upstreams.0: ip, ip:port or [ipv6]:port"],
-    [{ id: "a", dns: { zones: { "dcos.thisdcos.directory": [] } } }, "dns.zones"],
-    [{ id: "a", dns: { rotation: "sideways" } }, "dns.rotation:"],
-    [{ id: "a", dns: { listen: ["127.0.0.1:53", "127.0.0.1:53"] } }, "dns.listen.1: 127.0.0.1:53 is listed twice"],
-    [{ id: "a", dns: { listen: ["127.0.0.1:53"], upstreams: ["127.0.0.1"] } }, "dns.upstreams.0: 127.0.0.1 is this node's own DNS listener (a forwarding loop)"],
-    [{ id: "a", dns: { upstreams: ["10.0.0.2"], forwardZones: { "corp.example": ["127.0.0.1:8053"] } } }, "dns.forwardZones.corp.example.0: 127.0.0.1:8053 is this node's own DNS listener"],
-  ])("rejects %j naming the key", (raw, message) => {
-    expect(() => validateConfig(raw)).toThrow(ConfigError);
-    expect(() => validateConfig(raw)).toThrow(message);
+  it("knows only the sections it is handed: another section's key is unknown", () => {
+    expect(() => validateConfigWith(composeConfigSchema({}), { id: "a", widget: {} })).toThrow('unknown key "widget"');
+    expect(() => validateConfigWith(schema, { id: "a", widget: { inner: { deep: 1 } } })).toThrow('unknown key "widget.inner.deep"');
+    expect(() => validateConfigWith(schema, { id: "a", widget: { size: "big" } })).toThrow(ConfigError);
+    expect(() => validateConfigWith(schema, { id: "a", widget: { size: "big" } })).toThrow("widget.size: Invalid input: expected number");
+  });
+
+  it("refuses a section named like a base key", () => {
+    expect(() => composeConfigSchema({ nats: widget })).toThrow('config section "nats" is a base key');
   });
 });
 
-describe("config - layers", () => {
-  it("flags beat env beat file, and YAML files load", async () => {
-    const { file, done } = tmpFile("c.yaml", "id: from-file\ncluster: filecluster\nlog:\n  level: debug\nnats:\n  servers: [nats://10.0.0.1:4222]\n");
-    try {
-      const c = await loadConfig({ file, env: { DCNET_CLUSTER: "envcluster", DCNET_NATS: "nats://a:1, nats://b:2" }, flags: { id: "from-flag" } });
-      expect(c.id).toBe("from-flag");
-      expect(c.cluster).toBe("envcluster");
-      expect(c.log.level).toBe("debug");
-      expect(c.nats.servers).toEqual(["nats://a:1", "nats://b:2"]);
-    } finally {
-      done();
-    }
+describe("config - environment", () => {
+  it("reads every key declared with .meta({ env }), in any section, parsed by the key's type", () => {
+    expect(Object.keys(envKeys(schema)).sort()).toEqual(["DCNET_CLUSTER", "DCNET_ID", "DCNET_LOG_LEVEL", "DCNET_NATS", "DCNET_TRACING", "DCNET_WIDGET_NAMES", "DCNET_WIDGET_ON", "DCNET_WIDGET_SIZE"]);
+    expect(envConfig(schema, { DCNET_WIDGET_NAMES: " a, b ,,c", DCNET_WIDGET_ON: "yes", DCNET_WIDGET_SIZE: "7", DCNET_TRACING: "0", DCNET_ID: "", PATH: "/bin" })).toEqual({
+      widget: { names: ["a", "b", "c"], on: true, size: 7 },
+      tracing: { enabled: false },
+    });
   });
 
-  it("JSON files load and a bad env boolean names its key", async () => {
-    const { file, done } = tmpFile("c.json", JSON.stringify({ id: "j", admin: { allowCrash: true } }));
-    try {
-      expect((await loadConfig({ file })).admin.allowCrash).toBe(true);
-      await expect(loadConfig({ file, env: { DCNET_ADMIN_ALLOW_CRASH: "maybe" } })).rejects.toThrow("admin.allowCrash");
-    } finally {
-      done();
-    }
+  it("leaves text it cannot read to validation, which names the key", async () => {
+    await expect(loadConfigWith(schema, { flags: { id: "a" }, env: { DCNET_WIDGET_ON: "maybe" } })).rejects.toThrow("widget.on: Invalid input: expected boolean");
+    await expect(loadConfigWith(schema, { flags: { id: "a" }, env: { DCNET_WIDGET_SIZE: "7 widgets" } })).rejects.toThrow("widget.size: Invalid input: expected number");
   });
+});
 
-  it("a malformed or missing file is a ConfigError that names the file", async () => {
-    const { file, done } = tmpFile("c.yaml", "id: [unclosed\n");
+describe("config - layers with a composed schema", () => {
+  it("file < env < flags, section keys included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dcnet-cfg-"));
     try {
-      await expect(loadConfig({ file })).rejects.toThrow(`config file ${file} is not valid YAML`);
-      await expect(loadConfig({ file: file + ".missing" })).rejects.toThrow("cannot read config file");
-      const list = tmpFile("l.yaml", "- a\n- b\n");
-      await expect(loadConfig({ file: list.file })).rejects.toThrow("top level must be a mapping");
-      list.done();
+      const file = join(dir, "c.yaml");
+      writeFileSync(file, "id: f\nwidget:\n  names: [x]\n  size: 1\n  inner: { depth: 5 }\n");
+      const c = await loadConfigWith(schema, { file, env: { DCNET_WIDGET_SIZE: "2" }, flags: { widget: { on: true } } });
+      expect(c.widget).toEqual({ names: ["x"], on: true, size: 2, inner: { depth: 5 } });
     } finally {
-      done();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,25 +1,46 @@
 // Builds a node's config from file < environment < flags, then validates it once at the border.
+// Everything here takes the schema as an argument: config/ never knows which sections a node has.
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
-import { configSchema, type Config } from "./schema.js";
+import { z } from "zod";
+import type { BaseConfig } from "./schema.js";
 import { ConfigError } from "./errors.js";
 
 export type RawConfig = Record<string, unknown>;
 
-/** Environment variables a node reads, each mapped onto a config key path. */
-export const ENV_KEYS: Readonly<Record<string, { path: string[]; parse: (v: string) => unknown }>> = {
-  DCNET_ID: { path: ["id"], parse: (v) => v },
-  DCNET_CLUSTER: { path: ["cluster"], parse: (v) => v },
-  DCNET_NATS: { path: ["nats", "servers"], parse: splitList },
-  DCNET_LOG_LEVEL: { path: ["log", "level"], parse: (v) => v },
-  DCNET_ADMIN_ALLOW_CRASH: { path: ["admin", "allowCrash"], parse: parseBool },
-  DCNET_TRACING: { path: ["tracing", "enabled"], parse: parseBool },
-  DCNET_MESOS_AGENT: { path: ["mesos", "agent"], parse: (v) => v },
-  DCNET_MESOS_TOKEN: { path: ["mesos", "token"], parse: (v) => v },
-  DCNET_DNS_LISTEN: { path: ["dns", "listen"], parse: splitList },
-  DCNET_DNS_UPSTREAMS: { path: ["dns", "upstreams"], parse: splitList },
-  DCNET_METRICS_LISTEN: { path: ["metrics", "listen"], parse: (v) => v },
-};
+/** One `DCNET_*` variable: the key path it sets and how its text becomes a value. */
+export interface EnvKey {
+  readonly path: readonly string[];
+  readonly parse: (v: string) => unknown;
+}
+
+/**
+ * The environment variables a schema reads: every key declared with `.meta({ env: "DCNET_X" })`,
+ * wherever its section lives. Lists are comma separated, booleans 1/0, true/false, yes/no, on/off.
+ * Walks the schema itself (not z.toJSONSchema, which costs ~10 ms at every node start).
+ */
+export function envKeys(schema: z.ZodType): Record<string, EnvKey> {
+  const out: Record<string, EnvKey> = {};
+  const walk = (node: z.ZodType, path: string[]): void => {
+    let env: unknown;
+    let core = node;
+    for (;;) {
+      env ??= (core.meta() as { env?: unknown } | undefined)?.env;
+      if (core instanceof z.ZodDefault || core instanceof z.ZodPrefault || core instanceof z.ZodOptional || core instanceof z.ZodNullable) core = core.unwrap() as z.ZodType;
+      else break;
+    }
+    if (typeof env === "string") out[env] = { path, parse: envParser(core) };
+    if (core instanceof z.ZodObject) for (const [key, child] of Object.entries(core.shape as Record<string, z.ZodType>)) walk(child, [...path, key]);
+  };
+  walk(schema, []);
+  return out;
+}
+
+function envParser(core: z.ZodType): (v: string) => unknown {
+  if (core instanceof z.ZodArray) return splitList;
+  if (core instanceof z.ZodBoolean) return parseBool;
+  if (core instanceof z.ZodNumber) return parseNumber;
+  return (v) => v;
+}
 
 export function splitList(v: string): string[] {
   return v
@@ -28,13 +49,18 @@ export function splitList(v: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+// Both leave text they cannot read as a string, so validation names the key and the bad value.
 function parseBool(v: string): unknown {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
-  return v; // left as a string so validation names the key and the bad value
+  return v;
 }
 
-export async function readConfigFile(file: string): Promise<RawConfig> {
+function parseNumber(v: string): unknown {
+  return /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+}
+
+async function readConfigFile(file: string): Promise<RawConfig> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -43,7 +69,8 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   }
   let parsed: unknown;
   try {
-    parsed = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    // yaml is loaded only here: `dcnet ctl` imports config/ too and never reads a file.
+    parsed = /\.json$/i.test(file) ? JSON.parse(text) : (await import("yaml")).parse(text);
   } catch (err) {
     throw new ConfigError(`config file ${file} is not valid ${/\.json$/i.test(file) ? "JSON" : "YAML"}: ${(err as Error).message}`, { cause: err });
   }
@@ -54,9 +81,9 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   return parsed as RawConfig;
 }
 
-export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
+export function envConfig(schema: z.ZodType, env: NodeJS.ProcessEnv): RawConfig {
   const out: RawConfig = {};
-  for (const [name, { path, parse }] of Object.entries(ENV_KEYS)) {
+  for (const [name, { path, parse }] of Object.entries(envKeys(schema))) {
     const value = env[name];
     if (value !== undefined && value !== "") setPath(out, path, parse(value));
   }
@@ -64,7 +91,7 @@ export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
 }
 
 /** Deep merge of plain objects; later layers win, arrays are replaced whole. */
-export function mergeLayers(...layers: RawConfig[]): RawConfig {
+function mergeLayers(...layers: RawConfig[]): RawConfig {
   const out: RawConfig = {};
   for (const layer of layers) mergeInto(out, layer);
   return out;
@@ -83,7 +110,7 @@ function isPlainObject(v: unknown): v is RawConfig {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-export function setPath(obj: RawConfig, path: readonly string[], value: unknown): void {
+function setPath(obj: RawConfig, path: readonly string[], value: unknown): void {
   let cur = obj;
   for (const key of path.slice(0, -1)) {
     const next = cur[key];
@@ -94,9 +121,12 @@ export function setPath(obj: RawConfig, path: readonly string[], value: unknown)
   if (last !== undefined) cur[last] = value;
 }
 
-/** Validates merged input; every problem names its key, e.g. `nats.servers.0: a nats:// URL`. */
-export function validateConfig(raw: RawConfig): Config {
-  const result = configSchema.safeParse(raw);
+/**
+ * Validates merged input against `schema` (a composed one: composeConfigSchema); every problem names
+ * its key, e.g. `nats.servers.0: a nats:// URL`.
+ */
+export function validateConfigWith<S extends z.ZodType<BaseConfig>>(schema: S, raw: RawConfig): z.output<S> {
+  const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const at = issue.path.map(String).join(".");
@@ -115,7 +145,7 @@ export interface LoadOptions {
   readonly flags?: RawConfig;
 }
 
-export async function loadConfig(opts: LoadOptions): Promise<Config> {
+export async function loadConfigWith<S extends z.ZodType<BaseConfig>>(schema: S, opts: LoadOptions): Promise<z.output<S>> {
   const fromFile = opts.file ? await readConfigFile(opts.file) : {};
-  return validateConfig(mergeLayers(fromFile, envConfig(opts.env ?? {}), opts.flags ?? {}));
+  return validateConfigWith(schema, mergeLayers(fromFile, envConfig(schema, opts.env ?? {}), opts.flags ?? {}));
 }

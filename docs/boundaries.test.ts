@@ -26,6 +26,14 @@ describe("import boundaries (eslint no-restricted-imports)", () => {
     expect(await restricted("cli/fixture.ts", 'import { DNS_OPS } from "../actors/dns/ops.js";\nexport const x = DNS_OPS;\n')).toEqual([]);
   });
 
+  it("keeps a config module light: zod, config/ and pure helpers; composed through config.js doors", async () => {
+    expect(await restricted("actors/dns/config.ts", 'import { udpBehaviour } from "./udp.actor.js";\nexport const x = udpBehaviour;\n')).toEqual([expect.stringContaining("config module stays light")]);
+    expect(await restricted("actors/dns/config.ts", 'import { TASKS_PREFIX } from "../catalogue/index.js";\nexport const x = TASKS_PREFIX;\n')).toEqual([expect.stringContaining("config module stays light")]);
+    expect(await restricted("actors/dns/config.ts", 'import { customZonesSchema } from "./zones/custom.js";\nimport { listenAddress } from "../../config/index.js";\nexport const x = [customZonesSchema, listenAddress];\n')).toEqual([]);
+    expect(await restricted("actors/node/config.ts", 'import { dnsConfigSection } from "../dns/config.js";\nexport const x = dnsConfigSection;\n')).toEqual([]);
+    expect(await restricted("cli/fixture.ts", 'import { loadConfig } from "../actors/node/config.js";\nexport const x = loadConfig;\n')).toEqual([]);
+  });
+
   it("lets a subsystem use another's door and its own internals", async () => {
     expect(await restricted("actors/dns/fixture.ts", 'import { TASKS_PREFIX } from "../catalogue/index.js";\nimport { DNS } from "./dns.sup.js";\nexport const x = [TASKS_PREFIX, DNS];\n')).toEqual([]);
   });

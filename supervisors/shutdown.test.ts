@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { startTree, supervisor, worker } from "./index.js";
-import { journal, recording, sleep, type Msg } from "./testkit.js";
+import { journal, recording, sleep, type Msg } from "../testkit/supervisors.js";
 import type { Behaviour } from "./types.js";
 
 describe("shutdown - ordered and bounded", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { startTree, supervisor, worker, type Tree } from "./index.js";
-import { journal, recording, sleep, waitFor, type Journal, type Msg } from "./testkit.js";
+import { journal, recording, sleep, waitFor, type Journal, type Msg } from "../testkit/supervisors.js";
 import type { Behaviour, RestartType, Strategy } from "./types.js";
 
 function flat(strategy: Strategy, names: string[], j: Journal) {

@@ -2,9 +2,9 @@
 // error without killing the thread, and a dead thread is reported once and fails what was pending.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { startThread, type Thread } from "./thread.js";
-import type { TestRequest } from "./thread.testkit-worker.js";
+import type { TestRequest } from "../testkit/thread-worker.js";
 
-const ENTRY = new URL("./thread.testkit-worker.ts", import.meta.url);
+const ENTRY = new URL("../testkit/thread-worker.ts", import.meta.url);
 const started: Array<Thread<TestRequest, string>> = [];
 afterEach(async () => {
   for (const t of started.splice(0)) await t.terminate();
@@ -38,7 +38,7 @@ describe("startThread", () => {
     const deaths: Error[] = [];
     const t = start((err) => deaths.push(err));
     await expect(t.request({ op: "die" }, 10_000)).rejects.toThrow(/exited with code 3/);
-    expect(deaths.map((e) => e.message)).toEqual([expect.stringMatching(/thread\.testkit-worker\.ts exited with code 3/)]);
+    expect(deaths.map((e) => e.message)).toEqual([expect.stringMatching(/thread-worker\.ts exited with code 3/)]);
     await expect(t.request({ op: "echo", value: "x" }, 1000)).rejects.toThrow(/exited with code 3/);
   });
 

@@ -3,7 +3,7 @@ import { context, type Context, type ContextManager } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { startTree, supervisor, worker, type Behaviour, type Tree } from "./index.js";
-import { waitFor } from "./testkit.js";
+import { waitFor } from "../testkit/supervisors.js";
 
 /** Delegates to the real manager and counts calls: proof of "no tracing work" when untraced. */
 class CountingContextManager implements ContextManager {

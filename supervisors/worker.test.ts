@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { AskTimeoutError, ActorStoppedError, HandlerDeadlineError, startTree, supervisor, worker, type Tree } from "./index.js";
-import { journal, recording, sleep, waitFor, type Journal, type Msg } from "./testkit.js";
+import { journal, recording, sleep, waitFor, type Journal, type Msg } from "../testkit/supervisors.js";
 import type { ActorContext, ActorStats, Behaviour } from "./types.js";
 
 async function one(behaviour: Behaviour<number, Msg>, j: Journal, handlerDeadlineMs?: number): Promise<Tree> {

@@ -1,19 +1,21 @@
 // The node's admin service: a NATS micro service ("dcnet-admin") so standard NATS tooling
 // (`nats micro ls/info/stats`) discovers every node, with one endpoint group per node and one
-// scatter-gather group that every node answers (each node is its own queue group there).
+// scatter-gather group that every node answers (each node is its own queue group there). It serves
+// whatever ops it is given: each subsystem declares its own (actors/<subsystem>/ops.ts).
 import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
+import { context, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Counter, Registry } from "prom-client";
 import { counter } from "../../observability/metrics.js";
-import type { Tracer } from "@opentelemetry/api";
-import type { Behaviour, Tree } from "../../supervisors/index.js";
-import type { Transport, KindDef } from "../../transport/index.js";
-import { withServerSpan, decode } from "../../transport/index.js";
+import { InvalidSpecError, type ActorRef, type Behaviour, type Tree } from "../../supervisors/index.js";
+import type { Transport } from "../../transport/index.js";
+import { withServerSpan, decode, injectCarrier } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
-import { ADMIN_ERRORS, ADMIN_SERVICE_NAME, OP_NAMES, kinds, ops, type OpName } from "./protocol.js";
-import { runOp, type OpDeps } from "./ops.js";
-import { AdminOpError } from "./errors.js";
+import { ADMIN_SERVICE_NAME, ERROR_KIND } from "./protocol.js";
+import type { AnyOp, OpContext, OpDef } from "./op.js";
+import { ADMIN_ERRORS, AdminOpError } from "./errors.js";
+import { ALL_OPS } from "../node/ops.js";
 
 export interface AdminDeps {
   readonly config: Config;
@@ -27,20 +29,22 @@ export interface AdminDeps {
   /** Late-bound: the tree contains this actor, so it exists only after the actor is specified. */
   readonly tree: () => Tree | undefined;
   readonly shutdown: (reason: string) => void;
+  /** The ops this node serves; default the standard list, ALL_OPS of actors/node/ops.ts. */
+  readonly ops?: readonly AnyOp[];
 }
 
 /** Admin requests are small; anything bigger is refused before decoding. */
 export const ADMIN_MAX_REQUEST_BYTES = 64 * 1024;
 
-export type AdminMsg = { readonly type: "request"; readonly op: OpName; readonly msg: ServiceMsg };
+export type AdminMsg = { readonly type: "request"; readonly op: AnyOp; readonly msg: ServiceMsg };
 
 interface AdminState {
   readonly service: Service;
 }
 
 export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg> {
+  const ops = checkedOps(deps, deps.ops ?? ALL_OPS);
   const requests = requestCounter(deps.metrics);
-  const opDeps: OpDeps = { ...deps };
   return {
     async init(ctx) {
       const subjects = deps.transport.subjects;
@@ -54,55 +58,90 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
       const mine = service.addGroup(subjects.adminNode(deps.config.id), "");
       // Own queue group per node: every node gets each scatter-gather request exactly once.
       const all = service.addGroup(subjects.adminAll(), deps.config.id);
-      for (const op of OP_NAMES) {
+      for (const op of ops) {
         const handler = (err: Error | null, msg: ServiceMsg): void => {
           if (err) ctx.fail(err);
           else ctx.self.tell({ type: "request", op, msg });
         };
-        mine.addEndpoint(op, { handler, metadata: { op } });
-        all.addEndpoint(op, { handler, metadata: { op, scope: "all" } });
+        mine.addEndpoint(op.name, { handler, metadata: { op: op.name } });
+        all.addEndpoint(op.name, { handler, metadata: { op: op.name, scope: "all" } });
       }
-      deps.logger.info({ service: ADMIN_SERVICE_NAME, subject: subjects.adminNode(deps.config.id) }, "admin service up");
+      deps.logger.info({ service: ADMIN_SERVICE_NAME, subject: subjects.adminNode(deps.config.id), ops: ops.length }, "admin service up");
       return { service };
     },
     async handle(state, m) {
-      const work = () => serve(deps, opDeps, m.op, m.msg, requests);
-      if (deps.tracer) await withServerSpan(deps.tracer, `admin ${m.op}`, m.msg.headers, work);
+      const work = () => serve(deps, m.op, m.msg, requests);
+      if (deps.tracer) await withServerSpan(deps.tracer, `admin ${m.op.name}`, m.msg.headers, work);
       else await work();
       return state;
     },
     async terminate(state) {
       await state.service.stop().catch(() => undefined);
     },
-    messageName: (m) => `admin.${m.op}`,
+    messageName: (m) => `admin.${m.op.name}`,
   };
 }
 
-async function serve(deps: AdminDeps, opDeps: OpDeps, op: OpName, msg: ServiceMsg, requests: Counter<"op" | "outcome">): Promise<void> {
-  const def = ops[op].request as KindDef<unknown>;
-  const decoded = decode(msg.data, [def], { maxBytes: ADMIN_MAX_REQUEST_BYTES });
+/** One endpoint per op: names must be valid subject tokens (transport's OP_PATTERN) and unique. */
+function checkedOps(deps: AdminDeps, ops: readonly AnyOp[]): readonly AnyOp[] {
+  const seen = new Set<string>();
+  for (const op of ops) {
+    deps.transport.subjects.adminAllOp(op.name);
+    if (seen.has(op.name)) throw new InvalidSpecError("admin", `admin op "${op.name}" is declared twice`);
+    seen.add(op.name);
+  }
+  return ops;
+}
+
+async function serve<Q, R>(deps: AdminDeps, op: OpDef<string, Q, R>, msg: ServiceMsg, requests: Counter<"op" | "outcome">): Promise<void> {
+  const decoded = decode(msg.data, [op.request], { maxBytes: ADMIN_MAX_REQUEST_BYTES });
   if (!decoded.ok) {
     deps.transport.rejects.record({ ...decoded, subject: msg.subject });
-    requests.inc({ op, outcome: "rejected" });
-    respondError(deps, msg, 400, ADMIN_ERRORS.badRequest, `bad ${op} request: ${decoded.message}`);
+    requests.inc({ op: op.name, outcome: "rejected" });
+    respondError(deps, msg, 400, ADMIN_ERRORS.badRequest, `bad ${op.name} request: ${decoded.message}`);
     return;
   }
+  const after: Array<() => void> = [];
   try {
-    const { reply, after } = await runOp(opDeps, op, decoded.env.body);
-    msg.respond(deps.transport.encode(ops[op].reply as KindDef<unknown>, reply));
-    requests.inc({ op, outcome: "ok" });
+    const reply = await op.handle(decoded.env.body, opContext(deps, after));
+    msg.respond(deps.transport.encode(op.reply, reply));
+    requests.inc({ op: op.name, outcome: "ok" });
     // Side effects that would kill this actor or the node run only after the reply left.
-    if (after) setImmediate(after);
+    for (const f of after) setImmediate(f);
   } catch (err) {
-    const e = err instanceof AdminOpError ? err : new AdminOpError(ADMIN_ERRORS.internal, (err as Error).message, 500);
-    requests.inc({ op, outcome: "error" });
+    const e = err instanceof AdminOpError ? err : new AdminOpError(ADMIN_ERRORS.internal, err instanceof Error ? err.message : String(err), 500);
+    requests.inc({ op: op.name, outcome: "error" });
     respondError(deps, msg, e.status, e.code, e.message);
   }
 }
 
+/** What a handler sees of the node, for one request. */
+function opContext(deps: AdminDeps, after: Array<() => void>): OpContext {
+  const tree = deps.tree();
+  return {
+    config: deps.config,
+    version: deps.version,
+    startedAt: deps.startedAt,
+    logger: deps.logger,
+    logs: deps.logs,
+    transport: deps.transport,
+    tree,
+    actor<M>(path: string, hint?: string): ActorRef<M> {
+      const ref = tree?.lookup<M>(path);
+      const running = tree?.stats().some((s) => s.path === path && s.status !== "stopped") ?? false;
+      if (!ref || !running) throw new AdminOpError(ADMIN_ERRORS.unavailable, `${path} is not running on this node${hint ? ` (${hint})` : ""}`, 503);
+      return ref;
+    },
+    // Handlers run inside the request's SERVER span (withServerSpan), so the active context is the request's.
+    traceCarrier: () => injectCarrier(context.active()),
+    afterReply: (f) => void after.push(f),
+    shutdown: deps.shutdown,
+  };
+}
+
 function respondError(deps: AdminDeps, msg: ServiceMsg, status: number, code: string, message: string): void {
   if (!msg.reply) return;
-  msg.respondError(status, message, deps.transport.encode(kinds.error, { node: deps.config.id, code, message }));
+  msg.respondError(status, message, deps.transport.encode(ERROR_KIND, { node: deps.config.id, code, message }));
 }
 
 function requestCounter(registry: Registry): Counter<"op" | "outcome"> {

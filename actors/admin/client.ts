@@ -1,88 +1,109 @@
-// Client side of the admin protocol, for the CLI, benchmarks, tests and other programs.
-import type { Transport, KindDef, Envelope } from "../../transport/index.js";
-import { NoRespondersError, TimeoutError, ServiceError } from "../../transport/index.js";
-import { kinds, ops, type OpName } from "./protocol.js";
-import type { z } from "zod";
+// Client side of the admin protocol, for the CLI, benchmarks, tests and other programs. It speaks any
+// list of op declarations: the node's standard list by default, or the one a program passes (a
+// node started with extra ops, a test fixture).
+import type { Transport, Envelope, TimeoutError, NoRespondersError, ServiceError, TransportErrorCode } from "../../transport/index.js";
+import type { AnyOp, OpDef, OpName, ReplyOf, RequestOf } from "./op.js";
+import { ERROR_KIND, type ErrorBody } from "./protocol.js";
+import { ADMIN_ERRORS, AdminRequestError } from "./errors.js";
+import type { StandardOp } from "../node/ops.js";
 
-type ReplyOf<O extends OpName> = z.infer<(typeof ops)[O]["reply"]["schema"]>;
-type RequestOf<O extends OpName> = z.infer<(typeof ops)[O]["request"]["schema"]>;
-
-/** An admin request that did not produce a reply body; `message` is what the CLI prints. */
-export class AdminRequestError extends Error {
-  override readonly name = "AdminRequestError";
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-export interface NodeReply<O extends OpName> {
+export interface NodeReply<R> {
   readonly node: string;
   readonly ok: boolean;
-  readonly body?: ReplyOf<O>;
+  readonly body?: R;
   readonly error?: string;
 }
 
-export class AdminClient {
+export interface CallOptions {
+  /** The node to ask; without it, the first node to answer on the scatter-gather subject. */
+  readonly node?: string;
+  readonly timeoutMs?: number;
+}
+
+export class AdminClient<Op extends AnyOp = StandardOp> {
+  #byName: Promise<ReadonlyMap<string, AnyOp>> | undefined;
+
   constructor(
     private readonly transport: Transport,
     private readonly timeoutMs = 2000,
+    /** The ops this client may name; default: the node's standard list (actors/node/ops.ts). */
+    private readonly ops?: readonly Op[],
   ) {}
 
   /** One node's reply; throws AdminRequestError naming the node, the problem and the subject. */
-  async request<O extends OpName>(node: string, op: O, body: RequestOf<O>, timeoutMs = this.timeoutMs): Promise<ReplyOf<O>> {
-    const subject = `${this.transport.subjects.adminNode(node)}.${op}`;
-    try {
-      const env = await this.transport.request(subject, ops[op].request as KindDef<RequestOf<O>>, body, [ops[op].reply as KindDef<ReplyOf<O>>], { timeoutMs });
-      return env.body as ReplyOf<O>;
-    } catch (err) {
-      throw describe(err, node, this.transport.subjects.cluster, timeoutMs);
-    }
+  async request<N extends OpName<Op>>(node: string, op: N, body: RequestOf<Op, N>, timeoutMs = this.timeoutMs): Promise<ReplyOf<Op, N>> {
+    return this.call(await this.op(op), body, { node, timeoutMs });
   }
 
   /** The first node to answer on the scatter-gather subject (handy with one node, or for "any node"). */
-  async requestFirst<O extends OpName>(op: O, body: RequestOf<O>, timeoutMs = this.timeoutMs): Promise<ReplyOf<O>> {
-    const subject = `${this.transport.subjects.adminAll()}.${op}`;
-    try {
-      const env = await this.transport.request(subject, ops[op].request as KindDef<RequestOf<O>>, body, [ops[op].reply as KindDef<ReplyOf<O>>], { timeoutMs });
-      return env.body as ReplyOf<O>;
-    } catch (err) {
-      throw describe(err, "(any)", this.transport.subjects.cluster, timeoutMs);
-    }
+  async requestFirst<N extends OpName<Op>>(op: N, body: RequestOf<Op, N>, timeoutMs = this.timeoutMs): Promise<ReplyOf<Op, N>> {
+    return this.call(await this.op(op), body, { timeoutMs });
   }
 
   /** Scatter-gather: every node's reply that arrives within the timeout (or `expected` replies). */
-  async requestAll<O extends OpName>(op: O, body: RequestOf<O>, opts: { timeoutMs?: number; expected?: number } = {}): Promise<NodeReply<O>[]> {
-    const subject = `${this.transport.subjects.adminAll()}.${op}`;
-    const replies = await this.transport.requestMany(subject, ops[op].request as KindDef<RequestOf<O>>, body, [ops[op].reply as KindDef<unknown>, kinds.error as KindDef<unknown>], {
+  async requestAll<N extends OpName<Op>>(op: N, body: RequestOf<Op, N>, opts: { timeoutMs?: number; expected?: number } = {}): Promise<NodeReply<ReplyOf<Op, N>>[]> {
+    return this.callAll(await this.op(op), body, opts);
+  }
+
+  /** Sends any declared op, by its declaration (the CLI does; so can a program with its own ops). */
+  async call<Q, R>(op: OpDef<string, Q, R>, body: Q, opts: CallOptions = {}): Promise<R> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const subjects = this.transport.subjects;
+    const subject = `${opts.node === undefined ? subjects.adminAll() : subjects.adminNode(opts.node)}.${op.name}`;
+    try {
+      return (await this.transport.request(subject, op.request, body, [op.reply], { timeoutMs })).body;
+    } catch (err) {
+      throw describe(err, opts.node ?? "(any)", subjects.cluster, timeoutMs);
+    }
+  }
+
+  async callAll<Q, R>(op: OpDef<string, Q, R>, body: Q, opts: { timeoutMs?: number; expected?: number } = {}): Promise<NodeReply<R>[]> {
+    const subject = `${this.transport.subjects.adminAll()}.${op.name}`;
+    const replies = await this.transport.requestMany(subject, op.request, body, [op.reply, ERROR_KIND], {
       timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       ...(opts.expected !== undefined ? { expected: opts.expected } : {}),
     });
-    return replies.map((r) => toNodeReply<O>(r)).sort((a, b) => a.node.localeCompare(b.node));
+    return replies.map((env) => toNodeReply(env, op.reply.kind)).sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  private async op<N extends OpName<Op>>(name: N): Promise<OpDef<N, RequestOf<Op, N>, ReplyOf<Op, N>>> {
+    // The standard list is loaded on first use rather than imported: node/ops.ts declares its ops with
+    // this folder's kit (admin/ops.ts, which exports this client), so an import would be a cycle.
+    this.#byName ??= (this.ops ? Promise.resolve(this.ops) : import("../node/ops.js").then((m) => m.ALL_OPS)).then((ops) => new Map<string, AnyOp>(ops.map((o) => [o.name, o])));
+    const found = (await this.#byName).get(name);
+    if (!found) throw new AdminRequestError(ADMIN_ERRORS.badRequest, `no admin operation "${name}" in this client's list`);
+    // The map is keyed by each op's own name, so the op found under N is the op named N of the list.
+    return found as OpDef<N, RequestOf<Op, N>, ReplyOf<Op, N>>;
   }
 }
 
-function toNodeReply<O extends OpName>(env: Envelope<unknown>): NodeReply<O> {
-  if (env.kind === kinds.error.kind) {
-    const e = env.body as z.infer<typeof kinds.error.schema>;
-    return { node: env.from, ok: false, error: `${e.code}: ${e.message}` };
-  }
-  return { node: env.from, ok: true, body: env.body as ReplyOf<O> };
+/** The transport validated each body against the kind it claims, so the kind tells which body it is. */
+function isReply<R>(env: Envelope<R | ErrorBody>, replyKind: string): env is Envelope<R> {
+  return env.kind === replyKind;
+}
+
+function toNodeReply<R>(env: Envelope<R | ErrorBody>, replyKind: string): NodeReply<R> {
+  if (isReply(env, replyKind)) return { node: env.from, ok: true, body: env.body };
+  const e = ERROR_KIND.schema.parse(env.body);
+  return { node: env.from, ok: false, error: `${e.code}: ${e.message}` };
+}
+
+// Transport errors are told apart by their stable code (transport/errors.ts): the transport's door
+// brings the NATS client, which a light client (the CLI's) should not import for three classes.
+function hasCode<E>(err: unknown, code: TransportErrorCode): err is E {
+  return err instanceof Error && "code" in err && err.code === code;
 }
 
 function describe(err: unknown, node: string, cluster: string, timeoutMs: number): AdminRequestError {
-  if (err instanceof NoRespondersError) {
+  if (hasCode<NoRespondersError>(err, "DCNET_E_NO_RESPONDERS")) {
     return new AdminRequestError("DCNET_E_NO_SUCH_NODE", `no node "${node}" in cluster "${cluster}": nothing answers on ${err.subject}`, { cause: err });
   }
-  if (err instanceof TimeoutError) {
+  if (hasCode<TimeoutError>(err, "DCNET_E_TIMEOUT")) {
     return new AdminRequestError("DCNET_E_TIMEOUT", `node "${node}" did not answer within ${timeoutMs} ms (${err.subject})`, { cause: err });
   }
-  if (err instanceof ServiceError) {
+  if (hasCode<ServiceError>(err, "DCNET_E_SERVICE_ERROR")) {
     return new AdminRequestError("DCNET_E_ADMIN_ERROR", `node "${node}" refused the request: ${err.description}`, { cause: err });
   }
-  const e = err as Error;
-  return new AdminRequestError("DCNET_E_REQUEST_FAILED", `request to node "${node}" failed: ${e.message}`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new AdminRequestError("DCNET_E_REQUEST_FAILED", `request to node "${node}" failed: ${message}`, { cause: err });
 }

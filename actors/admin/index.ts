@@ -1,6 +1,6 @@
+// Public door of admin (README.md): the service actor. The kit for declaring and sending admin ops
+// (defineOp, AdminClient, …) is the light second door, ops.ts; programs may take the client from either.
 export { adminBehaviour } from "./admin.actor.js";
 export type { AdminDeps, AdminMsg } from "./admin.actor.js";
-export { AdminClient, AdminRequestError } from "./client.js";
-export type { NodeReply } from "./client.js";
-export { ADMIN_SERVICE_NAME, ADMIN_ERRORS, OP_NAMES, kinds as adminKinds, ops as adminOps } from "./protocol.js";
-export type { OpName, StatusBody, PongBody, OkBody, ErrorBody, MembersBody, StateKeysBody, StateGetBody, TaskLsBody, VipLsBody, DnsRecordsBody, DnsLookupBody } from "./protocol.js";
+export { AdminClient, AdminRequestError, ADMIN_SERVICE_NAME, ADMIN_ERRORS } from "./ops.js";
+export type { AnyOp, NodeReply } from "./ops.js";

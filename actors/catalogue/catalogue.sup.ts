@@ -1,14 +1,14 @@
-// The catalogue subtree: the task sources that write into the replicated store. Starts after the
-// gossip store (the node tree orders it so). Native registrations today; the Mesos Operator API
-// listener joins here. The agent poller runs only where `mesos.agent` is set (a disabled source is
-// absent from the tree, not a flag checked inside it).
+// The catalogue subtree, one_for_one (a source's crash touches no other source): the task sources
+// that write into the replicated store, then the view derived from it. Starts after the gossip store
+// (the node tree orders it so). A disabled Mesos source is absent from the tree, not a flag checked
+// inside it. Three restarts in 10 s here before the node root is told.
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
+import { supervisor, worker, type ActorRef, type ChildSpec, type SupervisorSpec } from "../../supervisors/index.js";
+import type { StoreMsg } from "../gossip/index.js";
 import { pollerBehaviour } from "./mesos/poller.actor.js";
 import { listenerBehaviour } from "./mesos/listener.actor.js";
-import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
-import type { StoreMsg } from "../gossip/index.js";
 import { registrationsBehaviour } from "./registrations.actor.js";
 import { vipsBehaviour } from "./vips.actor.js";
 
@@ -23,45 +23,20 @@ export interface CatalogueDeps {
 }
 
 export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
-  return {
-    kind: "supervisor",
-    name: CATALOGUE,
-    restart: "permanent",
-    strategy: "one_for_one",
-    intensity: 3,
-    periodMs: 10_000,
-    children: [
-      {
-        kind: "worker",
-        name: "registrations",
-        restart: "permanent",
-        shutdownMs: 2000,
-        behaviour: registrationsBehaviour({ nodeId: deps.nodeId, logger: deps.child("registrations"), store: deps.store }),
-      },
+  const { nodeId, mesos, metrics, store } = deps;
+  const log = deps.child;
+  const listener: ChildSpec[] = mesos.masters.length === 0 ? [] : [worker("operator-listener", listenerBehaviour({ nodeId, config: mesos, logger: log("operator-listener"), metrics, store }), { shutdownMs: 2000 })];
+  const poller: ChildSpec[] = mesos.agent === undefined ? [] : [worker("agent-poller", pollerBehaviour({ nodeId, agent: mesos.agent, config: mesos, logger: log("agent-poller"), metrics, store }), { shutdownMs: 2000 })];
+  return supervisor(
+    CATALOGUE,
+    "one_for_one",
+    [
+      worker("registrations", registrationsBehaviour({ nodeId, logger: log("registrations"), store }), { shutdownMs: 2000 }),
       // Sources before the view: the VIP table follows what they write.
-      ...(deps.mesos.masters.length > 0
-        ? [
-            {
-              kind: "worker" as const,
-              name: "operator-listener",
-              restart: "permanent" as const,
-              shutdownMs: 2000,
-              behaviour: listenerBehaviour({ nodeId: deps.nodeId, config: deps.mesos, logger: deps.child("operator-listener"), metrics: deps.metrics, store: deps.store }),
-            },
-          ]
-        : []),
-      ...(deps.mesos.agent
-        ? [
-            {
-              kind: "worker" as const,
-              name: "agent-poller",
-              restart: "permanent" as const,
-              shutdownMs: 2000,
-              behaviour: pollerBehaviour({ nodeId: deps.nodeId, agent: deps.mesos.agent, config: deps.mesos, logger: deps.child("agent-poller"), metrics: deps.metrics, store: deps.store }),
-            },
-          ]
-        : []),
-      { kind: "worker", name: "vips", restart: "permanent", shutdownMs: 1000, behaviour: vipsBehaviour({ logger: deps.child("vips"), store: deps.store }) },
+      ...listener,
+      ...poller,
+      worker("vips", vipsBehaviour({ logger: log("vips"), metrics, store }), { shutdownMs: 1000 }),
     ],
-  };
+    { intensity: 3, periodMs: 10_000 },
+  );
 }

@@ -7,7 +7,7 @@ export const TASKS_PREFIX = "tasks/";
 export const LEADER_KEY = "mesos/leader";
 
 /** native: NATS registrations; mesos: this node's agent; operator: the Mesos master stream (leader). */
-export const TASK_SOURCES = ["native", "mesos", "operator"] as const;
+const TASK_SOURCES = ["native", "mesos", "operator"] as const;
 export type TaskSource = (typeof TASK_SOURCES)[number];
 
 export function taskKey(owner: string, id: string, source: TaskSource = "native"): string {

@@ -1,18 +1,32 @@
 // The one normalised shape of a task, whatever its source (Mesos Operator API, Mesos agent state,
 // native registration over NATS). DNS and the L4LB read only this (through the catalogue).
+//
+// It is also the catalogue's pure door (actors/README.md): other subsystems' pure code (DNS zones, the
+// coming L4LB renderer) takes the task vocabulary from here without loading the catalogue's runtime.
 import { z } from "zod";
 
-export const TASK_STATES = ["preparing", "running", "killing", "terminal"] as const;
+export { TASKS_PREFIX, LEADER_KEY, sourcePrefix } from "./keys.js";
+export { dcosLabel, dcosDomainFrag } from "./convert/labels.js";
+
+const TASK_STATES = ["preparing", "running", "killing", "terminal"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-export const PROTOCOLS = ["tcp", "udp"] as const;
+const PROTOCOLS = ["tcp", "udp"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * The version of the task record this code writes and fully understands. A record without `v` is
+ * version 1 (every record written before versions existed); writers stamp `v` from version 2 on.
+ * The compatibility rule (README.md, "Task records across versions"): add optional fields freely,
+ * never change a field's meaning, bump this when a field is added.
+ */
+export const TASK_RECORD_VERSION = 1;
 
 const name = z.string().min(1).max(253);
 const ip = z.union([z.ipv4(), z.ipv6()]);
 const portNumber = z.number().int().min(1).max(65535);
 
-export const portSchema = z.strictObject({
+const portFields = {
   /** Port name (Mesos discovery name; "default" when unnamed). */
   name: z.string().min(1).max(63),
   protocol: z.enum(PROTOCOLS),
@@ -22,10 +36,11 @@ export const portSchema = z.strictObject({
   hostPort: portNumber.optional(),
   /** Raw VIP labels on this port, e.g. "/myapp:80", "name:80", "11.1.1.1:80". */
   vips: z.array(z.string().min(3).max(300)).max(32),
-});
-export type TaskPort = z.infer<typeof portSchema>;
+};
 
-export const taskSchema = z.strictObject({
+const taskFields = {
+  /** Record version (TASK_RECORD_VERSION); absent = 1. */
+  v: z.number().int().min(1).max(65535).optional(),
   /** Unique within its source: Mesos "<framework-id>/<task-id>", or the registration id. */
   id: z.string().min(1).max(512),
   name,
@@ -40,9 +55,47 @@ export const taskSchema = z.strictObject({
   state: z.enum(TASK_STATES),
   /** undefined: no health check; false also while a defined check has no result yet. */
   healthy: z.boolean().optional(),
-  ports: z.array(portSchema).max(256),
+};
+
+/**
+ * A task record as readers take it from the store or a peer: every known field checked (a wrong
+ * type is still an error naming the field), every unknown field — a newer writer's — accepted and
+ * kept, on the task and on each port, so a record read, relayed or re-written is never stripped.
+ */
+const portSchema = z.looseObject(portFields);
+export const taskSchema = z.looseObject({ ...taskFields, ports: z.array(portSchema).max(256) });
+
+/**
+ * A task as a client registers it (admin `task-add`): the same fields, but an unknown one is an
+ * error naming it — in a hand-written registration it is a typo, not a newer node's field — and
+ * the record may not claim a version this node does not write.
+ */
+export const taskRegistrationSchema = z.strictObject({
+  ...taskFields,
+  v: z.number().int().min(1).max(TASK_RECORD_VERSION, `record version newer than this node writes (${TASK_RECORD_VERSION})`).optional(),
+  ports: z.array(z.strictObject(portFields)).max(256),
 });
-export type Task = z.infer<typeof taskSchema>;
+
+/** The known fields of a task. A record read with taskSchema may carry more (kept, not typed). */
+export type Task = z.infer<typeof taskRegistrationSchema>;
+export type TaskPort = Task["ports"][number];
+
+/** A task record read at a border: the task, or why it was skipped (the first issue, naming its field). */
+export type TaskRead =
+  | { readonly ok: true; readonly task: Task; /** Written by a newer version (`v` > TASK_RECORD_VERSION). */ readonly newer: boolean }
+  | { readonly ok: false; readonly reason: string };
+
+/** Reads one task record (a store value, a peer's reply). Never throws. */
+export function readTask(value: unknown): TaskRead {
+  const r = taskSchema.safeParse(value);
+  if (!r.success) return { ok: false, reason: issueText(r.error.issues) };
+  return { ok: true, task: r.data, newer: (r.data.v ?? 1) > TASK_RECORD_VERSION };
+}
+
+/** `ports.0.protocol: Invalid option: expected one of "tcp"|"udp"` — the field first, then zod's words. */
+export function issueText(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(task)"}: ${i.message}`).join("; ");
+}
 
 /** One backend of a VIP as the catalogue publishes it. */
 export interface Backend {

@@ -5,12 +5,11 @@
 // restart the old incarnation's facts are dropped and programs register again, as with Consul.
 import type { Logger } from "pino";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
-import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/index.js";
-import type { Value } from "../gossip/index.js";
+import type { StoreMsg, TraceCarrier } from "../gossip/index.js";
 import type { Task } from "./model.js";
-import { taskSchema } from "./model.js";
+import { issueText, taskRegistrationSchema } from "./model.js";
 import { parseTaskKey, sourcePrefix, taskKey } from "./keys.js";
-import { storeWriter } from "./store-writer.js";
+import { storeWriter, taskUpdateOps } from "./store-writer.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 
 export type RegistrationResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
@@ -53,7 +52,7 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
   };
   const writer = storeWriter(deps.store);
   // An undefined trace lets the writer capture the handler's own context (expiry has no requester).
-  const write = (key: string, change: Parameters<typeof updateOps>[0], trace?: TraceCarrier): Promise<void> => writer(key, updateOps(change), trace);
+  const write = (key: string, change: Parameters<typeof taskUpdateOps>[0], trace?: TraceCarrier): Promise<void> => writer(key, taskUpdateOps(change), trace);
   return {
     async init(ctx) {
       const entries = new Map<string, Entry>();
@@ -70,9 +69,10 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
     async handle(state, msg) {
       switch (msg.type) {
         case "add": {
-          const checked = taskSchema.safeParse(msg.task);
+          // Strict: a field this node does not know is, from a client, a typo worth naming (model.ts).
+          const checked = taskRegistrationSchema.safeParse(msg.task);
           if (!checked.success) {
-            msg.reply({ ok: false, error: `invalid task: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
+            msg.reply({ ok: false, error: `invalid task: ${issueText(checked.error.issues)}` });
             return state;
           }
           await write(taskKey(deps.nodeId, msg.task.id), { task: checked.data }, msg.trace);
@@ -108,12 +108,4 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
     },
     handlerDeadlineMs: 30_000,
   };
-}
-
-/**
- * The store update for a registration: the whole task as one register (a task changes as a unit),
- * or the key's removal. Absent optional fields are dropped: store values are plain data.
- */
-export function updateOps(change: { task: Task } | "delete"): UpdateOp[] {
-  return change === "delete" ? [{ op: "delete-key" }] : [{ op: "set", field: "task", value: JSON.parse(JSON.stringify(change.task)) as Value }];
 }

@@ -4,9 +4,10 @@
 // joins the trace of whatever made it.
 import { context } from "@opentelemetry/api";
 import type { ActorRef } from "../../supervisors/index.js";
-import type { StoreMsg, TraceCarrier, UpdateOp } from "../gossip/index.js";
+import type { StoreMsg, TraceCarrier, UpdateOp, UpdateResult, Value } from "../gossip/index.js";
 import { injectCarrier } from "../../transport/index.js";
-import { StoreUnavailableError } from "../gossip/index.js";
+import { StoreUnavailableError, UpdateRefusedError } from "../gossip/index.js";
+import { TASK_RECORD_VERSION, type Task } from "./model.js";
 
 /** `trace` defaults to the context active when the write is called (the store's mailbox loses it). */
 export type WriteFn = (key: string, ops: UpdateOp[], trace?: TraceCarrier) => Promise<void>;
@@ -19,9 +20,20 @@ export function storeWriter(store: () => ActorRef<StoreMsg> | undefined): WriteF
   return async (key, ops, trace = injectCarrier(context.active())) => {
     const ref = store();
     if (!ref) throw new StoreUnavailableError();
-    const r = await ref.ask<{ ok: boolean; error?: string }>((reply) => ({ type: "update", key, ops, trace, reply }), STORE_TIMEOUT_MS);
-    if (!r.ok) throw new Error(r.error ?? "store refused the update");
+    const r = await ref.ask<UpdateResult>((reply) => ({ type: "update", key, ops, trace, reply }), STORE_TIMEOUT_MS);
+    if (!r.ok) throw new UpdateRefusedError(key, r.error);
   };
+}
+
+/**
+ * The store update for a task: the whole record as one register (a task changes as a unit), or the
+ * key's removal. Stored as plain JSON (absent optional fields dropped), fields unknown to this
+ * version kept, and stamped with the record version from version 2 on (absent = 1, model.ts).
+ */
+export function taskUpdateOps(change: { task: Task } | "delete"): UpdateOp[] {
+  if (change === "delete") return [{ op: "delete-key" }];
+  const record = TASK_RECORD_VERSION > 1 ? { ...change.task, v: TASK_RECORD_VERSION } : change.task;
+  return [{ op: "set", field: "task", value: JSON.parse(JSON.stringify(record)) as Value }];
 }
 
 /**

@@ -3,13 +3,15 @@
 // every node computes the same table from the same tasks, and it can never disagree with them.
 // DNS and the L4LB read it here (a snapshot, or a watch that gets the table after each change).
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
 import type { StoreMsg, WatchEvent } from "../gossip/index.js";
 import type { Backend, Task } from "./model.js";
-import { taskSchema } from "./model.js";
+import { readTask, TASK_RECORD_VERSION } from "./model.js";
 import { TASKS_PREFIX, parseTaskKey } from "./keys.js";
-import { backendsOf, vipTable } from "./vips.js";
+import { backendsOf, vipTable } from "./convert/vips.js";
 import { StoreUnavailableError } from "../gossip/index.js";
+import { counter } from "../../observability/metrics.js";
 
 export type VipTable = ReadonlyMap<string, readonly Backend[]>;
 
@@ -41,11 +43,14 @@ interface VipsState {
 
 export interface VipsDeps {
   readonly logger: Logger;
+  readonly metrics: Registry;
   readonly store: () => ActorRef<StoreMsg> | undefined;
 }
 
 export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
   let warned = 0;
+  let newerSeen = false;
+  const records = counter(deps.metrics, "dcnet_catalogue_task_records_read_total", "Task records read from the store, by outcome (current, newer: written by a newer version, its unknown fields kept; invalid: skipped)", ["outcome"]);
   const rebuild = (state: VipsState): void => {
     if (!state.dirty) return;
     state.dirty = false;
@@ -96,14 +101,23 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
           const parsed = parseTaskKey(msg.ev.key);
           if (!parsed) return state;
           const field = msg.ev.value?.task;
-          const task = field?.type === "lww" ? taskSchema.safeParse(field.value) : undefined;
-          if (task?.success) {
+          const read = field?.type === "lww" ? readTask(field.value) : undefined;
+          if (read?.ok) {
+            records.inc({ outcome: read.newer ? "newer" : "current" });
+            if (read.newer && !newerSeen) {
+              newerSeen = true;
+              deps.logger.info({ key: msg.ev.key, v: read.task.v, known: TASK_RECORD_VERSION }, "task records from a newer version: read by their known fields, the others kept");
+            }
             // The master stream's table feeds DNS; VIP backends come from each node's own sources
             // (agent poller, registrations), as the L4LB did in dcos-net, so no backend counts twice.
-            const backends = parsed.source === "operator" ? [] : backendsOf(task.data, parsed.owner);
-            state.tasks.set(msg.ev.key, { owner: parsed.owner, task: task.data, backends });
+            const backends = parsed.source === "operator" ? [] : backendsOf(read.task, parsed.owner);
+            state.tasks.set(msg.ev.key, { owner: parsed.owner, task: read.task, backends });
           } else {
-            if (msg.ev.value && warned++ < 10) deps.logger.warn({ key: msg.ev.key }, "catalogue key holds no valid task; ignored");
+            if (msg.ev.value) {
+              records.inc({ outcome: "invalid" });
+              const reason = read?.reason ?? "no task field";
+              if (warned++ < 10) deps.logger.warn({ key: msg.ev.key, reason }, "catalogue key holds no valid task; ignored");
+            }
             state.tasks.delete(msg.ev.key);
           }
           if (!state.dirty) setImmediate(() => ctx.self.tell({ type: "rebuild" }));

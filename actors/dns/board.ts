@@ -6,6 +6,7 @@
 // the zone actor's state, so when the zone actor crashes the listeners keep answering from the last
 // good zones until the restarted actor publishes again.
 import type { ZoneSet } from "./zones/types.js";
+import { ZoneGenerationError } from "./errors.js";
 
 export class ZoneBoard {
   private zoneSet: ZoneSet = { generation: 0, zones: new Map() };
@@ -18,7 +19,7 @@ export class ZoneBoard {
   }
 
   publish(next: ZoneSet): void {
-    if (next.generation <= this.zoneSet.generation) throw new Error(`zone generation must increase (${next.generation} after ${this.zoneSet.generation})`);
+    if (next.generation <= this.zoneSet.generation) throw new ZoneGenerationError(`zone generation must increase (${next.generation} after ${this.zoneSet.generation})`);
     this.zoneSet = next;
     this.publishedAt = Date.now();
     for (const l of this.listeners) l(next);

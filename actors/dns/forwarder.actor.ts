@@ -3,12 +3,11 @@
 // holds up the next message; a crash here costs the cache, never the listeners.
 import type { Logger } from "pino";
 import type { Behaviour, ReplyTo } from "../../supervisors/index.js";
-import { Forwarder, type ForwardEvent } from "./forward/index.js";
-import type { ForwardOutcome, ForwardRequest } from "./serve.js";
+import { Forwarder, type ForwardEvent, type ForwardRequest, type ForwardResult } from "./forward/index.js";
 import type { DnsMetrics } from "./metrics.js";
 import type { Config } from "../../config/index.js";
 
-export type ForwardReply = { readonly ok: true; readonly outcome: ForwardOutcome } | { readonly ok: false; readonly error: string };
+export type ForwardReply = { readonly ok: true; readonly outcome: ForwardResult } | { readonly ok: false; readonly error: string };
 
 export type ForwarderMsg =
   | { readonly type: "forward"; readonly req: ForwardRequest; readonly reply: ReplyTo<ForwardReply> }

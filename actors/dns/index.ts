@@ -1,8 +1,10 @@
-// Public door of DNS (README.md): the subtree and the messages other subsystems send to its
-// actors. Nothing else in dns/ may be imported from outside it.
+// Public door of DNS (README.md): the subtree, the messages other subsystems send to its actors,
+// and the zone-part contract with what a contributor needs to build a zone (zones/README.md).
+// Nothing else in dns/ may be imported from outside it.
 export { dnsTreeSpec, DNS } from "./dns.sup.js";
 export type { DnsDeps } from "./dns.sup.js";
 export type { ZoneMsg } from "./zone.actor.js";
-export type { UdpMsg } from "./udp.actor.js";
-export type { ZoneRow } from "./zones/index.js";
-export { customZonesSchema } from "./zones/index.js";
+export type { UdpMsg } from "./listen/udp.actor.js";
+export type { ZoneRow, ZonePart, ZoneBuildContext, Zone, ZoneDefaults } from "./zones/index.js";
+export { ZoneBuilder, headFromDefaults } from "./zones/index.js";
+export { DnsError, ZonePartConflictError } from "./errors.js";

@@ -4,8 +4,7 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { BatchStats } from "@dcnet/udp-batch";
 import { counter, fastHistogram, gauge, getOrCreate, type HistogramSeries } from "../../observability/metrics.js";
-
-export type DnsTransport = "udp" | "tcp";
+import type { DnsTransport } from "./wire/index.js";
 
 const QUERIES = "dcnet_dns_queries_total";
 const pendingByRegistry = new WeakMap<Registry, Map<string, number>>();

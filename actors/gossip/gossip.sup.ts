@@ -1,8 +1,9 @@
 // The gossip subtree. rest_for_one in data-flow order: the store consumes membership events, so a
 // membership restart also restarts the store, which re-subscribes and re-syncs from its peers.
+// Three restarts in 10 s here before the node root is told; the root's own limit then applies.
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { ActorRef, SupervisorSpec } from "../../supervisors/index.js";
+import { supervisor, worker, type ActorRef, type SupervisorSpec } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import { membershipBehaviour, type MembershipMsg } from "./membership/index.js";
@@ -26,23 +27,14 @@ export interface GossipDeps {
 
 export function gossipTreeSpec(deps: GossipDeps): SupervisorSpec {
   const common = { transport: deps.transport, metrics: deps.metrics, config: deps.config.gossip, nodeId: deps.config.id, incarnation: deps.incarnation };
-  return {
-    kind: "supervisor",
-    name: GOSSIP,
-    restart: "permanent",
-    strategy: "rest_for_one",
-    // Three restarts in 10 s here before the node root is told; the root's own limit then applies.
-    intensity: 3,
-    periodMs: 10_000,
-    children: [
-      { kind: "worker", name: "membership", restart: "permanent", shutdownMs: 1000, behaviour: membershipBehaviour({ ...common, logger: deps.child("membership") }) },
-      {
-        kind: "worker",
-        name: "store",
-        restart: "permanent",
-        shutdownMs: 2000,
-        behaviour: storeBehaviour({ ...common, logger: deps.child("store"), membership: membershipSource(() => deps.lookup<MembershipMsg>(`${deps.path}/membership`)) }),
-      },
+  const membership = membershipSource(() => deps.lookup<MembershipMsg>(`${deps.path}/membership`));
+  return supervisor(
+    GOSSIP,
+    "rest_for_one",
+    [
+      worker("membership", membershipBehaviour({ ...common, logger: deps.child("membership") }), { shutdownMs: 1000 }),
+      worker("store", storeBehaviour({ ...common, logger: deps.child("store"), membership }), { shutdownMs: 2000 }),
     ],
-  };
+    { intensity: 3, periodMs: 10_000 },
+  );
 }

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startNatsServer, type NatsServerHandle } from "../../integration/harness/nats-local.js";
-import { validateConfig } from "../../config/index.js";
+import { validateConfig } from "./config.js";
 import { createLogHub } from "../../observability/logger.js";
 import { freePort, makeQuery, udpAsk } from "../../testkit/dns/servers.js";
 import { startNode, type NodeHandle } from "./index.js";
@@ -44,7 +44,7 @@ describe("metric names", () => {
     nats = await startNatsServer({});
     dnsPort = await freePort();
     const config = validateConfig({ id: "names", nats: { servers: [nats.url] }, log: { level: "fatal" }, metrics: { listen: "" }, dns: { listen: [`127.0.0.1:${dnsPort}`] } });
-    node = await startNode(config, { logs: createLogHub({ level: "silent", bindings: { node: "names" } }) });
+    node = await startNode(config, { logs: createLogHub({ level: "fatal", bindings: { node: "names" } }) });
   }, 30_000);
 
   afterAll(async () => {

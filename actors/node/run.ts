@@ -8,7 +8,10 @@ import { startTracing } from "../../observability/tracing.js";
 import { createLogHub, type LogHub } from "../../observability/logger.js";
 import { createRegistry } from "../../observability/metrics.js";
 import type { Config } from "../../config/index.js";
+import type { AnyOp } from "../admin/index.js";
+import type { ZonePart } from "../dns/index.js";
 import { nodeTreeSpec } from "./node.sup.js";
+import { ALL_OPS } from "./ops.js";
 import { VERSION } from "../../config/version.js";
 
 export interface NodeHandle {
@@ -25,6 +28,10 @@ export interface NodeHandle {
 
 export interface StartNodeOptions {
   readonly logs?: LogHub;
+  /** Zone parts beyond the subsystems' own (a test fixture, an out-of-tree extension). */
+  readonly zoneParts?: readonly ZonePart[];
+  /** Admin ops served beyond the standard list (ALL_OPS); `dcnet ctl` offers them when built with the same list. */
+  readonly ops?: readonly AnyOp[];
 }
 
 export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
@@ -77,6 +84,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       tree: () => slot.tree,
       incarnation: startedAt,
       lookup: <M>(path: string) => slot.tree?.lookup<M>(path),
+      ops: [...ALL_OPS, ...(opts.ops ?? [])],
+      ...(opts.zoneParts ? { zoneParts: opts.zoneParts } : {}),
       shutdown: (reason) => void stop(reason).then(() => resolveDone({ exitCode: 0, reason })),
     }),
     {

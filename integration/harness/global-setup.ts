@@ -26,6 +26,8 @@ function engineCli(rootDir: string, args: string[]): string {
 }
 
 export default async function globalSetup(_global: unknown, project: ProjectConfig): Promise<void> {
+  // The tests spawn bin/dcnet.js, which runs the compiled build: (re)build dist/ if a source is newer.
+  execFileSync(process.execPath, [join(project.rootDir, "scripts/ensure-build.mjs")], { cwd: project.rootDir, stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 });
   const owned = !process.env.DCNET_DOCKER_HOST;
   const dockerHost = engineCli(project.rootDir, ["start", "--owner", String(process.pid)]).trim().split("\n").pop() ?? "";
   if (!dockerHost.startsWith("unix://")) throw new Error(`engine-cli start printed no DOCKER_HOST: ${dockerHost}`);

@@ -32,7 +32,7 @@ const at = fc.nat(3);
 const field = fc.constantFrom(...FIELDS);
 const value = fc.constantFrom(...VALUES);
 
-export const opArb: fc.Arbitrary<Op> = fc.oneof(
+const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant("set" as const), at, field, value, wall: fc.nat(4) }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant("add" as const), at, field, elem: value }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant("remove" as const), at, field, elem: value }), weight: 2 },

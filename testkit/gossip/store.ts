@@ -9,11 +9,12 @@ import { Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptio
 import type { KeyView, Value } from "../../actors/gossip/crdt/types.js";
 import type { Member, MemberEvent } from "../../actors/gossip/membership/types.js";
 import type { MembershipSource } from "../../actors/gossip/store/messages.js";
-import type { UpdateResult } from "../../actors/gossip/store/state.js";
 import { storeBehaviour } from "../../actors/gossip/store/store.actor.js";
-import type { StoreCounters, StoreMsg, UpdateOp } from "../../actors/gossip/store/types.js";
+import { STORE_PATH } from "../../actors/gossip/index.js";
+import type { StoreCounters, StoreMsg, UpdateOp, UpdateResult } from "../../actors/gossip/store/types.js";
 
-export const STORE_PATH = "/node/gossip/store";
+// The tree below mounts the store where the node does (/node/gossip/store).
+export { STORE_PATH };
 export const silent = pino({ level: "silent" });
 /** DCNET_TEST_LOG=debug shows the stores' logs when a test needs explaining. */
 const storeLogger = process.env.DCNET_TEST_LOG === undefined ? silent : pino({ level: process.env.DCNET_TEST_LOG });
@@ -121,7 +122,7 @@ export async function write(n: StoreNode, key: string, ops: readonly UpdateOp[],
 
 export const setOp = (field: string, value: Value): UpdateOp => ({ op: "set", field, value });
 
-export async function get(n: StoreNode, key: string): Promise<KeyView | undefined> {
+export async function getKey(n: StoreNode, key: string): Promise<KeyView | undefined> {
   return n.store.ask<KeyView | undefined>((reply) => ({ type: "get", key, reply }), 10_000);
 }
 

@@ -15,7 +15,7 @@ export interface BackoffOptions {
   readonly random?: () => number;
 }
 
-export const BACKOFF_DEFAULTS = { initialMs: 2000, maxMs: 30_000, factor: 2, jitter: 0.5 } as const;
+const BACKOFF_DEFAULTS = { initialMs: 2000, maxMs: 30_000, factor: 2, jitter: 0.5 } as const;
 
 /** The un-jittered delay before retry number `attempt` (0 = first retry). */
 export function backoffBase(attempt: number, options: BackoffOptions = {}): number {

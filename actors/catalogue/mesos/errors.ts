@@ -1,7 +1,7 @@
 // Typed errors of the Mesos wire side. Callers branch on `code` (docs/errors.md), never on the text.
 // Every one of them means "this stream / call is over": the listener backs off and reconnects.
 
-export const MESOS_ERROR_CODES = {
+const MESOS_ERROR_CODES = {
   notLeader: "DCNET_E_MESOS_NOT_LEADER",
   http: "DCNET_E_MESOS_HTTP",
   stalled: "DCNET_E_MESOS_STALLED",

@@ -7,11 +7,11 @@ import type { StoreMsg } from "../../gossip/index.js";
 import { parseTaskKey, sourcePrefix } from "../keys.js";
 import { storeWriter } from "../store-writer.js";
 import { mesosCall } from "./stream.js";
-import { mesosStateFromGetState } from "./state.js";
+import { mesosStateFromGetState } from "../convert/mesos-state.js";
 import { publishTasks, hostResolver } from "./publish.js";
 import type { MesosSourceDeps } from "./publish.js";
 import { counter } from "../../../observability/metrics.js";
-import { tasksFromMesosState } from "./convert.js";
+import { tasksFromMesosState } from "../convert/mesos-tasks.js";
 import { Backoff } from "./backoff.js";
 import { StoreUnavailableError } from "../../gossip/index.js";
 
@@ -88,7 +88,7 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
 }
 
 /** `get_agent.agent_info` of a GET_AGENT answer, as the one-element agents list the converter reads. */
-export function agentOf(json: unknown): unknown[] {
+function agentOf(json: unknown): unknown[] {
   const info = (json as { get_agent?: { agent_info?: unknown } } | undefined)?.get_agent?.agent_info;
   return info === undefined ? [] : [{ agent_info: info }];
 }

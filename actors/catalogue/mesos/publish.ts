@@ -9,11 +9,9 @@ import type { Config } from "../../../config/index.js";
 import type { StoreMsg, UpdateOp } from "../../gossip/index.js";
 import type { Task } from "../model.js";
 import { taskKey, type TaskSource } from "../keys.js";
-import { updateOps } from "../registrations.actor.js";
-import { writeAll, type WriteFn } from "../store-writer.js";
-import type { MesosState } from "./state.js";
+import { taskUpdateOps, writeAll, type WriteFn } from "../store-writer.js";
+import type { MesosState } from "../convert/mesos-state.js";
 
-/** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
 /** What a Mesos source actor is given at spawn. */
 export interface MesosSourceDeps {
   readonly nodeId: string;
@@ -23,6 +21,7 @@ export interface MesosSourceDeps {
   readonly store: () => ActorRef<StoreMsg> | undefined;
 }
 
+/** Writes new and changed tasks, deletes the ones that are gone; one store update per task. */
 export async function publishTasks(written: Map<string, string>, tasks: readonly Task[], write: WriteFn, nodeId: string, source: TaskSource): Promise<void> {
   const seen = new Set<string>();
   const updates: Array<[string, UpdateOp[]]> = [];
@@ -31,12 +30,12 @@ export async function publishTasks(written: Map<string, string>, tasks: readonly
     seen.add(task.id);
     const json = JSON.stringify(task);
     if (written.get(task.id) === json) continue;
-    updates.push([taskKey(nodeId, task.id, source), updateOps({ task })]);
+    updates.push([taskKey(nodeId, task.id, source), taskUpdateOps({ task })]);
     after.set(task.id, json);
   }
   for (const id of written.keys()) {
     if (seen.has(id)) continue;
-    updates.push([taskKey(nodeId, id, source), updateOps("delete")]);
+    updates.push([taskKey(nodeId, id, source), taskUpdateOps("delete")]);
     after.set(id, undefined);
   }
   await writeAll(write, updates);

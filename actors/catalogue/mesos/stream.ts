@@ -5,8 +5,8 @@ import { RecordIoDecoder, DEFAULT_MAX_RECORD_BYTES } from "./recordio.js";
 import { MesosHttpError, MesosTimeoutError, MesosUnreachableError, NotLeaderError, StreamStalledError } from "./errors.js";
 
 /** Mesos sends HEARTBEAT every heartbeat_interval_seconds (15 s by default); 3 missed → stalled. */
-export const DEFAULT_HEARTBEAT_SECONDS = 15;
-export const STALL_FACTOR = 3;
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+const STALL_FACTOR = 3;
 
 export type MesosEvent = { readonly type?: unknown } & Record<string, unknown>;
 
@@ -19,7 +19,7 @@ export interface StreamProblem {
   readonly cause?: unknown;
 }
 
-export interface SubscribeOptions {
+export interface MesosSubscribeOptions {
   /** Sent as `Authorization: token=<token>` when set. */
   readonly token?: string;
   /** Aborting ends the stream; `subscribe` then resolves with `{ reason: "aborted" }`. */
@@ -39,7 +39,7 @@ export interface SubscribeEnd {
   readonly bytes: number;
 }
 
-export interface CallOptions {
+export interface MesosCallOptions {
   readonly token?: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -107,7 +107,7 @@ async function readLimited(res: Response, maxBytes: number, url: string): Promis
  * Rejects with NotLeaderError (307), MesosHttpError (non-200 or a body that is not JSON),
  * MesosTimeoutError (whole exchange over timeoutMs) or MesosUnreachableError.
  */
-export function mesosCall(base: string, body: unknown, opts: CallOptions): Promise<unknown> {
+export function mesosCall(base: string, body: unknown, opts: MesosCallOptions): Promise<unknown> {
   return requestJson(operatorUrl(base), { method: "POST", body: JSON.stringify(body) }, opts);
 }
 
@@ -115,13 +115,13 @@ export function mesosCall(base: string, body: unknown, opts: CallOptions): Promi
  * GET of a v0 endpoint such as `/master/state` (what Mesos-DNS reads), as text: the caller can
  * skip parsing a document that has not changed. Same errors as mesosCall.
  */
-export function mesosGetText(base: string, path: string, opts: CallOptions): Promise<string> {
+export function mesosGetText(base: string, path: string, opts: MesosCallOptions): Promise<string> {
   const u = new URL(base);
   u.pathname = `${u.pathname.replace(/\/api\/v1\/?$/, "").replace(/\/+$/, "")}${path}`;
   return requestText(u.toString(), { method: "GET" }, opts);
 }
 
-async function requestJson(url: string, init: { method: string; body?: string }, opts: CallOptions): Promise<unknown> {
+async function requestJson(url: string, init: { method: string; body?: string }, opts: MesosCallOptions): Promise<unknown> {
   const text = await requestText(url, init, opts);
   try {
     return JSON.parse(text) as unknown;
@@ -130,7 +130,7 @@ async function requestJson(url: string, init: { method: string; body?: string },
   }
 }
 
-async function requestText(url: string, init: { method: string; body?: string }, opts: CallOptions): Promise<string> {
+async function requestText(url: string, init: { method: string; body?: string }, opts: MesosCallOptions): Promise<string> {
   const ctl = new AbortController();
   const timeout = new MesosTimeoutError(url, opts.timeoutMs);
   const timer = setTimeout(() => ctl.abort(timeout), opts.timeoutMs);
@@ -171,7 +171,7 @@ class Subscription {
 
   constructor(
     readonly url: string,
-    private readonly opts: SubscribeOptions,
+    private readonly opts: MesosSubscribeOptions,
   ) {}
 
   private stop(err: Error): void {
@@ -257,7 +257,7 @@ class Subscription {
  * 3 × heartbeat_interval_seconds, 45 s until SUBSCRIBED says otherwise), RecordIoError (broken or
  * truncated framing), MesosUnreachableError (refused, reset); an error thrown by `onRecord` propagates.
  */
-export async function subscribe(base: string, opts: SubscribeOptions): Promise<SubscribeEnd> {
+export async function subscribe(base: string, opts: MesosSubscribeOptions): Promise<SubscribeEnd> {
   const sub = new Subscription(operatorUrl(base), opts);
   const onAbort = (): void => sub.ctl.abort(opts.signal.reason);
   if (opts.signal.aborted) return { reason: "aborted", records: 0, bytes: 0 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import dnsPacket, { type Answer } from "dns-packet";
-import { cacheKey, cacheTtl, ResponseCache } from "./cache.js";
+import { cacheKey, cacheTtl, ForwardCache } from "./cache.js";
 import { decodeReply, makeQuery } from "../../../testkit/dns/servers.js";
 
 const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
@@ -95,10 +95,10 @@ describe("cacheTtl", () => {
   });
 });
 
-describe("ResponseCache", () => {
+describe("ForwardCache", () => {
   it("serves a hit with the client's id and spelling, TTLs down by whole elapsed seconds", () => {
     const clock = new Clock();
-    const cache = new ResponseCache({ now: clock.now });
+    const cache = new ForwardCache({ now: clock.now });
     const q1 = makeQuery("www.example.test", { id: 1, udpSize: 1232 });
     const r1 = reply(q1, { answers: [a("www.example.test", "10.0.0.1", 60), a("www.example.test", "10.0.0.2", 90)], authorities: [soa(120, 30)], opt: true });
     expect(cache.set(q1, r1)).toBe(true);
@@ -122,7 +122,7 @@ describe("ResponseCache", () => {
 
   it("expires after the entry TTL", () => {
     const clock = new Clock();
-    const cache = new ResponseCache({ now: clock.now });
+    const cache = new ForwardCache({ now: clock.now });
     const q = makeQuery("nope.example.test");
     expect(cache.set(q, reply(q, { rcode: "NXDOMAIN", authorities: [soa(3600, 7)] }))).toBe(true);
     clock.t += 6999;
@@ -135,7 +135,7 @@ describe("ResponseCache", () => {
   });
 
   it("never stores uncacheable replies or replies to another question", () => {
-    const cache = new ResponseCache();
+    const cache = new ForwardCache();
     const q = makeQuery("www.example.test");
     expect(cache.set(q, reply(q, { rcode: "SERVFAIL" }))).toBe(false);
     expect(cache.set(q, reply(q, { answers: [a("www.example.test", "10.0.0.1", 60)], tc: true }))).toBe(false);
@@ -145,7 +145,7 @@ describe("ResponseCache", () => {
   });
 
   it("evicts the least recently used entry", () => {
-    const cache = new ResponseCache({ maxEntries: 2 });
+    const cache = new ForwardCache({ maxEntries: 2 });
     const qs = ["a.test", "b.test", "c.test"].map((n) => makeQuery(n));
     const put = (q: Buffer): boolean => cache.set(q, reply(q, { answers: [a(decodeReply(q).questions?.[0]?.name ?? "", "10.0.0.1", 60)] }));
     put(qs[0] as Buffer);
@@ -161,10 +161,10 @@ describe("ResponseCache", () => {
   it("is off with maxEntries 0, and misses when the entry exceeds the client's UDP limit", () => {
     const q = makeQuery("www.example.test");
     const r = reply(q, { answers: Array.from({ length: 40 }, (_, i) => a("www.example.test", `10.0.0.${i}`, 60)) });
-    const off = new ResponseCache({ maxEntries: 0 });
+    const off = new ForwardCache({ maxEntries: 0 });
     expect(off.set(q, r)).toBe(false);
     expect(off.get(q)).toBeUndefined();
-    const cache = new ResponseCache();
+    const cache = new ForwardCache();
     expect(cache.set(q, r)).toBe(true);
     expect(r.length).toBeGreaterThan(512);
     expect(cache.get(q, 512)).toBeUndefined();

@@ -19,7 +19,7 @@ import {
   walkRecords,
 } from "./packet.js";
 
-export interface CacheOptions {
+export interface ForwardCacheOptions {
   /** Bound on entries, least recently used evicted first; 0 turns the cache off. Default 10000. */
   maxEntries?: number;
   /** Cap on positive TTLs, seconds. Default 3600. */
@@ -106,13 +106,13 @@ export function cacheTtl(reply: Buffer, limits: TtlLimits = CACHE_DEFAULTS): num
   return ttl > 0 ? ttl : undefined;
 }
 
-export class ResponseCache {
+export class ForwardCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly limits: TtlLimits;
   private readonly now: () => number;
 
-  constructor(options: CacheOptions = {}) {
+  constructor(options: ForwardCacheOptions = {}) {
     this.maxEntries = Math.max(0, options.maxEntries ?? CACHE_DEFAULTS.maxEntries);
     this.limits = {
       maxTtlS: options.maxTtlS ?? CACHE_DEFAULTS.maxTtlS,

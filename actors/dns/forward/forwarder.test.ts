@@ -2,11 +2,12 @@
 // packet off the loopback: the unbounds serve a static root zone and never recurse.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { Forwarder, type ForwardEvent, type ForwarderOptions, type ForwardRequest } from "./forwarder.js";
+import type { DnsTransport } from "../wire/index.js";
 import { decodeReply, freePort, haveUnbound, makeQuery, makeReply, startFakeUdp, startUnbound, waitFor, type FakeUdp, type QueryOptions, type UnboundServer } from "../../../testkit/dns/servers.js";
 
 const SOA = (zone: string, minimum: number): string => `${zone}. 60 IN SOA ns1.${zone}. hostmaster.${zone}. 1 60 600 86400 ${minimum}`;
 
-const request = (name: string, transport: "udp" | "tcp" = "udp", opts: QueryOptions = {}): ForwardRequest => ({
+const request = (name: string, transport: DnsTransport = "udp", opts: QueryOptions = {}): ForwardRequest => ({
   query: makeQuery(name, opts),
   name,
   type: opts.type ?? "A",

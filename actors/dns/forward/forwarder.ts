@@ -26,19 +26,17 @@ import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import dnsPacket from "dns-packet";
 import { HEADER_LEN, RCODE, rcodeName } from "../wire/codes.js";
-import type { ErrorRcode } from "../wire/index.js";
-import { ResponseCache, type CacheOptions } from "./cache.js";
+import type { DnsTransport, ErrorRcode } from "../wire/index.js";
+import { ForwardCache, type ForwardCacheOptions } from "./cache.js";
 import { HealthChecker, DEFAULT_PROBE_INTERVAL_MS } from "./health.js";
 import { errorReply, rcodeOf, readHeader, udpLimit } from "./packet.js";
 import { takeUpstreams, type Candidate, type Random } from "./select.js";
 import { ExchangeError, ForwardTransport, type TransportStats } from "./transport.js";
 import { parseUpstreams, type Upstream } from "./upstream.js";
 
-export type ForwardTransportKind = "udp" | "tcp";
-
 export type ForwardEvent =
-  | { type: "upstream-failure"; upstream: string; transport: ForwardTransportKind; zone: string; reason: "timeout" | "error" | "servfail" }
-  | { type: "upstream-reply"; upstream: string; transport: ForwardTransportKind; zone: string; seconds: number; rcode: string }
+  | { type: "upstream-failure"; upstream: string; transport: DnsTransport; zone: string; reason: "timeout" | "error" | "servfail" }
+  | { type: "upstream-reply"; upstream: string; transport: DnsTransport; zone: string; seconds: number; rcode: string }
   | { type: "cache"; hit: boolean }
   | { type: "health"; upstream: string; healthy: boolean };
 
@@ -51,7 +49,7 @@ export interface ForwarderOptions {
   upstreamTimeoutMs?: number;
   /** Timeout of the whole query, after which the client gets SERVFAIL. Default 5000. */
   queryTimeoutMs?: number;
-  cache?: Omit<CacheOptions, "now">;
+  cache?: Omit<ForwardCacheOptions, "now">;
   /** Probe interval of unhealthy upstreams. Default 500. */
   probeIntervalMs?: number;
   /** Failure counts halve every this many ms. Default 60000. */
@@ -66,26 +64,27 @@ export interface ForwarderOptions {
   onEvent?: (ev: ForwardEvent) => void;
 }
 
+/** A query the listeners could not answer from the zones: the one request type from the query path to the forwarder. */
 export interface ForwardRequest {
   /** The client's raw query (no TCP length prefix). */
-  query: Buffer;
+  readonly query: Buffer;
   /** Query name as parsed by the wire layer, used for routing. */
-  name: string;
+  readonly name: string;
   /** Query type as parsed by the wire layer (informational). */
-  type: string;
+  readonly type: string;
   /** How the client asked; the upstream is asked the same way. */
-  transport: ForwardTransportKind;
+  readonly transport: DnsTransport;
 }
 
 export interface ForwardResult {
   /** Bytes to send to the client: the upstream's reply verbatim (id = the client's), a patched cache copy, or our own error reply. */
-  reply: Buffer;
-  rcode: string;
-  cached: boolean;
+  readonly reply: Buffer;
+  readonly rcode: string;
+  readonly cached: boolean;
   /** Key ("ip:port") of the upstream whose reply this is; absent for cache hits and our own replies. */
-  upstream?: string;
+  readonly upstream?: string;
   /** The forward zone matched, or "." for the default upstreams. */
-  zone: string;
+  readonly zone: string;
 }
 
 export interface UpstreamStats {
@@ -151,7 +150,7 @@ export class Forwarder {
   private readonly random: Random;
   private readonly now: () => number;
   private readonly onEvent: ((ev: ForwardEvent) => void) | undefined;
-  private readonly cache: ResponseCache;
+  private readonly cache: ForwardCache;
   private readonly transport: ForwardTransport;
   private readonly health: HealthChecker;
   private closed = false;
@@ -171,7 +170,7 @@ export class Forwarder {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.onEvent = options.onEvent;
-    this.cache = new ResponseCache({ ...options.cache, now: this.now });
+    this.cache = new ForwardCache({ ...options.cache, now: this.now });
     this.transport = new ForwardTransport(options.udpPoolSize === undefined ? {} : { udpPoolSize: options.udpPoolSize });
     // A probe only has to show the upstream is reachable; 1 s is CoreDNS's probe read timeout.
     const probeTimeoutMs = Math.min(this.upstreamTimeoutMs, 1000);

@@ -7,10 +7,9 @@ export {
   type ForwarderStats,
   type ForwardRequest,
   type ForwardResult,
-  type ForwardTransportKind,
   type UpstreamStats,
 } from "./forwarder.js";
-export { ResponseCache, CACHE_DEFAULTS, cacheKey, cacheTtl, type CacheOptions } from "./cache.js";
+export { ForwardCache, CACHE_DEFAULTS, cacheKey, cacheTtl, type ForwardCacheOptions } from "./cache.js";
 export { HealthChecker, type HealthOptions } from "./health.js";
 export { takeUpstreams, bucketByFailures, type Candidate, type Random } from "./select.js";
 export { ForwardTransport, ExchangeError, exchangeTcp, type ExchangeFailureReason, type TransportStats } from "./transport.js";

@@ -7,10 +7,9 @@
 // error replies come from the wire layer (../wire/), so both halves of the server agree on them.
 import { FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE } from "../wire/codes.js";
 import { errorResponse, type ErrorRcode } from "../wire/index.js";
+import { PacketError } from "../errors.js";
 
-export class PacketError extends Error {
-  override readonly name = "PacketError";
-}
+export { PacketError };
 
 export interface Header {
   id: number;

@@ -23,19 +23,10 @@ import { connect, type Socket as TcpSocket } from "node:net";
 import { HEADER_LEN } from "../wire/codes.js";
 import { isResponse, readHeader, sameQuestion } from "./packet.js";
 import { sameAddress, type Upstream } from "./upstream.js";
+import { ExchangeError } from "../errors.js";
 
-export type ExchangeFailureReason = "timeout" | "error" | "aborted";
-
-export class ExchangeError extends Error {
-  override readonly name = "ExchangeError";
-  constructor(
-    readonly reason: ExchangeFailureReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// The error class lives with DNS's other coded errors (../errors.ts); re-exported for this folder's door.
+export { ExchangeError, type ExchangeFailureReason } from "../errors.js";
 
 interface Pending {
   readonly upstream: Upstream;

@@ -3,6 +3,7 @@
 // `upstream_resolvers`. Only IP literals: resolving a hostname would make the forwarder depend on
 // the resolver it is part of.
 import { isIP } from "node:net";
+import { UpstreamParseError } from "../errors.js";
 
 export interface Upstream {
   /** IP literal as given for v4, lower-cased for v6 (no brackets). */
@@ -13,9 +14,7 @@ export interface Upstream {
   readonly key: string;
 }
 
-export class UpstreamParseError extends Error {
-  override readonly name = "UpstreamParseError";
-}
+export { UpstreamParseError };
 
 export const DEFAULT_DNS_PORT = 53;
 

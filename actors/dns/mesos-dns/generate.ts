@@ -1,13 +1,13 @@
 // Pure Mesos-DNS record generator: upstream `RecordGenerator.InsertState` as a function of
 // (state, config). Host-name resolution is injected so the module does no I/O.
 import { joinHostPort, parseIp, splitHostPort, type ParsedIp } from "./ip.js";
-import { domainFrag, rfc1123, rfc952, type LabelFn } from "./labels.js";
+import { mesosDnsDomainFrag, rfc1123, rfc952, type LabelFn } from "./labels.js";
 import { RecordSet, type DnsRecord } from "./recordset.js";
-import { readState, type MesosState, type Problem } from "./state.js";
+import { readState, type MesosDnsState, type MesosDnsProblem } from "./state.js";
 import { taskRecords } from "./tasks.js";
 
 export type { DnsRecord, RecordType } from "./recordset.js";
-export type { Problem } from "./state.js";
+export type { MesosDnsProblem } from "./state.js";
 export type { IpSource } from "./ipsources.js";
 
 export interface MesosDnsConfig {
@@ -32,12 +32,12 @@ export interface MesosDnsConfig {
 
 export interface GenerateResult {
   records: DnsRecord[];
-  problems: Problem[];
+  problems: MesosDnsProblem[];
 }
 
 interface Ctx {
   rs: RecordSet;
-  problems: Problem[];
+  problems: MesosDnsProblem[];
   config: MesosDnsConfig;
   spec: LabelFn;
   tail: string;
@@ -59,19 +59,19 @@ function hostToIps(ctx: Ctx, host: string): ParsedIp[] {
 }
 
 /** Agent id → IP strings; an unresolvable host is kept as its DomainFrag (upstream #509). */
-function agentIpMap(ctx: Ctx, state: MesosState): Map<string, string[]> {
+function agentIpMap(ctx: Ctx, state: MesosDnsState): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const slave of state.slaves) {
     if (slave.pid === undefined) continue;
     const ips = hostToIps(ctx, slave.pid.host).map((ip) => ip.text);
-    map.set(slave.id, ips.length > 0 ? ips : [domainFrag(slave.pid.host, ctx.spec)]);
+    map.set(slave.id, ips.length > 0 ? ips : [mesosDnsDomainFrag(slave.pid.host, ctx.spec)]);
   }
   return map;
 }
 
-function frameworkRecords(ctx: Ctx, state: MesosState): void {
+function frameworkRecords(ctx: Ctx, state: MesosDnsState): void {
   for (const fw of state.frameworks) {
-    const a = `${domainFrag(fw.name, ctx.spec)}${ctx.tail}`;
+    const a = `${mesosDnsDomainFrag(fw.name, ctx.spec)}${ctx.tail}`;
     // Without a PID upstream falls back to the `hostname` field and emits no SRV.
     const host = fw.pid?.host ?? fw.hostname;
     for (const ip of hostToIps(ctx, host)) ctx.rs.addIp(a, ip);
@@ -81,7 +81,7 @@ function frameworkRecords(ctx: Ctx, state: MesosState): void {
   }
 }
 
-function slaveRecords(ctx: Ctx, state: MesosState): void {
+function slaveRecords(ctx: Ctx, state: MesosDnsState): void {
   const a = `slave${ctx.tail}`;
   for (const slave of state.slaves) {
     if (slave.pid === undefined) continue;
@@ -125,7 +125,7 @@ function leaderRecords(ctx: Ctx, host: string, port: string): ParsedIp[] {
  * Upstream masterRecord: `master.D.` = leader ∪ masters; `masterN.D.` numbered in list order
  * skipping duplicates; a leader missing from the list gets the next index.
  */
-function masterRecords(ctx: Ctx, state: MesosState): void {
+function masterRecords(ctx: Ctx, state: MesosDnsState): void {
   const leader = parseLeader(ctx.config.leader ?? state.leader);
   if (leader === undefined) {
     ctx.problems.push({ item: "leader", message: "malformed or missing leader; no master records" });
@@ -148,7 +148,7 @@ function masterRecords(ctx: Ctx, state: MesosState): void {
   if (!leaderNumbered) for (const ip of leaderIps) ctx.rs.addIp(`master${idx}${ctx.tail}`, ip);
 }
 
-function generateUnsafe(state: unknown, config: MesosDnsConfig, problems: Problem[]): DnsRecord[] {
+function generateUnsafe(state: unknown, config: MesosDnsConfig, problems: MesosDnsProblem[]): DnsRecord[] {
   const spec = config.enforceRFC952 ? rfc952 : rfc1123;
   const ctx: Ctx = { rs: new RecordSet(), problems, config, spec, tail: `.${config.domain}.` };
   const st = readState(state, problems);
@@ -167,7 +167,7 @@ function generateUnsafe(state: unknown, config: MesosDnsConfig, problems: Proble
  * malformed parts of the state are skipped and reported in `problems`.
  */
 export function generateRecords(state: unknown, config: MesosDnsConfig): GenerateResult {
-  const problems: Problem[] = [];
+  const problems: MesosDnsProblem[] = [];
   try {
     return { records: generateUnsafe(state, config, problems), problems };
   } catch (err) {

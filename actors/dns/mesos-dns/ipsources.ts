@@ -1,7 +1,7 @@
 // Task IP sources (dns.md §1.4): the first source in the configured order that yields at
 // least one parseable IP wins, and all of its IPs are used.
 import { parseIp, type ParsedIp } from "./ip.js";
-import type { Status, Task } from "./state.js";
+import type { Status, MesosDnsTask } from "./state.js";
 
 export type IpSource = "netinfo" | "docker" | "mesos" | "host";
 
@@ -9,7 +9,7 @@ const MESOS_LABEL = "MesosContainerizer.NetworkSettings.IPAddress";
 const DOCKER_LABEL = "Docker.NetworkSettings.IPAddress";
 
 /** Statuses are unordered in state.json: only the newest TASK_RUNNING one is read. */
-function latestRunning(task: Task): Status | undefined {
+function latestRunning(task: MesosDnsTask): Status | undefined {
   let best: Status | undefined;
   for (const s of task.statuses) {
     if (s.state === "TASK_RUNNING" && (best === undefined || s.timestamp > best.timestamp)) best = s;
@@ -27,7 +27,7 @@ function netinfoValues(status: Status | undefined): string[] {
   return status.networkInfos.flatMap((ni) => (ni.ipAddresses.length > 0 ? [...ni.ipAddresses] : [ni.ipAddress]));
 }
 
-function sourceValues(source: string, task: Task, agentIps: readonly string[]): readonly string[] {
+function sourceValues(source: string, task: MesosDnsTask, agentIps: readonly string[]): readonly string[] {
   switch (source) {
     case "host":
       return agentIps;
@@ -44,7 +44,7 @@ function sourceValues(source: string, task: Task, agentIps: readonly string[]): 
 }
 
 /** IPs of the first source in `sources` that yields any parseable IP. */
-export function taskIps(task: Task, agentIps: readonly string[], sources: readonly string[]): ParsedIp[] {
+export function taskIps(task: MesosDnsTask, agentIps: readonly string[], sources: readonly string[]): ParsedIp[] {
   for (const source of sources) {
     const ips = sourceValues(source, task, agentIps)
       .map(parseIp)

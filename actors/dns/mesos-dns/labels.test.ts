@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { hashString } from "./hash.js";
-import { domainFrag, rfc1123, rfc952 } from "./labels.js";
+import { mesosDnsDomainFrag, rfc1123, rfc952 } from "./labels.js";
 
 const both: Array<[string, string]> = [
   ["", ""], ["a", "a"], ["-", ""], ["a---", "a"], ["---a---", "a"], ["---a---b", "a---b"],
@@ -44,13 +44,13 @@ const frags: Array<[string, string]> = [
 describe("labels", () => {
   it.each([...both, ...only1123])("rfc1123(%j) = %j", (input, out) => expect(rfc1123(input)).toBe(out));
   it.each([...both, ...only952])("rfc952(%j) = %j", (input, out) => expect(rfc952(input)).toBe(out));
-  it.each(frags)("domainFrag(%j) = %j under both specs", (input, out) => {
-    expect(domainFrag(input, rfc1123)).toBe(out);
-    expect(domainFrag(input, rfc952)).toBe(out);
+  it.each(frags)("mesosDnsDomainFrag(%j) = %j under both specs", (input, out) => {
+    expect(mesosDnsDomainFrag(input, rfc1123)).toBe(out);
+    expect(mesosDnsDomainFrag(input, rfc952)).toBe(out);
   });
-  it("domainFrag cuts each part separately", () => {
-    expect(domainFrag("pod_123$abc.marathon-0.6.0-dev.mesos", rfc952)).toBe("pod-123abc.marathon-0.dev.mesos");
-    expect(domainFrag("pod_123$abc.marathon-0.6.0-dev.mesos", rfc1123)).toBe("pod-123abc.marathon-0.6.0-dev.mesos");
+  it("mesosDnsDomainFrag cuts each part separately", () => {
+    expect(mesosDnsDomainFrag("pod_123$abc.marathon-0.6.0-dev.mesos", rfc952)).toBe("pod-123abc.marathon-0.dev.mesos");
+    expect(mesosDnsDomainFrag("pod_123$abc.marathon-0.6.0-dev.mesos", rfc1123)).toBe("pod-123abc.marathon-0.6.0-dev.mesos");
   });
   it("properties: charset, length, first character", () => {
     fc.assert(

@@ -45,8 +45,11 @@ export const rfc1123: LabelFn = (name) => trimCut(trimLeft(mapBytes(name), "-"),
 /** RFC 952 label: up to 24 bytes, must start with a letter (`EnforceRFC952`, upstream tests). */
 export const rfc952: LabelFn = (name) => trimCut(trimLeft(mapBytes(name), "-0123456789"), 24);
 
-/** DomainFrag: label each dot-separated part, drop empty parts, re-join — for framework names. */
-export function domainFrag(name: string, spec: LabelFn): string {
+/**
+ * Mesos-DNS's DomainFrag: label each dot-separated part with `spec`, drop empty parts, re-join — for
+ * framework names. Not dcos-net's `mesos_state:domain_frag/1` (the VIP names'): the label rules differ.
+ */
+export function mesosDnsDomainFrag(name: string, spec: LabelFn): string {
   return name
     .split(".")
     .map(spec)

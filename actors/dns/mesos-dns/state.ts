@@ -2,7 +2,7 @@
 // every field is checked and anything malformed becomes a problem instead of an exception.
 import { splitHostPort } from "./ip.js";
 
-export interface Problem {
+export interface MesosDnsProblem {
   item: string;
   message: string;
 }
@@ -35,7 +35,7 @@ export interface DiscoveryPort {
   readonly name: string;
 }
 
-export interface Task {
+export interface MesosDnsTask {
   readonly id: string;
   readonly name: string;
   readonly slaveId: string;
@@ -50,7 +50,7 @@ export interface Framework {
   readonly name: string;
   readonly hostname: string;
   readonly pid: Pid | undefined;
-  readonly tasks: readonly Task[];
+  readonly tasks: readonly MesosDnsTask[];
 }
 
 export interface Slave {
@@ -58,7 +58,7 @@ export interface Slave {
   readonly pid: Pid | undefined;
 }
 
-export interface MesosState {
+export interface MesosDnsState {
   readonly leader: string;
   readonly slaves: readonly Slave[];
   readonly frameworks: readonly Framework[];
@@ -66,15 +66,15 @@ export interface MesosState {
 
 type Obj = Record<string, unknown>;
 
-export function obj(v: unknown): Obj {
+export function objOrEmpty(v: unknown): Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
 }
 
-export function arr(v: unknown): readonly unknown[] {
+export function arrOrEmpty(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-export function str(v: unknown): string {
+export function strOrEmpty(v: unknown): string {
   return typeof v === "string" ? v : "";
 }
 
@@ -84,7 +84,7 @@ function num(v: unknown): number {
 
 /** Mesos UPID `id@host:port`; upstream trims spaces and quotes before parsing. */
 export function parsePid(v: unknown): Pid | undefined {
-  const s = str(v).trim().replace(/^"+|"+$/g, "").trim();
+  const s = strOrEmpty(v).trim().replace(/^"+|"+$/g, "").trim();
   const parts = s.split("@");
   if (parts.length !== 2 || parts[1] === undefined) return undefined;
   return splitHostPort(parts[1]);
@@ -92,73 +92,73 @@ export function parsePid(v: unknown): Pid | undefined {
 
 /** Labels appear as a bare array in state.json and as `{labels: [...]}` in protobuf JSON. */
 function readLabels(v: unknown): Label[] {
-  const list = Array.isArray(v) ? v : arr(obj(v)["labels"]);
-  return list.map((l) => ({ key: str(obj(l)["key"]), value: str(obj(l)["value"]) }));
+  const list = Array.isArray(v) ? v : arrOrEmpty(objOrEmpty(v)["labels"]);
+  return list.map((l) => ({ key: strOrEmpty(objOrEmpty(l)["key"]), value: strOrEmpty(objOrEmpty(l)["value"]) }));
 }
 
 function readNetworkInfo(v: unknown): NetworkInfo {
-  const o = obj(v);
-  const ipAddresses = arr(o["ip_addresses"]).map((a) => str(obj(a)["ip_address"]));
-  return { ipAddresses, ipAddress: str(o["ip_address"]) };
+  const o = objOrEmpty(v);
+  const ipAddresses = arrOrEmpty(o["ip_addresses"]).map((a) => strOrEmpty(objOrEmpty(a)["ip_address"]));
+  return { ipAddresses, ipAddress: strOrEmpty(o["ip_address"]) };
 }
 
 function readStatus(v: unknown): Status {
-  const o = obj(v);
-  const cs = obj(o["container_status"]);
+  const o = objOrEmpty(v);
+  const cs = objOrEmpty(o["container_status"]);
   return {
-    state: str(o["state"]),
+    state: strOrEmpty(o["state"]),
     timestamp: num(o["timestamp"]),
     labels: readLabels(o["labels"]),
-    networkInfos: arr(cs["network_infos"]).map(readNetworkInfo),
+    networkInfos: arrOrEmpty(cs["network_infos"]).map(readNetworkInfo),
   };
 }
 
 function readDiscoveryPort(v: unknown): DiscoveryPort {
-  const o = obj(v);
-  return { number: num(o["number"]), protocol: str(o["protocol"]), name: str(o["name"]) };
+  const o = objOrEmpty(v);
+  return { number: num(o["number"]), protocol: strOrEmpty(o["protocol"]), name: strOrEmpty(o["name"]) };
 }
 
-function readTask(v: unknown): Task {
-  const o = obj(v);
-  const disc = obj(o["discovery"]);
+function readTask(v: unknown): MesosDnsTask {
+  const o = objOrEmpty(v);
+  const disc = objOrEmpty(o["discovery"]);
   return {
-    id: str(o["id"]),
-    name: str(o["name"]),
-    slaveId: str(o["slave_id"]),
-    state: str(o["state"]),
-    ports: str(obj(o["resources"])["ports"]),
-    statuses: arr(o["statuses"]).map(readStatus),
-    discoveryName: str(disc["name"]),
-    discoveryPorts: arr(obj(disc["ports"])["ports"]).map(readDiscoveryPort),
+    id: strOrEmpty(o["id"]),
+    name: strOrEmpty(o["name"]),
+    slaveId: strOrEmpty(o["slave_id"]),
+    state: strOrEmpty(o["state"]),
+    ports: strOrEmpty(objOrEmpty(o["resources"])["ports"]),
+    statuses: arrOrEmpty(o["statuses"]).map(readStatus),
+    discoveryName: strOrEmpty(disc["name"]),
+    discoveryPorts: arrOrEmpty(objOrEmpty(disc["ports"])["ports"]).map(readDiscoveryPort),
   };
 }
 
-function readFramework(v: unknown, problems: Problem[]): Framework {
-  const o = obj(v);
-  const name = str(o["name"]);
+function readFramework(v: unknown, problems: MesosDnsProblem[]): Framework {
+  const o = objOrEmpty(v);
+  const name = strOrEmpty(o["name"]);
   const pid = parsePid(o["pid"]);
   if (pid === undefined && o["pid"] !== undefined && o["pid"] !== null) {
     problems.push({ item: `framework ${name}`, message: `unparseable pid ${JSON.stringify(o["pid"])}` });
   }
-  return { name, hostname: str(o["hostname"]), pid, tasks: arr(o["tasks"]).map(readTask) };
+  return { name, hostname: strOrEmpty(o["hostname"]), pid, tasks: arrOrEmpty(o["tasks"]).map(readTask) };
 }
 
-function readSlave(v: unknown, problems: Problem[]): Slave {
-  const o = obj(v);
-  const id = str(o["id"]);
+function readSlave(v: unknown, problems: MesosDnsProblem[]): Slave {
+  const o = objOrEmpty(v);
+  const id = strOrEmpty(o["id"]);
   const pid = parsePid(o["pid"]);
   if (pid === undefined) problems.push({ item: `agent ${id}`, message: "missing or unparseable pid" });
   return { id, pid };
 }
 
 /** Read the parts of the state document the generator uses; never throws. */
-export function readState(v: unknown, problems: Problem[]): MesosState {
-  const o = obj(v);
+export function readState(v: unknown, problems: MesosDnsProblem[]): MesosDnsState {
+  const o = objOrEmpty(v);
   if (o !== v) problems.push({ item: "state", message: "state is not a JSON object" });
   return {
-    leader: str(o["leader"]),
-    slaves: arr(o["slaves"]).map((s) => readSlave(s, problems)),
-    frameworks: arr(o["frameworks"]).map((f) => readFramework(f, problems)),
+    leader: strOrEmpty(o["leader"]),
+    slaves: arrOrEmpty(o["slaves"]).map((s) => readSlave(s, problems)),
+    frameworks: arrOrEmpty(o["frameworks"]).map((f) => readFramework(f, problems)),
   };
 }
 

@@ -2,9 +2,9 @@
 import { hashString } from "./hash.js";
 import { parseIp, type ParsedIp } from "./ip.js";
 import { taskIps } from "./ipsources.js";
-import { domainFrag, type LabelFn } from "./labels.js";
+import { mesosDnsDomainFrag, type LabelFn } from "./labels.js";
 import type { RecordSet } from "./recordset.js";
-import { parsePorts, type Framework, type Task } from "./state.js";
+import { parsePorts, type Framework, type MesosDnsTask } from "./state.js";
 
 /** What every record of one task (under one task name) is derived from. */
 interface TaskContext {
@@ -39,7 +39,7 @@ function addressRecords(rs: RecordSet, ctx: TaskContext): void {
 }
 
 /** Resource-port SRVs; DiscoveryInfo tasks get them only under `.slave`. */
-function resourcePortRecords(rs: RecordSet, ctx: TaskContext, task: Task, withDiscovery: boolean): void {
+function resourcePortRecords(rs: RecordSet, ctx: TaskContext, task: MesosDnsTask, withDiscovery: boolean): void {
   const target = `${ctx.canonical}.slave${ctx.tail}`;
   const subdomains = withDiscovery ? [".slave"] : [".slave", ""];
   for (const port of parsePorts(task.ports)) {
@@ -52,7 +52,7 @@ function resourcePortRecords(rs: RecordSet, ctx: TaskContext, task: Task, withDi
 }
 
 /** DiscoveryInfo-port SRVs: `_T._proto.F.D.` and, for a named port, `_N._T._proto.F.D.`. */
-function discoveryPortRecords(rs: RecordSet, ctx: TaskContext, task: Task, spec: LabelFn): void {
+function discoveryPortRecords(rs: RecordSet, ctx: TaskContext, task: MesosDnsTask, spec: LabelFn): void {
   for (const port of task.discoveryPorts) {
     const target = `${ctx.canonical}${ctx.tail}:${port.number}`;
     const protos = port.protocol === "" ? ["_tcp", "_udp"] : [`_${spec(port.protocol)}`];
@@ -64,7 +64,7 @@ function discoveryPortRecords(rs: RecordSet, ctx: TaskContext, task: Task, spec:
   }
 }
 
-function contextRecords(rs: RecordSet, ctx: TaskContext, task: Task, spec: LabelFn): void {
+function contextRecords(rs: RecordSet, ctx: TaskContext, task: MesosDnsTask, spec: LabelFn): void {
   const withDiscovery = task.discoveryName !== "";
   addressRecords(rs, ctx);
   resourcePortRecords(rs, ctx, task, withDiscovery);
@@ -79,10 +79,10 @@ export interface TaskInputs {
 }
 
 /** Records for one task; only TASK_RUNNING tasks on a known agent produce any. */
-export function taskRecords(rs: RecordSet, fw: Framework, task: Task, inp: TaskInputs): void {
+export function taskRecords(rs: RecordSet, fw: Framework, task: MesosDnsTask, inp: TaskInputs): void {
   const agentIps = inp.agentIps.get(task.slaveId);
   if (agentIps === undefined || task.state !== "TASK_RUNNING") return;
-  const fname = domainFrag(fw.name, inp.spec);
+  const fname = mesosDnsDomainFrag(fw.name, inp.spec);
   const suffix = `${hashString(task.id)}-${slaveIdTail(task.slaveId)}`;
   const names =
     task.discoveryName === ""

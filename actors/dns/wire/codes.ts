@@ -26,10 +26,10 @@ function codeOf(table: ReadonlyMap<string, number>, name: string): number | unde
   return n >= 0 && n <= 0xffff ? n : undefined;
 }
 
-export const typeName = (code: number): string => typeNames.get(code) ?? `UNKNOWN_${code}`;
+export const rrTypeName = (code: number): string => typeNames.get(code) ?? `UNKNOWN_${code}`;
 export const className = (code: number): string => classNames.get(code) ?? `UNKNOWN_${code}`;
-/** The numeric type for a name from `typeName` (or dns-packet); undefined when it is neither. */
-export const typeCode = (name: string): number | undefined => codeOf(typeCodes, name);
+/** The numeric type for a name from `rrTypeName` (or dns-packet); undefined when it is neither. */
+export const rrTypeCode = (name: string): number | undefined => codeOf(typeCodes, name);
 export const classCode = (name: string): number | undefined => codeOf(classCodes, name);
 
 export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, AAAA: 28, SRV: 33, OPT: 41 } as const;

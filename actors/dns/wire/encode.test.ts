@@ -7,7 +7,7 @@ import { answerQuery } from "./answer.js";
 import { FLAG } from "./codes.js";
 import { encodeResponse, sizeLimit } from "./encode.js";
 import { ask, decode, fixtureZones, lines, makeZone, makeZoneSet, parsed, queryBuf, rec, type QueryOpts } from "../../../testkit/dns/wire.js";
-import type { Transport } from "./types.js";
+import type { DnsTransport } from "./types.js";
 
 const zs = fixtureZones();
 // 40 bytes, as in the brief and in dcos-net's 128-record TCP-fallback test.
@@ -19,7 +19,7 @@ const big = makeZoneSet([
   ),
 ]);
 
-function roundTrip(zones = zs, name: string, type: string, opts: QueryOpts & { transport?: Transport; maxUdp?: number } = {}) {
+function roundTrip(zones = zs, name: string, type: string, opts: QueryOpts & { transport?: DnsTransport; maxUdp?: number } = {}) {
   const q = parsed(queryBuf(name, type, opts));
   const a = answerQuery(zones, q, { rotation: "off" });
   if (a.kind !== "answer") throw new Error("not ours");
@@ -100,7 +100,7 @@ describe("truncation order", () => {
 
 describe("size limit", () => {
   const q = (edns?: { udpSize: number }) => parsed(queryBuf("a.b", "A", edns ? { edns } : {}));
-  it.each<[string, Transport, number | undefined, number | undefined, number]>([
+  it.each<[string, DnsTransport, number | undefined, number | undefined, number]>([
     ["UDP without EDNS", "udp", undefined, undefined, 512],
     ["EDNS below 512", "udp", 100, undefined, 512],
     ["EDNS 1400", "udp", 1400, undefined, 1400],

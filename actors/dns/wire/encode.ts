@@ -2,12 +2,12 @@
 // records go first (the OPT stays), then answers from the end, found by binary search; TC is set
 // whenever an answer (or authority) record was dropped, so the client retries over TCP.
 import type { Answer } from "dns-packet";
-import { classCode, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, typeCode } from "./codes.js";
-import type { ParsedQuery, ResponsePacket, Transport } from "./types.js";
+import { classCode, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, rrTypeCode } from "./codes.js";
+import type { ParsedQuery, ResponsePacket, DnsTransport } from "./types.js";
 import { MessageWriter, recordBound, writeOpt, writeRecord, type OptSpec } from "./writer.js";
 
 export interface EncodeOptions {
-  readonly transport: Transport;
+  readonly transport: DnsTransport;
   readonly query: ParsedQuery;
   /** Mesos-DNS compatibility: never send an OPT record. */
   readonly noOpt?: boolean;
@@ -50,7 +50,7 @@ function render(p: ResponsePacket, s: Sections, opt: OptSpec | undefined): Buffe
   w.u16(s.additionals.length + (opt ? 1 : 0));
   for (const x of q) {
     w.name(x.name, true);
-    w.u16(typeCode(x.type) ?? 0);
+    w.u16(rrTypeCode(x.type) ?? 0);
     w.u16(classCode(x.class) ?? 0);
   }
   for (const list of [s.answers, s.authorities, s.additionals]) for (const a of list) writeRecord(w, a);

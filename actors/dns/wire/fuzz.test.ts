@@ -11,14 +11,14 @@ import { encodeResponse, sizeLimit } from "./encode.js";
 import { errorResponse, parseQuery } from "./query.js";
 import { ResponseCache } from "./response-cache.js";
 import { fixtureZones, queryBuf } from "../../../testkit/dns/wire.js";
-import type { Transport } from "./types.js";
+import type { DnsTransport } from "./types.js";
 import { renderVariants } from "./variants.js";
 
 const zs = fixtureZones(3);
 const ROTATION = "round_robin";
 
 /** The server's pure path; `cache` undefined = clean (reference) run. */
-function serve(buf: Buffer, transport: Transport, cache?: ResponseCache): Buffer | undefined {
+function serve(buf: Buffer, transport: DnsTransport, cache?: ResponseCache): Buffer | undefined {
   const hit = cache?.get(buf, zs.generation, transport);
   if (hit) return hit.reply;
   const p = parseQuery(buf);
@@ -106,7 +106,7 @@ describe("fuzz", () => {
     let answered = 0;
     fc.assert(
       fc.property(fc.oneof(randomBytes, plausible, mutated, mutated, structured, structured), (pkt) => {
-        const transport: Transport = n % 3 === 0 ? "tcp" : "udp";
+        const transport: DnsTransport = n % 3 === 0 ? "tcp" : "udp";
         const reply = serve(pkt, transport, cache);
         // Plain checks, not expect(): jest matchers would dominate the run time at this count.
         if (reply) {
@@ -118,7 +118,7 @@ describe("fuzz", () => {
         }
         differential(pkt);
         const probe = probes[n % probes.length] as Buffer;
-        const t: Transport = n % 2 === 0 ? "udp" : "tcp";
+        const t: DnsTransport = n % 2 === 0 ? "udp" : "tcp";
         n++;
         const want = expected.get(`${t}:${probe.toString("hex")}`);
         if (!want || !serve(probe, t, cache)?.equals(want)) throw new Error(`probe ${probe.toString("hex")} over ${t} answered differently`);

@@ -17,6 +17,6 @@ export type {
   QueryError,
   QueryRejection,
   ResponsePacket,
-  Transport,
+  DnsTransport,
   WireQuestion,
 } from "./types.js";

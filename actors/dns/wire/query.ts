@@ -1,7 +1,7 @@
 // Query parsing for untrusted datagrams. Every count, length and pointer is checked against the
 // buffer before it is used, so a hostile packet costs at most one bounded walk and never an
 // exception; dns-packet's decoder is not used here (see README for why).
-import { classCode, className, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE, typeCode, typeName } from "./codes.js";
+import { classCode, className, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE, rrTypeCode, rrTypeName } from "./codes.js";
 import { readName } from "./names.js";
 import type { EdnsInfo, ErrorRcode, ParsedQuery, ParseResult, QueryRejection, WireQuestion } from "./types.js";
 import { MessageWriter, writeOpt, type OptSpec } from "./writer.js";
@@ -78,7 +78,7 @@ export function parseQuery(buf: Buffer): ParseResult {
   }
   if (pos !== buf.length) return formerr(id, `${buf.length - pos} bytes after the last record`);
   if (edns && edns.version > 0) return { ok: false, reason: `EDNS version ${edns.version} is not supported`, id, formerr: false, rcode: "BADVERS" };
-  const question: WireQuestion = { name: qname.name, type: typeName(qtype), class: className(buf.readUInt16BE(qname.next + 2)) };
+  const question: WireQuestion = { name: qname.name, type: rrTypeName(qtype), class: className(buf.readUInt16BE(qname.next + 2)) };
   const query: ParsedQuery = { id, rd: (flags & FLAG.RD) !== 0, cd: (flags & FLAG.CD) !== 0, opcode, question, ...(edns ? { edns } : {}) };
   return { ok: true, query };
 }
@@ -109,7 +109,7 @@ function optFor(rcode: ErrorRcode, edns: EdnsInfo | undefined): OptSpec | undefi
 
 function fromQuery(q: ParsedQuery, rcode: ErrorRcode, ra: boolean): Buffer {
   const flags = (q.rd ? FLAG.RD : 0) | (q.cd ? FLAG.CD : 0) | (ra ? FLAG.RA : 0) | (RCODE[rcode] & 0xf);
-  const question = { name: q.question.name, type: typeCode(q.question.type) ?? 0, klass: classCode(q.question.class) ?? 0 };
+  const question = { name: q.question.name, type: rrTypeCode(q.question.type) ?? 0, klass: classCode(q.question.class) ?? 0 };
   const opt = optFor(rcode, q.edns);
   return writeError({ id: q.id, flags, question, ...(opt ? { opt } : {}) });
 }

@@ -6,7 +6,7 @@ import { answerQuery, type Answered } from "./answer.js";
 import { encodeResponse } from "./encode.js";
 import { ResponseCache } from "./response-cache.js";
 import { fixtureZones, parsed, queryBuf } from "../../../testkit/dns/wire.js";
-import type { Transport } from "./types.js";
+import type { DnsTransport } from "./types.js";
 import { renderVariants } from "./variants.js";
 
 const zs = fixtureZones(7);
@@ -18,7 +18,7 @@ function answer(buf: Buffer, rotation: "round_robin" | "off" = "off"): Answered 
   if (a.kind !== "answer") throw new Error("not ours");
   return a;
 }
-const encode = (buf: Buffer, transport: Transport = "udp", rotation: "round_robin" | "off" = "off"): Buffer =>
+const encode = (buf: Buffer, transport: DnsTransport = "udp", rotation: "round_robin" | "off" = "off"): Buffer =>
   encodeResponse(answer(buf, rotation).packet, { transport, query: parsed(buf) });
 
 describe("ResponseCache", () => {

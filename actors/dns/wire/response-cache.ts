@@ -3,7 +3,7 @@
 // a hit is one Map lookup plus a small copy: no parse, no dns-packet, no encode. A key can only
 // match bytes that once parsed as a valid query, so a hit never skips validation it needed.
 import type { Rotation } from "./rotate.js";
-import type { Transport } from "./types.js";
+import type { DnsTransport } from "./types.js";
 
 export interface CacheMeta {
   /** Question type, rcode and zone, for metrics on hits. */
@@ -58,7 +58,7 @@ export class ResponseCache {
     this.#random = opts.random ?? Math.random;
   }
 
-  #map(transport: Transport): Map<string, Entry> {
+  #map(transport: DnsTransport): Map<string, Entry> {
     return transport === "udp" ? this.#udp : this.#tcp;
   }
 
@@ -73,7 +73,7 @@ export class ResponseCache {
     this.#generation = generation;
   }
 
-  get(buf: Buffer, generation: number, transport: Transport): CacheHit | undefined {
+  get(buf: Buffer, generation: number, transport: DnsTransport): CacheHit | undefined {
     this.#sync(generation);
     if (buf.length < 12 || buf.length > MAX_KEY_BYTES) return undefined;
     // latin1 maps each byte to one UTF-16 unit, so distinct byte strings give distinct keys.
@@ -100,7 +100,7 @@ export class ResponseCache {
    * Stores the reply to `buf`. With round_robin, `reply` may be the variants from renderVariants
    * (variant i is served to ids ≡ i mod n); one buffer means every hit gets the same order.
    */
-  put(buf: Buffer, generation: number, transport: Transport, reply: Buffer | readonly Buffer[], meta: CacheMeta): void {
+  put(buf: Buffer, generation: number, transport: DnsTransport, reply: Buffer | readonly Buffer[], meta: CacheMeta): void {
     this.#sync(generation);
     if (buf.length < 12 || buf.length > MAX_KEY_BYTES) return;
     const variants = (Buffer.isBuffer(reply) ? [reply] : reply).map((b) => Buffer.from(b));

@@ -2,7 +2,8 @@
 // and the response packet the answer path hands to the encoder.
 import type { Answer } from "dns-packet";
 
-export type Transport = "udp" | "tcp";
+/** How a client asked, and so how a forwarded query goes upstream: the one name for it across DNS. */
+export type DnsTransport = "udp" | "tcp";
 
 /** A question as it travels on the wire; names are in presentation form without the trailing dot. */
 export interface WireQuestion {

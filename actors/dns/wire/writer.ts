@@ -5,7 +5,7 @@
 // encode.test.ts). Mesos-DNS always compresses, so we write responses here and keep dns-packet
 // for the record shapes and as the independent decoder in tests.
 import dnsPacket, { type Answer, type SoaAnswer, type SrvAnswer, type StringAnswer } from "dns-packet";
-import { classCode, CLASS_IN, MAX_LABEL, typeCode } from "./codes.js";
+import { classCode, CLASS_IN, MAX_LABEL, rrTypeCode } from "./codes.js";
 import { labelBytes, labelStarts } from "./names.js";
 
 // Pointers are 14 bits: a name written past this offset cannot be pointed to.
@@ -195,7 +195,7 @@ export function writeRecord(w: MessageWriter, a: Answer): void {
     return;
   }
   w.name(a.name, true);
-  w.u16(typeCode(a.type) ?? 0);
+  w.u16(rrTypeCode(a.type) ?? 0);
   w.u16(classCode(a.class ?? "IN") ?? CLASS_IN);
   w.u32(a.ttl ?? 0);
   const done = w.rdata();

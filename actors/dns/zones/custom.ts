@@ -3,7 +3,7 @@
 // reports it through the config validator instead, and at build time skips what is invalid.
 import { z } from "zod";
 import { ZoneBuilder, type ZoneOptions } from "./builder.js";
-import { dcosLabel } from "./labels.js";
+import { dcosLabel } from "../../catalogue/model.js";
 import { nameProblem, normalizeName } from "./names.js";
 import type { Zone } from "./types.js";
 

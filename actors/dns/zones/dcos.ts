@@ -4,7 +4,7 @@
 // set (a name+IP shared by two tasks stays until both are gone) without that bookkeeping.
 import type { Task } from "../../catalogue/index.js";
 import { ZoneBuilder, type ZoneOptions } from "./builder.js";
-import { dcosLabel } from "./labels.js";
+import { dcosLabel } from "../../catalogue/model.js";
 import type { Zone } from "./types.js";
 
 export const DCOS_ORIGIN = "dcos.thisdcos.directory";

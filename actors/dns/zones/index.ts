@@ -2,7 +2,6 @@
 // the immutable zones of types.ts.
 export { DCOS_ZONE_DEFAULTS, ZoneBuilder, headFromDefaults } from "./builder.js";
 export type { RecordInput, ZoneDefaults, ZoneHead, ZoneOptions, ZoneProblem } from "./builder.js";
-export { dcosLabel } from "./labels.js";
 export { DCOS_ORIGIN, autoIps, dcosTaskPrefix, dcosZone } from "./dcos.js";
 export type { DcosZoneInput } from "./dcos.js";
 export { THISNODE_ORIGIN, thisnodeZone } from "./thisnode.js";
@@ -12,5 +11,7 @@ export type { CustomRecordConfig, CustomZonesConfig } from "./custom.js";
 export { MESOS_MIRROR_ORIGIN, mesosZones, mirrorName, parseSrvValue, recordsFromAxfr } from "./mesos.js";
 export type { MesosZoneOptions } from "./mesos.js";
 export { assembleZoneSet, recordData, zoneRecords, zoneSize } from "./zoneset.js";
-export type { ZoneRow, ZoneSource } from "./zoneset.js";
+export type { ZoneRow } from "./zoneset.js";
+export { checkZoneParts, runZonePart, watchCover } from "./part.js";
+export type { RunningZonePart, ZoneBuildContext, ZonePart } from "./part.js";
 export type { NameRecords, Zone, ZoneRecord, ZoneRecordType, ZoneSet } from "./types.js";

@@ -4,7 +4,8 @@ import { ZoneBuilder } from "./builder.js";
 import { customZones } from "./custom.js";
 import { thisnodeZone } from "./thisnode.js";
 import type { Zone } from "./types.js";
-import { assembleZoneSet, recordData, zoneRecords, zoneSize, type ZoneSource } from "./zoneset.js";
+import { assembleZoneSet, recordData, zoneRecords, zoneSize } from "./zoneset.js";
+import type { ZoneBuildContext, ZonePart } from "./part.js";
 
 function sample(): Zone {
   const b = ZoneBuilder.dcos("dcos.thisdcos.directory");
@@ -55,9 +56,10 @@ describe("assembleZoneSet", () => {
     expect(set.zones.get("dcos.thisdcos.directory")).toBe(dcos);
   });
 
-  it("takes zones from ZoneSources", () => {
-    const sources: ZoneSource[] = [{ origin: "thisnode.thisdcos.directory", build: () => thisnodeZone({ publicIps: [] }) }];
-    const set = assembleZoneSet(1, sources.map((s) => s.build()));
-    expect(set.zones.get(sources[0]?.origin ?? "")?.origin).toBe("thisnode.thisdcos.directory");
+  it("takes zones from zone parts", () => {
+    const ctx: ZoneBuildContext = { defaults: { ttl: 5, negativeTtl: 1, serial: 1 }, nodeId: "n1", nodeIp: undefined };
+    const sources: ZonePart<undefined>[] = [{ name: "thisnode", origins: ["thisnode.thisdcos.directory"], watch: [], init: () => undefined, fold: () => false, build: () => [thisnodeZone({ publicIps: [] })] }];
+    const set = assembleZoneSet(1, sources.flatMap((s) => s.build(undefined, ctx)));
+    expect(set.zones.get(sources[0]?.origins[0] ?? "")?.origin).toBe("thisnode.thisdcos.directory");
   });
 });

@@ -4,16 +4,6 @@ import type { SoaData, SrvData } from "dns-packet";
 import type { Zone, ZoneRecord, ZoneRecordType, ZoneSet } from "./types.js";
 
 /**
- * Something that produces one zone (dcos, thisnode, mesos, custom, and later l4lb). The DNS actor
- * keeps a list of sources, calls `build()` on the ones whose inputs changed and hands every
- * current zone to assembleZoneSet with the next generation number.
- */
-export interface ZoneSource {
-  readonly origin: string;
-  build(): Zone;
-}
-
-/**
  * One snapshot keyed by origin. Zones are taken in order and a later zone with the same origin
  * replaces an earlier one, so a caller lists built-ins first and lets overrides (e.g. a
  * configured zone) come last. Nested origins (`mesos` and `x.mesos`) are both kept: choosing

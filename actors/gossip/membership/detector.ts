@@ -55,8 +55,8 @@ export interface TickResult {
 }
 
 /** Silence thresholds are never shorter than this many of the peer's own heartbeat intervals. */
-export const MIN_SUSPECT_BEATS = 4;
-export const MIN_DEAD_BEATS = 8;
+const MIN_SUSPECT_BEATS = 4;
+const MIN_DEAD_BEATS = 8;
 export const DEFAULT_FORGET_DEAD_AFTER_MS = 3_600_000;
 
 interface Peer {

@@ -1,8 +1,4 @@
-// Public door of /node/gossip/membership.
-export { membershipBehaviour, tickMsFor } from "./membership.actor.js";
-export type { MembershipDeps, MembershipActorMsg, MembershipInternalMsg } from "./membership.actor.js";
-export { FailureDetector, DEFAULT_FORGET_DEAD_AFTER_MS, MIN_SUSPECT_BEATS, MIN_DEAD_BEATS } from "./detector.js";
-export type { DetectorConfig, Heartbeat, HeardOutcome, Instant, TickResult } from "./detector.js";
-export { heartbeatKind, MAX_HEARTBEAT_INTERVAL_MS } from "./protocol.js";
-export type { HeartbeatBody } from "./protocol.js";
+// Door of /node/gossip/membership inside gossip: what the subtree, the store and the admin ops use.
+export { membershipBehaviour } from "./membership.actor.js";
+export type { MembershipDeps } from "./membership.actor.js";
 export type { Member, MemberEvent, MemberState, MembershipMsg } from "./types.js";

@@ -46,7 +46,7 @@ function now(): Instant {
 }
 
 /** Tick often enough that detection is late by at most a fraction of a heartbeat. */
-export function tickMsFor(cfg: Config["gossip"]): number {
+function tickMsFor(cfg: Config["gossip"]): number {
   return Math.max(10, Math.min(100, Math.floor(cfg.heartbeatMs / 2)));
 }
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defineKind } from "../../../transport/index.js";
 
 /** Upper bound on a sender's advertised interval: a peer cannot buy itself minutes of silence. */
-export const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
+const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
 
 export const heartbeatKind = defineKind(
   "gossip.heartbeat",

@@ -3,6 +3,7 @@
 import type { ActorRef } from "../../../supervisors/index.js";
 import type { Member, MemberEvent, MembershipMsg } from "../membership/types.js";
 import type { StoreMsg } from "./types.js";
+import { MembershipUnavailableError } from "../errors.js";
 import type { BucketReplyBody, DeltasBody, DigestBody, KeyedState } from "./wire.js";
 
 /** Where the store hears about members. The node passes the membership actor (membershipSource). */
@@ -16,7 +17,7 @@ export function membershipSource(ref: () => ActorRef<MembershipMsg> | undefined,
   return {
     watch: async (subscriber) => {
       const actor = ref();
-      if (actor === undefined) throw new Error("the membership actor is not running");
+      if (actor === undefined) throw new MembershipUnavailableError();
       return actor.ask((reply) => ({ type: "watch", subscriber, reply }), timeoutMs);
     },
     unwatch: (id) => ref()?.tell({ type: "unwatch", id }),

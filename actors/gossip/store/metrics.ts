@@ -4,7 +4,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import { getOrCreate } from "../../../observability/metrics.js";
 
-export const STORE_METRICS = {
+const STORE_METRICS = {
   deltas: "dcnet_gossip_deltas_total",
   bytes: "dcnet_gossip_bytes_total",
   keys: "dcnet_gossip_keys",
@@ -13,7 +13,6 @@ export const STORE_METRICS = {
   rejected: "dcnet_gossip_rejected_messages_total",
 } as const;
 
-export type Direction = "in" | "out";
 /** Why a well-formed message was refused by the store (identity rules; the transport counts the rest). */
 export type StoreRejectReason = "replica-mismatch" | "foreign-entry" | "wrong-responder";
 

@@ -14,14 +14,7 @@ import {
   type DigestBody,
   type KeyedDelta,
 } from "./wire.js";
-
-/** A peer answered a bucket request in another node's name. */
-export class WrongResponderError extends Error {
-  constructor(readonly asked: string, readonly answered: string) {
-    super(`bucket reply from ${answered}, but ${asked} was asked`);
-    this.name = "WrongResponderError";
-  }
-}
+import { WrongResponderError } from "../errors.js";
 
 export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void): TransportSubscription[] {
   const s = t.subjects;

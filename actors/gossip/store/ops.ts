@@ -6,14 +6,14 @@ import type { Hlc, KeyState, ReplicaId } from "../crdt/types.js";
 import type { UpdateOp } from "./types.js";
 import { ENVELOPE_OVERHEAD_BYTES, keyedBytes, keySchema, MAX_PAYLOAD_BYTES } from "./wire.js";
 
-export interface Applied {
+export interface AppliedUpdate {
   readonly next: KeyState;
   readonly delta: KeyState;
   /** The writer's clock after the update (each LWW write takes a fresh stamp). */
   readonly hlc: Hlc | undefined;
 }
 
-export function applyOps(current: KeyState, ops: readonly UpdateOp[], replica: ReplicaId, hlc: Hlc | undefined, wallMs: number): Applied {
+export function applyOps(current: KeyState, ops: readonly UpdateOp[], replica: ReplicaId, hlc: Hlc | undefined, wallMs: number): AppliedUpdate {
   let next = current;
   let delta = emptyKey();
   let clock = hlc;
@@ -53,7 +53,7 @@ export function isNoop(delta: KeyState): boolean {
  * (keyStateSchema) is refused here instead: one bad delta would otherwise take its whole batch down,
  * and a key state too large for a bucket page could never be repaired.
  */
-export function refusal(key: string, applied: Applied): string | undefined {
+export function refusal(key: string, applied: AppliedUpdate): string | undefined {
   const k = keySchema.safeParse(key);
   if (!k.success) return `bad key: ${k.error.issues[0]?.message ?? "invalid"}`;
   const d = keyStateSchema.safeParse(applied.delta);

@@ -5,7 +5,8 @@ import type { KeyState } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
 import type { StoreInternalMsg } from "./messages.js";
 import type { StoreRejectReason } from "./metrics.js";
-import { isConnected, publishDigest, requestPage, subscribeDigestRequests, WrongResponderError } from "./net.js";
+import { isConnected, publishDigest, requestPage, subscribeDigestRequests } from "./net.js";
+import { WrongResponderError } from "../errors.js";
 import { dropPredicate, foreignReplica, mentions, parseCached } from "./owners.js";
 import { isSynced, later, notifyChange, type StoreState } from "./state.js";
 import type { PullJob } from "./sync.js";
@@ -124,7 +125,7 @@ export function pullFailed(s: StoreState, m: Msg<"pull-failed">): void {
 }
 
 /** Ends the initial sync: complete, or cut short by syncTimeoutMs. Held writes go through now. */
-export function markSynced(s: StoreState, peer: string | undefined, complete: boolean): Promise<void> {
+function markSynced(s: StoreState, peer: string | undefined, complete: boolean): Promise<void> {
   const at = Date.now();
   const since = s.sync.since;
   s.sync = { kind: "synced", since, at, complete };
@@ -144,7 +145,7 @@ export function syncTimeout(s: StoreState): void | Promise<void> {
 }
 
 /** Publishes our digest, after the pending batch so a peer never sees writes it has no delta for. */
-export function publishOwnDigest(s: StoreState): void | Promise<void> {
+function publishOwnDigest(s: StoreState): void | Promise<void> {
   const t = s.rt.deps.transport;
   if (!isSynced(s) || !isConnected(t)) return undefined;
   const flushed = flush(s);

@@ -6,7 +6,7 @@ import type { ActorRef, ReplyTo } from "../../../supervisors/index.js";
 import type { TransportSubscription } from "../../../transport/index.js";
 import { read } from "../crdt/index.js";
 import type { Hlc, ReplicaId } from "../crdt/types.js";
-import type { TraceCarrier } from "./types.js";
+import type { TraceCarrier, UpdateResult } from "./types.js";
 import type { DeltaBatch } from "./batch.js";
 import type { Change, Keyspace } from "./keyspace.js";
 import type { MembershipSource, StoreActorMsg, UpdateMsg, WatchMsg } from "./messages.js";
@@ -24,7 +24,6 @@ export interface StoreDeps extends GossipActorDeps {
   readonly pullTimeoutMs?: number;
 }
 
-export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 export type Ack = ReplyTo<UpdateResult>;
 
 export interface Counters {
@@ -46,7 +45,7 @@ export interface Timers {
 }
 
 /** Handles of this incarnation. */
-export interface Runtime {
+export interface StoreRuntime {
   readonly deps: StoreDeps;
   readonly log: Logger;
   readonly metrics: StoreMetrics;
@@ -54,7 +53,7 @@ export interface Runtime {
 }
 
 export interface StoreState {
-  readonly rt: Runtime;
+  readonly rt: StoreRuntime;
   readonly epoch: number;
   readonly replica: ReplicaId;
   readonly keys: Keyspace;

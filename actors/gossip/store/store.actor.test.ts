@@ -9,7 +9,7 @@ import { emptyKey, hlcNow, setField } from "../crdt/index.js";
 import { deltasKind, digestKind } from "./wire.js";
 import { EMPTY_BUCKET } from "./buckets.js";
 import type { WatchEvent } from "./types.js";
-import { counters, get, keys, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type NodeOptions, type StoreNode } from "../../../testkit/gossip/store.js";
+import { counters, getKey, keys, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type NodeOptions, type StoreNode } from "../../../testkit/gossip/store.js";
 
 let server: NatsServerHandle;
 let open: StoreNode[] = [];
@@ -58,7 +58,7 @@ describe("gossip store: replication", () => {
     await synced(nodes);
     expect(await write(a, "vips/2", [setOp("ip", "11.0.0.2")])).toEqual({ ok: true });
     expect(await write(a, "vips/1", [setOp("ip", "11.0.0.1"), { op: "add", field: "backends", elem: "10.0.0.5:80" }])).toEqual({ ok: true });
-    await waitUntil("B has vips/1", async () => (await get(b, "vips/1")) !== undefined, 2_000);
+    await waitUntil("B has vips/1", async () => (await getKey(b, "vips/1")) !== undefined, 2_000);
     const seen: WatchEvent[] = [];
     // A throwing watcher next to a good one: logged, never crashes the store.
     await c.store.ask<number>((reply) => ({ type: "watch", prefix: "vips/", subscriber: () => { throw new Error("bad watcher"); }, reply }), 2_000);
@@ -69,12 +69,12 @@ describe("gossip store: replication", () => {
     await waitUntil("C's change event", () => seen.length >= 3, 2_000);
     const last = pick(seen, 2);
     expect(last).toMatchObject({ key: "vips/1", initial: false, value: { backends: { type: "set", values: ["10.0.0.5:80", "10.0.0.6:80"] } } });
-    expect(lww(await get(b, "vips/1"), "ip")).toBe("11.0.0.1");
+    expect(lww(await getKey(b, "vips/1"), "ip")).toBe("11.0.0.1");
     expect(await keys(c, "vips/")).toEqual(["vips/1", "vips/2"]);
     // Deleting a key: watchers get undefined, readers no longer see it.
     expect(await write(a, "vips/2", [{ op: "delete-key" }])).toEqual({ ok: true });
     await waitUntil("C sees the deletion", () => seen.some((e) => e.key === "vips/2" && e.value === undefined), 2_000);
-    expect(await get(b, "vips/2")).toBeUndefined();
+    expect(await getKey(b, "vips/2")).toBeUndefined();
     c.store.tell({ type: "unwatch", id });
     expect(pick(c.tree.stats().filter((s) => s.path.endsWith("/store")), 0).restarts).toBe(0);
     const ca = await counters(a);
@@ -97,7 +97,7 @@ describe("gossip store: replication", () => {
     console.log(`anti-entropy repair: 20 missed keys repaired on B ${ms} ms after deltas flowed again (antiEntropyMs 200); keysRepaired ${after.keysRepaired - before}`);
     expect(after.keysRepaired - before).toBeGreaterThanOrEqual(20);
     expect(ms).toBeLessThan(3 * 200 + 300);
-    for (let i = 0; i < 20; i++) expect(lww(await get(b, `lost/${i}`), "v")).toBe(i);
+    for (let i = 0; i < 20; i++) expect(lww(await getKey(b, `lost/${i}`), "v")).toBe(i);
   }, 20_000);
 
   it("a late-joining store pulls the full state (1,000 keys) before it accepts a write", async () => {
@@ -121,8 +121,8 @@ describe("gossip store: replication", () => {
     const syncSeconds = (await c.registry.getSingleMetric("dcnet_gossip_sync_seconds")?.get())?.values[0]?.value ?? NaN;
     console.log(`initial sync: 1,000 keys pulled in ${(syncSeconds * 1000).toFixed(0)} ms (store start to synced); first write acked ${ackMs.toFixed(0)} ms after the node started`);
     expect(syncSeconds).toBeLessThan(5.0); // below syncTimeoutMs: the sync completed, it did not time out
-    for (let i = 0; i < 1000; i += 37) expect(lww(await get(c, `svc/${String(i).padStart(4, "0")}`), "port")).toBe(1000 + i);
-    await waitUntil("A has C's write", async () => lww(await get(a, "svc/from-c"), "port") === 1, 2_000);
+    for (let i = 0; i < 1000; i += 37) expect(lww(await getKey(c, `svc/${String(i).padStart(4, "0")}`), "port")).toBe(1000 + i);
+    await waitUntil("A has C's write", async () => lww(await getKey(a, "svc/from-c"), "port") === 1, 2_000);
   }, 20_000);
 
   it("refuses and counts messages that claim another node's identity", async () => {
@@ -141,7 +141,7 @@ describe("gossip store: replication", () => {
       evil.nc.publish(evil.subjects.gossipDigest(), encode(digestKind, "evil", { replica: aReplica, buckets: new Array(64).fill(EMPTY_BUCKET), keys: 0 }));
       await evil.nc.flush();
       await waitUntil("B counted 3 rejections", async () => (await counters(b)).rejected === 3, 2_000);
-      expect(await get(b, "vips/x")).toBeUndefined();
+      expect(await getKey(b, "vips/x")).toBeUndefined();
       expect((await counters(a)).rejected).toBe(3);
       const metric = await b.registry.getSingleMetric("dcnet_gossip_rejected_messages_total")?.get();
       expect(metric?.values.map((v) => [v.labels.reason, v.value]).sort()).toEqual([["foreign-entry", 1], ["replica-mismatch", 2]]);
@@ -167,7 +167,7 @@ describe("gossip store: replication", () => {
     for (const n of [b, c]) {
       const ks = await keys(n, "burst/");
       expect(ks).toHaveLength(N);
-      for (let i = 0; i < N; i++) expect(lww(await get(n, `burst/${i}`), "v")).toBe(i);
+      for (let i = 0; i < N; i++) expect(lww(await getKey(n, `burst/${i}`), "v")).toBe(i);
     }
     const [ca, cb] = await Promise.all([counters(a), counters(b)]);
     console.log(

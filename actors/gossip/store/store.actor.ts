@@ -12,7 +12,7 @@ import { publishDigestRequest, subscribeStore } from "./net.js";
 import { Ownership } from "./owners.js";
 import { antiEntropy, armCleanup, cleanup, digestRequest, memberEvent, pullFailed, pullPage, remoteDeltas, remoteDigest, serveBuckets, syncTimeout } from "./repair.js";
 import { query } from "./reads.js";
-import { later, type StoreDeps, type StoreState, type Runtime } from "./state.js";
+import { later, type StoreDeps, type StoreState, type StoreRuntime } from "./state.js";
 import { DiffMemory, Pulls } from "./sync.js";
 import { Watchers } from "./watchers.js";
 import { flush, settleOnExit, update } from "./writes.js";
@@ -26,7 +26,7 @@ export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActo
   const metrics = storeMetrics(deps.metrics, () => live?.keys.liveCount ?? 0);
   return {
     async init(ctx) {
-      const rt: Runtime = { deps, log: deps.logger, metrics, self: ctx.self };
+      const rt: StoreRuntime = { deps, log: deps.logger, metrics, self: ctx.self };
       const s = await start(newState(rt, ++starts, watchers, handover));
       handover = undefined;
       live = s;
@@ -46,7 +46,7 @@ export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActo
   };
 }
 
-function newState(rt: Runtime, epoch: number, watchers: Watchers, previous: ReadonlyMap<string, string> | undefined): StoreState {
+function newState(rt: StoreRuntime, epoch: number, watchers: Watchers, previous: ReadonlyMap<string, string> | undefined): StoreState {
   const { deps } = rt;
   const now = Date.now();
   return {

@@ -6,8 +6,8 @@ import { performance } from "node:perf_hooks";
 import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import type { Value } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
-import { counters, get, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "../../../testkit/gossip/store.js";
-import type { UpdateResult } from "./state.js";
+import { counters, getKey, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "../../../testkit/gossip/store.js";
+import type { UpdateResult } from "./types.js";
 
 let server: NatsServerHandle;
 let open: StoreNode[] = [];
@@ -47,23 +47,23 @@ describe("gossip store: ownership", () => {
     await synced([a, b, c, x]);
     expect(await write(x, "nodes/x", [setOp("ip", "10.0.0.9")])).toEqual({ ok: true });
     expect(await write(x, "vips/shared", [{ op: "add", field: "backends", elem: "x:80" }])).toEqual({ ok: true });
-    await waitUntil("A has x's backend", async () => (await get(a, "vips/shared")) !== undefined, 2_000);
+    await waitUntil("A has x's backend", async () => (await getKey(a, "vips/shared")) !== undefined, 2_000);
     expect(await write(a, "vips/shared", [{ op: "add", field: "backends", elem: "a:80" }])).toEqual({ ok: true });
     const all = [a, b, c];
     await waitUntil("everyone has both backends", async () => {
-      const views = await Promise.all(all.map((n) => get(n, "vips/shared")));
+      const views = await Promise.all(all.map((n) => getKey(n, "vips/shared")));
       return views.every((v) => v?.backends?.type === "set" && v.backends.values.length === 2);
     }, 2_000);
     await x.stop();
     const deadAt = performance.now();
     tellAll(all, { type: "dead", node: "x", incarnation: x.incarnation });
     await sleep(TEST_GOSSIP.deadGraceMs / 2);
-    const early = await get(b, "nodes/x");
+    const early = await getKey(b, "nodes/x");
     // Still within the grace (checked only if this process was not stalled past it meanwhile).
     if (performance.now() - deadAt < TEST_GOSSIP.deadGraceMs) expect(early).toBeDefined();
-    const ms = await waitUntil("x's entries gone everywhere", async () => (await Promise.all(all.map((n) => get(n, "nodes/x")))).every((v) => v === undefined), 3_000);
+    const ms = await waitUntil("x's entries gone everywhere", async () => (await Promise.all(all.map((n) => getKey(n, "nodes/x")))).every((v) => v === undefined), 3_000);
     console.log(`dead member: entries gone on all stores ${(performance.now() - deadAt).toFixed(0)} ms after the dead event (grace ${TEST_GOSSIP.deadGraceMs} ms; waited ${ms} ms after half the grace)`);
-    for (const n of all) expect(await get(n, "vips/shared")).toMatchObject({ backends: { type: "set", values: ["a:80"] } });
+    for (const n of all) expect(await getKey(n, "vips/shared")).toMatchObject({ backends: { type: "set", values: ["a:80"] } });
     // Digests agree again afterwards: no repair churn caused by the cleanup.
     await sleep(3 * TEST_GOSSIP.antiEntropyMs);
     const before = await Promise.all(all.map(counters));
@@ -78,21 +78,21 @@ describe("gossip store: ownership", () => {
     const old = await node(cluster, "x", 1_000);
     await synced([a, b, old]);
     expect(await write(old, "nodes/x", [setOp("ip", "10.0.0.1"), setOp("zone", "old-only")])).toEqual({ ok: true });
-    await waitUntil("B has x's old facts", async () => lww(await get(b, "nodes/x"), "zone") === "old-only", 2_000);
+    await waitUntil("B has x's old facts", async () => lww(await getKey(b, "nodes/x"), "zone") === "old-only", 2_000);
     await old.stop();
     // The process restarts: a new incarnation, which first syncs the old facts back from its peers.
     const freshAt = performance.now();
     const fresh = await node(cluster, "x", 2_000);
     await synced([fresh]);
-    const pulled = await get(fresh, "nodes/x");
+    const pulled = await getKey(fresh, "nodes/x");
     if (performance.now() - freshAt < TEST_GOSSIP.deadGraceMs) expect(lww(pulled, "zone")).toBe("old-only");
     // It re-asserts what is still true (its writes replace the old dots of the same fields).
     expect(await write(fresh, "nodes/x", [setOp("ip", "10.0.0.2")])).toEqual({ ok: true });
     tellAll([a, b], { type: "rejoin", node: "x", incarnation: 2_000, previous: 1_000 });
     const all = [a, b, fresh];
     // The new incarnation applies the same rule to its own older incarnation, without any event.
-    await waitUntil("old-only field gone everywhere", async () => (await Promise.all(all.map((n) => get(n, "nodes/x")))).every((v) => v !== undefined && v.zone === undefined), 3_000);
-    for (const n of all) expect(await get(n, "nodes/x")).toMatchObject({ ip: { type: "lww", value: "10.0.0.2", ts: { r: "x@2000" } } });
+    await waitUntil("old-only field gone everywhere", async () => (await Promise.all(all.map((n) => getKey(n, "nodes/x")))).every((v) => v !== undefined && v.zone === undefined), 3_000);
+    for (const n of all) expect(await getKey(n, "nodes/x")).toMatchObject({ ip: { type: "lww", value: "10.0.0.2", ts: { r: "x@2000" } } });
   }, 20_000);
 });
 
@@ -133,7 +133,7 @@ describe("gossip store: restart", () => {
     const all = [a, b, c];
     await waitUntil("all nodes have every key", async () => (await Promise.all(all.map((n) => keys(n, "crash/")))).every((ks) => ks.length === N && !ks.includes("crash/gone")), 5_000);
     for (const n of all) {
-      for (let i = 0; i < N; i++) expect(lww(await get(n, `crash/${i}`), "v")).toBe(i);
+      for (let i = 0; i < N; i++) expect(lww(await getKey(n, `crash/${i}`), "v")).toBe(i);
     }
     await waitUntil("A's watch saw every write and the deletion", () => seen.has("crash/gone") && seen.get("crash/gone") === undefined && Array.from({ length: N }, (_, i) => seen.get(`crash/${i}`) === i).every(Boolean), 5_000);
     const ca = await counters(a);

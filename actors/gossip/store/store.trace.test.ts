@@ -16,7 +16,7 @@ import type { Task } from "../../catalogue/index.js";
 import { emptyKey, hlcNow, setField } from "../crdt/index.js";
 import type { TraceCarrier, UpdateOp, WatchEvent } from "./types.js";
 import { deltasKind, MAX_TRACESTATE_CHARS, type DeltasBody } from "./wire.js";
-import { counters, get, lww, setOp, silent, startStoreNode, waitUntil, type StoreNode } from "../../../testkit/gossip/store.js";
+import { counters, getKey, lww, setOp, silent, startStoreNode, waitUntil, type StoreNode } from "../../../testkit/gossip/store.js";
 
 let server: NatsServerHandle;
 let open: Array<{ stop(): Promise<void> }> = [];
@@ -140,7 +140,7 @@ describe("gossip store: trace context of writes", () => {
     // Both are in A's mailbox before its 2 ms flush tick: one delta, one event on B.
     const acks = await Promise.all([writeTraced(a, "hot/k", [setOp("v", 1)], T1), writeTraced(a, "hot/k", [setOp("v", 2)], T2)]);
     expect(acks).toEqual([{ ok: true }, { ok: true }]);
-    await waitUntil("B has v=2", async () => lww(await get(b, "hot/k"), "v") === 2, 2_000);
+    await waitUntil("B has v=2", async () => lww(await getKey(b, "hot/k"), "v") === 2, 2_000);
     const last = onB.filter((e) => e.key === "hot/k").at(-1);
     expect(last?.trace).toEqual(T2);
   }, 20_000);
@@ -179,7 +179,7 @@ describe("gossip store: trace context of writes", () => {
     expect((await eventFor(onB, "evil/ok", "B merged the good batch")).trace).toEqual(T2);
     const rejected = (await b.registry.getSingleMetric("dcnet_transport_rejected_messages_total")?.get())?.values ?? [];
     expect(rejected.find((v) => v.labels.kind === "gossip.deltas" && v.labels.reason === "invalid-body")?.value).toBe(malformed.length);
-    for (let i = 0; i < malformed.length; i++) expect(await get(b, `evil/${i}`)).toBeUndefined();
+    for (let i = 0; i < malformed.length; i++) expect(await getKey(b, `evil/${i}`)).toBeUndefined();
     expect(onB.map((e) => e.key)).toEqual(["evil/ok"]);
     expect(pick(b.tree.stats().filter((s) => s.path.endsWith("/store")), 0).restarts).toBe(0);
   }, 20_000);

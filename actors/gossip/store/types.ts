@@ -27,6 +27,9 @@ export interface WatchEvent {
   readonly trace?: TraceCarrier;
 }
 
+/** What an update's writer is told: published (and flushed past back-pressure), or refused and why. */
+export type UpdateResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
 export interface StoreCounters {
   readonly keys: number;
   readonly deltasOut: number;
@@ -50,7 +53,7 @@ export type StoreMsg =
        * watchers of every node. A malformed or oversized carrier is dropped; the write still happens.
        */
       readonly trace?: TraceCarrier;
-      readonly reply?: ReplyTo<{ readonly ok: true } | { readonly ok: false; readonly error: string }>;
+      readonly reply?: ReplyTo<UpdateResult>;
     }
   | { readonly type: "get"; readonly key: string; readonly reply: ReplyTo<KeyView | undefined> }
   | { readonly type: "keys"; readonly prefix: string; readonly reply: ReplyTo<readonly string[]> }

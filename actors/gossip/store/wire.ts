@@ -7,7 +7,7 @@ import { keyStateSchema, parseReplica } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import { BUCKETS, BUCKET_HASH_PATTERN } from "./buckets.js";
 
-export const MAX_KEY_CHARS = 512;
+const MAX_KEY_CHARS = 512;
 /** Largest batch or bucket page we send, estimated (estimateBytes); half the 1 MiB NATS max_payload. */
 export const MAX_PAYLOAD_BYTES = 512 * 1024;
 /** Bounds on array lengths; the byte cap above is the real limit, these stop absurd counts early. */
@@ -18,7 +18,7 @@ const MAX_KEYS_PER_MESSAGE = 100_000;
 const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]+$/;
 
 export const keySchema = z.string().min(1).max(MAX_KEY_CHARS).regex(PRINTABLE, "key must be printable");
-export const replicaSchema = z
+const replicaSchema = z
   .string()
   .max(128)
   .refine((r) => parseReplica(r) !== undefined, "not a replica id <node>@<incarnation>");
@@ -99,8 +99,6 @@ export const bucketReplyKind = defineKind(
 
 export type DeltasBody = z.infer<typeof deltasKind.schema>;
 export type DigestBody = z.infer<typeof digestKind.schema>;
-export type DigestRequestBody = z.infer<typeof digestRequestKind.schema>;
-export type BucketRequestBody = z.infer<typeof bucketRequestKind.schema>;
 export type BucketReplyBody = z.infer<typeof bucketReplyKind.schema>;
 
 /** Envelope fields and the body's wrapper, over-estimated, so a batch at the cap still fits. */
@@ -127,7 +125,7 @@ export function estimateBytes(v: unknown): number {
   return 9;
 }
 
-export function utf8Length(s: string): number {
+function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -1,0 +1,134 @@
+// The catalogue's admin ops: native registrations (this node owns what it accepts), the tasks of the
+// whole catalogue, and the VIP table this node derives from them. Declarations only at import time
+// (zod, the task model, types): `dcnet ctl` loads this.
+import { z } from "zod";
+import { AdminOpError, AdminRequestError, ADMIN_ERRORS, cliGroup, cliParse, defineOp, OK_REPLY, table, type OpContext } from "../admin/ops.js";
+import { taskRegistrationSchema, taskSchema, type Backend, type Task } from "./model.js";
+import type { RegistrationMsg, RegistrationResult } from "./registrations.actor.js";
+import type { VipsMsg, VipTable } from "./vips.actor.js";
+
+const ASK_TIMEOUT_MS = 20_000;
+const TASK = cliGroup("task", "native task registrations (this node owns what it accepts)");
+const VIP = cliGroup("vip", "the VIP table");
+
+// Where catalogue.sup.ts mounts the actors these ops ask. Loaded when a handler runs, not imported:
+// the sup brings the sources' code, which `dcnet ctl` never needs.
+async function mounts(): Promise<{ readonly registrations: string; readonly vips: string }> {
+  const { CATALOGUE } = await import("./catalogue.sup.js");
+  return { registrations: `/node/${CATALOGUE}/registrations`, vips: `/node/${CATALOGUE}/vips` };
+}
+
+async function register(ctx: OpContext, msg: (reply: (r: RegistrationResult) => void) => RegistrationMsg): Promise<void> {
+  const ref = ctx.actor<RegistrationMsg>((await mounts()).registrations);
+  const r = await ref.ask<RegistrationResult>(msg, ASK_TIMEOUT_MS);
+  if (!r.ok) throw new AdminOpError(ADMIN_ERRORS.badRequest, r.error, 400);
+}
+
+async function vips(ctx: OpContext) {
+  return ctx.actor<VipsMsg>((await mounts()).vips);
+}
+
+// task add / rm run inside the admin request's SERVER span; a mailbox keeps the sender's context only
+// when the tree itself traces (supervisors/tracing.ts), so the request's context travels in the
+// message: the store write, and the zone update it causes on every node, join its trace.
+export const taskAdd = defineOp({
+  name: "task-add",
+  // Strict, as the registrations actor checks it: an unknown field in a hand-written task is a typo (model.ts).
+  request: z.strictObject({ task: taskRegistrationSchema, ttlMs: z.number().int().min(1000).max(86_400_000).optional() }),
+  ...OK_REPLY,
+  async handle({ task, ttlMs }, ctx) {
+    const trace = ctx.traceCarrier();
+    await register(ctx, (reply) => ({ type: "add", task, ...(ttlMs ? { ttlMs } : {}), trace, reply }));
+    return { node: ctx.config.id, message: `registered ${task.id}${ttlMs ? ` (ttl ${ttlMs} ms)` : ""}` };
+  },
+  cli: [
+    {
+      group: TASK,
+      command: "add <json-file>",
+      description: "register a task (the task model as JSON; '-' reads stdin); --ttl makes it expire unless re-added",
+      options: [{ flags: "--ttl <ms>", description: "expire the registration unless renewed within this many ms" }],
+      needsTarget: true,
+      async request(a) {
+        const source = a.arg(0);
+        const ttl = a.option("ttl");
+        const task = cliParse(taskRegistrationSchema, readJson(source, await a.readText(source)), `${source === "-" ? "stdin" : source} is not a task`);
+        return { task, ...(ttl ? { ttlMs: Number(ttl) } : {}) };
+      },
+    },
+  ],
+});
+
+function readJson(source: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AdminRequestError(ADMIN_ERRORS.badRequest, `${source === "-" ? "stdin" : source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export const taskRm = defineOp({
+  name: "task-rm",
+  request: z.strictObject({ id: z.string().min(1).max(512) }),
+  ...OK_REPLY,
+  async handle({ id }, ctx) {
+    const trace = ctx.traceCarrier();
+    await register(ctx, (reply) => ({ type: "remove", id, trace, reply }));
+    return { node: ctx.config.id, message: `deregistered ${id}` };
+  },
+  cli: [{ group: TASK, command: "rm <id>", description: "deregister a task", needsTarget: true, request: (a) => ({ id: a.arg(0) }) }],
+});
+
+export const taskLs = defineOp({
+  name: "task-ls",
+  request: z.strictObject({}),
+  // Tolerant: a task a newer node wrote keeps the fields this version does not know.
+  reply: z.strictObject({ node: z.string(), tasks: z.array(z.strictObject({ owner: z.string(), task: taskSchema })) }),
+  async handle(_req, ctx) {
+    const tasks = await (await vips(ctx)).ask<ReadonlyArray<{ owner: string; task: Task }>>((reply) => ({ type: "tasks", reply }), ASK_TIMEOUT_MS);
+    return { node: ctx.config.id, tasks: tasks.map((t) => ({ owner: t.owner, task: t.task })) };
+  },
+  cli: [{ group: TASK, command: "ls", description: "every task in the catalogue, with its owner node", request: () => ({}) }],
+  human: (t) => formatTasks(t.node, t.tasks),
+  summary: (t) => `${t.tasks.length} tasks`,
+});
+
+export function formatTasks(node: string, tasks: ReadonlyArray<{ owner: string; task: Task }>): string {
+  if (tasks.length === 0) return `(no tasks in the catalogue of ${node})`;
+  return table(
+    ["ID", "NAME", "FRAMEWORK", "OWNER", "STATE", "HEALTHY", "IPS", "PORTS"],
+    tasks.map(({ owner, task }) => [
+      task.id,
+      task.name,
+      task.framework,
+      owner,
+      task.state,
+      task.healthy === undefined ? "-" : String(task.healthy),
+      task.taskIps.join(","),
+      task.ports.map((p) => `${p.name}:${p.port ?? "-"}/${p.hostPort ?? "-"}/${p.protocol}${p.vips.length ? ` vip=${p.vips.join("+")}` : ""}`).join(" "),
+    ]),
+  );
+}
+
+const backend = z.strictObject({ owner: z.string(), taskId: z.string(), agentIp: z.string(), ip: z.string(), port: z.number(), weight: z.union([z.literal(0), z.literal(1)]) });
+
+export const vipLs = defineOp({
+  name: "vip-ls",
+  request: z.strictObject({}),
+  reply: z.strictObject({ node: z.string(), vips: z.array(z.strictObject({ vip: z.string(), backends: z.array(backend) })) }),
+  async handle(_req, ctx) {
+    const table = await (await vips(ctx)).ask<VipTable>((reply) => ({ type: "table", reply }), ASK_TIMEOUT_MS);
+    return { node: ctx.config.id, vips: [...table].map(([vip, backends]) => ({ vip, backends: backends.map((b) => ({ ...b })) })) };
+  },
+  cli: [{ group: VIP, command: "ls", description: "every VIP with its backends (owner, IP, port, weight)", request: () => ({}) }],
+  human: (v) => formatVips(v.node, v.vips),
+  summary: (v) => `${v.vips.length} VIPs`,
+});
+
+export function formatVips(node: string, list: ReadonlyArray<{ vip: string; backends: readonly Backend[] }>): string {
+  if (list.length === 0) return `(no VIPs in the catalogue of ${node})`;
+  const rows = list.flatMap(({ vip, backends }) => backends.map((b, i) => [i === 0 ? vip : "", `${b.ip}:${b.port}`, String(b.weight), b.owner, b.taskId]));
+  return table(["VIP", "BACKEND", "WEIGHT", "OWNER", "TASK"], rows);
+}
+
+/** The catalogue's ops, in `dcnet ctl --help` order. */
+export const CATALOGUE_OPS = [taskAdd, taskRm, taskLs, vipLs] as const;

@@ -1,0 +1,126 @@
+// The zone actor running zone parts, on a real tree with a fake store (an actor-shaped object that
+// replays its keys to a new watch, then sends changes): each change reaches the parts that watch
+// it, only they are rebuilt, and after a crash the board keeps the last zones until the store has
+// been replayed into the new incarnation.
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { startTree, supervisor, worker, type ActorRef, type ReplyTo, type Tree } from "../../supervisors/index.js";
+import type { KeyView, StoreMsg, WatchEvent } from "../gossip/index.js";
+import { ZoneBoard } from "./board.js";
+import { DnsMetrics } from "./metrics.js";
+import { zoneBehaviour, type ZoneMsg } from "./zone.actor.js";
+import { ZoneBuilder, zoneRecords, type ZonePart } from "./zones/index.js";
+
+const ts = { t: 1, c: 0, r: "x" };
+const lww = (value: unknown) => ({ type: "lww", value, ts }) as KeyView[string];
+
+/** Keys and watches, answering the two messages the zone actor sends. */
+class FakeStore {
+  readonly keys = new Map<string, KeyView>();
+  readonly watches = new Map<number, { prefix: string; subscriber: (ev: WatchEvent) => void }>();
+  #next = 1;
+  readonly ref: ActorRef<StoreMsg> = {
+    path: "/node/gossip/store",
+    tell: (msg) => {
+      if (msg.type === "unwatch") this.watches.delete(msg.id);
+    },
+    ask: <R>(build: (reply: ReplyTo<R>) => StoreMsg) =>
+      new Promise<R>((resolve) => {
+        const msg = build(resolve as ReplyTo<R>);
+        if (msg.type !== "watch") throw new Error(`unexpected ${msg.type}`);
+        const id = this.#next++;
+        for (const [key, value] of this.keys) if (key.startsWith(msg.prefix)) msg.subscriber({ key, value, initial: true });
+        this.watches.set(id, { prefix: msg.prefix, subscriber: msg.subscriber });
+        resolve(id as R);
+      }),
+  };
+
+  set(key: string, value: KeyView | undefined): void {
+    if (value) this.keys.set(key, value);
+    else this.keys.delete(key);
+    for (const w of this.watches.values()) if (key.startsWith(w.prefix)) w.subscriber({ key, value, initial: false });
+  }
+}
+
+/** A part serving `<name>.<origin>` A <ip> from keys `<prefix><name>`, counting its builds. */
+function countingPart(name: string, prefix: string, builds: { n: number }): ZonePart<Map<string, string>> {
+  const origin = `${name}.thisdcos.directory`;
+  return {
+    name,
+    origins: [origin],
+    watch: prefix === "" ? [] : [prefix],
+    init: () => new Map(),
+    fold(names, ev) {
+      const ip = ev.value?.ip;
+      const owner = ev.key.slice(prefix.length);
+      if (ip?.type === "lww" && typeof ip.value === "string") return Boolean(names.set(owner, ip.value));
+      return names.delete(owner);
+    },
+    build(names, ctx) {
+      builds.n++;
+      const b = ZoneBuilder.dcos(origin, ctx.defaults);
+      for (const [owner, ip] of names) b.addAddress(`${owner}.${origin}`, ip);
+      b.addAddress(`node.${origin}`, ctx.nodeIp ?? "0.0.0.0");
+      return [b.build()];
+    },
+  };
+}
+
+const until = async (what: string, check: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+};
+
+let tree: Tree | undefined;
+afterEach(async () => {
+  await tree?.shutdown();
+  tree = undefined;
+});
+
+async function start(parts: readonly ZonePart[], store: FakeStore, board = new ZoneBoard()): Promise<{ board: ZoneBoard; tree: Tree }> {
+  const behaviour = zoneBehaviour({ parts, nodeId: "n1", ttl: 5, negativeTtl: 1, nodeIp: () => "10.0.0.9", board, metrics: new DnsMetrics(new Registry()), logger: pino({ level: "silent" }), store: () => store.ref });
+  tree = await startTree(supervisor("node", "one_for_one", [supervisor("dns", "one_for_one", [worker("zone", behaviour)], { intensity: 5, periodMs: 10_000 })]));
+  return { board, tree };
+}
+
+const names = (board: ZoneBoard, origin: string): string[] => [...(board.current.zones.get(origin)?.names.keys() ?? [])].sort();
+
+describe("zone actor", () => {
+  it("serves every part, folds a change into the parts watching its key and rebuilds only them", async () => {
+    const store = new FakeStore();
+    store.set("hello/web", { ip: lww("10.1.0.1") });
+    const hello = { n: 0 };
+    const fixed = { n: 0 };
+    const { board } = await start([countingPart("hello", "hello/", hello), countingPart("fixed", "", fixed)], store);
+    await until("the snapshot replayed", () => names(board, "hello.thisdcos.directory").includes("web.hello.thisdcos.directory"));
+    expect(names(board, "fixed.thisdcos.directory")).toEqual(["fixed.thisdcos.directory", "node.fixed.thisdcos.directory"]);
+    expect(fixed.n).toBe(1);
+    const before = { hello: hello.n, generation: board.current.generation };
+    store.set("hello/api", { ip: lww("10.1.0.2") });
+    store.set("other/x", { ip: lww("10.1.0.3") });
+    await until("the change served", () => names(board, "hello.thisdcos.directory").includes("api.hello.thisdcos.directory"));
+    expect(hello.n).toBeGreaterThan(before.hello);
+    expect(fixed.n).toBe(1);
+    expect(board.current.generation).toBeGreaterThan(before.generation);
+    const rows = await tree!.lookup<ZoneMsg>("/node/dns/zone")!.ask<{ zones: readonly string[] }>((reply) => ({ type: "records", reply }), 1000);
+    expect(rows.zones).toEqual(["fixed.thisdcos.directory", "hello.thisdcos.directory"]);
+  });
+
+  it("after a crash the board keeps the last zones until the new incarnation has replayed the store", async () => {
+    const store = new FakeStore();
+    store.set("hello/web", { ip: lww("10.1.0.1") });
+    const hello = { n: 0 };
+    const { board, tree: t } = await start([countingPart("hello", "hello/", hello)], store);
+    await until("the first zones", () => names(board, "hello.thisdcos.directory").includes("web.hello.thisdcos.directory"));
+    const published: string[][] = [];
+    board.onPublish((zs) => published.push([...(zs.zones.get("hello.thisdcos.directory")?.names.keys() ?? [])]));
+    const generation = board.current.generation;
+    expect(t.crash("/node/dns/zone")).toBe(true);
+    await until("a republish", () => board.current.generation > generation);
+    // Never an empty (unreplayed) zone in between: every publish after the crash has the name.
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published) expect(p).toContain("web.hello.thisdcos.directory");
+    expect(zoneRecords(board.current.zones.get("hello.thisdcos.directory")!).map((r) => r.name)).toContain("web.hello.thisdcos.directory.");
+  });
+});

@@ -1,0 +1,28 @@
+// The `gossip` section of a node's config: owned here, composed by actors/node/config.ts. A light
+// module (zod only), never the gossip runtime. Each key's `.describe()` is its line in docs/config.md.
+import { z } from "zod";
+
+export const gossipConfigSection = z
+  .strictObject({
+    heartbeatMs: z.number().int().positive().default(200).describe("Membership heartbeat interval, ms."),
+    suspectAfterMs: z.number().int().positive().default(800).describe("A peer silent this long (ms, not counting our own stalls) is suspect."),
+    deadAfterMs: z.number().int().positive().default(1600).describe("A peer silent this long (ms) is dead."),
+    deadGraceMs: z.number().int().nonnegative().default(30_000).describe("A dead node's facts (and a restarted node's older facts) are removed this long (ms) after it was declared dead."),
+    antiEntropyMs: z.number().int().positive().default(1000).describe("Digest exchange interval, ms; any missed delta is repaired within about one interval."),
+    syncTimeoutMs: z.number().int().positive().default(2000).describe("At start, local writes wait for the full sync at most this long (ms), e.g. when alone."),
+    tombstoneTtlMs: z.number().int().positive().default(600_000).describe("A deleted key's causal context is forgotten this long (ms) after deletion."),
+    maxPendingBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024)
+      .describe("Above this many unsent bytes in the NATS client, writers wait for a flush (back-pressure)."),
+    repairConcurrency: z.number().int().positive().default(4).describe("Bucket requests in flight during repair or full sync."),
+  })
+  .prefault({});
+
+declare module "../../config/index.js" {
+  interface ConfigSections {
+    gossip: z.output<typeof gossipConfigSection>;
+  }
+}
