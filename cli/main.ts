@@ -76,7 +76,9 @@ try {
     // Help and version are successes; every usage error is exit code 2, like a config error.
     process.exitCode = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? 0 : 2;
   } else {
+    // A node that failed half-way through its start still holds its NATS connection and timers: exit
+    // rather than linger.
     console.error(`dcnet: ${(err as Error).message}`);
-    process.exitCode = 1;
+    process.exit(1);
   }
 }

@@ -1,4 +1,5 @@
 // `dcnet node`: config from file < env < flags, then one node until SIGTERM/SIGINT or give-up.
+import { constants } from "node:os";
 import { Option, type Command } from "commander";
 import { splitList, ConfigError, LOG_LEVELS, type Config, type RawConfig } from "../config/index.js";
 import { loadConfig } from "../actors/node/config.js";
@@ -83,19 +84,22 @@ export async function runNodeCommand(flags: NodeFlags): Promise<number> {
 }
 
 /**
- * Starts the node and returns its exit code, signals wired to an ordered stop. The handlers are in
- * place before the start: a SIGTERM during start-up, or just after the ready line, stops the node once
- * it is up, where Node's default action would end the process with no ordered shutdown.
+ * Starts the node, wires SIGTERM/SIGINT to its ordered stop and returns its exit code. The handlers
+ * are in place before the start, so a signal just after the ready line still stops the node in order
+ * (Node's default action would end the process at once); one while the node is still starting (NATS
+ * unreachable, say) ends the process right away, after `onStopped`, with 128 + the signal's number.
  */
 export async function runUntilDone(start: () => Promise<NodeHandle>, onStopped?: () => Promise<void>): Promise<number> {
   let node: NodeHandle | undefined;
-  let early: NodeJS.Signals | undefined;
-  const stop = (n: NodeHandle, signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!node) {
+      void (onStopped?.() ?? Promise.resolve()).finally(() => process.exit(128 + (constants.signals[signal] ?? 0)));
+      return;
+    }
     // A second signal, or a shutdown that overruns its budget, ends the process regardless.
-    setTimeout(() => process.exit(1), n.config.supervision.shutdownTimeoutMs + 2000).unref();
-    void n.stop(signal);
+    setTimeout(() => process.exit(1), node.config.supervision.shutdownTimeoutMs + 2000).unref();
+    void node.stop(signal);
   };
-  const onSignal = (signal: NodeJS.Signals) => (node ? stop(node, signal) : (early = signal));
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   try {
@@ -105,7 +109,6 @@ export async function runUntilDone(start: () => Promise<NodeHandle>, onStopped?:
     process.off("SIGINT", onSignal);
     throw err;
   }
-  if (early) stop(node, early);
   const { exitCode } = await node.done;
   await onStopped?.();
   return exitCode;

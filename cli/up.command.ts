@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, delimiter } from "node:path";
 import { connect as tcpConnect } from "node:net";
-import { startNode } from "../actors/node/index.js";
 import { Option, type Command } from "commander";
 import { LOG_LEVELS } from "../config/index.js";
+import { startNode, type NodeHandle } from "../actors/node/index.js";
 import { configOrExit, listenerOptions, runUntilDone, type NodeFlags } from "./node.command.js";
 
 export interface UpFlags extends NodeFlags {
@@ -30,6 +30,9 @@ export function registerUp(program: Command, description: string): void {
   listenerOptions(cmd);
 }
 
+/** gossip.syncTimeoutMs for `dcnet up`'s node (nobody to sync from; a later joiner syncs from it). */
+const UP_SYNC_TIMEOUT_MS = 50;
+
 /** DCNET_NATS_SERVER names the binary explicitly; otherwise PATH and the usual sbin folders. */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.DCNET_NATS_SERVER) return existsSync(env.DCNET_NATS_SERVER) ? env.DCNET_NATS_SERVER : undefined;
@@ -43,7 +46,9 @@ export async function runUpCommand(flags: UpFlags): Promise<number> {
     console.error(`dcnet: --nats-port must be a port number, got "${flags.natsPort}"`);
     return 2;
   }
-  const config = await configOrExit({ ...flags, nats: `nats://127.0.0.1:${port}` });
+  // The node is alone by construction (its nats-server is started just now, with an empty data dir), so
+  // waiting the default 2 s for peers to answer its initial gossip sync would only delay "ready".
+  const config = await configOrExit({ ...flags, nats: `nats://127.0.0.1:${port}` }, { gossip: { syncTimeoutMs: UP_SYNC_TIMEOUT_MS } });
   if (!config) return 2;
   const bin = findNatsServer();
   if (!bin) {
@@ -51,21 +56,32 @@ export async function runUpCommand(flags: UpFlags): Promise<number> {
     return 1;
   }
   const dataDir = mkdtempSync(join(tmpdir(), "dcnet-up-"));
-  const server = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dataDir, "-n", `dcnet-up-${config.id}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let server: ChildProcess | undefined;
   const cleanup = async () => {
-    await stopChild(server);
+    if (server) await stopChild(server);
     rmSync(dataDir, { recursive: true, force: true });
   };
+  const start = async (): Promise<NodeHandle> => {
+    server = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dataDir, "-n", `dcnet-up-${config.id}`], { stdio: ["ignore", "ignore", "pipe"] });
+    try {
+      await waitForPort(port, server, 10_000);
+    } catch (err) {
+      throw new NatsServerStartError(`nats-server did not start on 127.0.0.1:${port}: ${(err as Error).message}`);
+    }
+    return startNode(config);
+  };
   try {
-    await waitForPort(port, server, 10_000);
+    return await runUntilDone(start, cleanup);
   } catch (err) {
-    console.error(`dcnet: nats-server did not start on 127.0.0.1:${port}: ${(err as Error).message}`);
+    // Whatever failed, the nats-server child is not left behind.
     await cleanup();
+    if (!(err instanceof NatsServerStartError)) throw err;
+    console.error(`dcnet: ${err.message}`);
     return 1;
   }
-  const node = await startNode(config);
-  return runUntilDone(node, cleanup);
 }
+
+class NatsServerStartError extends Error {}
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   let stderr = "";

@@ -1,13 +1,28 @@
 // OpenTelemetry tracing for one node: a private tracer provider exporting OTLP/HTTP (JSON).
 // Nothing is registered globally except the context manager: three nodes can share one process, each with
 // its own resource (node id), and W3C propagation is done by transport/trace-headers.ts without globals.
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { context, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-node";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import type * as ContextAsyncHooks from "@opentelemetry/context-async-hooks";
+import type * as OtlpHttp from "@opentelemetry/exporter-trace-otlp-http";
+import type * as Resources from "@opentelemetry/resources";
+import type * as SdkTraceNode from "@opentelemetry/sdk-trace-node";
+import type * as SemConv from "@opentelemetry/semantic-conventions";
+import { VERSION } from "../config/version.js";
+
+// The SDK and the OTLP exporter (about 250 modules, 70 ms to load) are loaded only when tracing is on, so a
+// `dcnet ctl` or a node that does not trace never pays for them (bench/cli-start.ts). These packages
+// resolve to their CommonJS builds under `import` too, so require() gives the very same instances.
+const load = createRequire(import.meta.url);
+function sdk() {
+  return {
+    ...(load("@opentelemetry/context-async-hooks") as typeof ContextAsyncHooks),
+    ...(load("@opentelemetry/exporter-trace-otlp-http") as typeof OtlpHttp),
+    ...(load("@opentelemetry/resources") as typeof Resources),
+    ...(load("@opentelemetry/sdk-trace-node") as typeof SdkTraceNode),
+    ...(load("@opentelemetry/semantic-conventions") as typeof SemConv),
+  };
+}
 
 export const DEFAULT_SERVICE_NAME = "dcnet";
 export const DEFAULT_OTLP_ENDPOINT = "http://localhost:4318";
@@ -28,8 +43,6 @@ export interface Tracing {
   /** Flushes pending spans and stops the exporter. Safe to call when disabled and more than once. */
   shutdown(): Promise<void>;
 }
-
-const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /** On when asked for or when an OTLP endpoint is configured; OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none always win. */
 export function tracingEnabled(opts: Pick<TracingOptions, "enabled" | "env">): boolean {
@@ -58,6 +71,7 @@ export function samplerRatio(env: NodeJS.ProcessEnv): number {
 export function startTracing(opts: TracingOptions): Tracing {
   const env = opts.env ?? process.env;
   if (!tracingEnabled(opts)) return { enabled: false, shutdown: async () => undefined };
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, BatchSpanProcessor, NodeTracerProvider, OTLPTraceExporter, ParentBasedSampler, TraceIdRatioBasedSampler, defaultResource, resourceFromAttributes } = sdk();
   ensureContextManager();
   const resource = defaultResource().merge(
     resourceFromAttributes({
@@ -87,7 +101,7 @@ let contextManagerInstalled = false;
 function ensureContextManager(): void {
   if (contextManagerInstalled) return;
   contextManagerInstalled = true;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.setGlobalContextManager(new (sdk().AsyncLocalStorageContextManager)().enable());
 }
 
 function nonEmpty(v: string | undefined): boolean {

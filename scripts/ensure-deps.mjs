@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what a fresh Debian machine lacks before `npm start` / `npm test`, so the README's two
-// commands work as they are. Plain JavaScript on purpose: it runs before node_modules exists.
+// commands work as they are, and (re)builds dist/ when it is missing or older than the sources, so they
+// never run stale code. Plain JavaScript on purpose: it runs before node_modules exists.
 //   node scripts/ensure-deps.mjs          → npm packages + nats-server, g++/make/python3 (to launch a node)
 //   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig, unbound, dnsperf
 import { execFileSync, spawnSync } from "node:child_process";
@@ -61,3 +62,6 @@ if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSyn
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+
+// The compiled build, when dist/ is missing or older than a source (scripts/ensure-build.mjs).
+await import("./ensure-build.mjs");

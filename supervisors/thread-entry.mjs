@@ -1,8 +1,10 @@
-// The first module of every worker thread started by thread.ts. On Node 20 a worker thread does not
-// inherit the tsx hooks the main thread registered (bin/dcnet.js), and under jest it has no hooks at
-// all: register them here, then load the TypeScript entry.
+// The first module of every worker thread started by thread.ts. A TypeScript entry (under jest, or the
+// sources run with tsx) needs tsx's hooks: on Node 20 a worker thread does not inherit the hooks of the
+// main thread, and under jest it has none, so register them here. The compiled build (dist/) needs none.
 import { workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 
-register();
+if (workerData.entry.endsWith(".ts")) {
+  const { register } = await import("tsx/esm/api");
+  register();
+}
 await import(workerData.entry);

@@ -13,9 +13,14 @@ export interface Thread<Req, Res> {
   terminate(): Promise<void>;
 }
 
+/** Callers name the entry's source (`new URL("./worker.ts", import.meta.url)`); the compiled build runs its .js. */
+function runnable(entry: URL): URL {
+  return import.meta.url.endsWith(".js") && entry.pathname.endsWith(".ts") ? new URL(entry.href.replace(/\.ts$/, ".js")) : entry;
+}
+
 /** Starts `entry` (a module that calls serveThread) in a worker thread. */
 export function startThread<Req, Res>(entry: URL, onDeath: (err: Error) => void): Thread<Req, Res> {
-  const worker = new Worker(new URL("./thread-entry.mjs", import.meta.url), { workerData: { entry: entry.href } });
+  const worker = new Worker(new URL("./thread-entry.mjs", import.meta.url), { workerData: { entry: runnable(entry).href } });
   // Never keeps the node alive by itself: the owning actor's lifetime decides.
   worker.unref();
   const pending = new Map<number, { resolve: (v: Res) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
