@@ -11,7 +11,11 @@ import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const dist = new URL("../dist/", import.meta.url);
-const main = new URL("cli/main.js", dist);
+// The node runtime runs tsc's output file for file (worker threads start from files next to their
+// modules, the native addon loads from node_modules); every other command runs the CLI's bundle, which
+// loads a few files instead of hundreds (scripts/bundle-cli.mjs).
+const runtime = ["node", "up"].includes(process.argv[2] ?? "");
+const main = new URL(runtime ? "cli/main.js" : "cli-bundle/main.js", dist);
 if (!existsSync(main)) {
   const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
   console.error(`dcnet: no compiled build (${fileURLToPath(main)} is missing). Build it with: npm run build (in ${root})`);
@@ -23,7 +27,10 @@ if (!existsSync(main)) {
 // node_modules' included (about 190 maps for `dcnet ctl ping`: +45 ms, +5 MB; bench/cli-start.ts). Here a
 // frame in dist/ is mapped when a stack is printed, reading that file's map the first time.
 // `--enable-source-maps` (e.g. in NODE_OPTIONS) still works and then takes over.
-if (!process.sourceMapsEnabled) {
+// Only for the node runtime: a CLI command reports errors in one line, and some library formats a stack
+// during a plain `ctl ping`, which made this hook read four big bundle maps (+90 ms). The bundle's maps
+// are there for NODE_OPTIONS=--enable-source-maps.
+if (runtime && !process.sourceMapsEnabled) {
   const maps = new Map();
   const mapOf = (file) => {
     if (!maps.has(file)) {

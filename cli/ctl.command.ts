@@ -104,12 +104,12 @@ async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q):
     return 2;
   }
   // Loaded once a request is to be sent: `ctl --help` and usage errors never need NATS.
-  const [{ Transport }, { startTracing }, { createRegistry }, { pino }, { splitList }] = await Promise.all([
-    import("../transport/index.js"),
+  // The transport's connection module, not its door: the door also loads the JetStream KV allocator.
+  const [{ Transport }, { startTracing }, { default: pino }, { splitList }] = await Promise.all([
+    import("../transport/connection.js"),
     import("../observability/tracing.js"),
-    import("../observability/metrics.js"),
     import("pino"),
-    import("../config/index.js"),
+    import("../config/load.js"),
   ]);
   const cliId = `ctl-${process.pid}`;
   const tracing = startTracing({ nodeId: cliId, cluster: flags.cluster });
@@ -119,7 +119,6 @@ async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q):
     nodeId: cliId,
     // The CLI reports failures itself, in one line; transport logs would only repeat them.
     logger: pino({ level: "silent" }),
-    metrics: createRegistry({ node: cliId, cluster: flags.cluster }),
     ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
     connectTimeoutMs: timeoutMs,
   });

@@ -34,6 +34,12 @@ if (why) {
     console.error("dcnet: the build failed (npm run build shows the same errors)");
     process.exit(r.status ?? 1);
   }
+  // The CLI's bundle (scripts/bundle-cli.mjs) is made from the same sources, right after them.
+  const b = spawnSync(process.execPath, [join(root, "scripts", "bundle-cli.mjs")], { cwd: root, stdio: "inherit" });
+  if (b.status !== 0) {
+    console.error("dcnet: bundling the CLI failed (npm run build shows the same errors)");
+    process.exit(b.status ?? 1);
+  }
   // tsc leaves its state file alone when no output changed (a source only touched): mark the build as of
   // its start, so a source saved while tsc ran counts as newer next time.
   utimesSync(stamp, startedAt, startedAt);
@@ -41,7 +47,7 @@ if (why) {
 
 /** Why dist/ needs building, or undefined when it is fresh. */
 function staleBuild() {
-  if (!existsSync(entry) || !existsSync(stamp)) return "no build yet";
+  if (!existsSync(entry) || !existsSync(stamp) || !existsSync(join(root, "dist", "cli-bundle", "main.js"))) return "no build yet";
   const built = statSync(stamp).mtimeMs;
   const newer = (path) => statSync(path).mtimeMs > built;
   for (const f of ["tsconfig.json", "tsconfig.build.json"]) if (newer(join(root, f))) return `${f} changed`;

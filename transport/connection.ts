@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { decode, encode, DEFAULT_MAX_BYTES } from "./codec.js";
 import type { BodyOf } from "./envelope.js";
 import { ConnectError, NoRespondersError, type BadReplyError, type ServiceError } from "./errors.js";
-import { transportMetrics, type TransportMetrics } from "./metrics.js";
+import type { TransportMetrics } from "./metrics.js";
 import { RejectCounter } from "./rejects.js";
 import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
 import { subjects, validateNodeId, type Subjects } from "./subjects.js";
@@ -39,7 +39,7 @@ export class Transport {
   readonly rejects: RejectCounter;
   readonly #log: Logger;
   readonly #tracer: Tracer | undefined;
-  readonly #metrics: TransportMetrics;
+  readonly #metrics: TransportMetrics | undefined;
   readonly #maxBytes: number;
   readonly #listeners = new Set<StatusListener>();
   #status: ConnStatus;
@@ -72,24 +72,26 @@ export class Transport {
     } catch (err) {
       throw new ConnectError(opts.servers, { cause: err });
     }
-    const t = new Transport(nc, opts, log);
+    // Metrics only for a node: a CLI process passes no registry and so never loads prom-client.
+    const metrics = opts.metrics ? (await import("./metrics.js")).transportMetrics(opts.metrics) : undefined;
+    const t = new Transport(nc, opts, log, metrics);
     t.#watching = t.#watch();
     log.info({ server: t.#status.server }, "connected to NATS");
     return t;
   }
 
-  private constructor(nc: NatsConnection, opts: TransportOptions, log: Logger) {
+  private constructor(nc: NatsConnection, opts: TransportOptions, log: Logger, metrics: TransportMetrics | undefined) {
     this.nc = nc;
     this.nodeId = opts.nodeId;
     this.cluster = opts.cluster;
     this.subjects = subjects(opts.cluster);
     this.#log = log;
     this.#tracer = opts.tracer;
-    this.#metrics = transportMetrics(opts.metrics);
+    this.#metrics = metrics;
     this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BYTES;
-    this.rejects = new RejectCounter({ registry: opts.metrics, logger: log, logIntervalMs: opts.rejectLogIntervalMs ?? 10_000 });
+    this.rejects = new RejectCounter({ ...(metrics ? { metrics } : {}), logger: log, logIntervalMs: opts.rejectLogIntervalMs ?? 10_000 });
     this.#status = { state: "connected", server: serverUrl(nc.getServer()), since: Date.now() };
-    this.#metrics.connected.set(1);
+    this.#metrics?.connected.set(1);
   }
 
   status(): ConnStatus {
@@ -242,18 +244,18 @@ export class Transport {
   #onNatsStatus(s: Status): void {
     switch (s.type) {
       case "disconnect":
-        this.#metrics.connected.set(0);
+        this.#metrics?.connected.set(0);
         this.#log.warn({ server: serverUrl(s.server) }, "disconnected from NATS");
         return this.#set("disconnected", undefined);
       case "reconnecting":
         return this.#set("reconnecting", undefined);
       case "reconnect":
-        this.#metrics.connected.set(1);
-        this.#metrics.reconnects.inc();
+        this.#metrics?.connected.set(1);
+        this.#metrics?.reconnects.inc();
         this.#log.info({ server: serverUrl(this.nc.getServer()) }, "reconnected to NATS");
         return this.#set("connected", serverUrl(this.nc.getServer()));
       case "close":
-        this.#metrics.connected.set(0);
+        this.#metrics?.connected.set(0);
         return this.#set("closed", undefined);
       case "error":
         this.#log.warn({ err: s.error }, "NATS async error");

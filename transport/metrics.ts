@@ -2,11 +2,9 @@
 import type { Counter, Gauge, Registry } from "prom-client";
 import { counter, gauge } from "../observability/metrics.js";
 
-export const METRIC_NAMES = {
-  rejected: "dcnet_transport_rejected_messages_total",
-  reconnects: "dcnet_transport_reconnects_total",
-  connected: "dcnet_transport_connected",
-} as const;
+import { METRIC_NAMES } from "./metric-names.js";
+
+export { METRIC_NAMES };
 
 export interface TransportMetrics {
   readonly rejected: Counter<"kind" | "reason">;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { transportMetrics } from "./metrics.js";
 import { RejectCounter } from "./rejects.js";
 
 function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -14,7 +15,7 @@ describe("RejectCounter", () => {
     const registry = new Registry();
     const { logger, lines } = capture();
     let now = 1_000;
-    const rc = new RejectCounter({ registry, logger, logIntervalMs: 10_000, now: () => now });
+    const rc = new RejectCounter({ metrics: transportMetrics(registry), logger, logIntervalMs: 10_000, now: () => now });
     const bad = { kind: "admin.ping", reason: "invalid-body" as const, message: "body: x", subject: "s" };
     for (let i = 0; i < 5; i++) rc.record(bad);
     rc.record({ ...bad, reason: "unknown-version" });
@@ -37,9 +38,9 @@ describe("RejectCounter", () => {
     const { logger } = capture();
     const a = new Registry();
     const b = new Registry();
-    new RejectCounter({ registry: a, logger }).record({ kind: "unknown", reason: "undecodable", message: "m" });
+    new RejectCounter({ metrics: transportMetrics(a), logger }).record({ kind: "unknown", reason: "undecodable", message: "m" });
     expect(await b.getSingleMetricAsString("dcnet_transport_rejected_messages_total").catch(() => "absent")).not.toContain("undecodable");
-    const again = new RejectCounter({ registry: a, logger });
+    const again = new RejectCounter({ metrics: transportMetrics(a), logger });
     again.record({ kind: "unknown", reason: "undecodable", message: "m" });
     expect(await a.getSingleMetricAsString("dcnet_transport_rejected_messages_total")).toContain('reason="undecodable"} 2');
   });

@@ -1,8 +1,8 @@
 // Counting and rate-limited logging of messages rejected at the border.
 // A peer sending garbage in a loop must not flood the log, but every rejection is counted.
 import type { Logger } from "pino";
-import type { Counter, Registry } from "prom-client";
-import { METRIC_NAMES, transportMetrics } from "./metrics.js";
+import { METRIC_NAMES } from "./metric-names.js";
+import type { TransportMetrics } from "./metrics.js";
 import type { RejectReason } from "./types.js";
 
 export const REJECTED_METRIC = METRIC_NAMES.rejected;
@@ -30,7 +30,8 @@ interface Slot {
 }
 
 export interface RejectCounterOptions {
-  readonly registry: Registry;
+  /** The node's transport metrics; a short-lived client (the CLI) passes none and counts nothing. */
+  readonly metrics?: TransportMetrics;
   readonly logger: Logger;
   /** Log a given (kind, reason) at most once per interval. Default 10000. */
   readonly logIntervalMs?: number;
@@ -38,7 +39,7 @@ export interface RejectCounterOptions {
 }
 
 export class RejectCounter {
-  readonly #counter: Counter<"kind" | "reason">;
+  readonly #counter: TransportMetrics["rejected"] | undefined;
   readonly #logger: Logger;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -46,14 +47,14 @@ export class RejectCounter {
   readonly #slots = new Map<string, Slot>();
 
   constructor(opts: RejectCounterOptions) {
-    this.#counter = transportMetrics(opts.registry).rejected;
+    this.#counter = opts.metrics?.rejected;
     this.#logger = opts.logger;
     this.#intervalMs = opts.logIntervalMs ?? 10_000;
     this.#now = opts.now ?? Date.now;
   }
 
   record(r: Rejection): void {
-    this.#counter.inc({ kind: r.kind, reason: r.reason });
+    this.#counter?.inc({ kind: r.kind, reason: r.reason });
     const key = `${r.kind}\u0000${r.reason}`;
     const now = this.#now();
     let slot = this.#slots.get(key);

@@ -38,7 +38,8 @@ export interface TransportOptions {
   readonly cluster: string;
   readonly nodeId: string;
   readonly logger: Logger;
-  readonly metrics: Registry;
+  /** The node's registry; a short-lived client (the CLI) passes none and registers no metrics. */
+  readonly metrics?: Registry;
   /** When set, requests and handlers create spans and carry W3C trace context in headers. */
   readonly tracer?: Tracer;
   /** Reconnect wait base (ms); jitter is added. Default 250. */
@@ -56,8 +57,11 @@ export interface TransportOptions {
   readonly maxMessageBytes?: number;
 }
 
-/** Why a message was rejected at the border; also the metric label. */
-export type RejectReason = "undecodable" | "not-an-envelope" | "unknown-version" | "unknown-kind" | "invalid-body" | "too-large";
+/**
+ * Why a message was rejected at the border; also the metric label. `forged-sender`: the envelope's
+ * `from` is not the sender token of the subject it arrived on (subscribe's `senderToken`).
+ */
+export type RejectReason = "undecodable" | "not-an-envelope" | "unknown-version" | "unknown-kind" | "invalid-body" | "too-large" | "forged-sender";
 
 export type DecodeResult<B> =
   | { readonly ok: true; readonly env: Envelope<B> }

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Bundles the CLI (cli/main.ts and what it imports) into dist/cli-bundle/ with esbuild, split into chunks
+// so each command loads only its own. Why a bundle on top of tsc's dist/: a `dcnet ctl` process is
+// dominated by Node's module loader, not by our code — about 220 files (zod alone is 95) resolved, read and
+// compiled one by one; one file per command cut `ctl ping` from 320 ms to 180 ms on this machine
+// (bench/cli-start.ts). The node runtime (`dcnet node`, `dcnet up`) keeps running tsc's output: it starts
+// worker threads from files next to their modules and loads the native UDP addon, which a bundle would move.
+// bin/dcnet.js picks one or the other by command. Plain JavaScript, like the other scripts.
+import { build } from "esbuild";
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = join(root, "dist", "cli-bundle");
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: [join(root, "cli", "main.ts")],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: true,
+  // Native code stays where npm put it.
+  external: ["msgpackr-extract", "@dcnet/udp-batch"],
+  // CommonJS dependencies bundled into an ES module still call require().
+  banner: { js: "import { createRequire as __dcnetRequire } from 'node:module'; const require = __dcnetRequire(import.meta.url);" },
+  logLevel: "warning",
+});
