@@ -11,7 +11,7 @@ export interface LogHub {
   level(): LogLevel;
 }
 
-export interface LogHubOptions {
+interface LogHubOptions {
   readonly level: LogLevel;
   readonly bindings?: Record<string, string>;
   /** Defaults to synchronous stdout so the last line before an exit is never lost. */

@@ -8,14 +8,6 @@ export function createRegistry(labels: { node: string; cluster: string }): Regis
   return registry;
 }
 
-/** Sum of a counter's values per label set, for admin `status` (no HTTP scrape needed). */
-export async function counterValues(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return [];
-  const data = await metric.get();
-  return data.values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
-}
-
 /**
  * The metric already registered under `name`, else a new one. Actors restart and transports
  * reconnect while the node's registry lives on, so every metric is declared through this.

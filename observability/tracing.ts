@@ -24,10 +24,10 @@ function sdk() {
   };
 }
 
-export const DEFAULT_SERVICE_NAME = "dcnet";
-export const DEFAULT_OTLP_ENDPOINT = "http://localhost:4318";
+const DEFAULT_SERVICE_NAME = "dcnet";
+const DEFAULT_OTLP_ENDPOINT = "http://localhost:4318";
 
-export interface TracingOptions {
+interface TracingOptions {
   readonly nodeId: string;
   readonly cluster: string;
   /** Turn tracing on even without an OTLP endpoint in the environment (then the default endpoint is used). */

@@ -7,7 +7,7 @@ import type { Ref } from "nact";
 export type NactRef = Ref<unknown>;
 
 /** What our wrapper gives nact as the actor function: nact awaits the result before the next message. */
-export type NactHandler = (msg: unknown) => void | Promise<void>;
+type NactHandler = (msg: unknown) => void | Promise<void>;
 
 export function startSystem(): NactRef {
   return nact.start();

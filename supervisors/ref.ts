@@ -3,7 +3,7 @@ import { ActorStoppedError, AskTimeoutError } from "./errors.js";
 import type { ActorRef, ReplyTo } from "./types.js";
 
 /** What a ref needs from its worker. */
-export interface Mailbox {
+interface Mailbox {
   tell(msg: unknown): void;
   /** True when the worker is stopped for good (a tell would be dropped). */
   isReleased(): boolean;

@@ -1,6 +1,6 @@
 // Bounded waits for init, terminate and shutdown. Not for the message path: one timer per call.
 
-export type Outcome<T> =
+type Outcome<T> =
   | { readonly kind: "ok"; readonly value: T }
   | { readonly kind: "error"; readonly error: unknown }
   | { readonly kind: "timeout" };

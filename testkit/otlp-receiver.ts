@@ -91,7 +91,7 @@ function reply(res: ServerResponse, status: number, body: object): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
-export function parseExport(body: OtlpExport): ReceivedSpan[] {
+function parseExport(body: OtlpExport): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   for (const rs of body.resourceSpans ?? []) {
     const resource = attrs(rs.resource?.attributes);

@@ -34,7 +34,7 @@ interface RegState {
   readonly timer: NodeJS.Timeout;
 }
 
-export interface RegistrationDeps {
+interface RegistrationDeps {
   readonly nodeId: string;
   readonly logger: Logger;
   readonly store: () => ActorRef<StoreMsg> | undefined;

@@ -41,7 +41,7 @@ interface VipsState {
   readonly watchId: number;
 }
 
-export interface VipsDeps {
+interface VipsDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly store: () => ActorRef<StoreMsg> | undefined;

@@ -13,7 +13,7 @@ export const DNS_ERROR_CODES = {
   zoneGeneration: "DCNET_E_DNS_ZONE_GENERATION",
 } as const;
 
-export type DnsErrorCode = (typeof DNS_ERROR_CODES)[keyof typeof DNS_ERROR_CODES];
+type DnsErrorCode = (typeof DNS_ERROR_CODES)[keyof typeof DNS_ERROR_CODES];
 
 /** Base of every DNS error, so callers can catch the family with one instanceof. */
 export abstract class DnsError extends Error {
@@ -26,7 +26,7 @@ export class PacketError extends DnsError {
   readonly code = DNS_ERROR_CODES.packet;
 }
 
-export type ExchangeFailureReason = "timeout" | "error" | "aborted";
+type ExchangeFailureReason = "timeout" | "error" | "aborted";
 
 /** One exchange with one upstream resolver failed: no reply in time, a socket error, or aborted. */
 export class ExchangeError extends DnsError {

@@ -17,14 +17,14 @@ interface ForwarderState {
   readonly forwarder: Forwarder;
 }
 
-export interface ForwarderDeps {
+interface ForwarderDeps {
   readonly dns: Config["dns"];
   readonly metrics: DnsMetrics;
   readonly logger: Logger;
 }
 
 /** forward_zones plus `.mesos` when Mesos-DNS answers it (dns.mesos.mode forward). */
-export function forwardZonesOf(dns: Config["dns"]): Record<string, string[]> {
+function forwardZonesOf(dns: Config["dns"]): Record<string, string[]> {
   const zones: Record<string, string[]> = { ...dns.forwardZones };
   if (dns.mesos.mode === "forward" && dns.mesos.resolvers.length > 0) zones[dns.mesos.domain] = [...dns.mesos.resolvers];
   return zones;

@@ -42,7 +42,7 @@ interface ZoneState {
 /** A rebuild joins at most this many changes' traces; more in one burst are counted, not traced. */
 const MAX_TRACES_PER_REBUILD = 16;
 
-export interface ZoneDeps {
+interface ZoneDeps {
   /** Every zone part this node serves, conflicts already rejected (zones/parts/builtin.ts zonePartsFor). */
   readonly parts: readonly ZonePart[];
   readonly nodeId: string;

@@ -10,7 +10,7 @@ import { gossipConfigSection } from "../gossip/config.js";
 import { mesosConfigSection } from "../catalogue/config.js";
 import { dnsConfigSection } from "../dns/config.js";
 
-export const metricsConfigSection = z
+const metricsConfigSection = z
   .strictObject({
     listen: z
       .union([listenAddress, z.literal("")])

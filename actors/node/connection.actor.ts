@@ -7,7 +7,7 @@ import { gauge } from "../../observability/metrics.js";
 import type { Behaviour } from "../../supervisors/index.js";
 import type { Transport, ConnStatus } from "../../transport/index.js";
 
-export type ConnectionMsg = { readonly type: "status"; readonly status: ConnStatus };
+type ConnectionMsg = { readonly type: "status"; readonly status: ConnStatus };
 
 interface ConnectionState {
   readonly last: ConnStatus;

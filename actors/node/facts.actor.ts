@@ -8,14 +8,14 @@ import type { Behaviour, ActorRef } from "../../supervisors/index.js";
 import type { StoreMsg, UpdateOp } from "../gossip/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 
-export type FactsMsg = { readonly type: "assert" } | { readonly type: "check" };
+type FactsMsg = { readonly type: "assert" } | { readonly type: "check" };
 
 interface FactsState {
   readonly addresses: readonly string[];
   readonly timer: NodeJS.Timeout;
 }
 
-export interface FactsDeps {
+interface FactsDeps {
   readonly nodeId: string;
   readonly incarnation: number;
   readonly version: string;
@@ -29,7 +29,7 @@ export interface FactsDeps {
   readonly checkEveryMs?: number;
 }
 
-export const nodeKey = (nodeId: string): string => `nodes/${nodeId}`;
+const nodeKey = (nodeId: string): string => `nodes/${nodeId}`;
 
 /** Addresses other nodes can reach: not loopback, not IPv6 link-local; sorted, so equal sets compare equal. */
 export function localAddresses(): string[] {
@@ -45,7 +45,7 @@ export function primaryIp(addresses: readonly string[], configured?: string): st
   return configured ?? addresses.find((a) => !a.includes(":")) ?? addresses[0];
 }
 
-export function factsOps(deps: FactsDeps, addresses: readonly string[], previous: readonly string[]): UpdateOp[] {
+function factsOps(deps: FactsDeps, addresses: readonly string[], previous: readonly string[]): UpdateOp[] {
   const ip = primaryIp(addresses, deps.ip);
   return [
     ...(ip ? [{ op: "set", field: "ip", value: ip } as const] : []),

@@ -7,7 +7,7 @@ import type { Registry } from "prom-client";
 import type { Behaviour } from "../../supervisors/index.js";
 import { formatAddress, splitListen } from "../../config/index.js";
 
-export type MetricsHttpMsg = { readonly type: "address"; readonly reply: (addr: string) => void } | { readonly type: "bind" };
+type MetricsHttpMsg = { readonly type: "address"; readonly reply: (addr: string) => void } | { readonly type: "bind" };
 
 interface MetricsHttpState {
   server?: Server;
@@ -16,7 +16,7 @@ interface MetricsHttpState {
   failures: number;
 }
 
-export interface MetricsHttpDeps {
+interface MetricsHttpDeps {
   /** `ip:port` or `[ip6]:port`. */
   readonly listen: string;
   readonly registry: Registry;

@@ -12,7 +12,7 @@ import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
 import { metricsHttpBehaviour } from "./metrics-http.actor.js";
 
-export const ROOT = "node";
+const ROOT = "node";
 
 export interface NodeTreeDeps extends AdminDeps {
   readonly incarnation: number;

@@ -3,7 +3,7 @@
 // the tests compare generated records in.
 import { readFileSync } from "node:fs";
 
-export const MESOS_DNS_FIXTURES = new URL("../../../shared/fixtures/mesos-dns/", import.meta.url);
+const MESOS_DNS_FIXTURES = new URL("../../../shared/fixtures/mesos-dns/", import.meta.url);
 
 export function oracleRecords(file: string): string[] {
   return readFileSync(new URL(`generated/${file}`, MESOS_DNS_FIXTURES), "utf8")

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dnsPacket from "dns-packet";
 
-export const UNBOUND = "/usr/sbin/unbound";
+const UNBOUND = "/usr/sbin/unbound";
 export const haveUnbound = existsSync(UNBOUND);
 
 /** A port free for both UDP and TCP on 127.0.0.1 right now (bound to 0, then released). */
@@ -68,7 +68,7 @@ export interface UnboundServer {
   stop(): Promise<void>;
 }
 
-export interface UnboundOptions {
+interface UnboundOptions {
   /** Port to listen on; a free one is picked when absent. */
   port?: number;
   /** local-zone lines, e.g. `"example.test." static` (a static root zone is always added). */
@@ -165,7 +165,7 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<UnboundSe
   throw new Error(`unbound on port ${port} did not come up: ${stderr}`);
 }
 
-export type UdpHandler = (msg: Buffer, rinfo: RemoteInfo, socket: UdpSocket) => void;
+type UdpHandler = (msg: Buffer, rinfo: RemoteInfo, socket: UdpSocket) => void;
 
 export interface FakeUdp {
   readonly port: number;
@@ -264,14 +264,14 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
   }
 }
 
-export interface Rr {
+interface Rr {
   readonly name: string;
   readonly type: string;
   readonly ttl: number | undefined;
   readonly data: unknown;
 }
 
-export type Decoded = Omit<dnsPacket.DecodedPacket, "answers" | "authorities" | "additionals"> & {
+type Decoded = Omit<dnsPacket.DecodedPacket, "answers" | "authorities" | "additionals"> & {
   readonly rcode: string;
   readonly answers: Rr[];
   readonly authorities: Rr[];

@@ -14,7 +14,7 @@ export const rec = {
   srv: (target: string, port: number, ttl = 5): ZoneRecord => ({ type: "SRV", ttl, data: { priority: 0, weight: 1, port, target } }),
 };
 
-export interface ZoneOpts {
+interface ZoneOpts {
   readonly ttl?: number;
   readonly minimum?: number;
   readonly mesosDnsCompat?: boolean;
@@ -115,7 +115,7 @@ export function ask(zones: ZoneSet, name: string, type = "A", opts: QueryOpts & 
   return r;
 }
 
-export type Decoded = DecodedPacket & { readonly rcode: string };
+type Decoded = DecodedPacket & { readonly rcode: string };
 
 /** dns-packet's decode, with the rcode field its types leave out. */
 export function decode(buf: Buffer): Decoded {

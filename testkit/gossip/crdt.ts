@@ -11,7 +11,7 @@ export const FIELDS = ["f", "g", "s"] as const;
 /** Few values, so that histories collide on them; two of them are the same element (key order). */
 export const VALUES: readonly Value[] = [0, 1, "x", null, true, [1, 2], { p: 1, q: 2 }, { q: 2, p: 1 }];
 
-export type Op =
+type Op =
   | { readonly t: "set"; readonly at: number; readonly field: string; readonly value: Value; readonly wall: number }
   | { readonly t: "add" | "remove"; readonly at: number; readonly field: string; readonly elem: Value }
   | { readonly t: "removeField"; readonly at: number; readonly field: string }
@@ -21,7 +21,7 @@ export type Op =
   /** Replica `at` merges one delta produced so far (index modulo their number). */
   | { readonly t: "deliver"; readonly at: number; readonly pick: number };
 
-export interface History {
+interface History {
   readonly replicas: readonly string[];
   readonly states: readonly KeyState[];
   /** Every delta produced, in production order. */
@@ -43,7 +43,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** Replays `ops` on `n` replicas that start empty; each replica merges every delta it makes. */
-export function run(n: number, ops: readonly Op[]): History {
+function run(n: number, ops: readonly Op[]): History {
   const replicas = REPLICAS.slice(0, n);
   const states: KeyState[] = replicas.map(() => emptyKey());
   const clocks: (Hlc | undefined)[] = replicas.map(() => undefined);

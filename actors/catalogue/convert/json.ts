@@ -36,7 +36,7 @@ export function int(v: unknown): number | undefined {
 const ipv4 = z.ipv4();
 const ipv6 = z.ipv6();
 
-export type IpFamily = 4 | 6;
+type IpFamily = 4 | 6;
 
 /** 4 or 6 when `s` is an IP literal the Task model accepts, else undefined. */
 export function ipFamily(s: unknown): IpFamily | undefined {

@@ -6,7 +6,7 @@ import { parseVipLabel, isConversionProblem } from "./vips.js";
 import { asArray, get, int, isObject, nonEmptyString, show } from "./json.js";
 
 /** A port before it is made a TaskPort: name optional, vips unsorted. */
-export interface RawPort {
+interface RawPort {
   name?: string;
   protocol: Protocol;
   port?: number;
@@ -15,7 +15,7 @@ export interface RawPort {
 }
 
 /** Parts of the task that could not be used; the task itself is still converted. */
-export type Warn = (message: string) => void;
+type Warn = (message: string) => void;
 
 const MAX_PORTS = 256;
 const MAX_VIPS = 32;
@@ -200,7 +200,7 @@ function comparePorts(a: TaskPort, b: TaskPort): number {
   return (a.port ?? a.hostPort ?? 0) - (b.port ?? b.hostPort ?? 0) || (a.hostPort ?? 0) - (b.hostPort ?? 0);
 }
 
-export interface PortContext {
+interface PortContext {
   framework: string;
   state: TaskState;
   onHostNetwork: boolean;

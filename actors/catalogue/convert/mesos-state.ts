@@ -86,7 +86,7 @@ function updateTask(prev: unknown, frameworkId: unknown, status: JsonObject, sta
   return { ...base, state: state ?? status["state"], statuses: [next] };
 }
 
-export interface AppliedEvent {
+interface AppliedEvent {
   readonly state: MesosState;
   /** The raw task a TASK_ADDED/TASK_UPDATED touched (also when it became terminal and was dropped). */
   readonly task?: unknown;

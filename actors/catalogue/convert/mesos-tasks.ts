@@ -8,24 +8,24 @@ import { taskPorts } from "./mesos-ports.js";
 import { latestStatus, mapTaskState, type MesosState } from "./mesos-state.js";
 
 
-export interface ConvertOptions {
+interface ConvertOptions {
   /** Resolve an agent hostname that is not an IP literal (dcos-net asks dcos-dns); undefined = unresolvable. */
   resolveHost?: (hostname: string) => string | undefined;
 }
 
 /** An agent as the conversion needs it: `ip` undefined when its hostname could not be resolved. */
-export interface MesosAgent {
+interface MesosAgent {
   readonly id: string;
   readonly hostname?: string;
   readonly ip?: string;
 }
 
-export interface MesosFramework {
+interface MesosFramework {
   readonly id: string;
   readonly name: string;
 }
 
-export interface TaskResult {
+interface TaskResult {
   /** The converted task (state "terminal" included: the caller removes it). */
   task?: Task;
   /** Set when the task was skipped. */
@@ -172,7 +172,7 @@ export function taskFromMesos(
   }
 }
 
-export interface StateResult {
+interface StateResult {
   tasks: Task[];
   problems: ConversionProblem[];
   /** Ids of tasks whose agent or framework is absent from the snapshot (dcos-net drops them too). */

@@ -2,7 +2,7 @@
 // 2 s doubling to a 30 s ceiling (dcos_net_mesos_listener), back to the start after a success.
 // No timers here: the caller asks for the next delay and schedules it itself.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   /** First delay, ms. Default 2000. */
   readonly initialMs?: number;
   /** Ceiling, ms. Default 30000. */

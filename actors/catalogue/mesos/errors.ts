@@ -10,7 +10,7 @@ const MESOS_ERROR_CODES = {
   timeout: "DCNET_E_MESOS_TIMEOUT",
 } as const;
 
-export type MesosErrorCode = (typeof MESOS_ERROR_CODES)[keyof typeof MESOS_ERROR_CODES];
+type MesosErrorCode = (typeof MESOS_ERROR_CODES)[keyof typeof MESOS_ERROR_CODES];
 
 /** Base of every Mesos wire error, so callers can catch the family with one instanceof. */
 export abstract class MesosError extends Error {
@@ -59,7 +59,7 @@ export class StreamStalledError extends MesosError {
   }
 }
 
-export type RecordIoProblem = "bad-length" | "empty-length" | "too-large" | "truncated";
+type RecordIoProblem = "bad-length" | "empty-length" | "too-large" | "truncated";
 
 /** The RecordIO framing is broken: a length prefix is malformed or too large, or a record is cut off. */
 export class RecordIoError extends MesosError {

@@ -19,7 +19,7 @@ import { counter } from "../../../observability/metrics.js";
 import { storeWriter, type WriteFn } from "../store-writer.js";
 
 
-export type ListenerMsg =
+type ListenerMsg =
   | { readonly type: "event"; readonly ev: MesosEvent; readonly master: string }
   | { readonly type: "ended"; readonly master: string; readonly error?: string; readonly notLeader: boolean }
   | { readonly type: "tick" };
@@ -35,7 +35,7 @@ interface ListenerState {
   readonly timer: NodeJS.Timeout;
 }
 
-export type ListenerDeps = MesosSourceDeps;
+type ListenerDeps = MesosSourceDeps;
 
 export function listenerBehaviour(deps: ListenerDeps): Behaviour<ListenerState, ListenerMsg> {
   const events = counter(deps.metrics, "dcnet_catalogue_operator_events_total", "Mesos Operator API events by type", ["type"]);

@@ -15,7 +15,7 @@ import { tasksFromMesosState } from "../convert/mesos-tasks.js";
 import { Backoff } from "./backoff.js";
 import { StoreUnavailableError } from "../../gossip/index.js";
 
-export type PollerMsg = { readonly type: "poll" };
+type PollerMsg = { readonly type: "poll" };
 
 interface PollerState {
   /** Task id → the JSON last written, so unchanged tasks are not rewritten. */
@@ -25,7 +25,7 @@ interface PollerState {
   lastError?: string;
 }
 
-export interface PollerDeps extends MesosSourceDeps {
+interface PollerDeps extends MesosSourceDeps {
   readonly agent: string;
 }
 

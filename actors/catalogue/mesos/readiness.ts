@@ -8,7 +8,7 @@ export type Phase =
   | { readonly kind: "await-tasks"; readonly until: number }
   | { readonly kind: "serve" };
 
-export interface ReadinessConfig {
+interface ReadinessConfig {
   readonly agentsReadinessMs: number;
   readonly tasksReadinessMs: number;
 }

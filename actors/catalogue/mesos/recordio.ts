@@ -11,12 +11,12 @@ const NEWLINE = 0x0a;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-export interface RecordIoDecoderOptions {
+interface RecordIoDecoderOptions {
   /** Largest record accepted; a larger length prefix is an error. Default 16 MiB. */
   readonly maxRecordBytes?: number;
 }
 
-export interface PushResult {
+interface PushResult {
   /** Records completed by this chunk, in order (UTF-8 decoded; invalid sequences become U+FFFD). */
   readonly records: string[];
   /** Set once the framing is broken; the decoder stays broken (the caller reconnects). */

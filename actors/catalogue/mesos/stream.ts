@@ -19,7 +19,7 @@ export interface StreamProblem {
   readonly cause?: unknown;
 }
 
-export interface MesosSubscribeOptions {
+interface MesosSubscribeOptions {
   /** Sent as `Authorization: token=<token>` when set. */
   readonly token?: string;
   /** Aborting ends the stream; `subscribe` then resolves with `{ reason: "aborted" }`. */
@@ -39,7 +39,7 @@ export interface SubscribeEnd {
   readonly bytes: number;
 }
 
-export interface MesosCallOptions {
+interface MesosCallOptions {
   readonly token?: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;

@@ -30,7 +30,7 @@ export interface ForwardCacheOptions {
   now?: () => number;
 }
 
-export const CACHE_DEFAULTS = { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 } as const;
+const CACHE_DEFAULTS = { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 } as const;
 
 interface Entry {
   readonly reply: Buffer;
@@ -61,7 +61,7 @@ export function cacheKey(query: Buffer): string | undefined {
   }
 }
 
-export interface TtlLimits {
+interface TtlLimits {
   maxTtlS: number;
   maxNegativeTtlS: number;
 }

@@ -87,14 +87,14 @@ export interface ForwardResult {
   readonly zone: string;
 }
 
-export interface UpstreamStats {
+interface UpstreamStats {
   upstream: string;
   healthy: boolean;
   /** Decayed failure count used for ranking. */
   failures: number;
 }
 
-export interface ForwarderStats {
+interface ForwarderStats {
   upstreams: UpstreamStats[];
   cache: { size: number; maxEntries: number };
   transport: TransportStats;
@@ -115,7 +115,7 @@ type Attempt =
   | { kind: "servfail"; reply: Buffer; upstream: Upstream }
   | { kind: "failed" };
 
-export const FORWARDER_DEFAULTS = {
+const FORWARDER_DEFAULTS = {
   upstreamTimeoutMs: 2000,
   queryTimeoutMs: 5000,
   probeIntervalMs: DEFAULT_PROBE_INTERVAL_MS,

@@ -10,7 +10,7 @@
 // forwarder never keeps a process alive on its own.
 import type { Upstream } from "./upstream.js";
 
-export interface HealthOptions {
+interface HealthOptions {
   /** Pause between probes of an unhealthy upstream. Default 500 ms (CoreDNS health_check). */
   probeIntervalMs?: number;
   /** Resolves when the upstream answered; rejects otherwise. Must honour the signal. */

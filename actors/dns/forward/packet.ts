@@ -11,7 +11,7 @@ import { PacketError } from "../errors.js";
 
 export { PacketError };
 
-export interface Header {
+interface Header {
   id: number;
   flags: number;
   qdcount: number;
@@ -34,12 +34,11 @@ export function readHeader(buf: Buffer): Header {
 
 export const isResponse = (h: Header): boolean => (h.flags & FLAG.QR) !== 0;
 export const isTruncated = (h: Header): boolean => (h.flags & FLAG.TC) !== 0;
-export const isCheckingDisabled = (h: Header): boolean => (h.flags & FLAG.CD) !== 0;
 export const rcodeOf = (h: Header): number => h.flags & 0x000f;
 
 // Not ../wire/names.ts readName: that follows pointers and builds the name's text (~18x the cost of a reply walk, measured); this only steps over a pointer, so it is bounded and loop-free as is.
 /** Offset just past the (possibly compressed) name starting at `off`. */
-export function skipName(buf: Buffer, off: number): number {
+function skipName(buf: Buffer, off: number): number {
   let p = off;
   for (;;) {
     if (p >= buf.length) throw new PacketError("name runs past the end of the packet");
@@ -54,7 +53,7 @@ export function skipName(buf: Buffer, off: number): number {
   }
 }
 
-export interface Question {
+interface Question {
   /** Lower-case, dotted, no trailing dot ("" for the root); '.' and '\' inside a label are escaped. */
   name: string;
   type: number;
@@ -108,9 +107,9 @@ export function sameQuestion(a: Buffer, b: Buffer): boolean {
 
 const lowerAscii = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
 
-export type Section = "answer" | "authority" | "additional";
+type Section = "answer" | "authority" | "additional";
 
-export interface RecordRef {
+interface RecordRef {
   section: Section;
   type: number;
   class: number;
@@ -149,7 +148,7 @@ export function walkRecords(buf: Buffer): RecordRef[] {
   return out;
 }
 
-export interface Edns {
+interface Edns {
   udpPayloadSize: number;
   /** DNSSEC OK: the top bit of the OPT "TTL" flags half. */
   do: boolean;

@@ -25,8 +25,8 @@ import { isResponse, readHeader, sameQuestion } from "./packet.js";
 import { sameAddress, type Upstream } from "./upstream.js";
 import { ExchangeError } from "../errors.js";
 
-// The error class lives with DNS's other coded errors (../errors.ts); re-exported for this folder's door.
-export { ExchangeError, type ExchangeFailureReason } from "../errors.js";
+// The error class lives with DNS's other coded errors (../errors.ts); re-exported for the rest of this folder.
+export { ExchangeError } from "../errors.js";
 
 interface Pending {
   readonly upstream: Upstream;
@@ -50,7 +50,7 @@ export interface TransportStats {
   droppedUdp: number;
 }
 
-export interface ForwardTransportOptions {
+interface ForwardTransportOptions {
   /** Shared UDP sockets per address family (default 4). */
   udpPoolSize?: number;
 }

@@ -16,7 +16,7 @@ export interface Upstream {
 
 export { UpstreamParseError };
 
-export const DEFAULT_DNS_PORT = 53;
+const DEFAULT_DNS_PORT = 53;
 
 function parsePort(text: string, input: string): number {
   if (!/^[0-9]{1,5}$/.test(text)) throw new UpstreamParseError(`upstream ${JSON.stringify(input)}: port ${JSON.stringify(text)} is not a number`);

@@ -2,7 +2,7 @@
 // (which bind errors are waited out rather than crashed on), and their message handling.
 import type { Logger } from "pino";
 
-export const BIND_RETRY_MS = 2000;
+const BIND_RETRY_MS = 2000;
 
 export type DnsListenerMsg =
   | { readonly type: "address"; readonly reply: (addr: string) => void }
@@ -18,7 +18,7 @@ export interface ListenerState<H> {
 }
 
 /** Address in use, not (yet) configured on this host, or a privileged port: wait and retry. */
-export function isBindProblem(err: unknown): boolean {
+function isBindProblem(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === "EADDRINUSE" || code === "EADDRNOTAVAIL" || code === "EACCES";
 }

@@ -8,7 +8,7 @@ import type { ForwardRequest, ForwardResult } from "../forward/index.js";
 import type { ZoneBoard } from "../board.js";
 import type { DnsMetrics } from "../metrics.js";
 
-export interface QueryPathOptions {
+interface QueryPathOptions {
   readonly rotation: "round_robin" | "random" | "off";
   readonly maxUdpSize: number;
   readonly maxInflight: number;
@@ -16,7 +16,7 @@ export interface QueryPathOptions {
   readonly traceEvery: number;
 }
 
-export interface QueryPathDeps {
+interface QueryPathDeps {
   readonly board: ZoneBoard;
   readonly cache: ResponseCache;
   readonly metrics: DnsMetrics;

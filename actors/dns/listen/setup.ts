@@ -13,7 +13,7 @@ import type { DnsMetrics } from "../metrics.js";
 import { QueryPath } from "./serve.js";
 import { selectUdpEngine, type EngineSelection } from "./udp-engine.js";
 
-export interface QueryPathSetup {
+interface QueryPathSetup {
   readonly dns: Config["dns"];
   readonly board: ZoneBoard;
   readonly metrics: DnsMetrics;

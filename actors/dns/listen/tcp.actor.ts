@@ -11,17 +11,17 @@ import { formatAddress, splitListen } from "../../../config/index.js";
 import { bindOrRetry, handleListenerMsg, type DnsListenerMsg, type ListenerState } from "./listener.js";
 
 /** No query we answer is larger; a bigger length prefix is an attack or garbage. */
-export const MAX_TCP_QUERY_BYTES = 4096;
+const MAX_TCP_QUERY_BYTES = 4096;
 /** Answers the client has not read yet, per connection, before we give up on it. */
 const MAX_UNREAD_BYTES = 1 << 20;
 
-export type TcpMsg = DnsListenerMsg;
+type TcpMsg = DnsListenerMsg;
 
 interface TcpState extends ListenerState<Server> {
   readonly sockets: Set<Socket>;
 }
 
-export interface TcpDeps {
+interface TcpDeps {
   readonly listen: string;
   readonly path: () => QueryPath;
   readonly metrics: DnsMetrics;

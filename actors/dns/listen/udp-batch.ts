@@ -10,9 +10,9 @@ import type { DnsMetrics } from "../metrics.js";
 import type { UdpServer, UdpServerOptions } from "./udp-engine.js";
 
 /** Datagrams per syscall: under load a batch fills to a few dozen; more only grows the buffer. */
-export const BATCH = 64;
+const BATCH = 64;
 /** A receive slot; a query longer than this (no real client sends one) is counted oversized. */
-export const SLOT = 4096;
+const SLOT = 4096;
 
 /** Held by a query answered later: a copy of the sender's socket address. */
 type Peer = number | Buffer;

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import type { BatchStats, UdpBatchBinding } from "@dcnet/udp-batch";
 
 export type UdpEngineName = "batch" | "dgram";
-export type UdpEngineChoice = UdpEngineName | "auto";
+type UdpEngineChoice = UdpEngineName | "auto";
 
 export interface UdpServerOptions {
   readonly host: string;

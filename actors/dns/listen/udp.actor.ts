@@ -15,7 +15,7 @@ import { openDgramUdp } from "./udp-dgram.js";
 
 export type UdpMsg = DnsListenerMsg;
 
-export interface UdpDeps {
+interface UdpDeps {
   readonly listen: string;
   readonly path: () => QueryPath;
   readonly engine: EngineSelection;

@@ -6,9 +6,7 @@ import { RecordSet, type DnsRecord } from "./recordset.js";
 import { readState, type MesosDnsState, type MesosDnsProblem } from "./state.js";
 import { taskRecords } from "./tasks.js";
 
-export type { DnsRecord, RecordType } from "./recordset.js";
-export type { MesosDnsProblem } from "./state.js";
-export type { IpSource } from "./ipsources.js";
+export type { DnsRecord } from "./recordset.js";
 
 export interface MesosDnsConfig {
   /** Mesos domain, already lower-cased and validated (e.g. `mesos`). */
@@ -30,7 +28,7 @@ export interface MesosDnsConfig {
   resolveHost?: (host: string) => readonly string[];
 }
 
-export interface GenerateResult {
+interface GenerateResult {
   records: DnsRecord[];
   problems: MesosDnsProblem[];
 }

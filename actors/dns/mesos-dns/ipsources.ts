@@ -3,8 +3,6 @@
 import { parseIp, type ParsedIp } from "./ip.js";
 import type { Status, MesosDnsTask } from "./state.js";
 
-export type IpSource = "netinfo" | "docker" | "mesos" | "host";
-
 const MESOS_LABEL = "MesosContainerizer.NetworkSettings.IPAddress";
 const DOCKER_LABEL = "Docker.NetworkSettings.IPAddress";
 

@@ -66,15 +66,15 @@ export interface MesosDnsState {
 
 type Obj = Record<string, unknown>;
 
-export function objOrEmpty(v: unknown): Obj {
+function objOrEmpty(v: unknown): Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
 }
 
-export function arrOrEmpty(v: unknown): readonly unknown[] {
+function arrOrEmpty(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-export function strOrEmpty(v: unknown): string {
+function strOrEmpty(v: unknown): string {
   return typeof v === "string" ? v : "";
 }
 

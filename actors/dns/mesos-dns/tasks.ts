@@ -71,7 +71,7 @@ function contextRecords(rs: RecordSet, ctx: TaskContext, task: MesosDnsTask, spe
   if (withDiscovery) discoveryPortRecords(rs, ctx, task, spec);
 }
 
-export interface TaskInputs {
+interface TaskInputs {
   domain: string;
   spec: LabelFn;
   ipSources: readonly string[];

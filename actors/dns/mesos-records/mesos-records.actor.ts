@@ -19,7 +19,7 @@ import { MESOS_RECORDS_PREFIX, mesosRecordsKey } from "../zones/parts/inputs.js"
 import type { ReadOutcome, ReadRequest } from "./read.js";
 import { StoreUnavailableError } from "../../gossip/index.js";
 
-export type MesosRecordsMsg =
+type MesosRecordsMsg =
   | { readonly type: "leader"; readonly ev: WatchEvent }
   /** A task of the leading master's operator stream changed in the store: read again soon. */
   | { readonly type: "tasks-changed" }
@@ -43,7 +43,7 @@ interface MesosRecordsState {
   digest?: string;
 }
 
-export interface MesosRecordsDeps {
+interface MesosRecordsDeps {
   readonly nodeId: string;
   readonly dns: Config["dns"];
   readonly mesos: Config["mesos"];

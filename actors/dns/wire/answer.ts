@@ -33,7 +33,7 @@ export interface Answered {
   readonly variants: number;
 }
 
-export type AnswerResult = Answered | { readonly kind: "forward" };
+type AnswerResult = Answered | { readonly kind: "forward" };
 
 // Zone transfers are not offered over this path (dcos-dns has none either; /v1/records exists).
 const REFUSED_TYPES: ReadonlySet<string> = new Set(["AXFR", "IXFR"]);

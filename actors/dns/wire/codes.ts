@@ -37,7 +37,6 @@ export const CLASS_IN = 1;
 
 /** Header RCODEs, plus BADVERS, which needs the OPT record's extended-RCODE bits (RFC 6891). */
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
-export type RcodeName = keyof typeof RCODE;
 
 // dns-packet's rcodes.js names, so a metrics label reads the same as an rcode in a dns-packet decode.
 const HEADER_RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];

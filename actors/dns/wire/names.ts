@@ -3,7 +3,7 @@
 // pointer loops, but it decodes labels as UTF-8, which is lossy, and does not escape dots).
 import { HEADER_LEN, MAX_LABEL, MAX_NAME_WIRE } from "./codes.js";
 
-export type NameRead = { readonly name: string; readonly next: number } | { readonly problem: string };
+type NameRead = { readonly name: string; readonly next: number } | { readonly problem: string };
 
 // A 255-octet name has at most 127 labels, so a longer pointer chain cannot be a real name.
 const MAX_POINTERS = 127;

@@ -125,7 +125,7 @@ function fromHeader(buf: Buffer, rcode: ErrorRcode, ra: boolean): Buffer {
   return writeError({ id: buf.readUInt16BE(0), flags, ...(question ? { question } : {}), ...(opt ? { opt } : {}) });
 }
 
-export interface ErrorResponseOptions {
+interface ErrorResponseOptions {
   /** RA in the reply; true by default because non-local names are forwarded. */
   readonly recursionAvailable?: boolean;
 }

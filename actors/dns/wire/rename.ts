@@ -20,7 +20,7 @@ export const DCOS_RENAMES: readonly RenameRule[] = Object.freeze([
   { from: "thisdcos.global", to: "thisdcos.directory" },
 ]);
 
-export interface Renamed {
+interface Renamed {
   /** The lower-case name to look up. */
   readonly lookup: string;
   /** Undoes the rename on one answer name; absent when no rule applied. */

@@ -5,19 +5,19 @@
 import type { Rotation } from "./rotate.js";
 import type { DnsTransport } from "./types.js";
 
-export interface CacheMeta {
+interface CacheMeta {
   /** Question type, rcode and zone, for metrics on hits. */
   readonly type: string;
   readonly rcode: string;
   readonly zone: string;
 }
 
-export interface CacheHit extends CacheMeta {
+interface CacheHit extends CacheMeta {
   /** A fresh buffer (safe to hand to an async send) with the query's id in bytes 0–1. */
   readonly reply: Buffer;
 }
 
-export interface ResponseCacheOptions {
+interface ResponseCacheOptions {
   /** Default 20,000 entries. */
   readonly maxEntries?: number;
   /** Bytes of stored replies (all variants), default 32 MiB. */

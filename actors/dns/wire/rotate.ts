@@ -22,7 +22,7 @@ function rrsets(answers: readonly Answer[]): Array<readonly [number, number]> {
   return out;
 }
 
-export interface Rotated {
+interface Rotated {
   readonly answers: Answer[];
   /** How many distinct orders round_robin cycles through (lcm of RRset sizes, capped); 1 = fixed. */
   readonly period: number;

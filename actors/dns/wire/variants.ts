@@ -5,7 +5,7 @@ import { answerQuery, type Answered, type AnswerOptions } from "./answer.js";
 import { encodeResponse, type EncodeOptions } from "./encode.js";
 import type { ParsedQuery } from "./types.js";
 
-export interface VariantOptions extends AnswerOptions, Omit<EncodeOptions, "query" | "noOpt"> {
+interface VariantOptions extends AnswerOptions, Omit<EncodeOptions, "query" | "noOpt"> {
   /** Most variants stored per query; default 16. */
   readonly maxVariants?: number;
 }

@@ -48,11 +48,11 @@ export interface ZoneOptions extends Partial<ZoneDefaults> {
 }
 
 /** What `add` accepts: the record without owner; `ttl` falls back to the zone's default TTL. */
-export type RecordInput =
+type RecordInput =
   | { readonly type: "A" | "AAAA" | "CNAME"; readonly data: string; readonly ttl?: number }
   | { readonly type: "SRV"; readonly data: SrvData; readonly ttl?: number };
 
-export interface ZoneHead {
+interface ZoneHead {
   readonly soa: Zone["soa"];
   readonly ns: Zone["ns"];
   readonly defaultTtl: number;

@@ -18,7 +18,7 @@ const recordSchema = z.strictObject({
 
 const shapeSchema = z.record(z.string().min(1).max(254), z.array(recordSchema).max(10_000));
 
-export type CustomRecordConfig = z.infer<typeof recordSchema>;
+type CustomRecordConfig = z.infer<typeof recordSchema>;
 /** `{ "<x>.thisdcos.directory": [{ type: "cname", name: "registry", value: "master.dcos.thisdcos.directory" }] }` */
 export type CustomZonesConfig = z.infer<typeof shapeSchema>;
 

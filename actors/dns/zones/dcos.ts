@@ -9,7 +9,7 @@ import type { Zone } from "./types.js";
 
 export const DCOS_ORIGIN = "dcos.thisdcos.directory";
 
-export interface DcosZoneInput {
+interface DcosZoneInput {
   readonly tasks: readonly Task[];
   /** Master IPs (dcos-net: `mesos_resolvers`). */
   readonly masters: readonly string[];
@@ -18,7 +18,7 @@ export interface DcosZoneInput {
 }
 
 /** `<label(name)>.<label(framework)>` — the framework is one label, dots and all (`format_name/2`). */
-export function dcosTaskPrefix(task: Pick<Task, "name" | "framework">): string | undefined {
+function dcosTaskPrefix(task: Pick<Task, "name" | "framework">): string | undefined {
   const name = dcosLabel(task.name);
   const framework = dcosLabel(task.framework);
   return name === "" || framework === "" ? undefined : `${name}.${framework}`;

@@ -47,7 +47,7 @@ export function parentsBelow(name: string, origin: string): string[] {
   return out;
 }
 
-export interface CanonicalIp {
+interface CanonicalIp {
   readonly family: 4 | 6;
   readonly text: string;
 }

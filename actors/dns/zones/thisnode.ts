@@ -5,7 +5,7 @@ import type { Zone } from "./types.js";
 
 export const THISNODE_ORIGIN = "thisnode.thisdcos.directory";
 
-export interface ThisnodeInput {
+interface ThisnodeInput {
   /** The node's private IP; the apex has no address while it is unknown. */
   readonly privateIp?: string;
   readonly publicIps: readonly string[];

@@ -10,7 +10,7 @@ import { MESOS_RECORDS_PREFIX, decodeRrs } from "./inputs.js";
 /** `.mesos` records by owner name. */
 export type MesosInputs = Map<string, DnsRecord[]>;
 
-export interface MesosPartOptions {
+interface MesosPartOptions {
   /** `dns.mesos.domain` ("mesos"). */
   readonly domain: string;
   /** `dns.mesos.ttl`: Mesos-DNS's TTL on the `<domain>` zone (the mirror takes `dns.ttl`). */

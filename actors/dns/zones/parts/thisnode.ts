@@ -3,7 +3,7 @@
 import { THISNODE_ORIGIN, thisnodeZone } from "../thisnode.js";
 import type { ZonePart } from "../part.js";
 
-export interface ThisnodePartOptions {
+interface ThisnodePartOptions {
   /** `dns.thisnode.ip`: overrides the address the node found (`ctx.nodeIp`). */
   readonly ip?: string | undefined;
   readonly publicIps: readonly string[];
