@@ -8,6 +8,11 @@ import { Option, type Command } from "commander";
 import { AdminClient, AdminRequestError, ADMIN_ERRORS, type AnyOp, type CliCommand, type CliGroup, type CliInput, type OpDef } from "../actors/admin/ops.js";
 import { ALL_OPS } from "../actors/node/ops.js";
 import { formatAll } from "./format.js";
+import { isAdminRole, type AdminRole } from "../transport/subjects.js";
+import { inboxPrefix } from "../transport/auth/identity.js";
+import { loadCredential, type Credential } from "../transport/auth/load.js";
+import type { Transport } from "../transport/connection.js";
+import { defaultCtlCredential } from "./up-creds.js";
 
 interface CtlFlags {
   nats: string;
@@ -16,6 +21,8 @@ interface CtlFlags {
   all?: boolean;
   json?: boolean;
   timeout: string;
+  creds?: string;
+  insecure?: boolean;
 }
 
 /** `dcnet ctl` with one sub-command per CLI declaration of `ops` (the node's standard list by default). */
@@ -28,7 +35,9 @@ export function registerCtl(program: Command, ops: readonly AnyOp[] = ALL_OPS): 
     .addOption(new Option("--node <id>", "the node to ask").conflicts("all"))
     .option("--all", "ask every node (scatter-gather until the timeout)")
     .option("--json", "print JSON instead of tables")
-    .option("--timeout <ms>", "request timeout in milliseconds", "2000");
+    .option("--timeout <ms>", "request timeout in milliseconds", "2000")
+    .option("--creds <file>", "NATS credential (dcnet creds user <name> --role <role>); its role is the requests' (env DCNET_NATS_CREDENTIALS; default: dcnet up's admin credential for a local --nats)")
+    .addOption(new Option("--insecure", "use no credential, even a default one (a NATS server without authentication)").conflicts("creds"));
   const groups = new Map<string, { readonly group: CliGroup; readonly command: Command }>();
   const parent = (group: CliGroup | undefined): Command => {
     if (!group) return ctl;
@@ -60,7 +69,8 @@ function addCommand<Q, R>(ctl: Command, parent: Command, op: OpDef<string, Q, R>
       process.exitCode = 2;
       return;
     }
-    process.exitCode = await request(flags, op, body);
+    const credentials = ctlCredential(flags, ctl);
+    process.exitCode = credentials === undefined ? 2 : await request(flags, op, body, credentials);
   });
 }
 
@@ -97,7 +107,32 @@ function readStdin(): Promise<string> {
   });
 }
 
-async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q): Promise<number> {
+/** Who `dcnet ctl` is on the bus: none (no credential), or a loaded credential. */
+type CtlIdentity = { readonly credential: Credential | null };
+
+/**
+ * The credential to use (--creds, DCNET_NATS_CREDENTIALS, dcnet up's admin credential for a local
+ * server; none with --insecure or when there is none), loaded and checked. Undefined: the problem was
+ * printed, exit 2. Its cluster is the one to talk to unless --cluster says otherwise, and must agree.
+ */
+function ctlCredential(flags: CtlFlags, ctl: Command): CtlIdentity | undefined {
+  const servers = flags.nats.split(",").map((u) => u.trim());
+  const file = flags.insecure ? undefined : (flags.creds ?? defaultCtlCredential(servers));
+  if (file === undefined) return { credential: null };
+  try {
+    const credential = loadCredential(file);
+    for (const w of credential.warnings) console.error(`dcnet: warning: ${w}`);
+    if (!isAdminRole(credential.role)) throw new Error(`NATS credential ${file} is a ${credential.role}'s; admin requests need a viewer, operator or admin credential (dcnet creds user <name> --role <role>)`);
+    if (ctl.getOptionValueSource("cluster") === "default") flags.cluster = credential.cluster;
+    else if (credential.cluster !== flags.cluster) throw new Error(`NATS credential ${file} is for cluster "${credential.cluster}", not "${flags.cluster}" (--cluster)`);
+    return { credential };
+  } catch (err) {
+    console.error(`dcnet: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q, who: CtlIdentity): Promise<number> {
   const timeoutMs = Number(flags.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     console.error(`dcnet: --timeout must be a positive number of milliseconds, got "${flags.timeout}"`);
@@ -113,16 +148,27 @@ async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q):
   ]);
   const cliId = `ctl-${process.pid}`;
   const tracing = startTracing({ nodeId: cliId, cluster: flags.cluster });
-  const transport = await Transport.connect({
-    servers: splitList(flags.nats),
-    cluster: flags.cluster,
-    nodeId: cliId,
-    // The CLI reports failures itself, in one line; transport logs would only repeat them.
-    logger: pino({ level: "silent" }),
-    ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
-    connectTimeoutMs: timeoutMs,
-  });
-  const client = new AdminClient(transport, timeoutMs);
+  const cred = who.credential;
+  let transport: Transport;
+  try {
+    transport = await Transport.connect({
+      servers: splitList(flags.nats),
+      cluster: flags.cluster,
+      nodeId: cliId,
+      // The CLI reports failures itself, in one line; transport logs would only repeat them.
+      logger: pino({ level: "silent" }),
+      ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+      connectTimeoutMs: timeoutMs,
+      // With a credential: TLS with its certificate, replies in the only inboxes it may hear.
+      ...(cred ? { tls: cred.tls, inboxPrefix: inboxPrefix(cred.cluster, cred.name) } : {}),
+    });
+  } catch (err) {
+    await tracing.shutdown().catch(() => undefined);
+    console.error(`dcnet: ${(err as Error).message}${connectHint(err, cred)}`);
+    return 1;
+  }
+  // The role the requests go under is the credential's: the server refuses any other.
+  const client = new AdminClient(transport, timeoutMs, undefined, cred ? { role: cred.role as AdminRole } : {});
   try {
     if (flags.all) {
       const replies = await client.callAll(op, body);
@@ -149,6 +195,14 @@ async function request<Q, R>(flags: CtlFlags, op: OpDef<string, Q, R>, body: Q):
     await transport.close().catch(() => undefined);
     await tracing.shutdown().catch(() => undefined);
   }
+}
+
+/** What a refused connection most likely means, for the one line ctl prints. */
+function connectHint(err: unknown, cred: Credential | null): string {
+  if (cred) return ` (with credential ${cred.file}, ${cred.role} "${cred.name}": a server refuses a certificate that is revoked, expired or from another CA; its log says which)`;
+  const text = String((err as Error).cause ?? "");
+  if (/certificate|TLS|tls/.test(text)) return " (the server requires TLS with a client certificate: pass --creds <file> or set DCNET_NATS_CREDENTIALS; `dcnet up` writes ~/.local/state/dcnet/up/<port>/admin.pem)";
+  return "";
 }
 
 function print(flags: CtlFlags, value: unknown, human: () => string): void {

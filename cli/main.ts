@@ -1,4 +1,4 @@
-// `dcnet up | node | ctl`: argument parsing and dispatch only; the work lives in the commands.
+// `dcnet up | node | creds | ctl`: argument parsing and dispatch only; the work lives in the commands.
 // Start-up time matters (a CNI plugin runs `dcnet` once per container start), so each command's module,
 // and with it the node runtime, NATS, OpenTelemetry, nact, prom-client…, is imported only when that
 // command runs: `dcnet --help` loads commander and nothing else. bench/cli-start.ts measures it.
@@ -22,8 +22,13 @@ const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: "up",
-    summary: "start a local nats-server (JetStream on, data in a temp dir) and one node connected to it",
+    summary: "start a local nats-server (TLS with throwaway credentials, JetStream on, data in a temp dir) and one node connected to it",
     register: async (program, summary) => (await import("./up.command.js")).registerUp(program, summary),
+  },
+  {
+    name: "creds",
+    summary: "make and revoke the cluster's NATS credentials (CA, servers, nodes, users) and the nats-server users file",
+    register: async (program, summary) => (await import("./creds.command.js")).registerCreds(program, summary),
   },
   {
     name: "ctl",

@@ -4,6 +4,7 @@ import { Option, type Command } from "commander";
 import { splitList, ConfigError, LOG_LEVELS, type Config, type RawConfig } from "../config/index.js";
 import { loadConfig } from "../actors/node/config.js";
 import { startNode, type NodeHandle } from "../actors/node/index.js";
+import { AUTH_ERROR_CODES, AuthError, type AuthErrorCode } from "../transport/auth/errors.js";
 
 export interface NodeFlags {
   nats?: string;
@@ -16,6 +17,8 @@ export interface NodeFlags {
   cluster?: string;
   config?: string;
   logLevel?: string;
+  creds?: string;
+  insecure?: boolean;
 }
 
 /** `dcnet node` on the program (cli/main.ts imports this module only when that command runs). */
@@ -29,6 +32,8 @@ export function registerNode(program: Command, description: string): void {
     .option("--config <file>", "config file, YAML or JSON")
     .option("--mesos <urls>", "Mesos master(s) whose Operator API stream to follow, comma separated (config mesos.masters)")
     .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
+    .option("--creds <file>", "this node's NATS credential, from dcnet creds node <id> (config nats.credentials)")
+    .option("--insecure", "run against a NATS server that does not require authentication (config nats.insecure)")
     .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
     .action(async (opts: NodeFlags) => {
       process.exitCode = await runNodeCommand(opts);
@@ -52,7 +57,13 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
   const out: RawConfig = {};
   if (flags.id !== undefined) out.id = flags.id;
   if (flags.cluster !== undefined) out.cluster = flags.cluster;
-  if (flags.nats !== undefined) out.nats = { servers: splitList(flags.nats) };
+  if (flags.nats !== undefined || flags.creds !== undefined || flags.insecure !== undefined) {
+    out.nats = {
+      ...(flags.nats !== undefined ? { servers: splitList(flags.nats) } : {}),
+      ...(flags.creds !== undefined ? { credentials: flags.creds } : {}),
+      ...(flags.insecure !== undefined ? { insecure: flags.insecure } : {}),
+    };
+  }
   if (flags.logLevel !== undefined) out.log = { level: flags.logLevel };
   if (flags.mesosAgent !== undefined || flags.mesos !== undefined) {
     out.mesos = { ...(flags.mesosAgent !== undefined ? { agent: flags.mesosAgent } : {}), ...(flags.mesos !== undefined ? { masters: splitList(flags.mesos) } : {}) };
@@ -80,8 +91,30 @@ export async function configOrExit(flags: NodeFlags, extra: RawConfig = {}): Pro
 export async function runNodeCommand(flags: NodeFlags): Promise<number> {
   const config = await configOrExit(flags);
   if (!config) return 2;
-  return runUntilDone(() => startNode(config));
+  try {
+    return await runUntilDone(() => startNode(config));
+  } catch (err) {
+    if (!isStartRefusal(err)) throw err;
+    console.error(`dcnet: ${err.message}`);
+    return 2;
+  }
 }
+
+/**
+ * A node that refuses to start for want of authentication (a bad credential, a server that lets anyone
+ * in) exits 2 with the reason, like a config error: retrying would not help.
+ */
+export function isStartRefusal(err: unknown): err is AuthError {
+  return err instanceof AuthError && REFUSALS.has(err.code);
+}
+
+const REFUSALS = new Set<AuthErrorCode>([
+  AUTH_ERROR_CODES.credentialMissing,
+  AUTH_ERROR_CODES.credentialInvalid,
+  AUTH_ERROR_CODES.credentialExpired,
+  AUTH_ERROR_CODES.credentialMismatch,
+  AUTH_ERROR_CODES.unauthenticated,
+]);
 
 /**
  * Starts the node, wires SIGTERM/SIGINT to its ordered stop and returns its exit code. The handlers

@@ -27,6 +27,19 @@ export const baseConfigShape = {
         .meta({ env: "DCNET_NATS" })
         .describe("NATS servers to use, any of them (flag --nats, env DCNET_NATS, comma separated)."),
       reconnectWaitMs: ms.default(250).describe("Base wait between reconnect attempts, ms; jitter is added. Reconnects never stop."),
+      credentials: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ env: "DCNET_NATS_CREDENTIALS" })
+        .describe(
+          "This node's NATS credential: the bundle `dcnet creds node <id>` writes (CA, certificate, key; mode 0600). The connection uses TLS with its certificate; its node id and cluster must be this node's (flag --creds, env DCNET_NATS_CREDENTIALS). See docs/security.md.",
+        ),
+      insecure: z
+        .boolean()
+        .default(false)
+        .meta({ env: "DCNET_NATS_INSECURE" })
+        .describe("Run against a NATS server that does not require authentication (anyone on it can impersonate nodes and run admin ops); logged as a warning at every start. Without it such a server is refused, exit 2 (flag --insecure, env DCNET_NATS_INSECURE)."),
     })
     .prefault({}),
   log: z

@@ -59,7 +59,7 @@ describe("admin border - 10,000 malformed messages", () => {
 
   beforeAll(async () => {
     server = await startNatsServer({});
-    node = spawnDcnet(["node", "--nats", server.url, "--id", "victim"]);
+    node = spawnDcnet(["node", "--nats", server.url, "--id", "victim", "--insecure"]);
     await node.waitForLine(isReady, 20_000);
     t = await connectAdmin([server.url]);
     nc = await connect({ servers: server.url });
@@ -82,7 +82,7 @@ describe("admin border - 10,000 malformed messages", () => {
     const inFlight = new Set<Promise<void>>();
     for (let i = 0; i < TOTAL; i++) {
       const bad = malformed(i, rand);
-      const subject = `dcnet.dcnet.admin.victim.${bad.op}`;
+      const subject = `dcnet.dcnet.admin.admin.victim.${bad.op}`;
       if (i % 2 === 1) {
         nc.publish(subject, bad.data);
         published++;

@@ -45,7 +45,7 @@ describe("gossip - replicated state across a 3-node cluster", () => {
       nodes: 3,
       natsServers: 3,
       nodeReady: /dcnet node ready/,
-      nodeCommand: (i, urls) => ["node", "/app/bin/dcnet.js", "node", "--config", "/conf/node.yaml", "--nats", urls[i] as string, "--id", `node-${i}`],
+      nodeCommand: (i, urls) => ["node", "/app/bin/dcnet.js", "node", "--config", "/conf/node.yaml", "--nats", urls[i] as string, "--id", `node-${i}`, "--insecure"],
       nodeOptions: { mounts: [{ source: confDir, target: "/conf" }] },
     });
     side = await Promise.all(cluster.natsUrls().map((u) => connectAdmin([u], 5000)));
@@ -91,7 +91,7 @@ describe("gossip - replicated state across a 3-node cluster", () => {
       env("gossip.deltas", { replica: "node-1@1", deltas: [{ key: "demo/web", state: { entries: [[{ r: "node-1@1", n: -4 }, { f: "port", k: "lww", v: 1 }]], cc: { vv: {}, cloud: [] } } }] }),
       env("gossip.digest", { replica: "node-1@1", buckets: ["not", "64", "hashes"], keys: "many" }),
     ];
-    for (let i = 0; i < 25; i++) for (const b of bad) nc.publish(i % 2 ? "dcnet.dcnet.gossip.delta" : "dcnet.dcnet.gossip.digest", b);
+    for (let i = 0; i < 25; i++) for (const b of bad) nc.publish(i % 2 ? "dcnet.dcnet.gossip.delta.node-1" : "dcnet.dcnet.gossip.digest.node-1", b);
     await nc.flush();
     await within(3000, async () => {
       for (const [i, n] of NODES.entries()) {

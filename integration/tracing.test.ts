@@ -42,7 +42,7 @@ describe("tracing - CLI request and node handling are one trace", () => {
   test("ctl status → CLIENT span in the CLI, SERVER span on the node with the same trace id as its child", async () => {
     const r = await runDcnet(["ctl", "--nats", server.url, "--cluster", "tc", "--node", "traced", "status"], env);
     expect(r.code).toBe(0);
-    const isClient = (s: ReceivedSpan) => s.kind === 3 && s.name.includes("dcnet.tc.admin.traced.status");
+    const isClient = (s: ReceivedSpan) => s.kind === 3 && s.name.includes("dcnet.tc.admin.admin.traced.status");
     const isServer = (s: ReceivedSpan) => s.kind === 2 && s.name === "admin status";
     const spans = await receiver.waitFor((all) => all.some(isClient) && all.some(isServer), 15_000);
     const client = spans.find(isClient) as ReceivedSpan;
@@ -60,7 +60,7 @@ describe("tracing - CLI request and node handling are one trace", () => {
     writeFileSync(join(dir, "task.json"), JSON.stringify({ id: "traced-1", name: "web", framework: "shop", runtime: "native", agentIp: "10.1.0.1", taskIps: [], state: "running", ports: [] }));
     const r = await runDcnet(["ctl", "--nats", server.url, "--cluster", "tc", "--node", "traced", "task", "add", join(dir, "task.json")], env);
     expect(r.code).toBe(0);
-    const isClient = (s: ReceivedSpan) => s.kind === 3 && s.name.includes("dcnet.tc.admin.traced.task-add");
+    const isClient = (s: ReceivedSpan) => s.kind === 3 && s.name.includes("dcnet.tc.admin.admin.traced.task-add");
     const spans = await receiver.waitFor((all) => {
       const client = all.find(isClient);
       return client !== undefined && all.some((s) => s.name === "dns zone update" && s.traceId === client.traceId);

@@ -2,7 +2,7 @@
 // Installs what a fresh Debian machine lacks before `npm start` / `npm test`, so the README's two
 // commands work as they are, and (re)builds dist/ when it is missing or older than the sources, so they
 // never run stale code. Plain JavaScript on purpose: it runs before node_modules exists.
-//   node scripts/ensure-deps.mjs          → npm packages + nats-server, g++/make/python3 (to launch a node)
+//   node scripts/ensure-deps.mjs          → npm packages + nats-server, openssl, g++/make/python3 (to launch a node)
 //   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, iproute2, tini, dig/kdig, unbound, dnsperf
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -14,6 +14,8 @@ const forTests = process.argv.includes("--test");
 
 const debian = [
   ["nats-server", ["/usr/sbin/nats-server", "/usr/bin/nats-server"]],
+  // `dcnet up` makes its throwaway CA and certificates with it, `dcnet creds` the cluster's.
+  ["openssl", ["/usr/bin/openssl"]],
   // npm ci builds native/udp-batch (the DNS server's batched UDP engine) with node-gyp.
   ["g++", ["/usr/bin/g++"]],
   ["make", ["/usr/bin/make"]],
@@ -26,7 +28,6 @@ const debian = [
         ["tini", ["/usr/bin/tini"]],
         ["dnsutils", ["/usr/bin/dig"]],
         ["knot-dnsutils", ["/usr/bin/kdig"]],
-        ["openssl", ["/usr/bin/openssl"]],
         ["unbound", ["/usr/sbin/unbound"]],
         ["dnsperf", ["/usr/bin/dnsperf"]],
       ]

@@ -44,7 +44,7 @@ describe("transport - basics", () => {
   it("connects with status connected and the server URL in use", async () => {
     const t = await node("a");
     expect(t.status()).toMatchObject({ state: "connected", server: server.url });
-    expect(t.subjects.adminNode("a")).toBe("dcnet.test.admin.a");
+    expect(t.subjects.adminNode("viewer", "a")).toBe("dcnet.test.admin.viewer.a");
   });
 
   it("publish/subscribe delivers a typed envelope with the sender id", async () => {

@@ -1,6 +1,6 @@
 // The node's NATS connection: typed envelopes in and out, rejections counted, status pushed to listeners.
 import { connect } from "@nats-io/transport-node";
-import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Status } from "@nats-io/nats-core";
+import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Status, type TlsOptions } from "@nats-io/nats-core";
 import { context, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { decode, encode, DEFAULT_MAX_BYTES } from "./codec.js";
@@ -8,11 +8,18 @@ import type { BodyOf } from "./envelope.js";
 import { ConnectError, NoRespondersError, type BadReplyError, type ServiceError } from "./errors.js";
 import type { TransportMetrics } from "./metrics.js";
 import { RejectCounter } from "./rejects.js";
+import { clusterServerCheck, type ServerIdentityCheck } from "./auth/server-identity.js";
 import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
 import { subjects, validateNodeId, type Subjects } from "./subjects.js";
 import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import { subscribeEnvelopes, type Handler, type SubscribeOptions, type TransportSubscription } from "./subscribe.js";
-import type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, TransportOptions } from "./types.js";
+import type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, ServerSecurity, TransportOptions } from "./types.js";
+
+const STILL_CONNECTING_MS = 10_000;
+const STILL_CONNECTING = {
+  tls: "no NATS server accepted the connection yet; still trying (a server that refuses this client's certificate looks the same: see its log)",
+  plain: "no NATS server accepted the connection yet; still trying (a server that requires TLS client certificates looks the same: give this node its credential, nats.credentials)",
+};
 
 export interface RequestOptions {
   /** Default 5000. */
@@ -41,6 +48,7 @@ export class Transport {
   readonly #tracer: Tracer | undefined;
   readonly #metrics: TransportMetrics | undefined;
   readonly #maxBytes: number;
+  readonly #inboxPrefix: string | undefined;
   readonly #listeners = new Set<StatusListener>();
   #status: ConnStatus;
   #watching: Promise<void> = Promise.resolve();
@@ -55,22 +63,29 @@ export class Transport {
     log.info({ servers: opts.servers }, "connecting to NATS");
     const firstTry = opts.connectTimeoutMs;
     let nc: NatsConnection;
+    // A node waits for its servers forever, silently as far as nats.js goes: say so now and then, since
+    // a server refusing our certificate (TLS 1.3 refuses it after the handshake) looks just the same.
+    const waiting = firstTry === undefined ? setInterval(() => log.warn({ servers: opts.servers, tls: opts.tls !== undefined }, opts.tls ? STILL_CONNECTING.tls : STILL_CONNECTING.plain), STILL_CONNECTING_MS) : undefined;
     try {
       nc = await connect({
         servers: [...opts.servers],
         name: `dcnet-${opts.nodeId}`,
-        // A node never gives up on the bus: it retries forever, with jitter so a restarted server is not stampeded.
-        maxReconnectAttempts: -1,
         reconnectTimeWait: wait,
         reconnectJitter: wait,
         reconnectJitterTLS: wait,
         pingInterval: opts.pingIntervalMs ?? 5_000,
         maxPingOut: 3,
-        // Short-lived clients (CLI) make one pass over the servers instead of waiting forever.
-        ...(firstTry === undefined ? { waitOnFirstConnect: true } : { waitOnFirstConnect: false, timeout: firstTry }),
+        ...(opts.tls === undefined ? {} : { tls: tlsOptions(opts.tls, opts.cluster) }),
+        ...(opts.inboxPrefix === undefined ? {} : { inboxPrefix: opts.inboxPrefix }),
+        // A node never gives up on the bus: it retries forever, with jitter so a restarted server is not
+        // stampeded. Short-lived clients (CLI) make one pass over the servers instead: with unlimited
+        // reconnects, nats.js would retry a refused client certificate for ever, past `timeout`.
+        ...(firstTry === undefined ? { maxReconnectAttempts: -1, waitOnFirstConnect: true } : { maxReconnectAttempts: 1, waitOnFirstConnect: false, timeout: firstTry }),
       });
     } catch (err) {
       throw new ConnectError(opts.servers, { cause: err });
+    } finally {
+      clearInterval(waiting);
     }
     // Metrics only for a node: a CLI process passes no registry and so never loads prom-client.
     const metrics = opts.metrics ? (await import("./metrics.js")).transportMetrics(opts.metrics) : undefined;
@@ -89,6 +104,7 @@ export class Transport {
     this.#tracer = opts.tracer;
     this.#metrics = metrics;
     this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_BYTES;
+    this.#inboxPrefix = opts.inboxPrefix;
     this.rejects = new RejectCounter({ ...(metrics ? { metrics } : {}), logger: log, logIntervalMs: opts.rejectLogIntervalMs ?? 10_000 });
     this.#status = { state: "connected", server: serverUrl(nc.getServer()), since: Date.now() };
     this.#metrics?.connected.set(1);
@@ -96,6 +112,12 @@ export class Transport {
 
   status(): ConnStatus {
     return this.#status;
+  }
+
+  /** What the server in use demands of clients, from its INFO (a node refuses to run where nothing is). */
+  serverSecurity(): ServerSecurity {
+    const info = this.nc.info;
+    return { tlsRequired: info?.tls_required === true, clientCertRequired: info?.tls_verify === true, authRequired: info?.auth_required === true };
   }
 
   /** Calls `listener` on every state change (not with the current state: read status() for that). */
@@ -181,7 +203,8 @@ export class Transport {
   #gather<D extends KindDef<unknown>>(subject: string, data: Uint8Array, defs: readonly D[], opts: RequestManyOptions, h: MsgHdrs | undefined): Promise<Envelope<BodyOf<D>>[]> {
     const replies: Envelope<BodyOf<D>>[] = [];
     let failures = 0;
-    const inbox = createInbox();
+    // With credentials, the only inboxes this connection may hear are under its own prefix.
+    const inbox = createInbox(this.#inboxPrefix);
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (err?: Error): void => {
@@ -282,6 +305,15 @@ export class Transport {
       }
     }
   }
+}
+
+/**
+ * nats.js passes its TLS options through to Node's tls.connect; the server check is the cluster's
+ * (auth/server-identity.ts), since nats.js does not tell Node which host it dialled.
+ */
+function tlsOptions(t: NonNullable<TransportOptions["tls"]>, cluster: string): TlsOptions {
+  const options: TlsOptions & { checkServerIdentity: ServerIdentityCheck } = { ca: t.ca, cert: t.cert, key: t.key, checkServerIdentity: clusterServerCheck(cluster) };
+  return options;
 }
 
 /** nats.js reports "host:port"; listeners and logs get a URL they can paste into a client. */

@@ -2,8 +2,8 @@
 export { Transport } from "./connection.js";
 export type { RequestManyOptions, RequestOptions, StatusListener } from "./connection.js";
 export type { Handler, SubscribeOptions, TransportSubscription } from "./subscribe.js";
-export { subjects, validateId, validateNodeId, ALL_NODES, ID_PATTERN, OP_PATTERN } from "./subjects.js";
-export type { Subjects } from "./subjects.js";
+export { subjects, validateId, validateNodeId, senderOf, isAdminRole, ALL_NODES, ANY, ADMIN_ROLES, ID_PATTERN, OP_PATTERN } from "./subjects.js";
+export type { AdminRole, SenderToken, Subjects } from "./subjects.js";
 export { defineKind, ENVELOPE_VERSION, UNKNOWN_KIND } from "./envelope.js";
 export type { BodyOf } from "./envelope.js";
 export { encode, decode, DEFAULT_MAX_BYTES } from "./codec.js";
@@ -27,6 +27,6 @@ export {
   RequestFailedError,
 } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
-export type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, RejectReason, TransportOptions } from "./types.js";
+export type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, RejectReason, ServerSecurity, TransportOptions } from "./types.js";
 export { KvAllocator, ALLOCATION_ERROR_CODES, AllocationError, AllocationExhaustedError, AllocationUnavailableError, MAX_ALLOCATION_CHARS } from "./kv-allocator.js";
 export type { Allocation, AllocationErrorCode, KvAllocatorOptions } from "./kv-allocator.js";

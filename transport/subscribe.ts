@@ -7,6 +7,7 @@ import { decode } from "./codec.js";
 import type { BodyOf } from "./envelope.js";
 import type { RejectCounter, Rejection } from "./rejects.js";
 import { mapRequestError } from "./replies.js";
+import { senderOf, type SenderToken } from "./subjects.js";
 import { extractContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import type { Envelope, KindDef } from "./types.js";
 
@@ -20,6 +21,12 @@ export interface SubscribeOptions {
    * service can answer with an error instead of letting the requester time out.
    */
   readonly onReject?: (rejection: Rejection, msg: Msg) => void | Promise<void>;
+  /**
+   * The subject token that names the sender (subjects.ts: gossip subjects end in it). An envelope
+   * whose `from` differs is rejected as `forged-sender`, counted and never delivered: with NATS
+   * permissions a credential can publish only under its own token, so `from` must say the same.
+   */
+  readonly senderToken?: SenderToken;
 }
 
 export interface TransportSubscription {
@@ -49,16 +56,22 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
       .then(fn)
       .catch((err: unknown) => log.error({ err, subject: msg.subject }, `${what} failed`));
   };
+  const reject = (rejection: Rejection, msg: Msg): void => {
+    rejects.record(rejection);
+    const onReject = opts.onReject;
+    if (onReject !== undefined && msg.reply !== undefined && msg.reply !== "") guard("reject reply", () => onReject(rejection, msg), msg);
+  };
   const onMsg = (msg: Msg): void => {
     const r = decode(msg.data, defs, { maxBytes: deps.maxBytes });
     if (!r.ok) {
-      const rejection: Rejection = { kind: r.kind, reason: r.reason, message: r.message, subject: msg.subject };
-      rejects.record(rejection);
-      const onReject = opts.onReject;
-      if (onReject !== undefined && msg.reply !== undefined && msg.reply !== "") guard("reject reply", () => onReject(rejection, msg), msg);
+      reject({ kind: r.kind, reason: r.reason, message: r.message, subject: msg.subject }, msg);
       return;
     }
     const env = r.env;
+    if (opts.senderToken !== undefined && !fromSender(env.from, msg.subject, opts.senderToken)) {
+      reject({ kind: env.kind, reason: "forged-sender", message: `from: ${JSON.stringify(env.from)} is not the sender token of ${truncate(msg.subject)}`, subject: msg.subject }, msg);
+      return;
+    }
     if (tracer === undefined) return guard("message handler", () => handler(env, msg), msg);
     const kind = msg.reply ? SpanKind.SERVER : SpanKind.CONSUMER;
     guard("message handler", () => inSpan(tracer, `${subject} process`, kind, messagingAttrs(subject, "process", env.kind), extractContext(msg.headers), async () => handler(env, msg)), msg);
@@ -83,4 +96,13 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
       if (!sub.isClosed()) sub.unsubscribe();
     },
   };
+}
+
+function fromSender(from: string, subject: string, where: SenderToken): boolean {
+  return from === senderOf(subject, where);
+}
+
+/** Subjects of wildcard subscriptions are sender-chosen: bounded before they reach a log line. */
+function truncate(subject: string): string {
+  return subject.length <= 200 ? subject : `${subject.slice(0, 200)}…`;
 }

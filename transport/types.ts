@@ -55,6 +55,26 @@ export interface TransportOptions {
   readonly connectTimeoutMs?: number;
   /** Larger messages are rejected at the border ("too-large"). Default 1 MiB (the NATS default max_payload). */
   readonly maxMessageBytes?: number;
+  /**
+   * TLS with a client certificate (PEM texts: the CA that signed the servers' certificates, this
+   * client's certificate and key; transport/auth's loadCredential reads them from a bundle). The
+   * connection upgrades to TLS even on a nats:// URL and verifies the server against `ca`.
+   */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  /**
+   * Prefix of this connection's reply inboxes (default `_INBOX`). With credentials it is
+   * `_INBOX.<cluster>.<name>` (transport/auth inboxPrefix), the only inboxes its permissions let it hear.
+   */
+  readonly inboxPrefix?: string;
+}
+
+/** What the server in use demands of its clients (its INFO); a node refuses to run where nothing is demanded. */
+export interface ServerSecurity {
+  readonly tlsRequired: boolean;
+  /** A client certificate signed by the server's CA is required (TLS verify / verify_and_map). */
+  readonly clientCertRequired: boolean;
+  /** The server authenticates clients (certificate mapping, user/password, token, nkey). */
+  readonly authRequired: boolean;
 }
 
 /**

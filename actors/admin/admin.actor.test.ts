@@ -89,7 +89,7 @@ describe("admin service", () => {
 
   it("rejects a malformed request at the border: 400, DCNET_E_ADMIN_BAD_REQUEST, counted", async () => {
     const bad = packr.pack({ v: 1, kind: "admin.hello", from: "fuzzer", ts: Date.now(), body: { name: 42 } });
-    const m = await nc.request(`dcnet.dcnet.admin.${NODE}.hello`, bad, { timeout: 5000 });
+    const m = await nc.request(`dcnet.dcnet.admin.admin.${NODE}.hello`, bad, { timeout: 5000 });
     expect(m.headers?.get("Nats-Service-Error-Code")).toBe("400");
     expect(m.headers?.get("Nats-Service-Error")).toMatch(/^bad hello request: .*body\.name/);
     expect(packr.unpack(m.data)).toMatchObject({ kind: "admin.error", body: { node: NODE, code: "DCNET_E_ADMIN_BAD_REQUEST" } });
@@ -102,14 +102,14 @@ describe("admin service", () => {
   });
 
   it("an op whose actor is not in the tree answers 503 DCNET_E_ADMIN_UNAVAILABLE naming it", async () => {
-    const m = await nc.request(`dcnet.dcnet.admin.${NODE}.members`, packr.pack({ v: 1, kind: "admin.members", from: "t", ts: Date.now(), body: {} }), { timeout: 5000 });
+    const m = await nc.request(`dcnet.dcnet.admin.viewer.${NODE}.members`, packr.pack({ v: 1, kind: "admin.members", from: "t", ts: Date.now(), body: {} }), { timeout: 5000 });
     expect(m.headers?.get("Nats-Service-Error-Code")).toBe("503");
     expect(packr.unpack(m.data)).toMatchObject({ body: { code: "DCNET_E_ADMIN_UNAVAILABLE", message: "/node/gossip/membership is not running on this node" } });
     await expect(client.admin.request(NODE, "dns-records", {})).rejects.toThrow("/node/dns/zone is not running on this node (dns.enabled false, or restarting)");
   });
 
   it("crash is refused unless admin.allowCrash (403 DCNET_E_ADMIN_CRASH_DISABLED)", async () => {
-    const m = await nc.request(`dcnet.dcnet.admin.${NODE}.crash`, packr.pack({ v: 1, kind: "admin.crash", from: "t", ts: Date.now(), body: { path: "/node/admin" } }), { timeout: 5000 });
+    const m = await nc.request(`dcnet.dcnet.admin.admin.${NODE}.crash`, packr.pack({ v: 1, kind: "admin.crash", from: "t", ts: Date.now(), body: { path: "/node/admin" } }), { timeout: 5000 });
     expect(m.headers?.get("Nats-Service-Error-Code")).toBe("403");
     expect(packr.unpack(m.data)).toMatchObject({ body: { code: "DCNET_E_ADMIN_CRASH_DISABLED" } });
   });
@@ -117,6 +117,20 @@ describe("admin service", () => {
   it("refuses an ops list with two ops of one name", () => {
     const metrics = createRegistry({ node: NODE, cluster: "dcnet" });
     expect(() => adminBehaviour({ ...deps(server.transport, metrics, () => undefined), ops: [...OPS, hello] })).toThrow(InvalidSpecError);
+  });
+
+  it("refuses an op whose role is not one of viewer, operator, admin", () => {
+    const metrics = createRegistry({ node: NODE, cluster: "dcnet" });
+    const rogue = { ...hello, name: "rogue", role: "root" } as unknown as typeof hello;
+    expect(() => adminBehaviour({ ...deps(server.transport, metrics, () => undefined), ops: [...OPS, rogue] })).toThrow(/admin op "rogue" has role "root"/);
+  });
+
+  it("serves every op under each role prefix, as the micro service tells NATS tooling", async () => {
+    const viewer = new AdminClient(client.transport, 5000, OPS, { role: "viewer" });
+    expect(await viewer.request(NODE, "hello", { name: "v" })).toEqual({ node: NODE, greeting: "hello, v" });
+    const m = await nc.request("$SRV.INFO.dcnet-admin", new Uint8Array(), { timeout: 5000 });
+    const info = JSON.parse(new TextDecoder().decode(m.data)) as { endpoints: { name: string; subject: string }[] };
+    expect(info.endpoints.filter((e) => e.name === "hello").map((e) => e.subject)).toEqual([`dcnet.dcnet.admin.*.${NODE}.hello`, "dcnet.dcnet.admin.*._all.hello"]);
   });
 });
 

@@ -1,7 +1,9 @@
 // The node's admin service: a NATS micro service ("dcnet-admin") so standard NATS tooling
 // (`nats micro ls/info/stats`) discovers every node, with one endpoint group per node and one
 // scatter-gather group that every node answers (each node is its own queue group there). It serves
-// whatever ops it is given: each subsystem declares its own (actors/<subsystem>/ops.ts).
+// whatever ops it is given: each subsystem declares its own (actors/<subsystem>/ops.ts). Each op is
+// served under every caller role (`admin.*.<node>.<op>`); the role token of the subject a request
+// arrived on is the caller's, granted by NATS permissions, and must be at least the op's (roles.ts).
 import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
 import { context, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
@@ -9,12 +11,13 @@ import type { Counter, Registry } from "prom-client";
 import { counter } from "../../observability/metrics.js";
 import { InvalidSpecError, type ActorRef, type Behaviour, type Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
-import { withServerSpan, decode, injectCarrier } from "../../transport/index.js";
+import { withServerSpan, decode, injectCarrier, ADMIN_ROLES, ANY, isAdminRole } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
 import { ADMIN_SERVICE_NAME, ERROR_KIND } from "./protocol.js";
 import type { AnyOp, OpContext, OpDef } from "./op.js";
 import { ADMIN_ERRORS, AdminOpError } from "./errors.js";
+import { allows, deniedMessage } from "./roles.js";
 import { ALL_OPS } from "../node/ops.js";
 
 export interface AdminDeps {
@@ -44,7 +47,7 @@ interface AdminState {
 
 export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg> {
   const ops = checkedOps(deps, deps.ops ?? ALL_OPS);
-  const requests = requestCounter(deps.metrics);
+  const meters: AdminMeters = { requests: requestCounter(deps.metrics), denied: deniedCounter(deps.metrics), lastDenialLog: new Map() };
   return {
     async init(ctx) {
       const subjects = deps.transport.subjects;
@@ -55,9 +58,10 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
         metadata: { node: deps.config.id, cluster: deps.config.cluster },
         queue: "",
       });
-      const mine = service.addGroup(subjects.adminNode(deps.config.id), "");
+      // One endpoint per op under every role prefix (a `*` token): the handler reads the role.
+      const mine = service.addGroup(subjects.adminNode(ANY, deps.config.id), "");
       // Own queue group per node: every node gets each scatter-gather request exactly once.
-      const all = service.addGroup(subjects.adminAll(), deps.config.id);
+      const all = service.addGroup(subjects.adminAll(ANY), deps.config.id);
       for (const op of ops) {
         const handler = (err: Error | null, msg: ServiceMsg): void => {
           if (err) ctx.fail(err);
@@ -66,11 +70,11 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
         mine.addEndpoint(op.name, { handler, metadata: { op: op.name } });
         all.addEndpoint(op.name, { handler, metadata: { op: op.name, scope: "all" } });
       }
-      deps.logger.info({ service: ADMIN_SERVICE_NAME, subject: subjects.adminNode(deps.config.id), ops: ops.length }, "admin service up");
+      deps.logger.info({ service: ADMIN_SERVICE_NAME, subject: subjects.adminNode(ANY, deps.config.id), ops: ops.length }, "admin service up");
       return { service };
     },
     async handle(state, m) {
-      const work = () => serve(deps, m.op, m.msg, requests);
+      const work = () => serve(deps, m.op, m.msg, meters);
       if (deps.tracer) await withServerSpan(deps.tracer, `admin ${m.op.name}`, m.msg.headers, work);
       else await work();
       return state;
@@ -82,18 +86,21 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
   };
 }
 
-/** One endpoint per op: names must be valid subject tokens (transport's OP_PATTERN) and unique. */
+/** One endpoint per op: names must be valid subject tokens (transport's OP_PATTERN) and unique, roles known. */
 function checkedOps(deps: AdminDeps, ops: readonly AnyOp[]): readonly AnyOp[] {
   const seen = new Set<string>();
   for (const op of ops) {
-    deps.transport.subjects.adminAllOp(op.name);
+    deps.transport.subjects.adminAllOp("admin", op.name);
+    if (!isAdminRole(op.role)) throw new InvalidSpecError("admin", `admin op "${op.name}" has role ${JSON.stringify(op.role)}, not one of ${ADMIN_ROLES.join(", ")}`);
     if (seen.has(op.name)) throw new InvalidSpecError("admin", `admin op "${op.name}" is declared twice`);
     seen.add(op.name);
   }
   return ops;
 }
 
-async function serve<Q, R>(deps: AdminDeps, op: OpDef<string, Q, R>, msg: ServiceMsg, requests: Counter<"op" | "outcome">): Promise<void> {
+async function serve<Q, R>(deps: AdminDeps, op: OpDef<string, Q, R>, msg: ServiceMsg, meters: AdminMeters): Promise<void> {
+  const { requests } = meters;
+  if (!permitted(deps, op, msg, meters)) return;
   const decoded = decode(msg.data, [op.request], { maxBytes: ADMIN_MAX_REQUEST_BYTES });
   if (!decoded.ok) {
     deps.transport.rejects.record({ ...decoded, subject: msg.subject });
@@ -113,6 +120,28 @@ async function serve<Q, R>(deps: AdminDeps, op: OpDef<string, Q, R>, msg: Servic
     requests.inc({ op: op.name, outcome: "error" });
     respondError(deps, msg, e.status, e.code, e.message);
   }
+}
+
+/**
+ * The role check, before the request is even decoded: a caller below the op's role gets 403 and
+ * nothing runs. A role token that is no role (a raw client on `admin.root.…`) is denied the same way.
+ */
+function permitted(deps: AdminDeps, op: AnyOp, msg: ServiceMsg, meters: AdminMeters): boolean {
+  const caller = deps.transport.subjects.adminRoleOf(msg.subject);
+  if (caller !== undefined && allows(caller, op.role)) return true;
+  const role = caller ?? "unknown";
+  meters.denied.inc({ op: op.name, role });
+  meters.requests.inc({ op: op.name, outcome: "denied" });
+  const message = deniedMessage(op.name, op.role);
+  // A denied caller retrying in a loop must not flood the log: one line per (op, role) per interval.
+  const key = `${op.name} ${role}`;
+  const now = Date.now();
+  if (now - (meters.lastDenialLog.get(key) ?? -Infinity) >= DENIAL_LOG_INTERVAL_MS) {
+    meters.lastDenialLog.set(key, now);
+    deps.logger.warn({ op: op.name, role, needs: op.role }, message);
+  }
+  respondError(deps, msg, 403, ADMIN_ERRORS.permissionDenied, message);
+  return false;
 }
 
 /** What a handler sees of the node, for one request. */
@@ -146,4 +175,17 @@ function respondError(deps: AdminDeps, msg: ServiceMsg, status: number, code: st
 
 function requestCounter(registry: Registry): Counter<"op" | "outcome"> {
   return counter(registry, "dcnet_admin_requests_total", "Admin requests by operation and outcome", ["op", "outcome"] as const);
+}
+
+function deniedCounter(registry: Registry): Counter<"op" | "role"> {
+  return counter(registry, "dcnet_admin_denied_total", "Admin requests denied because the caller's role is below the operation's", ["op", "role"] as const);
+}
+
+const DENIAL_LOG_INTERVAL_MS = 10_000;
+
+interface AdminMeters {
+  readonly requests: Counter<"op" | "outcome">;
+  /** Label `role` is the caller's (viewer, operator) or `unknown`: bounded, never sender text. */
+  readonly denied: Counter<"op" | "role">;
+  readonly lastDenialLog: Map<string, number>;
 }

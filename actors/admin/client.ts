@@ -1,7 +1,7 @@
 // Client side of the admin protocol, for the CLI, benchmarks, tests and other programs. It speaks any
 // list of op declarations: the node's standard list by default, or the one a program passes (a
 // node started with extra ops, a test fixture).
-import type { Transport, Envelope, TimeoutError, NoRespondersError, ServiceError, TransportErrorCode } from "../../transport/index.js";
+import type { AdminRole, Transport, Envelope, TimeoutError, NoRespondersError, ServiceError, TransportErrorCode } from "../../transport/index.js";
 import type { AnyOp, OpDef, OpName, ReplyOf, RequestOf } from "./op.js";
 import { ERROR_KIND, type ErrorBody } from "./protocol.js";
 import { ADMIN_ERRORS, AdminRequestError } from "./errors.js";
@@ -20,15 +20,29 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
+export interface AdminClientOptions {
+  /**
+   * The role this client's requests are sent under (the role token of their subjects). It must be
+   * one the client's NATS credential may publish under — the server refuses the others — so a
+   * program takes it from its credential. Default `admin`: no credential (a dev setup, `--insecure`).
+   */
+  readonly role?: AdminRole;
+}
+
 export class AdminClient<Op extends AnyOp = StandardOp> {
   #byName: Promise<ReadonlyMap<string, AnyOp>> | undefined;
+  /** The role this client's requests are sent under. */
+  readonly role: AdminRole;
 
   constructor(
     private readonly transport: Transport,
     private readonly timeoutMs = 2000,
     /** The ops this client may name; default: the node's standard list (actors/node/ops.ts). */
     private readonly ops?: readonly Op[],
-  ) {}
+    options: AdminClientOptions = {},
+  ) {
+    this.role = options.role ?? "admin";
+  }
 
   /** One node's reply; throws AdminRequestError naming the node, the problem and the subject. */
   async request<N extends OpName<Op>>(node: string, op: N, body: RequestOf<Op, N>, timeoutMs = this.timeoutMs): Promise<ReplyOf<Op, N>> {
@@ -45,20 +59,28 @@ export class AdminClient<Op extends AnyOp = StandardOp> {
     return this.callAll(await this.op(op), body, opts);
   }
 
-  /** Sends any declared op, by its declaration (the CLI does; so can a program with its own ops). */
+  /**
+   * Sends any declared op, by its declaration (the CLI does; so can a program with its own ops).
+   * A node's refusal is an AdminRequestError: DCNET_E_ADMIN_PERMISSION_DENIED with the node's
+   * "permission denied: <op> needs <role>" when this client's role is too weak, else DCNET_E_ADMIN_ERROR.
+   */
   async call<Q, R>(op: OpDef<string, Q, R>, body: Q, opts: CallOptions = {}): Promise<R> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const subjects = this.transport.subjects;
-    const subject = `${opts.node === undefined ? subjects.adminAll() : subjects.adminNode(opts.node)}.${op.name}`;
+    const node = opts.node ?? "(any)";
+    const subject = opts.node === undefined ? subjects.adminAllOp(this.role, op.name) : subjects.adminOp(this.role, opts.node, op.name);
+    let env: Envelope<R | ErrorBody>;
     try {
-      return (await this.transport.request(subject, op.request, body, [op.reply], { timeoutMs })).body;
+      env = await this.transport.request(subject, op.request, body, [op.reply, ERROR_KIND], { timeoutMs });
     } catch (err) {
-      throw describe(err, opts.node ?? "(any)", subjects.cluster, timeoutMs);
+      throw describe(err, node, subjects.cluster, timeoutMs);
     }
+    if (isReply(env, op.reply.kind)) return env.body;
+    throw refusal(ERROR_KIND.schema.parse(env.body), node);
   }
 
   async callAll<Q, R>(op: OpDef<string, Q, R>, body: Q, opts: { timeoutMs?: number; expected?: number } = {}): Promise<NodeReply<R>[]> {
-    const subject = `${this.transport.subjects.adminAll()}.${op.name}`;
+    const subject = this.transport.subjects.adminAllOp(this.role, op.name);
     const replies = await this.transport.requestMany(subject, op.request, body, [op.reply, ERROR_KIND], {
       timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       ...(opts.expected !== undefined ? { expected: opts.expected } : {}),
@@ -86,6 +108,12 @@ function toNodeReply<R>(env: Envelope<R | ErrorBody>, replyKind: string): NodeRe
   if (isReply(env, replyKind)) return { node: env.from, ok: true, body: env.body };
   const e = ERROR_KIND.schema.parse(env.body);
   return { node: env.from, ok: false, error: `${e.code}: ${e.message}` };
+}
+
+/** The node's error reply as the client reports it; a denial keeps the node's own sentence. */
+function refusal(e: ErrorBody, node: string): AdminRequestError {
+  if (e.code === ADMIN_ERRORS.permissionDenied) return new AdminRequestError(ADMIN_ERRORS.permissionDenied, e.message);
+  return new AdminRequestError("DCNET_E_ADMIN_ERROR", `node "${node}" refused the request: ${e.message}`);
 }
 
 // Transport errors are told apart by their stable code (transport/errors.ts): the transport's door

@@ -2,6 +2,7 @@
 export const ADMIN_ERRORS = {
   badRequest: "DCNET_E_ADMIN_BAD_REQUEST",
   crashDisabled: "DCNET_E_ADMIN_CRASH_DISABLED",
+  permissionDenied: "DCNET_E_ADMIN_PERMISSION_DENIED",
   noSuchActor: "DCNET_E_ADMIN_NO_SUCH_ACTOR",
   unavailable: "DCNET_E_ADMIN_UNAVAILABLE",
   internal: "DCNET_E_ADMIN_INTERNAL",

@@ -3,4 +3,4 @@
 export { adminBehaviour } from "./admin.actor.js";
 export type { AdminDeps, AdminMsg } from "./admin.actor.js";
 export { AdminClient, AdminRequestError, ADMIN_SERVICE_NAME, ADMIN_ERRORS } from "./ops.js";
-export type { AnyOp, NodeReply } from "./ops.js";
+export type { AdminClientOptions, AnyOp, NodeReply } from "./ops.js";

@@ -6,6 +6,7 @@ import { OK_REPLY } from "./protocol.js";
 describe("defineOp", () => {
   const echo = defineOp({
     name: "echo",
+    role: "viewer",
     request: z.strictObject({ text: z.string() }),
     reply: z.strictObject({ node: z.string(), text: z.string() }),
     handle: ({ text }, ctx) => ({ node: ctx.config.id, text }),
@@ -15,10 +16,14 @@ describe("defineOp", () => {
 
   it("derives the envelope kinds from the name, unless the reply kind is shared", () => {
     expect([echo.request.kind, echo.reply.kind]).toEqual(["admin.echo", "admin.echo.reply"]);
-    const confirm = defineOp({ name: "confirm", request: z.strictObject({}), ...OK_REPLY, handle: (_q, ctx) => ({ node: ctx.config.id, message: "done" }) });
+    const confirm = defineOp({ name: "confirm", role: "operator", request: z.strictObject({}), ...OK_REPLY, handle: (_q, ctx) => ({ node: ctx.config.id, message: "done" }) });
     expect(confirm.reply.kind).toBe("admin.ok");
     expect(confirm.human({ node: "n1", message: "done" }, 0)).toBe("n1: done");
     expect(confirm.summary({ node: "n1", message: "done" })).toBe("done");
+  });
+
+  it("keeps the role it declares", () => {
+    expect(echo.role).toBe("viewer");
   });
 
   it("an op without a command is reachable by programs only", () => {

@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { Logger } from "pino";
 import type { ActorRef, Tree } from "../../supervisors/index.js";
-import type { KindDef, TraceCarrier, Transport } from "../../transport/index.js";
+import type { AdminRole, KindDef, TraceCarrier, Transport } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
 import { ADMIN_ERRORS, AdminRequestError } from "./errors.js";
@@ -69,6 +69,8 @@ export interface CliCommand<Q> {
 /** A declared op. Methods (not function properties) so that any op is an `AnyOp`. */
 export interface OpDef<N extends string, Q, R> {
   readonly name: N;
+  /** The weakest caller role that may run it (roles.ts). */
+  readonly role: AdminRole;
   readonly request: KindDef<Q>;
   readonly reply: KindDef<R>;
   readonly cli: ReadonlyArray<CliCommand<Q>>;
@@ -88,6 +90,12 @@ export type ReplyOf<O, N extends string> = O extends OpDef<infer M, unknown, inf
 export interface OpSpec<N extends string, Q, R> {
   /** The last token of the op's subjects; lower-case words and dashes (transport's OP_PATTERN). */
   readonly name: N;
+  /**
+   * The weakest caller role that may run it: `viewer` reads, `operator` changes what the node
+   * serves (tasks, state, log level), `admin` stops or breaks the node. Callers below it get 403
+   * DCNET_E_ADMIN_PERMISSION_DENIED and nothing runs.
+   */
+  readonly role: AdminRole;
   /** Validated at the border (envelope kind `admin.<name>`) before the handler sees it. */
   readonly request: z.ZodType<Q>;
   readonly reply: z.ZodType<R>;
@@ -103,6 +111,7 @@ export interface OpSpec<N extends string, Q, R> {
 export function defineOp<const N extends string, Q, R>(spec: OpSpec<N, Q, R>): OpDef<N, Q, R> {
   return Object.freeze({
     name: spec.name,
+    role: spec.role,
     request: kind(`admin.${spec.name}`, spec.request),
     reply: kind(spec.replyKind ?? `admin.${spec.name}.reply`, spec.reply),
     cli: spec.cli ?? [],

@@ -7,5 +7,5 @@ export { ADMIN_SERVICE_NAME, OK_REPLY } from "./protocol.js";
 export type { OkBody } from "./protocol.js";
 export { ADMIN_ERRORS, AdminOpError, AdminRequestError } from "./errors.js";
 export { AdminClient } from "./client.js";
-export type { CallOptions, NodeReply } from "./client.js";
+export type { AdminClientOptions, CallOptions, NodeReply } from "./client.js";
 export { table, duration } from "./text.js";

@@ -33,6 +33,7 @@ async function vips(ctx: OpContext) {
 // message: the store write, and the zone update it causes on every node, join its trace.
 export const taskAdd = defineOp({
   name: "task-add",
+  role: "operator",
   // Strict, as the registrations actor checks it: an unknown field in a hand-written task is a typo (model.ts).
   request: z.strictObject({ task: taskRegistrationSchema, ttlMs: z.number().int().min(1000).max(86_400_000).optional() }),
   ...OK_REPLY,
@@ -68,6 +69,7 @@ function readJson(source: string, text: string): unknown {
 
 export const taskRm = defineOp({
   name: "task-rm",
+  role: "operator",
   request: z.strictObject({ id: z.string().min(1).max(512) }),
   ...OK_REPLY,
   async handle({ id }, ctx) {
@@ -80,6 +82,7 @@ export const taskRm = defineOp({
 
 export const taskLs = defineOp({
   name: "task-ls",
+  role: "viewer",
   request: z.strictObject({}),
   // Tolerant: a task a newer node wrote keeps the fields this version does not know.
   reply: z.strictObject({ node: z.string(), tasks: z.array(z.strictObject({ owner: z.string(), task: taskSchema })) }),
@@ -113,6 +116,7 @@ const backend = z.strictObject({ owner: z.string(), taskId: z.string(), agentIp:
 
 export const vipLs = defineOp({
   name: "vip-ls",
+  role: "viewer",
   request: z.strictObject({}),
   reply: z.strictObject({ node: z.string(), vips: z.array(z.strictObject({ vip: z.string(), backends: z.array(backend) })) }),
   async handle(_req, ctx) {

@@ -26,6 +26,7 @@ const dnsName = z.string().min(1).max(253).regex(/^[A-Za-z0-9_*.-]+\.?$/, "a dom
 
 export const dnsRecords = defineOp({
   name: "dns-records",
+  role: "viewer",
   request: z.strictObject({ zone: dnsName.optional() }),
   reply: z.strictObject({ node: z.string(), zones: z.array(z.string()), rows: z.array(zoneRow) }),
   async handle({ zone }, ctx) {
@@ -58,6 +59,7 @@ function zoneLines(rows: ReadonlyArray<z.output<typeof zoneRow>>): string[] {
 
 export const dnsLookup = defineOp({
   name: "dns-lookup",
+  role: "viewer",
   request: z.strictObject({ name: dnsName, type: z.string().regex(/^[A-Za-z0-9]{1,10}$/, "a record type such as A, AAAA, SRV") }),
   reply: z.strictObject({
     node: z.string(),

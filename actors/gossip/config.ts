@@ -18,6 +18,14 @@ export const gossipConfigSection = z
       .default(8 * 1024 * 1024)
       .describe("Above this many unsent bytes in the NATS client, writers wait for a flush (back-pressure)."),
     repairConcurrency: z.number().int().positive().default(4).describe("Bucket requests in flight during repair or full sync."),
+    maxClockSkewMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe(
+        "A peer's clock may run ahead of ours by at most this much (ms): a delta, bucket page, digest or heartbeat carrying a stamp or incarnation further ahead is rejected and counted (dcnet_gossip_rejected_messages_total{reason=\"clock-skew\"}), and our clock never jumps past it.",
+      ),
   })
   .prefault({});
 

@@ -68,6 +68,7 @@ export async function storeCounters(ctx: OpContext): Promise<StoreCounters | und
 
 export const members = defineOp({
   name: "members",
+  role: "viewer",
   request: z.strictObject({}),
   reply: z.strictObject({ node: z.string(), members: z.array(member) }),
   async handle(_req, ctx) {
@@ -89,6 +90,7 @@ export function formatMembers(list: readonly Member[], now = Date.now()): string
 
 export const stateKeys = defineOp({
   name: "state-keys",
+  role: "viewer",
   request: z.strictObject({ prefix: z.string().max(512) }),
   reply: z.strictObject({ node: z.string(), keys: z.array(z.string()) }),
   async handle({ prefix }, ctx) {
@@ -103,6 +105,7 @@ export const stateKeys = defineOp({
 
 export const stateGet = defineOp({
   name: "state-get",
+  role: "viewer",
   request: z.strictObject({ key: stateKey }),
   reply: z.strictObject({ node: z.string(), key: z.string(), value: keyView.nullable() }),
   async handle({ key }, ctx) {
@@ -147,6 +150,7 @@ function write(command: string, description: string, op: (a: CliInput) => z.outp
 
 export const stateUpdate = defineOp({
   name: "state-update",
+  role: "operator",
   request: update,
   ...OK_REPLY,
   async handle(u, ctx) {
@@ -166,6 +170,7 @@ export const stateUpdate = defineOp({
 
 export const stateBatch = defineOp({
   name: "state-batch",
+  role: "operator",
   request: z.strictObject({ updates: z.array(update).min(1).max(2000) }),
   ...OK_REPLY,
   async handle({ updates }, ctx) {

@@ -43,7 +43,7 @@ describe("metric names", () => {
   beforeAll(async () => {
     nats = await startNatsServer({});
     dnsPort = await freePort();
-    const config = validateConfig({ id: "names", nats: { servers: [nats.url] }, log: { level: "fatal" }, metrics: { listen: "" }, dns: { listen: [`127.0.0.1:${dnsPort}`] } });
+    const config = validateConfig({ id: "names", nats: { servers: [nats.url], insecure: true }, log: { level: "fatal" }, metrics: { listen: "" }, dns: { listen: [`127.0.0.1:${dnsPort}`] } });
     node = await startNode(config, { logs: createLogHub({ level: "fatal", bindings: { node: "names" } }) });
   }, 30_000);
 

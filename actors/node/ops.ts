@@ -13,6 +13,7 @@ const empty = z.strictObject({});
 
 export const ping = defineOp({
   name: "ping",
+  role: "viewer",
   request: empty,
   reply: z.strictObject({ node: z.string(), version: z.string(), uptimeMs: z.number() }),
   replyKind: "admin.pong",
@@ -49,6 +50,7 @@ export type StatusBody = z.output<typeof statusBody>;
 
 export const status = defineOp({
   name: "status",
+  role: "viewer",
   request: empty,
   reply: statusBody,
   async handle(_req, ctx) {
@@ -94,6 +96,7 @@ export function formatStatus(s: StatusBody): string {
 
 export const crash = defineOp({
   name: "crash",
+  role: "admin",
   request: z.strictObject({ path: z.string().min(1).max(256), reason: z.string().max(256).optional() }),
   ...OK_REPLY,
   handle(req, ctx) {
@@ -126,6 +129,7 @@ const logLevel = z.enum(LOG_LEVELS);
 
 export const setLogLevel = defineOp({
   name: "log-level",
+  role: "operator",
   request: z.strictObject({ level: logLevel }),
   ...OK_REPLY,
   handle({ level }, ctx) {
@@ -145,6 +149,7 @@ export const setLogLevel = defineOp({
 
 export const shutdown = defineOp({
   name: "shutdown",
+  role: "admin",
   request: empty,
   ...OK_REPLY,
   handle(_req, ctx) {

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { startTree, type Tree, type TreeEvent } from "../../supervisors/index.js";
 import { Transport } from "../../transport/index.js";
+import { checkNodeCredential, inboxPrefix, loadCredential, NatsUnauthenticatedError, type AuthError, type Credential } from "../../transport/auth/index.js";
 import { startTracing } from "../../observability/tracing.js";
 import { createLogHub, type LogHub } from "../../observability/logger.js";
 import { createRegistry } from "../../observability/metrics.js";
@@ -42,6 +43,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const tracing = startTracing({ nodeId: config.id, cluster: config.cluster, enabled: config.tracing.enabled });
   log.info({ version: VERSION, pid: process.pid, nats: config.nats.servers, tracing: tracing.enabled }, "node starting");
 
+  const credential = refusing(log, () => nodeCredential(config, log));
   const transport = await Transport.connect({
     servers: config.nats.servers,
     cluster: config.cluster,
@@ -50,7 +52,11 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     metrics,
     reconnectWaitMs: config.nats.reconnectWaitMs,
     ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
+    ...(credential ? { tls: credential.tls } : {}),
+    // The node's own replies only: its credential may hear no other inbox.
+    inboxPrefix: inboxPrefix(config.cluster, config.id),
   });
+  await checkServerSecurity(transport, config, log);
 
   // The tree's own actors need the tree (status, crash), so they reach it through this late-bound slot.
   const slot: { tree?: Tree } = {};
@@ -103,6 +109,46 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   slot.tree = tree;
   log.info({ startupMs: Date.now() - startedAt, server: transport.status().server }, "dcnet node ready");
   return { config, tree, transport, logs, metrics, done, stop: (reason) => stop(reason).then(() => resolveDone({ exitCode: 0, reason })) };
+}
+
+/** The node's credential (nats.credentials), checked against its id and cluster; none without the key. */
+function nodeCredential(config: Config, log: Logger): Credential | undefined {
+  if (config.nats.credentials === undefined) return undefined;
+  const cred = loadCredential(config.nats.credentials);
+  checkNodeCredential(cred, { cluster: config.cluster, id: config.id });
+  for (const warning of cred.warnings) log.warn({ file: cred.file }, warning);
+  // Who and until when; never the key.
+  log.info({ file: cred.file, name: cred.name, role: cred.role, serial: cred.serial, notAfter: cred.notAfter.toISOString() }, "NATS credential loaded");
+  return cred;
+}
+
+/**
+ * A server that lets anyone in makes every identity forgeable: refused unless nats.insecure, which is
+ * then said at every start. The CLI turns the refusal (an AuthError) into exit code 2.
+ */
+async function checkServerSecurity(transport: Transport, config: Config, log: Logger): Promise<void> {
+  const security = transport.serverSecurity();
+  const server = transport.status().server ?? config.nats.servers.join(",");
+  if (config.nats.insecure) {
+    log.warn({ server, ...security }, "nats.insecure is set: this node accepts a NATS server that does not authenticate its clients; anyone who reaches it can impersonate nodes and run admin operations");
+    return;
+  }
+  if (security.authRequired) return;
+  await transport.close().catch(() => undefined);
+  refusing(log, () => {
+    throw new NatsUnauthenticatedError(server);
+  });
+}
+
+/** Runs a start-up check; its refusal is logged (the one line an operator reads) before it propagates. */
+function refusing<T>(log: Logger, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    const e = err as AuthError;
+    log.fatal({ code: e.code }, e.message);
+    throw err;
+  }
 }
 
 function treeEventLogger(log: Logger): (e: TreeEvent) => void {

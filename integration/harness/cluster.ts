@@ -46,7 +46,7 @@ export interface Cluster {
 const NATS_HOST = 10;
 const NODE_HOST = 100;
 
-export const defaultNodeCommand: NodeCommand = (i, urls) => ["node", "/app/bin/dcnet.js", "node", "--nats", urls.join(","), "--id", `node-${i}`];
+export const defaultNodeCommand: NodeCommand = (i, urls) => ["node", "/app/bin/dcnet.js", "node", "--nats", urls.join(","), "--id", `node-${i}`, "--insecure"];
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const nNats = opts.natsServers ?? 3;

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { renderServerConfig } from "../../transport/auth/server-conf.js";
 
 const HOST = "127.0.0.1";
 const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
@@ -22,6 +23,21 @@ export interface NatsServerOptions {
   readonly name?: string;
   /** Monitoring port (HTTP, /varz /routez /jsz); default: none. */
   readonly httpPort?: number;
+  /**
+   * TLS with client certificates mapped to users, and TLS routes that accept only server certificates
+   * (transport/auth/server-conf.ts): this server's certificate and the users fragment come from a dcnet
+   * credentials folder (integration/harness/creds.ts makes one). Without it the server is open.
+   */
+  readonly secure?: SecureOptions;
+}
+
+export interface SecureOptions {
+  /** The credentials folder (`dcnet creds init`): ca.crt, nats-auth.conf, `<server>.crt`/`.key`. */
+  readonly credsDir: string;
+  /** The dcnet cluster the folder is for. */
+  readonly cluster: string;
+  /** This server's certificate name in the folder (`dcnet creds server <name> --ip 127.0.0.1`). */
+  readonly server: string;
 }
 
 export interface NatsServerHandle {
@@ -32,6 +48,8 @@ export interface NatsServerHandle {
   readonly httpPort?: number;
   /** Last lines the server logged, for failure messages. */
   logs(): string[];
+  /** SIGHUP (re-read the config and the users fragment it includes); resolves once the server says it reloaded. */
+  reload(): Promise<void>;
   /** SIGTERM (SIGKILL after 5 s), wait for exit, remove the temp dir. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL (a crash) and wait for exit; the temp dir stays until stop(). */
@@ -92,13 +110,37 @@ export function freePort(): Promise<number> {
   });
 }
 
-function renderConfig(o: { port: number; name: string; httpPort?: number; jsDir?: string; cluster?: NatsServerOptions["cluster"] }): string {
+interface RenderOptions {
+  port: number;
+  name: string;
+  httpPort?: number;
+  jsDir?: string;
+  cluster?: NatsServerOptions["cluster"];
+}
+
+// Small pings so servers (and the routes between them) notice a dead peer within ~2 s.
+const FAST_PINGS = [`ping_interval: "1s"`, `ping_max: 2`];
+
+function renderSecureConfig(o: RenderOptions, secure: SecureOptions, confDir: string): string {
+  const file = (name: string): string => join(secure.credsDir, name);
+  return renderServerConfig({
+    name: o.name,
+    listen: `${HOST}:${o.port}`,
+    tls: { cert: file(`${secure.server}.crt`), key: file(`${secure.server}.key`), ca: file("ca.crt") },
+    usersFile: relative(confDir, file("nats-auth.conf")),
+    dcnetCluster: secure.cluster,
+    ...(o.cluster === undefined ? {} : { routes: { name: o.cluster.name, listen: `${HOST}:${o.cluster.port}`, urls: o.cluster.routes } }),
+    ...(o.jsDir === undefined ? {} : { jetstreamDir: o.jsDir }),
+    ...(o.httpPort === undefined ? {} : { http: `${HOST}:${o.httpPort}` }),
+    extra: FAST_PINGS,
+  });
+}
+
+function renderConfig(o: RenderOptions): string {
   const lines = [
     `server_name: "${o.name}"`,
     `listen: "${HOST}:${o.port}"`,
-    // Small pings so servers (and the routes between them) notice a dead peer within ~2 s.
-    `ping_interval: "1s"`,
-    `ping_max: 2`,
+    ...FAST_PINGS,
   ];
   if (o.httpPort !== undefined) lines.push(`http: "${HOST}:${o.httpPort}"`);
   if (o.jsDir !== undefined) lines.push(`jetstream { store_dir: "${o.jsDir}", max_memory_store: 64MB, max_file_store: 256MB }`);
@@ -117,7 +159,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const dir = mkdtempSync(join(tmpdir(), "dcnet-nats-"));
   const jsDir = opts.jetstream ? (opts.storeDir ?? join(dir, "js")) : undefined;
   const conf = join(dir, "nats.conf");
-  writeFileSync(conf, renderConfig({ port, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), ...(jsDir === undefined ? {} : { jsDir }), ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) }));
+  const render: RenderOptions = { port, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), ...(jsDir === undefined ? {} : { jsDir }), ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) };
+  writeFileSync(conf, opts.secure === undefined ? renderConfig(render) : renderSecureConfig(render, opts.secure, dir));
 
   let proc: Spawned;
   try {
@@ -153,7 +196,16 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     await stop();
     throw err;
   }
-  return { url: `nats://${HOST}:${port}`, port, pid, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), logs: () => [...lines], stop, kill };
+  const reload = async (): Promise<void> => {
+    const before = lines.filter((l) => l.includes(RELOADED)).length;
+    killQuietly(pid, "SIGHUP");
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (lines.filter((l) => l.includes(RELOADED)).length === before) {
+      if (Date.now() > deadline) throw new Error(`nats-server on port ${port} did not reload:\n${lines.slice(-10).join("\n")}`);
+      await sleep(20);
+    }
+  };
+  return { url: `nats://${HOST}:${port}`, port, pid, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), logs: () => [...lines], reload, stop, kill };
 }
 
 interface Spawned {
@@ -210,11 +262,19 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** What nats-server logs once a reload (SIGHUP) has taken effect. */
+const RELOADED = "Reloaded server configuration";
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface NatsClusterOptions {
   readonly name?: string;
   readonly jetstream?: boolean;
+  /**
+   * TLS + users on every server, routes over TLS: server i uses the certificate `servers[i]` of the
+   * credentials folder (integration/harness/creds.ts makes one per server).
+   */
+  readonly secure?: { readonly credsDir: string; readonly cluster: string; readonly servers: readonly string[] };
 }
 
 /** `n` servers (default 3) routed on loopback, JetStream on by default; resolves once every route is up. */
@@ -238,6 +298,7 @@ export async function startNatsCluster(n = 3, opts: NatsClusterOptions = {}): Pr
           httpPort: http[i] as number,
           jetstream: opts.jetstream ?? true,
           cluster: { name, port: route[i] as number, routes: route.filter((_, j) => j !== i).map((p) => `nats-route://${HOST}:${p}`) },
+          ...(opts.secure === undefined ? {} : { secure: { credsDir: opts.secure.credsDir, cluster: opts.secure.cluster, server: serverCert(opts.secure.servers, i) } }),
         }),
       ),
     );
@@ -250,6 +311,12 @@ export async function startNatsCluster(n = 3, opts: NatsClusterOptions = {}): Pr
     throw err;
   }
   return { urls: servers.map((s) => s.url), servers, stop };
+}
+
+function serverCert(servers: readonly string[], i: number): string {
+  const name = servers[i];
+  if (name === undefined) throw new Error(`no server certificate for server ${i} (${servers.length} given)`);
+  return name;
 }
 
 async function distinctFreePorts(count: number): Promise<number[]> {

@@ -31,7 +31,9 @@ process.once("exit", () => {
 export function spawnDcnet(args: readonly string[], env: NodeJS.ProcessEnv = {}): DcnetProcess {
   // DCNET_TEST_EXEC_ARGV passes node flags NODE_OPTIONS refuses (e.g. --cpu-prof) when profiling a run.
   const child = spawn(process.execPath, [...(process.env.DCNET_TEST_EXEC_ARGV ?? "").split(" ").filter(Boolean), DCNET_BIN, ...args], {
-    env: { ...process.env, NODE_OPTIONS: "", ...env },
+    // The tests start open nats-servers: a node there needs nats.insecure (a test of the secure default
+    // passes DCNET_NATS_INSECURE: "" to turn it off; integration/secure-up.test.ts does).
+    env: { ...process.env, NODE_OPTIONS: "", DCNET_NATS_INSECURE: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);

@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
 import { startTree, supervisor, worker, type ActorRef, type Tree } from "../../supervisors/index.js";
-import { Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptions, type TransportSubscription } from "../../transport/index.js";
+import { ANY, Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptions, type TransportSubscription } from "../../transport/index.js";
 import type { KeyView, Value } from "../../actors/gossip/crdt/types.js";
 import type { Member, MemberEvent } from "../../actors/gossip/membership/types.js";
 import type { MembershipSource } from "../../actors/gossip/store/messages.js";
@@ -30,6 +30,7 @@ export const TEST_GOSSIP: Config["gossip"] = {
   tombstoneTtlMs: 60_000,
   maxPendingBytes: 8 * 1024 * 1024,
   repairConcurrency: 4,
+  maxClockSkewMs: 60_000,
 };
 
 export class FakeMembership implements MembershipSource {
@@ -73,7 +74,7 @@ export interface NodeOptions {
 /** Wraps `subscribe` so a test can make the store miss delta batches (as a lossy network would). */
 function lossyDeltas(t: Transport, node: { dropDeltas: boolean }): void {
   const subscribe = t.subscribe.bind(t);
-  const deltaSubject = t.subjects.gossipDelta();
+  const deltaSubject = t.subjects.gossipDelta(ANY);
   t.subscribe = <D extends KindDef<unknown>>(subject: string, defs: readonly D[], handler: Handler<BodyOf<D>>, opts?: SubscribeOptions): TransportSubscription => {
     const lossy: Handler<BodyOf<D>> = (env, msg) => (node.dropDeltas ? undefined : handler(env, msg));
     return subscribe(subject, defs, subject === deltaSubject ? lossy : handler, opts);

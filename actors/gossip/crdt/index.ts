@@ -3,7 +3,8 @@ export { emptyKey, merge, isEmpty, dropReplicas, replicasOf, equalStates } from 
 export { setField, addToSet, removeFromSet, removeField, removeKey, read } from "./map.js";
 export { hashKey } from "./hash.js";
 export { canonicalValue } from "./value.js";
-export { hlcNow, hlcObserve, hlcCompare } from "./hlc.js";
+export { hlcNow, hlcObserve, hlcObserveBounded, hlcCompare, latestStamp, tooFarAhead } from "./hlc.js";
+export type { Observed } from "./hlc.js";
 export { keyStateSchema, KEY_STATE_LIMITS } from "./schema.js";
 export { replicaOf, parseReplica } from "./replica.js";
 export type { ReplicaId, Dot, Hlc, Value, Entry, CausalContext, KeyState, FieldView, KeyView } from "./types.js";

@@ -23,6 +23,7 @@ const GOSSIP: Config["gossip"] = {
   tombstoneTtlMs: 600_000,
   maxPendingBytes: 8 * 1024 * 1024,
   repairConcurrency: 4,
+  maxClockSkewMs: 60_000,
 };
 const silent = pino({ level: "silent" });
 const PATH = "/node/membership";
@@ -130,7 +131,7 @@ describe("membership actor", () => {
     const [a, b, c] = await trio(server.url, "stop");
     // Tap the heartbeat subject to know when c's last beat arrived.
     let lastFromC = 0;
-    const tap = a.transport.nc.subscribe(a.transport.subjects.gossipHeartbeat(), {
+    const tap = a.transport.nc.subscribe(a.transport.subjects.gossipHeartbeat("c"), {
       callback: (_err, msg) => {
         const r = a.transport.decode(msg.data, [heartbeatKind]);
         if (r.ok && r.env.from === "c") lastFromC = performance.now();
@@ -201,13 +202,14 @@ describe("membership actor", () => {
 
   it("rejects and counts malformed heartbeats; a heartbeat from the reserved id _all is rejected too", async () => {
     const a = await startNode(server.url, "bad", "a", 1);
-    const subject = a.transport.subjects.gossipHeartbeat();
+    // Raw subjects: the builder refuses the reserved id `_all`, an attacker's client does not.
+    const subject = (from: string): string => `dcnet.bad.gossip.hb.${from}`;
     const loose = defineKind("gossip.heartbeat", z.unknown());
     const nc = a.transport.nc;
-    nc.publish(subject, new Uint8Array([0xc1, 0x00]));
-    nc.publish(subject, encode(loose, "x", { incarnation: 1, seq: 0, intervalMs: -5 }));
-    nc.publish(subject, encode(loose, "y", { incarnation: "one", seq: 0, intervalMs: 200 }));
-    nc.publish(subject, encode(loose, "_all", { incarnation: 1, seq: 0, intervalMs: 200 }));
+    nc.publish(subject("x"), new Uint8Array([0xc1, 0x00]));
+    nc.publish(subject("x"), encode(loose, "x", { incarnation: 1, seq: 0, intervalMs: -5 }));
+    nc.publish(subject("y"), encode(loose, "y", { incarnation: "one", seq: 0, intervalMs: 200 }));
+    nc.publish(subject("_all"), encode(loose, "_all", { incarnation: 1, seq: 0, intervalMs: 200 }));
     await nc.flush();
     await waitFor(() => a.transport.rejects.snapshot().reduce((n, r) => n + r.count, 0) >= 4, "4 rejections", 2000);
     expect(a.transport.rejects.snapshot()).toEqual(
@@ -219,6 +221,64 @@ describe("membership actor", () => {
     );
     await sleep(100);
     expect(a.seen).toEqual([]);
+  }, 10_000);
+});
+
+describe("membership actor - forged heartbeats", () => {
+  let server: NatsServerHandle;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  }, 15_000);
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const rejected = async (n: TestNode, metric: string): Promise<string[][]> =>
+    ((await n.registry.getSingleMetric(metric)?.get())?.values ?? []).map((v) => [...Object.values(v.labels).map(String), String(v.value)]).sort();
+
+  it("a heartbeat whose from is not its subject's sender token is rejected as forged-sender, counted, and changes nothing", async () => {
+    const [a, b] = await trio(server.url, "forged");
+    const evil = await Transport.connect({ servers: [server.url], cluster: "forged", nodeId: "evil", logger: silent, metrics: new Registry() });
+    try {
+      const before = (await members(a)).map((m) => [m.node, m.state, m.incarnation]);
+      // Evil's own subject, b's name in the envelope, a newer incarnation: would be a rejoin of b.
+      for (let i = 0; i < 20; i++) evil.nc.publish(evil.subjects.gossipHeartbeat("evil"), encode(heartbeatKind, "b", { incarnation: 9000, seq: i, intervalMs: 200 }));
+      await evil.nc.flush();
+      await waitFor(() => (a.transport.rejects.snapshot().find((r) => r.reason === "forged-sender")?.count ?? 0) >= 20, "20 forged-sender rejections on a", 2000);
+      expect(a.transport.rejects.snapshot()).toEqual([{ kind: "gossip.heartbeat", reason: "forged-sender", count: 20 }]);
+      expect(await rejected(a, "dcnet_transport_rejected_messages_total")).toEqual([["gossip.heartbeat", "forged-sender", "20"]]);
+      await sleep(300);
+      expect(events(a, "b")).toEqual(["join"]);
+      expect(events(a, "evil")).toEqual([]);
+      expect((await members(a)).map((m) => [m.node, m.state, m.incarnation])).toEqual(before);
+      expect((await members(b)).find((m) => m.node === "a")?.state).toBe("alive");
+    } finally {
+      await evil.close();
+    }
+  }, 10_000);
+
+  it("a heartbeat with incarnation 2^53-1 (far ahead of the clock) is rejected as clock-skew and counted; the victim stays alive with its incarnation", async () => {
+    const [a, b, c] = await trio(server.url, "future", Date.now() - 5000);
+    const evil = await Transport.connect({ servers: [server.url], cluster: "future", nodeId: "b", logger: silent, metrics: new Registry() });
+    try {
+      // On b's own subject, in b's name: only NATS permissions stop this publish (the server's
+      // part); here the bound on incarnations must keep b alive on every node.
+      for (let i = 0; i < 10; i++) evil.publish(evil.subjects.gossipHeartbeat("b"), heartbeatKind, { incarnation: 2 ** 53 - 1, seq: i, intervalMs: 200 });
+      evil.publish(evil.subjects.gossipHeartbeat("b"), heartbeatKind, { incarnation: Date.now() + 24 * 3600 * 1000, seq: 10, intervalMs: 200 });
+      await evil.nc.flush();
+      await sleep(300);
+      for (const n of [a, c]) {
+        expect(await rejected(n, "dcnet_gossip_rejected_messages_total")).toEqual([["clock-skew", "11"]]);
+        expect(events(n, "b")).toEqual(["join"]);
+        expect((await members(n)).find((m) => m.node === "b")).toMatchObject({ state: "alive", incarnation: b.incarnation });
+      }
+      // Past the dead-after time: b's real heartbeats still count (they would be "stale" had the forged incarnation been taken).
+      await sleep(GOSSIP.deadAfterMs);
+      for (const n of [a, c]) expect((await members(n)).find((m) => m.node === "b")).toMatchObject({ state: "alive", incarnation: b.incarnation });
+      expect(events(a, "b")).toEqual(["join"]);
+    } finally {
+      await evil.close();
+    }
   }, 10_000);
 });
 

@@ -7,12 +7,14 @@ import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Config } from "../../../config/index.js";
 import type { ActorContext, Behaviour } from "../../../supervisors/index.js";
-import { ALL_NODES, TransportClosedError, type TransportSubscription } from "../../../transport/index.js";
+import { ALL_NODES, ANY, TransportClosedError, type Handler, type TransportSubscription } from "../../../transport/index.js";
 import { DEFAULT_FORGET_DEAD_AFTER_MS, FailureDetector, type Instant } from "./detector.js";
 import { heartbeatKind, type HeartbeatBody } from "./protocol.js";
 import type { Member, MemberEvent, MemberState, MembershipMsg } from "./types.js";
 import type { GossipActorDeps } from "../deps.js";
 import { getOrCreate } from "../../../observability/metrics.js";
+import { tooFarAhead } from "../crdt/index.js";
+import { GossipRejects } from "../rejects.js";
 
 export interface MembershipDeps extends GossipActorDeps {
   /** A dead peer leaves the table this long after it died. Default 1 h. */
@@ -52,6 +54,7 @@ function tickMsFor(cfg: Config["gossip"]): number {
 
 export function membershipBehaviour(deps: MembershipDeps): Behaviour<MembershipState, MembershipActorMsg> {
   const m = membershipMetrics(deps.metrics);
+  const rejects = new GossipRejects(deps.metrics, deps.logger);
   const log = deps.logger;
   return {
     init(ctx) {
@@ -63,7 +66,7 @@ export function membershipBehaviour(deps: MembershipDeps): Behaviour<MembershipS
         stallThresholdMs: tickMs / 2,
         forgetDeadAfterMs: deps.forgetDeadAfterMs ?? DEFAULT_FORGET_DEAD_AFTER_MS,
       });
-      const stop = start(deps, ctx, tickMs);
+      const stop = start(deps, ctx, tickMs, rejects);
       const state: MembershipState = { detector, watchers: new Map(), nextWatchId: 1, lastStallLogMono: -Infinity, startedAt: Date.now(), stop };
       if (deps.transport.status().state !== "connected") detector.setConnected(false, now());
       updateGauge(m.members, detector);
@@ -110,11 +113,11 @@ export function membershipBehaviour(deps: MembershipDeps): Behaviour<MembershipS
   };
 }
 
-/** Timers, the heartbeat subscription and the status listener; returns the function that undoes them. */
-function start(deps: MembershipDeps, ctx: ActorContext<MembershipActorMsg>, tickMs: number): () => void {
+/** What arrives on the heartbeat subject: checked here, stamped with its arrival time, told to the actor. */
+function heartbeatHandler(deps: MembershipDeps, ctx: ActorContext<MembershipActorMsg>, rejects: GossipRejects): Handler<HeartbeatBody> {
   const { transport, nodeId, incarnation, logger: log } = deps;
   const impostors = new Set<number>();
-  const sub: TransportSubscription = transport.subscribe(transport.subjects.gossipHeartbeat(), [heartbeatKind], (env) => {
+  return (env, msg) => {
     const at = now();
     if (env.from === nodeId) {
       // Our own beat comes back to us; one with another incarnation means two processes share our id.
@@ -125,18 +128,33 @@ function start(deps: MembershipDeps, ctx: ActorContext<MembershipActorMsg>, tick
       return;
     }
     if (env.from === ALL_NODES) {
-      transport.rejects.record({ kind: heartbeatKind.kind, reason: "not-an-envelope", message: `from: ${JSON.stringify(ALL_NODES)} is reserved and never a node`, subject: transport.subjects.gossipHeartbeat() });
+      transport.rejects.record({ kind: heartbeatKind.kind, reason: "not-an-envelope", message: `from: ${JSON.stringify(ALL_NODES)} is reserved and never a node`, subject: msg.subject });
+      return;
+    }
+    // Incarnations are start times: one far in the future would make every node take the sender
+    // for rejoined, then ignore its real heartbeats as stale.
+    const limit = deps.config.maxClockSkewMs;
+    if (tooFarAhead(env.body.incarnation, at.wall, limit)) {
+      rejects.record("clock-skew", env.from, `heartbeat from ${env.from}: incarnation ${env.body.incarnation} is ${env.body.incarnation - at.wall} ms ahead of this node's clock (limit ${limit} ms)`);
       return;
     }
     ctx.self.tell({ type: "heartbeat", from: env.from, body: env.body, at });
-  });
+  };
+}
+
+/** Timers, the heartbeat subscription and the status listener; returns the function that undoes them. */
+function start(deps: MembershipDeps, ctx: ActorContext<MembershipActorMsg>, tickMs: number, rejects: GossipRejects): () => void {
+  const { transport, nodeId, incarnation } = deps;
+  // A heartbeat names its sender in the subject's last token; `from` must say the same (transport
+  // rejects it otherwise, as forged-sender), and NATS permissions let a node beat only under its own.
+  const sub: TransportSubscription = transport.subscribe(transport.subjects.gossipHeartbeat(ANY), [heartbeatKind], heartbeatHandler(deps, ctx, rejects), { senderToken: "last" });
   const offStatus = transport.onStatus((st) => ctx.self.tell({ type: "connection", connected: st.state === "connected", at: now() }));
   let seq = 0;
   const beat = (): void => {
     // Publishing while cut off would only queue stale beats in the client's reconnect buffer.
     if (transport.status().state !== "connected") return;
     try {
-      transport.publish(transport.subjects.gossipHeartbeat(), heartbeatKind, { incarnation, seq: seq++, intervalMs: deps.config.heartbeatMs });
+      transport.publish(transport.subjects.gossipHeartbeat(nodeId), heartbeatKind, { incarnation, seq: seq++, intervalMs: deps.config.heartbeatMs });
     } catch (err) {
       // Closed/draining: the node is shutting down and terminate() is about to clear this timer.
       if (err instanceof TransportClosedError) return;

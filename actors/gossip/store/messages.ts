@@ -38,6 +38,8 @@ export type StoreInternalMsg =
   | { readonly type: "flush"; readonly epoch: number }
   | { readonly type: "anti-entropy"; readonly epoch: number }
   | { readonly type: "sync-timeout"; readonly epoch: number }
+  /** No synced peer exists (our digest request had no responders): the initial sync ends now. */
+  | { readonly type: "alone"; readonly epoch: number }
   | { readonly type: "cleanup"; readonly epoch: number }
   | { readonly type: "member"; readonly event: MemberEvent };
 

@@ -1,6 +1,6 @@
 // Prometheus metrics of the store, on the node's registry. Created once per behaviour (a restarted
 // actor keeps counting into the same series); an existing metric of the same name is reused so two
-// stores in one process can share a registry in tests.
+// stores in one process can share a registry in tests. Refusals are counted by ../rejects.ts.
 import { Counter, Gauge, type Registry } from "prom-client";
 import { getOrCreate } from "../../../observability/metrics.js";
 
@@ -10,11 +10,7 @@ const STORE_METRICS = {
   keys: "dcnet_gossip_keys",
   keysRepaired: "dcnet_gossip_keys_repaired_total",
   syncSeconds: "dcnet_gossip_sync_seconds",
-  rejected: "dcnet_gossip_rejected_messages_total",
 } as const;
-
-/** Why a well-formed message was refused by the store (identity rules; the transport counts the rest). */
-export type StoreRejectReason = "replica-mismatch" | "foreign-entry" | "wrong-responder";
 
 export interface StoreMetrics {
   readonly deltas: Counter<"direction">;
@@ -22,7 +18,6 @@ export interface StoreMetrics {
   readonly keys: Gauge;
   readonly keysRepaired: Counter;
   readonly syncSeconds: Gauge;
-  readonly rejected: Counter<"reason">;
 }
 
 const getOr = getOrCreate;
@@ -36,6 +31,5 @@ export function storeMetrics(registry: Registry, liveKeys: () => number): StoreM
     keys: getOr(registry, STORE_METRICS.keys, () => new Gauge({ name: STORE_METRICS.keys, help: "Keys with live entries in the replicated store", registers, collect() { this.set(liveKeys()); } })),
     keysRepaired: getOr(registry, STORE_METRICS.keysRepaired, () => new Counter({ name: STORE_METRICS.keysRepaired, help: "Keys changed by anti-entropy pulls (including the initial sync)", registers })),
     syncSeconds: getOr(registry, STORE_METRICS.syncSeconds, () => new Gauge({ name: STORE_METRICS.syncSeconds, help: "Duration of the last initial sync, seconds", registers })),
-    rejected: getOr(registry, STORE_METRICS.rejected, () => new Counter({ name: STORE_METRICS.rejected, help: "Store messages refused by the identity rules", labelNames: ["reason"], registers })),
   };
 }

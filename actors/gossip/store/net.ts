@@ -1,7 +1,7 @@
 // The store's NATS edge: its four subscriptions, the publishes and the bucket requests. Verbs only;
 // what to send and when is the actor's business. Everything received becomes a message to the
 // actor, so state is touched by the actor's handler alone, in mailbox order.
-import type { Transport, TransportSubscription } from "../../../transport/index.js";
+import { ANY, NoRespondersError, type Transport, type TransportSubscription } from "../../../transport/index.js";
 import type { StoreInternalMsg } from "./messages.js";
 import type { PullJob } from "./sync.js";
 import {
@@ -19,14 +19,27 @@ import { WrongResponderError } from "../errors.js";
 export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void): TransportSubscription[] {
   const s = t.subjects;
   const me = t.nodeId;
-  // Our own publishes come back to us (NATS echo); they carry nothing we do not have.
+  // Our own publishes come back to us (NATS echo); they carry nothing we do not have. Broadcasts
+  // name their sender in the subject's last token: `from` must say the same (transport rejects it
+  // otherwise, as forged-sender), and NATS permissions let a node publish only under its own.
+  const fromSubject = { senderToken: "last" } as const;
   return [
-    t.subscribe(s.gossipDelta(), [deltasKind], (env, msg) => {
-      if (env.from !== me) tell({ type: "remote-deltas", from: env.from, body: env.body, bytes: msg.data.length });
-    }),
-    t.subscribe(s.gossipDigest(), [digestKind], (env) => {
-      if (env.from !== me) tell({ type: "remote-digest", from: env.from, body: env.body });
-    }),
+    t.subscribe(
+      s.gossipDelta(ANY),
+      [deltasKind],
+      (env, msg) => {
+        if (env.from !== me) tell({ type: "remote-deltas", from: env.from, body: env.body, bytes: msg.data.length });
+      },
+      fromSubject,
+    ),
+    t.subscribe(
+      s.gossipDigest(ANY),
+      [digestKind],
+      (env) => {
+        if (env.from !== me) tell({ type: "remote-digest", from: env.from, body: env.body });
+      },
+      fromSubject,
+    ),
     t.subscribe(s.gossipBucket(me), [bucketRequestKind], (env, msg) => {
       const respond = (page: BucketReplyBody): void => void t.respond(msg, bucketReplyKind, page);
       tell({ type: "serve-buckets", buckets: env.body.buckets, after: env.body.after, respond });
@@ -42,19 +55,19 @@ export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void
 export function subscribeDigestRequests(t: Transport, tell: (m: StoreInternalMsg) => void): TransportSubscription {
   const me = t.nodeId;
   return t.subscribe(
-    t.subjects.gossipDigestRequest(),
+    t.subjects.gossipDigestRequest(ANY),
     [digestRequestKind],
     (env) => {
       if (env.from !== me) tell({ type: "digest-request", from: env.from, replica: env.body.replica });
     },
-    { queue: "dcnet-gossip-digest" },
+    { queue: "dcnet-gossip-digest", senderToken: "last" },
   );
 }
 
 /** Publishes one delta batch; returns the bytes handed to the NATS client. */
 export function publishDeltas(t: Transport, replica: string, deltas: KeyedDelta[]): number {
   const bytes = t.encode(deltasKind, { replica, deltas });
-  t.nc.publish(t.subjects.gossipDelta(), bytes);
+  t.nc.publish(t.subjects.gossipDelta(t.nodeId), bytes);
   return bytes.length;
 }
 
@@ -63,11 +76,23 @@ export function isConnected(t: Transport): boolean {
 }
 
 export function publishDigest(t: Transport, body: DigestBody): void {
-  t.publish(t.subjects.gossipDigest(), digestKind, body);
+  t.publish(t.subjects.gossipDigest(t.nodeId), digestKind, body);
 }
 
-export function publishDigestRequest(t: Transport, replica: string): void {
-  t.publish(t.subjects.gossipDigestRequest(), digestRequestKind, { replica });
+/**
+ * Asks the synced peers for a digest (one of them answers by publishing it to everyone). Sent as a
+ * request, though no peer replies to it: only synced stores subscribe to digest requests, so when
+ * NATS answers "no responders" at once, no synced peer exists and there is nothing to wait for —
+ * `alone()` runs and a lone node is ready in milliseconds instead of after gossip.syncTimeoutMs.
+ */
+export function publishDigestRequest(t: Transport, replica: string, timeoutMs: number, alone: () => void): void {
+  t.request(t.subjects.gossipDigestRequest(t.nodeId), digestRequestKind, { replica }, [digestRequestKind], { timeoutMs }).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof NoRespondersError) alone();
+      // A timeout is the normal case when peers exist: their answer is the digest they publish.
+    },
+  );
 }
 
 /** One page of a pull. The reply must come from the node asked (identity rule). */

@@ -1,10 +1,11 @@
 // Receiving side of replication: remote deltas, digests, bucket pulls (repair and initial sync),
 // and owner cleanup. Identity rules are enforced here because they need the envelope's `from`.
-import { dropReplicas, hlcObserve } from "../crdt/index.js";
+import { dropReplicas, hlcObserveBounded } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
 import type { StoreInternalMsg } from "./messages.js";
-import type { StoreRejectReason } from "./metrics.js";
+import type { GossipRejectReason } from "../rejects.js";
+import { futureReplica, futureStamp } from "./clock.js";
 import { isConnected, publishDigest, requestPage, subscribeDigestRequests } from "./net.js";
 import { WrongResponderError } from "../errors.js";
 import { dropPredicate, foreignReplica, mentions, parseCached } from "./owners.js";
@@ -20,10 +21,20 @@ type Msg<T extends StoreInternalMsg["type"]> = Extract<StoreInternalMsg, { type:
 
 const DEFAULT_PULL_TIMEOUT_MS = 5_000;
 
-export function reject(s: StoreState, reason: StoreRejectReason, from: string, detail: string): void {
+export function reject(s: StoreState, reason: GossipRejectReason, from: string, detail: string): void {
   s.counters.rejected++;
-  s.rt.metrics.rejected.inc({ reason });
-  s.rt.log.warn({ reason, from, detail }, "gossip message refused");
+  s.rt.rejects.record(reason, from, detail);
+}
+
+/** Bounded clocks: false (refused, counted) when `why` names a stamp too far ahead. */
+function withinSkew(s: StoreState, from: string, what: string, why: string | undefined): boolean {
+  if (why === undefined) return true;
+  reject(s, "clock-skew", from, `${what} from ${from}: ${why}`);
+  return false;
+}
+
+function skew(s: StoreState): number {
+  return s.rt.deps.config.maxClockSkewMs;
 }
 
 /** The body's replica must belong to the node that sent the envelope. */
@@ -40,7 +51,11 @@ function ownedBySender(s: StoreState, replica: string, from: string, kind: strin
 function mergeRemote(s: StoreState, key: string, incoming: KeyState, now: number, trace?: TraceCarrier): boolean {
   const state = s.owners.filter(incoming);
   for (const [, e] of state.entries) {
-    if (e.k === "lww" && (s.hlc === undefined || e.ts.t >= s.hlc.t)) s.hlc = hlcObserve(s.hlc, e.ts, s.replica, now);
+    if (e.k !== "lww" || (s.hlc !== undefined && e.ts.t < s.hlc.t)) continue;
+    // Callers checked the message's stamps already (clock.ts); the bound here keeps the clock from
+    // ever jumping, whatever path a state arrives by.
+    const seen = hlcObserveBounded(s.hlc, e.ts, s.replica, now, skew(s));
+    if (seen.ok) s.hlc = seen.hlc;
   }
   const change = s.keys.mergeIn(key, state, now);
   notifyChange(s, change, trace);
@@ -54,17 +69,19 @@ export function remoteDeltas(s: StoreState, m: Msg<"remote-deltas">): void {
     const foreign = foreignReplica(m.from, d.state);
     if (foreign !== undefined) return reject(s, "foreign-entry", m.from, `delta of ${d.key} from ${m.from} carries an entry of ${foreign}`);
   }
+  const now = Date.now();
+  if (!withinSkew(s, m.from, "delta batch", futureReplica(body.replica, now, skew(s)) ?? futureStamp(body.deltas, now, skew(s)))) return;
   s.counters.deltasIn += body.deltas.length;
   s.counters.bytesIn += m.bytes;
   s.rt.metrics.deltas.inc({ direction: "in" }, body.deltas.length);
   s.rt.metrics.bytes.inc({ direction: "in" }, m.bytes);
-  const now = Date.now();
   for (const d of body.deltas) mergeRemote(s, d.key, d.state, now, d.trace);
 }
 
 export function remoteDigest(s: StoreState, m: Msg<"remote-digest">): void | Promise<void> {
   const body: DigestBody = m.body;
   if (!ownedBySender(s, body.replica, m.from, "digest")) return undefined;
+  if (!withinSkew(s, m.from, "digest", futureReplica(body.replica, Date.now(), skew(s)))) return undefined;
   s.counters.digestsIn++;
   const mine = s.keys.digest();
   if (s.sync.kind === "waiting") return startSync(s, m.from, diffBuckets(mine, body.buckets));
@@ -99,6 +116,12 @@ export function pullPage(s: StoreState, m: Msg<"pull-page">): void | Promise<voi
   const job = m.epoch === s.epoch ? s.pulls.get(m.job) : undefined;
   if (job === undefined) return undefined; // a crashed incarnation's pull, or a failed job
   const now = Date.now();
+  const future = futureStamp(m.keys, now, skew(s));
+  if (future !== undefined) {
+    // The whole page is refused; the pull ends as failed and is planned again from a later digest.
+    withinSkew(s, job.peer, "bucket page", future);
+    return pullFailed(s, { type: "pull-failed", epoch: m.epoch, job: m.job, error: `page refused: ${future}` });
+  }
   let repaired = 0;
   for (const { key, state } of m.keys) if (mergeRemote(s, key, state, now)) repaired++;
   s.counters.keysRepaired += repaired;
@@ -125,7 +148,7 @@ export function pullFailed(s: StoreState, m: Msg<"pull-failed">): void {
 }
 
 /** Ends the initial sync: complete, or cut short by syncTimeoutMs. Held writes go through now. */
-function markSynced(s: StoreState, peer: string | undefined, complete: boolean): Promise<void> {
+function markSynced(s: StoreState, peer: string | undefined, complete: boolean, alone = false): Promise<void> {
   const at = Date.now();
   const since = s.sync.since;
   s.sync = { kind: "synced", since, at, complete };
@@ -134,10 +157,15 @@ function markSynced(s: StoreState, peer: string | undefined, complete: boolean):
   s.subs.push(subscribeDigestRequests(rt.deps.transport, (m) => rt.self.tell(m)));
   s.rt.metrics.syncSeconds.set((at - since) / 1000);
   const info = { peer, keys: s.keys.liveCount, ms: at - since, held: s.held.length };
-  if (complete) s.rt.log.info(info, "initial sync complete");
+  if (alone) s.rt.log.info(info, "initial sync: no synced peer exists; starting alone");
+  else if (complete) s.rt.log.info(info, "initial sync complete");
   else s.rt.log.warn(info, "initial sync timed out; accepting writes (alone, or peers too slow)");
   replayAfterRestart(s);
   return releaseHeld(s);
+}
+
+export function syncAlone(s: StoreState): void | Promise<void> {
+  return isSynced(s) ? undefined : markSynced(s, undefined, false, true);
 }
 
 export function syncTimeout(s: StoreState): void | Promise<void> {
@@ -159,8 +187,9 @@ function publishOwnDigest(s: StoreState): void | Promise<void> {
 
 export function digestRequest(s: StoreState, m: Msg<"digest-request">): void | Promise<void> {
   if (!ownedBySender(s, m.replica, m.from, "digest request")) return undefined;
-  // A burst of starting nodes gets one answer per few ms, not one each.
   const now = Date.now();
+  if (!withinSkew(s, m.from, "digest request", futureReplica(m.replica, now, skew(s)))) return undefined;
+  // A burst of starting nodes gets one answer per few ms, not one each.
   if (now - s.lastDigestAnswerAt < 10) return undefined;
   s.lastDigestAnswerAt = now;
   return publishOwnDigest(s);

@@ -11,6 +11,7 @@ import type { DeltaBatch } from "./batch.js";
 import type { Change, Keyspace } from "./keyspace.js";
 import type { MembershipSource, StoreActorMsg, UpdateMsg, WatchMsg } from "./messages.js";
 import type { StoreMetrics } from "./metrics.js";
+import type { GossipRejects } from "../rejects.js";
 import type { Ownership } from "./owners.js";
 import type { DiffMemory, Pulls, SyncPhase } from "./sync.js";
 import { sameView, type Watchers } from "./watchers.js";
@@ -49,6 +50,8 @@ export interface StoreRuntime {
   readonly deps: StoreDeps;
   readonly log: Logger;
   readonly metrics: StoreMetrics;
+  /** Refusals by gossip's own rules: counted, logged at a bounded rate. */
+  readonly rejects: GossipRejects;
   readonly self: ActorRef<StoreActorMsg>;
 }
 

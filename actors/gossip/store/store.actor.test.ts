@@ -100,6 +100,17 @@ describe("gossip store: replication", () => {
     for (let i = 0; i < 20; i++) expect(lww(await getKey(b, `lost/${i}`), "v")).toBe(i);
   }, 20_000);
 
+  it("a store with no synced peer starts at once instead of waiting out syncTimeoutMs", async () => {
+    const started = performance.now();
+    const { nodes } = await cluster(["lone"], { gossip: { syncTimeoutMs: 10_000 } });
+    const ack = await write(pick(nodes, 0), "svc/first", [setOp("port", 1)]);
+    const ms = performance.now() - started;
+    expect(ack).toEqual({ ok: true });
+    expect((await counters(pick(nodes, 0))).synced).toBe(true);
+    // No responder to its digest request means nobody to sync from: far below the 10 s timeout.
+    expect(ms).toBeLessThan(5_000);
+  }, 20_000);
+
   it("a late-joining store pulls the full state (1,000 keys) before it accepts a write", async () => {
     const { name, nodes } = await cluster(["a", "b"]);
     const [a, b] = [pick(nodes, 0), pick(nodes, 1)];
@@ -134,11 +145,11 @@ describe("gossip store: replication", () => {
       const aReplica = `a@${a.incarnation}`;
       const forged = setField(emptyKey(), aReplica, "ip", "6.6.6.6", hlcNow(undefined, aReplica, Date.now()));
       // 1. replica of another node in the body
-      evil.nc.publish(evil.subjects.gossipDelta(), encode(deltasKind, "evil", { replica: aReplica, deltas: [{ key: "vips/x", state: forged }] }));
+      evil.nc.publish(evil.subjects.gossipDelta("evil"), encode(deltasKind, "evil", { replica: aReplica, deltas: [{ key: "vips/x", state: forged }] }));
       // 2. own replica in the body, another node's entry inside
-      evil.nc.publish(evil.subjects.gossipDelta(), encode(deltasKind, "evil", { replica: "evil@1", deltas: [{ key: "vips/x", state: forged }] }));
+      evil.nc.publish(evil.subjects.gossipDelta("evil"), encode(deltasKind, "evil", { replica: "evil@1", deltas: [{ key: "vips/x", state: forged }] }));
       // 3. a digest in another node's name
-      evil.nc.publish(evil.subjects.gossipDigest(), encode(digestKind, "evil", { replica: aReplica, buckets: new Array(64).fill(EMPTY_BUCKET), keys: 0 }));
+      evil.nc.publish(evil.subjects.gossipDigest("evil"), encode(digestKind, "evil", { replica: aReplica, buckets: new Array(64).fill(EMPTY_BUCKET), keys: 0 }));
       await evil.nc.flush();
       await waitUntil("B counted 3 rejections", async () => (await counters(b)).rejected === 3, 2_000);
       expect(await getKey(b, "vips/x")).toBeUndefined();

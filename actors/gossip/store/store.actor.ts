@@ -8,9 +8,10 @@ import { DeltaBatch } from "./batch.js";
 import { Keyspace } from "./keyspace.js";
 import type { StoreActorMsg, StoreInternalMsg } from "./messages.js";
 import { storeMetrics } from "./metrics.js";
+import { GossipRejects } from "../rejects.js";
 import { publishDigestRequest, subscribeStore } from "./net.js";
 import { Ownership } from "./owners.js";
-import { antiEntropy, armCleanup, cleanup, digestRequest, memberEvent, pullFailed, pullPage, remoteDeltas, remoteDigest, serveBuckets, syncTimeout } from "./repair.js";
+import { antiEntropy, armCleanup, cleanup, digestRequest, memberEvent, pullFailed, pullPage, remoteDeltas, remoteDigest, serveBuckets, syncAlone, syncTimeout } from "./repair.js";
 import { query } from "./reads.js";
 import { later, type StoreDeps, type StoreState, type StoreRuntime } from "./state.js";
 import { DiffMemory, Pulls } from "./sync.js";
@@ -24,9 +25,10 @@ export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActo
   const watchers = new Watchers((info) => deps.logger.error(info, "store watcher threw; it stays subscribed"));
   let handover: ReadonlyMap<string, string> | undefined;
   const metrics = storeMetrics(deps.metrics, () => live?.keys.liveCount ?? 0);
+  const rejects = new GossipRejects(deps.metrics, deps.logger);
   return {
     async init(ctx) {
-      const rt: StoreRuntime = { deps, log: deps.logger, metrics, self: ctx.self };
+      const rt: StoreRuntime = { deps, log: deps.logger, metrics, rejects, self: ctx.self };
       const s = await start(newState(rt, ++starts, watchers, handover));
       handover = undefined;
       live = s;
@@ -90,7 +92,7 @@ async function start(s: StoreState): Promise<StoreState> {
     s.timers.sync = later(deps.config.syncTimeoutMs, () => tell({ type: "sync-timeout", epoch }));
     armCleanup(s);
     // Every peer answers with its digest now; the first one to arrive is the sync source.
-    publishDigestRequest(deps.transport, s.replica);
+    publishDigestRequest(deps.transport, s.replica, deps.config.syncTimeoutMs, () => tell({ type: "alone", epoch }));
   } catch (err) {
     stop(s, { kind: "crash", error: err instanceof Error ? err : new Error(String(err)) });
     throw err;
@@ -142,6 +144,8 @@ function dispatch(s: StoreState, m: StoreActorMsg): void | Promise<void> {
       return current(s, m) ? flush(s) : undefined;
     case "anti-entropy":
       return current(s, m) ? antiEntropy(s) : undefined;
+    case "alone":
+      return current(s, m) ? syncAlone(s) : undefined;
     case "sync-timeout":
       return current(s, m) ? syncTimeout(s) : undefined;
     case "cleanup":

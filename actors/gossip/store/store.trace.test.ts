@@ -8,7 +8,7 @@ import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { Registry } from "prom-client";
 import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import { startTree, supervisor, worker } from "../../../supervisors/index.js";
-import { Transport, encode, type KindDef } from "../../../transport/index.js";
+import { ANY, Transport, encode, type KindDef } from "../../../transport/index.js";
 import { carrierSpanContext, extractCarrier, injectCarrier } from "../../../transport/trace-headers.js";
 import { registrationsBehaviour, type RegistrationMsg, type RegistrationResult } from "../../catalogue/index.js";
 import { storeWriter } from "../../catalogue/index.js";
@@ -88,7 +88,7 @@ describe("gossip store: trace context of writes", () => {
     const spy = await Transport.connect({ servers: [server.url], cluster: name, nodeId: "spy", logger: silent, metrics: new Registry() });
     open.push({ stop: () => spy.close() });
     const batches: DeltasBody[] = [];
-    spy.subscribe(spy.subjects.gossipDelta(), [deltasKind], (env) => void batches.push(env.body));
+    spy.subscribe(spy.subjects.gossipDelta(ANY), [deltasKind], (env) => void batches.push(env.body));
     await spy.nc.flush();
 
     const write = storeWriter(() => a.store);
@@ -165,7 +165,7 @@ describe("gossip store: trace context of writes", () => {
     const replica = "evil@1";
     const state = (v: number) => setField(emptyKey(), replica, "v", v, hlcNow(undefined, replica, Date.now()));
     // encode() does not check the body: a peer's bytes are whatever it sends.
-    const publish = (body: unknown): void => evil.nc.publish(evil.subjects.gossipDelta(), encode(deltasKind as KindDef<unknown>, "evil", body));
+    const publish = (body: unknown): void => evil.nc.publish(evil.subjects.gossipDelta("evil"), encode(deltasKind as KindDef<unknown>, "evil", body));
     const malformed: unknown[] = [
       { traceparent: "00-xyz" },
       { traceparent: T1.traceparent, tracestate: "x".repeat(100_000) },
