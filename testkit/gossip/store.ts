@@ -1,6 +1,8 @@
 // Helpers for this folder's tests: store nodes in one process (own Transport, own tree, a fake
 // membership the test drives) on a real nats-server. Kept out of index.ts on purpose.
+import { afterAll, afterEach, beforeAll } from "@jest/globals";
 import { performance } from "node:perf_hooks";
+import { startNatsServer, type NatsServerHandle } from "../../integration/harness/nats-local.js";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
@@ -153,4 +155,39 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
 export function lww(view: KeyView | undefined, field: string): Value | undefined {
   const f = view?.[field];
   return f?.type === "lww" ? f.value : undefined;
+}
+
+/** A test file's nats-server and what its tests start on it, stopped after each test (and the server after the file). */
+export interface StoreLab {
+  /** The server's URL (valid once the file's beforeAll ran). */
+  readonly url: () => string;
+  /** A store node on the lab's server, stopped after the test. */
+  start(cluster: string, id: string, opts?: NodeOptions): Promise<StoreNode>;
+  /** Anything else to stop after the test (a raw transport, a tree). */
+  track<T extends { stop(): Promise<void> }>(x: T): T;
+}
+
+/** Registers the jest hooks of a store test file; call once at its top level. */
+export function useStoreLab(): StoreLab {
+  let server: NatsServerHandle | undefined;
+  let open: Array<{ stop(): Promise<void> }> = [];
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterEach(async () => {
+    await Promise.all(open.map((n) => n.stop()));
+    open = [];
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  const url = (): string => {
+    if (!server) throw new Error("useStoreLab: the server is not started yet (use it inside a test)");
+    return server.url;
+  };
+  const track = <T extends { stop(): Promise<void> }>(x: T): T => {
+    open.push(x);
+    return x;
+  };
+  return { url, track, start: async (cluster, id, opts = {}) => track(await startStoreNode(url(), cluster, id, opts)) };
 }

@@ -1,43 +1,27 @@
 // Store actors of several nodes in one process, each with its own Transport and tree, over a real
 // nats-server on loopback; membership is a fake the tests drive. Timings: TEST_GOSSIP (anti-entropy
 // every 200 ms, sync timeout 1 s). Each test runs in its own cluster id, so subjects never mix.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { performance } from "node:perf_hooks";
-import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import { Transport, encode } from "../../../transport/index.js";
 import { emptyKey, hlcNow, setField } from "../crdt/index.js";
 import { deltasKind, digestKind } from "./wire.js";
 import { EMPTY_BUCKET } from "./buckets.js";
 import type { WatchEvent } from "./types.js";
-import { counters, getKey, keys, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type NodeOptions, type StoreNode } from "../../../testkit/gossip/store.js";
+import { counters, getKey, keys, lww, setOp, silent, sleep, waitUntil, write, type NodeOptions, type StoreNode, useStoreLab } from "../../../testkit/gossip/store.js";
 
-let server: NatsServerHandle;
-let open: StoreNode[] = [];
+const lab = useStoreLab();
 let clusterSeq = 0;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((n) => n.stop()));
-  open = [];
-});
-
-afterAll(async () => {
-  await server.stop();
-});
 
 async function cluster(ids: readonly string[], opts: NodeOptions = {}): Promise<{ name: string; nodes: StoreNode[] }> {
   const name = `store${++clusterSeq}`;
-  const nodes = await Promise.all(ids.map((id) => startStoreNode(server.url, name, id, opts)));
-  open.push(...nodes);
+  const nodes = await Promise.all(ids.map((id) => lab.start(name, id, opts)));
   return { name, nodes };
 }
 
 async function join(name: string, id: string, opts: NodeOptions = {}): Promise<StoreNode> {
-  const n = await startStoreNode(server.url, name, id, opts);
-  open.push(n);
+  const n = await lab.start(name, id, opts);
   return n;
 }
 
@@ -140,7 +124,7 @@ describe("gossip store: replication", () => {
     const { name, nodes } = await cluster(["a", "b"]);
     const [a, b] = [pick(nodes, 0), pick(nodes, 1)];
     await synced(nodes);
-    const evil = await Transport.connect({ servers: [server.url], cluster: name, nodeId: "evil", logger: silent, metrics: new (await import("prom-client")).Registry() });
+    const evil = await Transport.connect({ servers: [lab.url()], cluster: name, nodeId: "evil", logger: silent, metrics: new (await import("prom-client")).Registry() });
     try {
       const aReplica = `a@${a.incarnation}`;
       const forged = setField(emptyKey(), aReplica, "ip", "6.6.6.6", hlcNow(undefined, aReplica, Date.now()));

@@ -2,42 +2,27 @@
 // node's name (the sender token of its subject says otherwise), and stamps from far in the future
 // (gossip.maxClockSkewMs, 60 s here). Nothing of it may reach the key space or the local clock.
 // Publishing under another node's own subject is the server's to refuse (NATS permissions).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { Registry } from "prom-client";
-import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import { Transport, encode } from "../../../transport/index.js";
 import { emptyKey, setField } from "../crdt/index.js";
 import type { KeyState } from "../crdt/types.js";
 import { bucketReplyKind, bucketRequestKind, deltasKind, digestKind } from "./wire.js";
 import { EMPTY_BUCKET } from "./buckets.js";
-import { counters, getKey, lww, setOp, silent, sleep, startStoreNode, waitUntil, write, type StoreNode } from "../../../testkit/gossip/store.js";
+import { counters, getKey, lww, setOp, silent, sleep, waitUntil, write, type StoreNode, useStoreLab } from "../../../testkit/gossip/store.js";
 
 const DAY = 24 * 3600 * 1000;
-let server: NatsServerHandle;
-let open: Array<{ stop(): Promise<void> }> = [];
+const lab = useStoreLab();
 let seq = 0;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((n) => n.stop()));
-  open = [];
-});
-
-afterAll(async () => {
-  await server.stop();
-});
 
 async function pair(): Promise<{ name: string; a: StoreNode; b: StoreNode; evil: Transport }> {
   const name = `forged${++seq}`;
-  const [a, b] = await Promise.all(["a", "b"].map((id) => startStoreNode(server.url, name, id)));
+  const [a, b] = await Promise.all(["a", "b"].map((id) => lab.start(name, id)));
   if (a === undefined || b === undefined) throw new Error("no nodes");
-  open.push(a, b);
   await waitUntil("stores synced", async () => (await counters(a)).synced && (await counters(b)).synced, 5_000);
-  const evil = await Transport.connect({ servers: [server.url], cluster: name, nodeId: "evil", logger: silent, metrics: new Registry() });
-  open.push({ stop: () => evil.close() });
+  const evil = await Transport.connect({ servers: [lab.url()], cluster: name, nodeId: "evil", logger: silent, metrics: new Registry() });
+  lab.track({ stop: () => evil.close() });
   return { name, a, b, evil };
 }
 

@@ -1,33 +1,18 @@
 // Ownership cleanup and restarts: a dead node's entries go after the grace, a rejoined node's older
 // incarnation goes, and a crashed store actor rebuilds from its peers without losing a write. Real
 // nats-server on loopback; membership is a fake the tests drive (TEST_GOSSIP: grace 300 ms).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { performance } from "node:perf_hooks";
-import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import type { Value } from "../crdt/types.js";
 import type { MemberEvent } from "../membership/types.js";
-import { counters, getKey, keys, lww, setOp, sleep, startStoreNode, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode } from "../../../testkit/gossip/store.js";
+import { counters, getKey, keys, lww, setOp, sleep, STORE_PATH, TEST_GOSSIP, waitUntil, write, type StoreNode, useStoreLab } from "../../../testkit/gossip/store.js";
 import type { UpdateResult } from "./types.js";
 
-let server: NatsServerHandle;
-let open: StoreNode[] = [];
+const lab = useStoreLab();
 
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((n) => n.stop()));
-  open = [];
-});
-
-afterAll(async () => {
-  await server.stop();
-});
 
 async function node(cluster: string, id: string, incarnation?: number): Promise<StoreNode> {
-  const n = await startStoreNode(server.url, cluster, id, incarnation === undefined ? {} : { incarnation });
-  open.push(n);
+  const n = await lab.start(cluster, id, incarnation === undefined ? {} : { incarnation });
   return n;
 }
 
