@@ -8,7 +8,7 @@ export const ENVELOPE_VERSION = 1 as const;
 /** Metric/log label for a kind we could not read or do not know; keeps label cardinality bounded. */
 export const UNKNOWN_KIND = "unknown";
 /** Dotted lower-case words: "admin.ping", "admin.log-level", "gossip.delta". */
-export const KIND_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){0,7}$/;
+const KIND_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){0,7}$/;
 
 export function defineKind<B>(kind: string, schema: z.ZodType<B>): KindDef<B> {
   if (!KIND_PATTERN.test(kind) || kind.length > 128 || kind === UNKNOWN_KIND) throw new InvalidKindError(kind);
@@ -34,7 +34,7 @@ export type ShapeResult =
 const fail = (reason: RejectReason, message: string, kind?: string): ShapeResult =>
   kind === undefined ? { ok: false, reason, message } : { ok: false, reason, message, kind };
 
-export function typeName(value: unknown): string {
+function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (value instanceof Uint8Array) return "binary";

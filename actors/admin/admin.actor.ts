@@ -37,7 +37,7 @@ export interface AdminDeps {
 }
 
 /** Admin requests are small; anything bigger is refused before decoding. */
-export const ADMIN_MAX_REQUEST_BYTES = 64 * 1024;
+const ADMIN_MAX_REQUEST_BYTES = 64 * 1024;
 
 export type AdminMsg = { readonly type: "request"; readonly op: AnyOp; readonly msg: ServiceMsg };
 

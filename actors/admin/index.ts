@@ -2,5 +2,5 @@
 // (defineOp, AdminClient, …) is the light second door, ops.ts; programs may take the client from either.
 export { adminBehaviour } from "./admin.actor.js";
 export type { AdminDeps, AdminMsg } from "./admin.actor.js";
-export { AdminClient, AdminRequestError, ADMIN_SERVICE_NAME, ADMIN_ERRORS } from "./ops.js";
+export { AdminClient } from "./ops.js";
 export type { AdminClientOptions, AnyOp, NodeReply } from "./ops.js";

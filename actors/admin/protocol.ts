@@ -12,7 +12,7 @@ export type ErrorBody = z.infer<typeof errorBody>;
 /** The reply of a refused or failed request, next to the service error headers (status, message). */
 export const ERROR_KIND = kind("admin.error", errorBody);
 
-export const okBody = z.strictObject({ node: z.string(), message: z.string() });
+const okBody = z.strictObject({ node: z.string(), message: z.string() });
 export type OkBody = z.infer<typeof okBody>;
 
 /** Reply, kind and formatting of an op that only confirms (`admin.ok`): spread into `defineOp`. */

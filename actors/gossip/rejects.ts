@@ -16,7 +16,7 @@ export type GossipRejectReason = "replica-mismatch" | "foreign-entry" | "wrong-r
 
 const DEFAULT_LOG_INTERVAL_MS = 10_000;
 
-export function gossipRejectedCounter(registry: Registry): Counter<"reason"> {
+function gossipRejectedCounter(registry: Registry): Counter<"reason"> {
   return getOrCreate(
     registry,
     GOSSIP_REJECTED_METRIC,

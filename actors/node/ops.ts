@@ -161,7 +161,7 @@ export const shutdown = defineOp({
 });
 
 /** The node's own ops, in `dcnet ctl --help` order. */
-export const NODE_OPS = [ping, status, crash, setLogLevel, shutdown] as const;
+const NODE_OPS = [ping, status, crash, setLogLevel, shutdown] as const;
 
 /**
  * Every op a node serves by default and `dcnet ctl` offers, in `--help` order. A subsystem adds its

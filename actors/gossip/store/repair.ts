@@ -21,7 +21,7 @@ type Msg<T extends StoreInternalMsg["type"]> = Extract<StoreInternalMsg, { type:
 
 const DEFAULT_PULL_TIMEOUT_MS = 5_000;
 
-export function reject(s: StoreState, reason: GossipRejectReason, from: string, detail: string): void {
+function reject(s: StoreState, reason: GossipRejectReason, from: string, detail: string): void {
   s.counters.rejected++;
   s.rt.rejects.record(reason, from, detail);
 }
