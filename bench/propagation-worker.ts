@@ -2,6 +2,8 @@
 // (membership + store, as in `dcnet node`) on its own NATS connection, without the admin service
 // and the other node actors — watches `bench/` on each, and reports when each change became visible.
 // Protocol over the IPC channel: parent → {type:"start", ...} | {type:"write", ...} | {type:"report"} | {type:"stop"}.
+// With `creds` (a credentials folder holding `<id>.pem` for each instance id) every instance connects
+// with its node credential (TLS, client certificate, its inbox prefix); without, to an open server.
 import { pino } from "pino";
 import { validateConfig } from "../actors/node/config.js";
 import { createRegistry } from "../observability/metrics.js";
@@ -13,11 +15,14 @@ import { createLogHub } from "../observability/logger.js";
 import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/index.js";
 import type { KeyView } from "../actors/gossip/index.js";
 import { Packr } from "msgpackr";
+import { join } from "node:path";
+import { freePort } from "../integration/harness/nats-local.js";
+import { inboxPrefix, loadCredential } from "../transport/auth/index.js";
 
 const packr = new Packr({ useRecords: false });
 
 type FromParent =
-  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number>; full: boolean }
+  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number>; full: boolean; creds?: string }
   | { type: "write"; node: number; keys: number; fields: number; ratePerSec: number; prefix: string }
   | { type: "report" }
   | { type: "stop" };
@@ -37,18 +42,22 @@ const send = (m: unknown): void => void process.send?.(m);
 let STORE = "/gossip/store";
 
 /** A whole node, exactly as `dcnet node` runs it (admin service, facts, …). */
-async function startFullNode(id: string, servers: string[], gossip: Record<string, number>): Promise<Instance> {
+async function startFullNode(id: string, servers: string[], gossip: Record<string, number>, creds?: string): Promise<Instance> {
   STORE = "/node/gossip/store";
-  const config = validateConfig({ id, nats: { servers }, log: { level: "error" }, gossip });
+  // Its own DNS port and no metrics listener: several nodes share this machine.
+  const nats = creds === undefined ? { servers, insecure: true } : { servers, credentials: join(creds, `${id}.pem`) };
+  const config = validateConfig({ id, nats, log: { level: "error" }, gossip, dns: { listen: [`127.0.0.1:${await freePort()}`] }, metrics: { listen: "" } });
   const node = await startNode(config, { logs: createLogHub({ level: "error", bindings: {}, destination: pino.destination(2) }) });
   return { tree: node.tree, transport: node.transport, stop: (reason) => node.stop(reason) };
 }
 
-async function startInstance(id: string, servers: string[], gossip: Record<string, number>): Promise<Instance> {
+async function startInstance(id: string, servers: string[], gossip: Record<string, number>, creds?: string): Promise<Instance> {
   const config = validateConfig({ id, nats: { servers }, log: { level: "error" }, gossip });
   const log = pino({ level: "error" }, pino.destination(2));
   const metrics = createRegistry({ node: id, cluster: config.cluster });
-  const transport = await Transport.connect({ servers, cluster: config.cluster, nodeId: id, logger: log, metrics });
+  const cred = creds === undefined ? undefined : loadCredential(join(creds, `${id}.pem`));
+  const tls = cred === undefined ? {} : { tls: cred.tls, inboxPrefix: inboxPrefix(cred.cluster, cred.name) };
+  const transport = await Transport.connect({ servers, cluster: config.cluster, nodeId: id, logger: log, metrics, ...tls });
   const slot: { tree?: Tree } = {};
   const spec = gossipTreeSpec({ config, transport, metrics, incarnation: Date.now(), child: () => log, lookup: (p) => slot.tree?.lookup(p), path: "/gossip" });
   const tree = await startTree(spec, { onCreated: (t) => (slot.tree = t) });
@@ -71,7 +80,7 @@ function store(n: Instance) {
 async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
   for (let i = 0; i < m.count; i++) {
     const servers = [m.servers[(m.worker + i) % m.servers.length] as string];
-    const node = await (m.full ? startFullNode : startInstance)(`w${m.worker}-n${i}`, servers, m.gossip);
+    const node = await (m.full ? startFullNode : startInstance)(`w${m.worker}-n${i}`, servers, m.gossip, m.creds);
     const index = nodes.length;
     nodes.push(node);
     await store(node).ask<number>(
