@@ -5,13 +5,9 @@
 // production): a delta then crosses a route hop, and killing node A leaves B and C's servers up,
 // so what the test watches is the membership/grace path, not a NATS outage.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startNatsCluster, type NatsClusterHandle } from "./harness/nats-local.js";
-import { freePort } from "./support/ports.js";
-import { spawnDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
-import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
+import type { DcnetProcess } from "./support/dcnet-process.js";
+import { within, type TestAdmin } from "./support/admin.js";
+import { startDnsNodes, type DnsNodes } from "./support/dns-nodes.js";
 import { dig, kdig, type DigResult } from "./support/dig.js";
 import type { Task } from "../actors/catalogue/index.js";
 
@@ -35,11 +31,10 @@ type Client = "dig" | "kdig+tcp";
 const CLIENTS: readonly Client[] = ["dig", "kdig+tcp"];
 
 describe("dns - a registration answered by every node of a 3-node cluster", () => {
-  let nats: NatsClusterHandle;
-  let dir: string;
+  let lab: DnsNodes<NodeId> | undefined;
   let t: TestAdmin;
-  const procs = new Map<NodeId, DcnetProcess>();
-  const dnsPort = new Map<NodeId, number>();
+  let procs: ReadonlyMap<NodeId, DcnetProcess>;
+  let dnsPort: ReadonlyMap<NodeId, number>;
 
   async function query(node: NodeId, client: Client, name: string): Promise<DigResult> {
     const server = { host: "127.0.0.1", port: dnsPort.get(node) as number };
@@ -89,32 +84,12 @@ describe("dns - a registration answered by every node of a 3-node cluster", () =
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "dcnet-dns-cluster-"));
-    writeFileSync(join(dir, "node.yaml"), `gossip:\n  deadGraceMs: ${DEAD_GRACE_MS}\n`);
-    nats = await startNatsCluster(3, { jetstream: false });
-    for (const [i, id] of NODES.entries()) {
-      const port = await freePort();
-      dnsPort.set(id, port);
-      // Each node on its own NATS server; DNS on its own loopback port and metrics off, since the
-      // defaults (8053, 9163) would collide between three processes on one host.
-      procs.set(id, spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.urls[i] as string, "--id", id, "--dns-listen", `127.0.0.1:${port}`, "--metrics-listen", ""]));
-    }
-    await Promise.all([...procs.values()].map((p) => p.waitForLine(isReady, 30_000)));
-    t = await connectAdmin(nats.urls, 5000);
-    // Every node sees every other one before the scenarios start.
-    await within(15_000, async () => {
-      for (const n of NODES) {
-        const m = await t.admin.request(n, "members", {});
-        if (m.members.filter((x) => x.state === "alive").length !== 3) throw new Error(`${n}: ${JSON.stringify(m.members)}`);
-      }
-    }, 200);
+    lab = await startDnsNodes(NODES, { nodeYaml: `gossip:\n  deadGraceMs: ${DEAD_GRACE_MS}\n` });
+    ({ admin: t, procs, dnsPort } = lab);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await Promise.all([...procs.values()].map((p) => p.stop()));
-    await nats?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   test("a task registered on A answers on A, B and C over UDP and TCP: agentip, containerip (both IPs), autoip; TTL 5, authoritative", async () => {

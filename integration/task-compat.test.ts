@@ -7,13 +7,12 @@
 // Address plan: everything on 127.0.0.1; one NATS server per node, routed into one cluster; DNS on
 // a free loopback port per node; the task's addresses (10.9.0.0/16) are data only, never contacted.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startNatsCluster, type NatsClusterHandle } from "./harness/nats-local.js";
-import { freePort } from "./support/ports.js";
-import { spawnDcnet, runDcnet, isReady, type DcnetProcess } from "./support/dcnet-process.js";
-import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
+import type { NatsClusterHandle } from "./harness/nats-local.js";
+import { runDcnet } from "./support/dcnet-process.js";
+import { within, type TestAdmin } from "./support/admin.js";
+import { startDnsNodes, type DnsNodes } from "./support/dns-nodes.js";
 import { dig, type DigResult } from "./support/dig.js";
 import { TASK_RECORD_VERSION } from "../actors/catalogue/index.js";
 
@@ -45,39 +44,23 @@ const NEWER = {
 };
 
 describe("task records from a newer writer, in a 3-node cluster", () => {
+  let lab: DnsNodes<NodeId> | undefined;
   let nats: NatsClusterHandle;
-  let dir: string;
   let t: TestAdmin;
-  const procs = new Map<NodeId, DcnetProcess>();
-  const dnsPort = new Map<NodeId, number>();
+  let dnsPort: ReadonlyMap<NodeId, number>;
+  let dir: string;
 
   const ctl = (node: NodeId, ...args: string[]) => runDcnet(["ctl", "--nats", nats.urls[0] as string, "--node", node, ...args]);
   const query = (node: NodeId, name: string): Promise<DigResult> => dig({ host: "127.0.0.1", port: dnsPort.get(node) as number }, [name, "A"]);
   const addrs = (r: DigResult): string[] => r.answer.filter((a) => a.type === "A").map((a) => a.data).sort();
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "dcnet-task-compat-"));
-    nats = await startNatsCluster(3, { jetstream: false });
-    for (const [i, id] of NODES.entries()) {
-      const port = await freePort();
-      dnsPort.set(id, port);
-      procs.set(id, spawnDcnet(["node", "--nats", nats.urls[i] as string, "--id", id, "--dns-listen", `127.0.0.1:${port}`, "--metrics-listen", ""]));
-    }
-    await Promise.all([...procs.values()].map((p) => p.waitForLine(isReady, 30_000)));
-    t = await connectAdmin(nats.urls, 5000);
-    await within(15_000, async () => {
-      for (const n of NODES) {
-        const m = await t.admin.request(n, "members", {});
-        if (m.members.filter((x) => x.state === "alive").length !== 3) throw new Error(`${n}: ${JSON.stringify(m.members)}`);
-      }
-    }, 200);
+    lab = await startDnsNodes(NODES);
+    ({ nats, admin: t, dnsPort, dir } = lab);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await Promise.all([...procs.values()].map((p) => p.stop()));
-    await nats?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   test("written straight into the store (`ctl state set`), a newer record is answered in DNS by every node", async () => {

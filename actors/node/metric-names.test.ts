@@ -12,6 +12,7 @@ import { validateConfig } from "./config.js";
 import { createLogHub } from "../../observability/logger.js";
 import { freePort, makeQuery, udpAsk } from "../../testkit/dns/servers.js";
 import { startNode, type NodeHandle } from "./index.js";
+import { productionSources } from "../../testkit/sources.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SUBSYSTEMS = [...readdirSync(join(root, "actors")).filter((d) => statSync(join(root, "actors", d)).isDirectory()), "transport", "supervisor"];
@@ -27,13 +28,6 @@ function problems(name: string, type: string): string[] {
   return out;
 }
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return sources(p);
-    return p.endsWith(".ts") && !p.endsWith(".test.ts") ? [p] : [];
-  });
-}
 
 describe("metric names", () => {
   let nats: NatsServerHandle;
@@ -66,7 +60,7 @@ describe("metric names", () => {
 
   it("every metric name written in the production sources follows the same rule", () => {
     const dirs = ["actors", "transport", "supervisors", "observability"].map((d) => join(root, d));
-    const names = new Set(dirs.flatMap(sources).flatMap((f) => [...readFileSync(f, "utf8").matchAll(/"(dcnet_[a-z0-9_]+)"/g)].map((m) => m[1] as string)));
+    const names = new Set(dirs.flatMap(productionSources).flatMap((f) => [...readFileSync(f, "utf8").matchAll(/"(dcnet_[a-z0-9_]+)"/g)].map((m) => m[1] as string)));
     expect(names.size).toBeGreaterThan(30);
     // Types are unknown here; the runtime check above covers them for everything a node registers.
     expect([...names].flatMap((n) => problems(n, ""))).toEqual([]);
