@@ -36,9 +36,6 @@ export function registerUp(program: Command, description: string): void {
   listenerOptions(cmd);
 }
 
-/** gossip.syncTimeoutMs for `dcnet up`'s node (nobody to sync from; a later joiner syncs from it). */
-const UP_SYNC_TIMEOUT_MS = 50;
-
 /** DCNET_NATS_SERVER names the binary explicitly; otherwise PATH and the usual sbin folders. */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.DCNET_NATS_SERVER) return existsSync(env.DCNET_NATS_SERVER) ? env.DCNET_NATS_SERVER : undefined;
@@ -54,7 +51,7 @@ export async function runUpCommand(flags: UpFlags): Promise<number> {
   }
   // The node is alone by construction (its nats-server is started just now, with an empty data dir), so
   // waiting the default 2 s for peers to answer its initial gossip sync would only delay "ready".
-  const config = await configOrExit({ ...flags, nats: `nats://127.0.0.1:${port}` }, { gossip: { syncTimeoutMs: UP_SYNC_TIMEOUT_MS } });
+  const config = await configOrExit({ ...flags, nats: `nats://127.0.0.1:${port}` });
   if (!config) return 2;
   if (!flags.insecure && config.id === UP_ADMIN) {
     console.error(`dcnet: the node id "${UP_ADMIN}" is taken by the admin credential dcnet up makes for dcnet ctl; pick another --id`);
