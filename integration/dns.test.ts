@@ -248,6 +248,33 @@ describe("dns - one node, asked with dig and kdig", () => {
     expect(value("dcnet_dns_udp_queued_seconds_count", `transport="udp"`)).toBe(count("received"));
   });
 
+  test("issue 16: RA on a node that forwards; IXFR REFUSED over UDP and TCP; QCLASS ANY not authoritative; EDNS version 1 is BADVERS, counted, not warned about", async () => {
+    // defect 1: this node has upstreams, so its own answers offer recursion
+    const own = await dig(server, [`leader.${ZONE}`]);
+    expect([own.status, own.flags.includes("aa"), own.flags.includes("ra")]).toEqual(["NOERROR", true, true]);
+    // defect 2: IXFR carries the client's SOA in authority; REFUSED like AXFR, not FORMERR
+    // kdig treats IXFR as a transfer: a refusal makes it exit non-zero, naming the rcode it got (dig prints no header for it)
+    for (const transport of ["+notcp", "+tcp"]) {
+      const said = await run("kdig", [`@${server.host}`, "-p", String(server.port), "+retry=0", "+time=3", transport, ZONE, "IXFR=1"], { timeout: 15_000 }).then(
+        (r) => `${r.stdout}${r.stderr}`,
+        (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`,
+      );
+      expect([transport, said]).toEqual([transport, expect.stringContaining("server replied with error 'REFUSED'")]);
+    }
+    // defect 5: class ANY answers, without AA
+    const any = await dig(server, ["-c", "ANY", `leader.${ZONE}`]);
+    expect([any.status, any.answer.length > 0, any.flags.includes("aa")]).toEqual(["NOERROR", true, false]);
+    // defect 7: BADVERS is an answer, counted in its own metric, no malformed warning
+    const malformedBefore = await malformedCount(metricsUrl);
+    const warningsBefore = node.lines().filter((l) => /malformed DNS message/.test(String(l.msg))).length;
+    const v1 = await dig(server, ["+edns=1", "+noednsnegotiation", `leader.${ZONE}`]);
+    expect(v1.status).toBe("BADVERS");
+    const text = await (await fetch(metricsUrl)).text();
+    expect(Number(/^dcnet_dns_edns_badvers_total\{[^}]*transport="udp"[^}]*\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(await malformedCount(metricsUrl)).toBe(malformedBefore);
+    expect(node.lines().filter((l) => /malformed DNS message/.test(String(l.msg))).length).toBe(warningsBefore);
+  });
+
   test("dcnet ctl dns records and dns lookup, as a user types them", async () => {
     const records = await runDcnet(["ctl", "--nats", nats.url, "--node", NODE, "dns", "records", "thisnode.thisdcos.directory"]);
     expect(records.code).toBe(0);
@@ -426,6 +453,19 @@ describe("dns - .mesos by configuration: forwarded to Mesos-DNS servers, or nati
     expect((await dig(forwarding, ["nobody.marathon.mesos"])).status).toBe("NXDOMAIN");
     // the dcnet zones stay local
     expect((await dig(forwarding, [`nobody.${ZONE}`])).authority[0]?.name).toBe(`${ZONE}.`);
+  });
+
+  test("issue 16 defect 1: RA only where this node recurses (RFC 1035 §4.1.1)", async () => {
+    // compat node: no upstreams, no forward zones: a purely authoritative server
+    const auth = await dig(compat, [`nobody.${ZONE}`]);
+    expect([auth.status, auth.flags.includes("aa"), auth.flags.includes("ra")]).toEqual(["NXDOMAIN", true, false]);
+    const out = await dig(compat, ["www.example.test"]);
+    expect([out.status, out.flags.includes("ra")]).toEqual(["REFUSED", false]);
+    // forward node: .mesos is forwarded, so its own answers offer recursion, but a name no resolver serves is REFUSED without RA
+    const fwdAuth = await dig(forwarding, [`nobody.${ZONE}`]);
+    expect([fwdAuth.status, fwdAuth.flags.includes("aa"), fwdAuth.flags.includes("ra")]).toEqual(["NXDOMAIN", true, true]);
+    const fwdOut = await dig(forwarding, ["www.example.test"]);
+    expect([fwdOut.status, fwdOut.flags.includes("ra")]).toEqual(["REFUSED", false]);
   });
 
   test(".mesos follows a task started on the leading master seconds after its stream event, not at the next periodic read (60 s here)", async () => {

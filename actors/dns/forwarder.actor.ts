@@ -30,6 +30,11 @@ function forwardZonesOf(dns: Config["dns"]): Record<string, string[]> {
   return zones;
 }
 
+/** Whether this node forwards any name, i.e. offers recursion: the RA bit of the answers it makes itself (README "RA"). */
+export function recursionOffered(dns: Config["dns"]): boolean {
+  return dns.upstreams.length > 0 || Object.values(forwardZonesOf(dns)).some((list) => list.length > 0);
+}
+
 export function forwarderBehaviour(deps: ForwarderDeps): Behaviour<ForwarderState, ForwarderMsg> {
   const onEvent = (ev: ForwardEvent): void => {
     switch (ev.type) {

@@ -18,6 +18,8 @@ export class DnsMetrics {
   private readonly latency: Record<DnsTransport, HistogramSeries>;
   readonly malformed: Counter<"transport" | "reason">;
   readonly overload: Counter<"transport">;
+  /** Queries with an EDNS version other than 0, answered BADVERS (RFC 6891 §6.1.3). */
+  readonly badVersion: Counter<"transport">;
   readonly forwardFailures: Counter<"upstream" | "transport" | "reason">;
   readonly forwardDuration: Histogram<"upstream">;
   readonly forwardCache: Counter<"result">;
@@ -55,6 +57,7 @@ export class DnsMetrics {
     );
     this.latency = fastHistogram(registry, "dcnet_dns_request_duration_seconds", "Time from receiving a DNS query to sending its answer", "transport", ["udp", "tcp"] as const, LATENCY_BUCKETS);
     this.malformed = counter(registry, "dcnet_dns_malformed_total", "DNS packets rejected as malformed (dropped or answered FORMERR)", ["transport", "reason"]);
+    this.badVersion = counter(registry, "dcnet_dns_edns_badvers_total", "Queries with an EDNS version other than 0, answered BADVERS", ["transport"]);
     this.overload = counter(registry, "dcnet_dns_overload_total", "Queries answered SERVFAIL because maxInflight queries were already being worked on", ["transport"]);
     this.forwardFailures = counter(registry, "dcnet_dns_forward_failures_total", "Failed upstream attempts (dcos-dns worker_failures_total)", ["upstream", "transport", "reason"]);
     this.forwardDuration = getOrCreate(registry, "dcnet_dns_forward_duration_seconds", () =>

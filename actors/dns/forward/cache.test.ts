@@ -120,6 +120,40 @@ describe("ForwardCache", () => {
     expect(decodeReply(cache.get(q1) as Buffer).answers?.map((x) => x.ttl)).toEqual([57, 87]);
   });
 
+  it("the OPT follows the query in hand, not the one that filled the cache (issue 16, defect 3)", () => {
+    const answers = [a("www.example.test", "10.0.0.1", 60)];
+    // filled by an EDNS query whose upstream reply carries an OPT with options (a cookie) and a 4096 size
+    const cache = new ForwardCache();
+    const edns = makeQuery("www.example.test", { udpSize: 4096 });
+    const cookie = { type: "OPT" as const, name: ".", udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [{ code: 10, data: Buffer.alloc(24, 7) }] } as unknown as Answer;
+    const withCookie = dnsPacket.encode({ type: "response", id: 4242, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: [{ type: "A", name: "www.example.test" }], answers, additionals: [cookie] });
+    expect(cache.set(edns, withCookie)).toBe(true);
+    const plain = decodeReply(cache.get(makeQuery("www.example.test")) as Buffer);
+    expect([plain.answers?.length, plain.additionals]).toEqual([1, []]);
+    const asked = dnsPacket.decode(cache.get(makeQuery("www.example.test", { udpSize: 1400 })) as Buffer);
+    expect(asked.additionals).toMatchObject([{ type: "OPT", udpPayloadSize: 1232, ednsVersion: 0, extendedRcode: 0, options: [] }]);
+    expect(asked.answers).toMatchObject([{ name: "www.example.test", ttl: 60 }]);
+    // filled by a query without EDNS (no OPT in the reply): an EDNS client still gets one, with DO echoed
+    const noEdns = new ForwardCache();
+    const q = makeQuery("www.example.test", { do: true });
+    expect(noEdns.set(q, reply(q, { answers, authorities: [soa(120, 30)] }))).toBe(true);
+    const hit = dnsPacket.decode(noEdns.get(makeQuery("www.example.test", { do: true, udpSize: 512 })) as Buffer);
+    expect(hit.additionals).toMatchObject([{ type: "OPT", udpPayloadSize: 1232, flag_do: true }]);
+    expect(hit.authorities).toMatchObject([{ type: "SOA", ttl: 120 }]);
+  });
+
+  it("whether a hit fits is decided by the client in hand, OPT included (issue 16, defect 3)", () => {
+    const name = "www.example.test";
+    const q = makeQuery(name);
+    const r = reply(q, { answers: Array.from({ length: 20 }, (_, i) => a(name, `10.0.0.${i}`, 60)) });
+    const cache = new ForwardCache();
+    expect(cache.set(q, r)).toBe(true);
+    // a limit the bare answer fits in exactly: enough for a client without EDNS, 11 bytes short with our OPT
+    expect(cache.get(q, r.length)).toHaveLength(r.length);
+    expect(cache.get(makeQuery(name, { udpSize: 512 }), r.length + 10)).toBeUndefined();
+    expect(cache.get(makeQuery(name, { udpSize: 512 }), r.length + 11)).toHaveLength(r.length + 11);
+  });
+
   it("expires after the entry TTL", () => {
     const clock = new Clock();
     const cache = new ForwardCache({ now: clock.now });

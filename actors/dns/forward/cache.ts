@@ -7,7 +7,14 @@
 // what the upstream sent (the forwarder relays verbatim everywhere else too) and avoids a
 // decode/encode per hit. It is safe because TTL fields are fixed-width and located by walking the
 // RR headers once at insert time (packet.ts); OPT's "TTL" (extended rcode / flags) is skipped.
-import { FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE } from "../wire/codes.js";
+//
+// The one part that is not the upstream's: the OPT record. It belongs to the exchange, not to the
+// answer (RFC 6891 §6.1.1: hop by hop), and the query that filled the cache may have had EDNS
+// where the query in hand has none, or the other way round. So the upstream's OPT (its payload
+// size, its options: a cookie made for another client) is cut out when an entry is stored, and a
+// hit gets our own OPT (our payload size, DO echoed) exactly when the query in hand has one
+// (RFC 6891 §7: none to a client that sent none); whether it fits is judged on that final size.
+import { DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE } from "../wire/codes.js";
 import {
   isTruncated,
   readEdns,
@@ -33,6 +40,7 @@ export interface ForwardCacheOptions {
 const CACHE_DEFAULTS = { maxEntries: 10_000, maxTtlS: 3600, maxNegativeTtlS: 300 } as const;
 
 interface Entry {
+  /** The upstream's reply without its OPT record. */
   readonly reply: Buffer;
   readonly storedAt: number;
   readonly expiresAt: number;
@@ -106,6 +114,38 @@ export function cacheTtl(reply: Buffer, limits: TtlLimits = CACHE_DEFAULTS): num
   return ttl > 0 ? ttl : undefined;
 }
 
+/** An OPT record with the root owner and no options. */
+const OPT_LEN = 11;
+
+type RecordRefs = ReturnType<typeof walkRecords>;
+
+/**
+ * A copy of `reply` without its OPT record, with `cut` bytes removed at offset `cutAt`; undefined
+ * when the OPT carries an extended rcode (the low 4 bits alone would misstate the answer) or an
+ * owner other than the one-byte root name RFC 6891 §6.1.2 requires.
+ */
+function withoutOpt(reply: Buffer, records: RecordRefs): { reply: Buffer; cutAt: number; cut: number } | undefined {
+  const opt = records.find((r) => r.section === "additional" && r.type === TYPE.OPT);
+  if (opt === undefined) return { reply: Buffer.from(reply), cutAt: reply.length, cut: 0 };
+  if (opt.ttl >>> 24 !== 0) return undefined;
+  // type(2) class(2) precede the TTL; the root name is the one 0 byte before them.
+  const start = opt.ttlOffset - 5;
+  if (reply[start] !== 0) return undefined;
+  const end = opt.rdataOffset + opt.rdlength;
+  const out = Buffer.concat([reply.subarray(0, start), reply.subarray(end)]);
+  out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
+  return { reply: out, cutAt: start, cut: end - start };
+}
+
+/** Our OPT at `at`: our payload size, extended rcode 0, version 0, DO as the client asked, no options. */
+function writeOwnOpt(buf: Buffer, at: number, dnssecOk: boolean): void {
+  buf.writeUInt8(0, at);
+  buf.writeUInt16BE(TYPE.OPT, at + 1);
+  buf.writeUInt16BE(DEFAULT_ADVERTISED_UDP, at + 3);
+  buf.writeUInt32BE(dnssecOk ? FLAG.DO : 0, at + 5);
+  buf.writeUInt16BE(0, at + 9);
+}
+
 export class ForwardCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
@@ -136,7 +176,8 @@ export class ForwardCache {
   /**
    * The cached reply for `query`, patched for this client (its id, its question spelling, its RD
    * flag, TTLs decremented by the whole seconds spent in the cache), or undefined on a miss.
-   * `maxSize` is the client's UDP limit: an entry learnt over TCP may be too big for it, and then
+   * `maxSize` is the client's UDP limit, judged on the reply as sent (our OPT included when this
+   * client sent one): an entry learnt over TCP may be too big for it, and then
    * the query is better forwarded (the upstream truncates properly) than served cut.
    */
   get(query: Buffer, maxSize?: number): Buffer | undefined {
@@ -150,12 +191,19 @@ export class ForwardCache {
       this.entries.delete(key);
       return undefined;
     }
-    if (maxSize !== undefined && entry.reply.length > maxSize) return undefined;
+    const edns = readEdns(query);
+    const size = entry.reply.length + (edns ? OPT_LEN : 0);
+    if (maxSize !== undefined && size > maxSize) return undefined;
     // LRU: re-insert to move to the back of the Map's insertion order.
     this.entries.delete(key);
     this.entries.set(key, entry);
 
-    const out = Buffer.from(entry.reply);
+    const out = Buffer.alloc(size);
+    entry.reply.copy(out);
+    if (edns) {
+      writeOwnOpt(out, entry.reply.length, edns.do);
+      out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+    }
     out.writeUInt16BE(query.readUInt16BE(0), 0);
     const qflags = query.readUInt16BE(2);
     out.writeUInt16BE((out.readUInt16BE(2) & ~FLAG.RD) | (qflags & FLAG.RD), 2);
@@ -176,10 +224,14 @@ export class ForwardCache {
     const ttl = cacheTtl(reply, this.limits);
     if (ttl === undefined) return false;
     const records = walkRecords(reply);
-    const ttls = records.filter((r) => r.type !== TYPE.OPT).map((r) => [r.ttlOffset, r.ttl > MAX_TTL ? 0 : r.ttl] as const);
+    const stripped = withoutOpt(reply, records);
+    if (stripped === undefined) return false;
+    const ttls = records
+      .filter((r) => r.type !== TYPE.OPT)
+      .map((r) => [r.ttlOffset > stripped.cutAt ? r.ttlOffset - stripped.cut : r.ttlOffset, r.ttl > MAX_TTL ? 0 : r.ttl] as const);
     const now = this.now();
     this.entries.delete(key);
-    this.entries.set(key, { reply: Buffer.from(reply), storedAt: now, expiresAt: now + ttl * 1000, ttls });
+    this.entries.set(key, { reply: stripped.reply, storedAt: now, expiresAt: now + ttl * 1000, ttls });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done === true) break;

@@ -249,6 +249,17 @@ d("Forwarder against unbound", () => {
     expect(await zonesOnly.forward(request("app.corp.example"))).toMatchObject({ rcode: "NOERROR", upstream: B.key });
   });
 
+  it("RA: clear on REFUSED for a name nobody forwards, set on our SERVFAIL for a routed name (issue 16, defect 1)", async () => {
+    const none = make({ upstreams: [] });
+    expect(none.recurses).toBe(false);
+    expect(decodeReply((await none.forward(request("www.example.test"))).reply)).toMatchObject({ rcode: "REFUSED", flag_ra: false });
+    const zonesOnly = make({ upstreams: [], forwardZones: { "corp.example": [B.key] } });
+    expect(zonesOnly.recurses).toBe(true);
+    expect(decodeReply((await zonesOnly.forward(request("www.example.test"))).reply)).toMatchObject({ rcode: "REFUSED", flag_ra: false });
+    zonesOnly.close();
+    expect(decodeReply((await zonesOnly.forward(request("app.corp.example"))).reply)).toMatchObject({ rcode: "SERVFAIL", flag_ra: true });
+  });
+
   it("ignores a spoofed reply with the wrong id and takes the real one", async () => {
     const liar = await fake((msg, rinfo, sock) => {
       const id = msg.readUInt16BE(0);

@@ -154,6 +154,8 @@ export class Forwarder {
   private readonly transport: ForwardTransport;
   private readonly health: HealthChecker;
   private closed = false;
+  /** Some name is forwarded (default upstreams or a forward zone with resolvers). */
+  readonly recurses: boolean;
 
   /** Throws (UpstreamParseError, RangeError) on invalid configuration. */
   constructor(options: ForwarderOptions) {
@@ -163,6 +165,7 @@ export class Forwarder {
       if (this.zones.has(key)) throw new RangeError(`forward zone ${JSON.stringify(zone)} is listed twice`);
       this.zones.set(key, this.intern(parseUpstreams(list)));
     }
+    this.recurses = this.defaultUpstreams.length > 0 || [...this.zones.values()].some((list) => list.length > 0);
     this.upstreamTimeoutMs = positive("upstreamTimeoutMs", options.upstreamTimeoutMs, FORWARDER_DEFAULTS.upstreamTimeoutMs);
     this.queryTimeoutMs = positive("queryTimeoutMs", options.queryTimeoutMs, FORWARDER_DEFAULTS.queryTimeoutMs);
     this.halfLifeMs = positive("failureHalfLifeMs", options.failureHalfLifeMs, FORWARDER_DEFAULTS.failureHalfLifeMs);
@@ -195,10 +198,11 @@ export class Forwarder {
   /** Forwards one client query. Never rejects: failures become SERVFAIL / REFUSED / FORMERR replies. */
   async forward(req: ForwardRequest): Promise<ForwardResult> {
     const { query } = req;
-    if (query.length < HEADER_LEN) return this.own(query, "FORMERR", ".");
+    if (query.length < HEADER_LEN) return this.own(query, "FORMERR", ".", this.recurses);
     const route = this.route(req.name);
-    if (route === undefined) return this.own(query, "REFUSED", this.zoneOf(req.name));
-    if (this.closed) return this.own(query, "SERVFAIL", route.zone);
+    // No resolver for this name: we will not recurse for it, so RA is clear (README "RA").
+    if (route === undefined) return this.own(query, "REFUSED", this.zoneOf(req.name), false);
+    if (this.closed) return this.own(query, "SERVFAIL", route.zone, true);
 
     if (this.cache.enabled) {
       const hit = this.cache.get(query, req.transport === "udp" ? udpLimit(query) : undefined);
@@ -207,7 +211,7 @@ export class Forwarder {
     }
 
     const won = await this.race(route, req);
-    if (won === undefined) return this.own(query, "SERVFAIL", route.zone);
+    if (won === undefined) return this.own(query, "SERVFAIL", route.zone, true);
     if (won.kind === "reply") this.cache.set(query, won.reply);
     return { reply: won.reply, rcode: rcodeName(rcodeOf(readHeader(won.reply))), cached: false, upstream: won.upstream.key, zone: route.zone };
   }
@@ -247,8 +251,8 @@ export class Forwarder {
     return ".";
   }
 
-  private own(query: Buffer, rcode: ErrorRcode, zone: string): ForwardResult {
-    return { reply: errorReply(query, rcode), rcode, cached: false, zone };
+  private own(query: Buffer, rcode: ErrorRcode, zone: string, recursionAvailable: boolean): ForwardResult {
+    return { reply: errorReply(query, rcode, recursionAvailable), rcode, cached: false, zone };
   }
 
   private race(route: Route, req: ForwardRequest): Promise<Extract<Attempt, { reply: Buffer }> | undefined> {

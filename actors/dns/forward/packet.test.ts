@@ -5,15 +5,20 @@ import { decodeReply, makeQuery } from "../../../testkit/dns/servers.js";
 describe("errorReply", () => {
   it("echoes id, RD and the question; sets QR, RA and the rcode", () => {
     const q = makeQuery("Www.Example.Test", { id: 31337 });
-    const d = decodeReply(errorReply(q, "SERVFAIL"));
+    const d = decodeReply(errorReply(q, "SERVFAIL", true));
     expect(d).toMatchObject({ id: 31337, type: "response", rcode: "SERVFAIL", flag_qr: true, flag_ra: true, flag_rd: true, flag_aa: false });
     expect(d.questions).toEqual([{ name: "Www.Example.Test", type: "A", class: "IN" }]);
     expect(d.answers).toEqual([]);
     expect(d.additionals).toEqual([]);
   });
 
+  it("RA clear when the node will not recurse for the name (issue 16, defect 1)", () => {
+    const d = decodeReply(errorReply(makeQuery("x.test"), "REFUSED", false));
+    expect(d).toMatchObject({ rcode: "REFUSED", flag_ra: false, flag_rd: true });
+  });
+
   it("answers EDNS with EDNS, copying DO", () => {
-    const d = decodeReply(errorReply(makeQuery("x.test", { do: true }), "REFUSED"));
+    const d = decodeReply(errorReply(makeQuery("x.test", { do: true }), "REFUSED", true));
     expect(d.rcode).toBe("REFUSED");
     expect(d.additionals).toHaveLength(1);
     expect(d.additionals?.[0]).toMatchObject({ type: "OPT", flag_do: true });
@@ -27,17 +32,18 @@ describe("errorReply", () => {
     const query = Buffer.concat([Buffer.from([0x12, 0x34, 0x01, 0x30, 0, 1, 0, 0, 0, 0, 0, 1]), question, opt]);
     // QR | RD | RA | CD | SERVFAIL (AD dropped), the question verbatim, OPT: 1232, version 0, DO.
     const expected = Buffer.concat([Buffer.from([0x12, 0x34, 0x81, 0x92, 0, 1, 0, 0, 0, 0, 0, 1]), question, Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0x00, 0, 0])]);
-    expect(errorReply(query, "SERVFAIL").toString("hex")).toBe(expected.toString("hex"));
+    expect(errorReply(query, "SERVFAIL", true).toString("hex")).toBe(expected.toString("hex"));
   });
 
   it("copes with garbage: a bare header where the wire layer would drop the message", () => {
-    const r = errorReply(Buffer.from([0xab, 0xcd, 0x01, 0x00, 0x00, 0x01]), "FORMERR");
+    const r = errorReply(Buffer.from([0xab, 0xcd, 0x01, 0x00, 0x00, 0x01]), "FORMERR", true);
     expect(r).toHaveLength(12);
     expect(r.readUInt16BE(0)).toBe(0xabcd);
     expect(r.readUInt16BE(2)).toBe(0x8000 | 0x0100 | 0x0080 | 1);
     const response = Buffer.from(makeQuery("x.test", { id: 7 }));
     response.writeUInt16BE(0x8100, 2);
-    expect(errorReply(response, "REFUSED").toString("hex")).toBe("000781850000000000000000");
+    expect(errorReply(response, "REFUSED", true).toString("hex")).toBe("000781850000000000000000");
+    expect(errorReply(response, "REFUSED", false).toString("hex")).toBe("000781050000000000000000");
   });
 });
 

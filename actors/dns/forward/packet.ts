@@ -169,19 +169,19 @@ export function soaMinimum(buf: Buffer, soa: RecordRef): number {
 
 /**
  * Our own reply to a client query: wire's errorResponse (id, opcode, RD, CD and the question
- * echoed, QR + RA set, no records, our OPT when the client sent one with DO copied). The forwarder
+ * echoed, QR set, RA as `recursionAvailable` says, no records, our OPT when the client sent one with DO copied). The forwarder
  * is only given queries parseQuery accepted (../serve.ts), and for those it is the reply this
  * module used to build itself, byte for byte. errorResponse declines a message shorter than a
  * header or with QR set (the wire layer drops them); the forwarder promises a reply for any
  * buffer, so those get a bare header echoing the id and flags as far as they were sent.
  */
-export function errorReply(query: Buffer, rcode: ErrorRcode): Buffer {
-  const reply = errorResponse(query, rcode);
+export function errorReply(query: Buffer, rcode: ErrorRcode, recursionAvailable: boolean): Buffer {
+  const reply = errorResponse(query, rcode, { recursionAvailable });
   if (reply !== undefined) return reply;
   const header = Buffer.alloc(HEADER_LEN);
   if (query.length >= 2) header.writeUInt16BE(query.readUInt16BE(0), 0);
   const qflags = query.length >= 4 ? query.readUInt16BE(2) : 0;
-  header.writeUInt16BE(FLAG.QR | (qflags & (OPCODE_MASK | FLAG.RD | FLAG.CD)) | FLAG.RA | (RCODE[rcode] & 0x0f), 2);
+  header.writeUInt16BE(FLAG.QR | (qflags & (OPCODE_MASK | FLAG.RD | FLAG.CD)) | (recursionAvailable ? FLAG.RA : 0) | (RCODE[rcode] & 0x0f), 2);
   return header;
 }
 

@@ -14,19 +14,21 @@ import type { Task } from "../../catalogue/index.js";
 
 const task = (id: string, ip: string): Task => ({ id, name: "web", framework: "marathon", runtime: "native", agentIp: "10.0.0.1", taskIps: [ip], state: "running", ports: [] });
 
-function setup(forward: (req: ForwardRequest) => Promise<ForwardResult> = () => Promise.reject(new Error("no upstream")), maxInflight = 2) {
+function setup(forward: (req: ForwardRequest) => Promise<ForwardResult> = () => Promise.reject(new Error("no upstream")), maxInflight = 2, recursionAvailable = false) {
   const board = new ZoneBoard();
   board.publish(assembleZoneSet(1, [dcosZone({ tasks: [task("a", "9.0.0.1"), task("b", "9.0.0.2"), task("c", "9.0.0.3")], masters: [] })]));
   const registry = new Registry();
+  const warnings: string[] = [];
+  const logger = pino({ level: "warn" }, { write: (line: string) => warnings.push(line) });
   const path = new QueryPath({
     board,
     cache: new ResponseCache({ rotation: "round_robin" }),
     metrics: new DnsMetrics(registry),
-    logger: pino({ level: "silent" }),
+    logger,
     forward,
-    options: { rotation: "round_robin", maxUdpSize: 4096, maxInflight, traceEvery: 0 },
+    options: { rotation: "round_robin", maxUdpSize: 4096, maxInflight, traceEvery: 0, recursionAvailable },
   });
-  return { board, registry, path };
+  return { board, registry, path, warnings };
 }
 
 const query = (name: string, id = 1) => dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] });
@@ -112,6 +114,44 @@ describe("QueryPath", () => {
     const text = await registry.metrics();
     const total = text.split("\n").filter((l) => l.startsWith("dcnet_dns_malformed_total{")).reduce((s, l) => s + Number(l.split(" ").pop()), 0);
     expect(total).toBe(2);
+  });
+
+  it("RA only on a node that forwards: authoritative answers, errors and failed forwards alike (issue 16, defect 1)", async () => {
+    for (const ra of [false, true]) {
+      const { path } = setup(undefined, 2, ra);
+      const flags = async (buf: Buffer) => (await ask(path, buf)).flag_ra;
+      expect(await flags(query(NAME))).toBe(ra);
+      expect(await flags(query(NAME))).toBe(ra); // a cache hit
+      expect(await flags(query("www.example.test"))).toBe(ra); // the forwarder failed: SERVFAIL
+      const twoQuestions = Buffer.from(query(NAME, 5));
+      twoQuestions.writeUInt16BE(2, 4);
+      expect(await flags(twoQuestions)).toBe(ra); // FORMERR
+    }
+  });
+
+  it("IXFR (with the client's SOA in authority) is REFUSED over UDP and TCP, not FORMERR (issue 16, defect 2)", async () => {
+    const { path, registry } = setup();
+    const soa = { name: "dcos.thisdcos.directory", type: "SOA" as const, ttl: 60, data: { mname: "ns.spartan", rname: "root.spartan", serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 } };
+    const ixfr = dnsPacket.encode({ type: "query", id: 21, questions: [{ name: "dcos.thisdcos.directory", type: "IXFR" }], authorities: [soa] });
+    for (const transport of ["udp", "tcp"] as const) {
+      const reply = await new Promise<dnsPacket.DecodedPacket & { rcode?: string }>((resolve) => path.handle(ixfr, transport, undefined, (r) => resolve(dnsPacket.decode(r))));
+      expect([reply.id, reply.rcode, reply.flag_aa]).toEqual([21, "REFUSED", false]);
+    }
+    expect(await registry.metrics()).not.toMatch(/dcnet_dns_malformed_total\{/);
+  });
+
+  it("EDNS version 1: BADVERS, counted in dcnet_dns_edns_badvers_total, never logged as malformed (issue 16, defect 7)", async () => {
+    const { path, registry, warnings } = setup();
+    const v1 = dnsPacket.encode({ type: "query", id: 31, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name: NAME }], additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0, ednsVersion: 1 } as dnsPacket.Answer] });
+    for (let i = 0; i < 2; i++) {
+      const reply = await ask(path, v1);
+      expect(reply.id).toBe(31);
+      expect(reply.additionals).toMatchObject([{ type: "OPT", extendedRcode: 1, ednsVersion: 0 }]);
+    }
+    const text = await registry.metrics();
+    expect(text).toMatch(/dcnet_dns_edns_badvers_total\{transport="udp"\} 2/);
+    expect(text).not.toMatch(/dcnet_dns_malformed_total\{/);
+    expect(warnings).toEqual([]);
   });
 
   it("counts queries by type, rcode and zone, and exposes the latency histogram in the text format", async () => {

@@ -14,6 +14,8 @@ interface QueryPathOptions {
   readonly maxInflight: number;
   /** Trace one query in this many (0: none). */
   readonly traceEvery: number;
+  /** RA in the answers made here: this node forwards some names (README "RA"). */
+  readonly recursionAvailable: boolean;
 }
 
 interface QueryPathDeps {
@@ -32,7 +34,12 @@ export class QueryPath {
   private seen = 0;
   private logged = 0;
 
-  constructor(private readonly deps: QueryPathDeps) {}
+  /** Made once: the answer options of every query carry it. */
+  private readonly ra: { readonly recursionAvailable: boolean };
+
+  constructor(private readonly deps: QueryPathDeps) {
+    this.ra = { recursionAvailable: deps.options.recursionAvailable };
+  }
 
   /**
    * Answers one DNS message; `send` is called at most once (never for a dropped packet). A listener
@@ -51,25 +58,34 @@ export class QueryPath {
       return;
     }
     const parsed = parseQuery(buf);
+    const ra = this.ra;
     if (!parsed.ok) {
+      // An EDNS version we do not speak is a well-formed query with a defined answer (RFC 6891
+      // §6.1.3): counted on its own, never logged as malformed.
+      if (parsed.rcode === "BADVERS") {
+        metrics.badVersion.inc({ transport });
+        const reply = errorResponse(buf, parsed, ra);
+        if (reply) send(reply, peer);
+        return;
+      }
       metrics.malformed.inc({ transport, reason: parsed.rcode ?? (parsed.formerr ? "FORMERR" : "dropped") });
       if (this.logged++ < 20 || this.logged % 10_000 === 0) this.deps.logger.warn({ transport, reason: parsed.reason, count: this.logged }, "malformed DNS message");
-      const reply = errorResponse(buf, parsed);
+      const reply = errorResponse(buf, parsed, ra);
       if (reply) send(reply, peer);
       return;
     }
     const q = parsed.query;
     const traced = this.deps.tracer && this.deps.options.traceEvery > 0 && this.seen++ % this.deps.options.traceEvery === 0;
-    const answered = answerQuery(zoneSet, q, { rotation: this.deps.options.rotation });
+    const answered = answerQuery(zoneSet, q, { rotation: this.deps.options.rotation, ...ra });
     if (answered.kind === "answer") {
       let variants: Buffer[];
       try {
         // Every rotation of the answer is rendered once, so cache hits rotate too (by message id).
-        variants = renderVariants(zoneSet, q, answered, { rotation: this.deps.options.rotation, transport, maxUdp: this.deps.options.maxUdpSize });
+        variants = renderVariants(zoneSet, q, answered, { rotation: this.deps.options.rotation, transport, maxUdp: this.deps.options.maxUdpSize, ...ra });
       } catch (err) {
         // Only bad zone data (never client input) gets here: answer SERVFAIL, keep serving.
         if (this.logged++ < 20) this.deps.logger.error({ err: (err as Error).message, name: q.question.name }, "cannot encode an answer from the zones");
-        const reply = errorResponse(q, "SERVFAIL");
+        const reply = errorResponse(q, "SERVFAIL", ra);
         if (reply) send(reply, peer);
         metrics.query(transport, q.question.type, "SERVFAIL", answered.zone, start);
         return;
@@ -96,7 +112,7 @@ export class QueryPath {
     const { metrics } = this.deps;
     if (this.inflight >= this.deps.options.maxInflight) {
       metrics.overload.inc({ transport });
-      const reply = errorResponse(q, "SERVFAIL");
+      const reply = errorResponse(q, "SERVFAIL", this.ra);
       if (reply) send(reply);
       metrics.query(transport, q.question.type, "SERVFAIL", "overload", start);
       return;
@@ -111,7 +127,7 @@ export class QueryPath {
           if (traced) this.span(q, transport, { zone: out.zone, rcode: out.rcode, forwarded: true, cached: out.cached, ...(out.upstream ? { upstream: out.upstream } : {}) }, start);
         },
         (err: Error) => {
-          const reply = errorResponse(q, "SERVFAIL");
+          const reply = errorResponse(q, "SERVFAIL", this.ra);
           if (reply) send(reply);
           metrics.query(transport, q.question.type, "SERVFAIL", "forward:unavailable", start);
           if (traced) this.span(q, transport, { zone: "", rcode: "SERVFAIL", forwarded: true, error: err.message }, start);

@@ -7,7 +7,7 @@ import type { ActorRef, ReplyTo } from "../../../supervisors/index.js";
 import { dnsConfigSection } from "../config.js";
 import { ZoneBoard } from "../board.js";
 import { DnsMetrics } from "../metrics.js";
-import type { ForwarderMsg, ForwardReply } from "../forwarder.actor.js";
+import { recursionOffered, type ForwarderMsg, type ForwardReply } from "../forwarder.actor.js";
 import { decode, queryBuf } from "../../../testkit/dns/wire.js";
 import { queryPathFor, udpEngineFor } from "./setup.js";
 
@@ -40,6 +40,17 @@ describe("listen setup", () => {
   it("SERVFAIL while the forwarder restarts or when it fails the query", async () => {
     expect(decode(await answer(undefined)).rcode).toBe("SERVFAIL");
     expect(decode(await answer(forwarder(() => ({ ok: false, error: "boom" })))).rcode).toBe("SERVFAIL");
+  });
+
+  it("RA follows the forwarding configuration: upstreams, forward zones or .mesos forward mode (issue 16, defect 1)", () => {
+    const cases: Array<[Record<string, unknown>, boolean]> = [
+      [{}, false],
+      [{ upstreams: ["10.0.0.2"] }, true],
+      [{ forwardZones: { "corp.example": ["10.0.0.2"] } }, true],
+      [{ mesos: { mode: "forward", resolvers: ["10.0.0.3"] } }, true],
+      [{ mesos: { mode: "forward", resolvers: [] } }, false],
+    ];
+    for (const [dns, ra] of cases) expect([dns, recursionOffered(dnsConfigSection.parse(dns))]).toEqual([dns, ra]);
   });
 
   it("takes the engine asked for", () => {

@@ -6,7 +6,7 @@ import type { ActorRef } from "../../../supervisors/index.js";
 import type { Config } from "../../../config/index.js";
 import { ForwardFailedError, ForwarderUnavailableError, UdpEngineUnavailableError } from "../errors.js";
 import type { ForwardRequest, ForwardResult } from "../forward/index.js";
-import type { ForwarderMsg, ForwardReply } from "../forwarder.actor.js";
+import { recursionOffered, type ForwarderMsg, type ForwardReply } from "../forwarder.actor.js";
 import { ResponseCache } from "../wire/index.js";
 import type { ZoneBoard } from "../board.js";
 import type { DnsMetrics } from "../metrics.js";
@@ -40,7 +40,7 @@ export function queryPathFor(s: QueryPathSetup): QueryPath {
     logger: s.logger,
     ...(s.tracer ? { tracer: s.tracer } : {}),
     forward,
-    options: { rotation: dns.rotation, maxUdpSize: dns.maxUdpSize, maxInflight: dns.maxInflight, traceEvery: dns.traceEvery },
+    options: { rotation: dns.rotation, maxUdpSize: dns.maxUdpSize, maxInflight: dns.maxInflight, traceEvery: dns.traceEvery, recursionAvailable: recursionOffered(dns) },
   });
 }
 

@@ -33,14 +33,18 @@ describe("zone selection", () => {
 });
 
 describe("RFC answers", () => {
-  it("A: every record, owner = question as sent, AA, RD copied, RA", () => {
-    const r = ask(zs, "APP.marathon.AgentIP.dcos.thisdcos.directory", "A", { id: 42 });
+  it("A: every record, owner = question as sent, AA, RD copied, RA when asked for", () => {
+    const r = ask(zs, "APP.marathon.AgentIP.dcos.thisdcos.directory", "A", { id: 42, recursionAvailable: true });
     expect(r.rcode).toBe("NOERROR");
     expect(lines([...r.packet.answers])).toEqual(["10.0.0.1", "10.0.0.2", "10.0.0.3"].map((ip) => `APP.marathon.AgentIP.dcos.thisdcos.directory A ${ip}`));
     expect(r.packet.id).toBe(42);
     expect(r.packet.flags & (FLAG.AA | FLAG.RD | FLAG.RA)).toBe(FLAG.AA | FLAG.RD | FLAG.RA);
     expect(r.packet.flags & 0xf).toBe(0);
     expect(r.packet.questions).toEqual([{ name: "APP.marathon.AgentIP.dcos.thisdcos.directory", type: "A", class: "IN" }]);
+  });
+
+  it("RA is clear unless the node forwards (issue 16, defect 1)", () => {
+    expect(ask(zs, APP, "A").packet.flags & FLAG.RA).toBe(0);
   });
 
   it("RD clear stays clear; RA follows the option; CD is copied", () => {
@@ -149,6 +153,17 @@ describe("RFC answers", () => {
       expect(r.packet.flags & 0xf).toBe(5);
     }
     expect(ask(zs, "ready.spartan", "A", { klass: "ANY" }).packet.answers).toHaveLength(1);
+  });
+
+  it("IXFR is REFUSED like AXFR (issue 16, defect 2)", () => {
+    const r = ask(zs, "spartan", "IXFR");
+    expect([r.rcode, r.packet.flags & FLAG.AA, r.packet.answers]).toEqual(["REFUSED", 0, []]);
+  });
+
+  it("QCLASS ANY: answered, but not authoritative (issue 16, defect 5)", () => {
+    const r = ask(zs, "ready.spartan", "A", { klass: "ANY" });
+    expect([r.rcode, r.packet.answers.length, r.packet.flags & FLAG.AA]).toEqual(["NOERROR", 1, 0]);
+    expect(ask(zs, "ready.spartan", "A").packet.flags & FLAG.AA).toBe(FLAG.AA);
   });
 
   it("answers carry no OPT decision: noOpt is false outside compat zones", () => {

@@ -13,7 +13,7 @@ import type { ParsedQuery, ResponsePacket } from "./types.js";
 export interface AnswerOptions {
   /** Answer order per RRset; default round_robin (dcos-dns). */
   readonly rotation?: Rotation;
-  /** RA bit; default true because names outside our zones are forwarded. */
+  /** RA bit; default false: only a node with forwarding configured recurses (README "RA"). */
   readonly recursionAvailable?: boolean;
   /** Alias suffixes; default DCOS_RENAMES. */
   readonly renames?: readonly RenameRule[];
@@ -59,10 +59,12 @@ export function answerQuery(zones: ZoneSet, q: ParsedQuery, opts: AnswerOptions 
   const rotated = rotate(s.answers, opts.rotation ?? "round_robin", q.id, opts.random ?? Math.random);
   const back = renamed.back;
   const fix = (list: readonly Answer[]): Answer[] => (back ? list.map((a) => mapNames(a, back)) : [...list]);
+  // QCLASS ANY: the data is ours but the question spans classes we may not hold, so not AA (NSD).
+  const authoritative = s.rcode !== "REFUSED" && q.question.class !== "ANY";
   const flags =
-    (s.rcode === "REFUSED" ? 0 : FLAG.AA) |
+    (authoritative ? FLAG.AA : 0) |
     (q.rd ? FLAG.RD : 0) |
-    ((opts.recursionAvailable ?? true) ? FLAG.RA : 0) |
+    ((opts.recursionAvailable ?? false) ? FLAG.RA : 0) |
     (q.cd ? FLAG.CD : 0) |
     RCODE[s.rcode];
   const packet: ResponsePacket = {

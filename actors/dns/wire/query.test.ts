@@ -115,6 +115,19 @@ describe("parseQuery: rejections", () => {
     expect(() => dnsPacket.decode(raw([1, 0, 0, 0], [0xc0, 14, 0xc0, 12, ...A_IN]))).toThrow(/bad pointer/);
   });
 
+  it("IXFR with the client's SOA in the authority section parses (issue 16, defect 2); other authority records stay FORMERR", () => {
+    const soa = { name: "spartan", type: "SOA" as const, ttl: 60, data: { mname: "ns.spartan", rname: "root.spartan", serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 } };
+    const ixfr = dnsPacket.encode({ type: "query", id: 8, questions: [{ name: "spartan", type: "IXFR" }], authorities: [soa] });
+    expect(parseQuery(ixfr)).toMatchObject({ ok: true, query: { id: 8, question: { name: "spartan", type: "IXFR", class: "IN" } } });
+    const withEdns = dnsPacket.encode({ type: "query", id: 8, questions: [{ name: "spartan", type: "IXFR" }], authorities: [soa], additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] });
+    expect(parseQuery(withEdns)).toMatchObject({ ok: true, query: { edns: { udpSize: 1232, version: 0 } } });
+    const asA = dnsPacket.encode({ type: "query", id: 8, questions: [{ name: "spartan", type: "A" }], authorities: [soa] });
+    expect(rejection(asA)).toMatchObject({ rcode: "FORMERR", reason: "authority count 1 in a query" });
+    const two = dnsPacket.encode({ type: "query", id: 8, questions: [{ name: "spartan", type: "IXFR" }], authorities: [soa, soa] });
+    expect(rejection(two)).toMatchObject({ rcode: "FORMERR", reason: "authority count 2 in a query" });
+    expect(rejection(ixfr.subarray(0, ixfr.length - 3))).toMatchObject({ rcode: "FORMERR", reason: "authority record data runs past the end" });
+  });
+
   it("answers EDNS version 1 with BADVERS", () => {
     const buf = queryBuf("a.mesos", "A", { edns: { version: 1 } });
     expect(rejection(buf)).toMatchObject({ rcode: "BADVERS", reason: "EDNS version 1 is not supported" });
@@ -146,7 +159,7 @@ describe("errorResponse", () => {
 
   it("SERVFAIL for a valid query keeps the question and answers EDNS with EDNS", () => {
     const buf = queryBuf("Www.Example.com", "AAAA", { id: 9, edns: { udpSize: 1400, do: true } });
-    const d = decode(errorResponse(buf, { ok: false, reason: "upstreams down", id: 9, formerr: false, rcode: "SERVFAIL" }) as Buffer);
+    const d = decode(errorResponse(buf, { ok: false, reason: "upstreams down", id: 9, formerr: false, rcode: "SERVFAIL" }, { recursionAvailable: true }) as Buffer);
     expect(d).toMatchObject({ id: 9, rcode: "SERVFAIL", questions: [{ name: "Www.Example.com", type: "AAAA", class: "IN" }] });
     expect(d.additionals).toMatchObject([{ type: "OPT", udpPayloadSize: 1232, flag_do: true }]);
     expect(d.flag_ra).toBe(true);

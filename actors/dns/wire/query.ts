@@ -9,6 +9,7 @@ import { MessageWriter, writeOpt, type OptSpec } from "./writer.js";
 // Smallest question (root name, type, class) and smallest resource record (root name + 10).
 const MIN_QUESTION = 5;
 const MIN_RR = 11;
+const IXFR = 251;
 
 const formerr = (id: number, reason: string): QueryRejection => ({ ok: false, reason, id, formerr: true, rcode: "FORMERR" });
 
@@ -21,6 +22,17 @@ function readOptions(buf: Buffer, from: number, to: number): string | undefined 
     if (p > to) return "EDNS option runs past the OPT record";
   }
   return undefined;
+}
+
+/** Offset just past the resource record at `pos`, or the problem; its content is not read. */
+function skipRecord(buf: Buffer, pos: number, what: string): { readonly next: number } | { readonly problem: string } {
+  const owner = readName(buf, pos, buf.length);
+  if ("problem" in owner) return { problem: `${what} record name: ${owner.problem}` };
+  const at = owner.next;
+  if (at + 10 > buf.length) return { problem: `${what} record cut off` };
+  const end = at + 10 + buf.readUInt16BE(at + 8);
+  if (end > buf.length) return { problem: `${what} record data runs past the end` };
+  return { next: end };
 }
 
 /** The one additional record a query may carry. Only OPT is understood; others (TSIG) are skipped. */
@@ -50,7 +62,9 @@ function checkHeader(buf: Buffer, id: number): QueryRejection | undefined {
   }
   if (qd !== 1) return formerr(id, `question count ${qd}, expected 1`);
   if (an !== 0) return formerr(id, `answer count ${an} in a query`);
-  if (ns !== 0) return formerr(id, `authority count ${ns} in a query`);
+  // One authority record is allowed here and checked against the question type in parseQuery:
+  // an IXFR query carries the client's SOA there (RFC 1995 §3).
+  if (ns > 1) return formerr(id, `authority count ${ns} in a query`);
   if (ar > 1) return formerr(id, `additional count ${ar}, expected at most 1 (OPT)`);
   return undefined;
 }
@@ -70,6 +84,14 @@ export function parseQuery(buf: Buffer): ParseResult {
   const qtype = buf.readUInt16BE(qname.next);
   if (qtype === TYPE.OPT) return formerr(id, "question type OPT");
   let pos = qname.next + 4;
+  if (buf.readUInt16BE(8) === 1) {
+    // Only IXFR may carry one; it is skipped, not read, because IXFR is REFUSED like AXFR
+    // (answer.ts) and a FORMERR here would answer it before that decision is made.
+    if (qtype !== IXFR) return formerr(id, "authority count 1 in a query");
+    const auth = skipRecord(buf, pos, "authority");
+    if ("problem" in auth) return formerr(id, auth.problem);
+    pos = auth.next;
+  }
   let edns: EdnsInfo | undefined;
   if (buf.readUInt16BE(10) === 1) {
     const add = readAdditional(buf, pos);
@@ -126,7 +148,7 @@ function fromHeader(buf: Buffer, rcode: ErrorRcode, ra: boolean): Buffer {
 }
 
 interface ErrorResponseOptions {
-  /** RA in the reply; true by default because non-local names are forwarded. */
+  /** RA in the reply; false by default: only a node with forwarding configured recurses (README "RA"). */
   readonly recursionAvailable?: boolean;
 }
 
@@ -138,7 +160,7 @@ interface ErrorResponseOptions {
 export function errorResponse(source: Buffer | ParsedQuery, how: ErrorRcode | QueryRejection, opts: ErrorResponseOptions = {}): Buffer | undefined {
   const rcode = typeof how === "string" ? how : how.rcode;
   if (rcode === undefined) return undefined;
-  const ra = opts.recursionAvailable ?? true;
+  const ra = opts.recursionAvailable ?? false;
   if (!Buffer.isBuffer(source)) return fromQuery(source, rcode, ra);
   const parsed = parseQuery(source);
   if (parsed.ok) return fromQuery(parsed.query, rcode, ra);
