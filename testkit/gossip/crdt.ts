@@ -1,5 +1,5 @@
-// Helpers for this folder's tests: random operation histories on 2–4 replicas, and ways to rewrite
-// a state into an equal but differently ordered one. Kept out of index.ts on purpose.
+// Helpers for the CRDT property tests (actors/gossip/crdt/*.test.ts): random operation histories on
+// 2–4 replicas, and ways to rewrite a state into an equal but differently ordered one.
 import fc from "fast-check";
 import { hlcNow } from "../../actors/gossip/crdt/hlc.js";
 import { merge, emptyKey } from "../../actors/gossip/crdt/kernel.js";
