@@ -1,6 +1,7 @@
 // `dcnet creds`: the cluster's credentials, made with openssl in a folder the operator keeps (the CA
 // key included): init, server, node, user, revoke, nats-conf, ls. Everything is written mode 0600;
 // nothing secret is printed. docs/security.md walks through a secured 3-server setup with it.
+import { NAMED_VIP_BUCKET } from "../actors/l4lb/model.js";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import {
@@ -16,6 +17,14 @@ import {
   type IssuedCert,
   type IssueRequest,
 } from "../transport/auth/index.js";
+
+/**
+ * What every node credential is granted beyond gossip and admin: the JetStream KV bucket of
+ * named-VIP addresses (the L4LB allocates there). Every writer of the users file passes the same
+ * list, or a later `revoke` or `nats-conf` would drop the grant. A cluster that renames the bucket
+ * (l4lb.bucket) must grant that name instead.
+ */
+export const NODE_GRANTS = { kvBuckets: [NAMED_VIP_BUCKET] };
 
 interface DirFlags {
   dir: string;
@@ -110,7 +119,7 @@ async function init(flags: DirFlags & { cluster: string }): Promise<void> {
 
 async function issueOne(flags: DirFlags, req: IssueRequest): Promise<void> {
   const d = days(flags);
-  const [cert] = await issue(flags.dir, [{ ...req, ...(d ? { days: d } : {}) }]);
+  const [cert] = await issue(flags.dir, [{ ...req, ...(d ? { days: d } : {}) }], NODE_GRANTS);
   if (!cert) return;
   const list = await readIssued(flags.dir);
   console.log(`wrote ${cert.files.map((f) => resolve(flags.dir, f)).join(", ")}: ${describe(cert, list.cluster)}`);
@@ -121,13 +130,13 @@ async function issueOne(flags: DirFlags, req: IssueRequest): Promise<void> {
 }
 
 async function revokeOne(name: string, flags: DirFlags & { serial?: string }): Promise<void> {
-  const gone = await revoke(flags.dir, name, flags.serial ? { serial: flags.serial } : {});
+  const gone = await revoke(flags.dir, name, { ...NODE_GRANTS, ...(flags.serial ? { serial: flags.serial } : {}) });
   console.log(`revoked ${gone.map((c) => `${c.role} ${c.name} serial ${c.serial}`).join(", ")}`);
   console.log(`updated ${resolve(flags.dir, CREDS_FILES.users)}: ${RELOAD}; until then the servers still accept it`);
 }
 
 async function natsConf(flags: DirFlags & { print?: boolean }): Promise<void> {
-  const file = await writeUsersFile(flags.dir);
+  const file = await writeUsersFile(flags.dir, NODE_GRANTS);
   if (flags.print) {
     const { readFile } = await import("node:fs/promises");
     process.stdout.write(await readFile(file, "utf8"));

@@ -19,6 +19,8 @@ export interface NodeFlags {
   logLevel?: string;
   creds?: string;
   insecure?: boolean;
+  l4lb?: boolean;
+  l4lbCleanup?: boolean;
 }
 
 /** `dcnet node` on the program (cli/main.ts imports this module only when that command runs). */
@@ -34,6 +36,8 @@ export function registerNode(program: Command, description: string): void {
     .option("--mesos-agent <url>", "this node's Mesos agent, polled for its tasks (config mesos.agent)")
     .option("--creds <file>", "this node's NATS credential, from dcnet creds node <id> (config nats.credentials)")
     .option("--insecure", "run against a NATS server that does not require authentication (config nats.insecure)")
+    .option("--l4lb", "program this host's kernel (nftables) for the VIPs: the east-west load balancer (config l4lb.enabled)")
+    .option("--l4lb-cleanup", "remove this host's L4LB tables from the kernel and exit (no node starts)")
     .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
     .action(async (opts: NodeFlags) => {
       process.exitCode = await runNodeCommand(opts);
@@ -72,6 +76,7 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
     out.dns = { ...(flags.dnsListen !== undefined ? { listen: flags.dnsListen } : {}), ...(flags.dnsUpstream !== undefined ? { upstreams: flags.dnsUpstream } : {}) };
   }
   if (flags.metricsListen !== undefined) out.metrics = { listen: flags.metricsListen };
+  if (flags.l4lb !== undefined) out.l4lb = { enabled: flags.l4lb };
   return out;
 }
 
@@ -91,12 +96,25 @@ export async function configOrExit(flags: NodeFlags, extra: RawConfig = {}): Pro
 export async function runNodeCommand(flags: NodeFlags): Promise<number> {
   const config = await configOrExit(flags);
   if (!config) return 2;
+  if (flags.l4lbCleanup) return cleanupL4lb(config);
   try {
     return await runUntilDone(() => startNode(config));
   } catch (err) {
     if (!isStartRefusal(err)) throw err;
     console.error(`dcnet: ${err.message}`);
     return 2;
+  }
+}
+
+async function cleanupL4lb(config: Config): Promise<number> {
+  const { removeL4lbTables } = await import("../actors/l4lb/index.js");
+  try {
+    await removeL4lbTables(config.l4lb);
+    console.log("dcnet: L4LB tables removed (ip and ip6 dcnet-l4lb)");
+    return 0;
+  } catch (err) {
+    console.error(`dcnet: removing the L4LB tables failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }
 

@@ -2,6 +2,7 @@
 // certificate, the node's, and an admin one `dcnet ctl` finds: cli/up-creds.ts), starts nats-server as
 // a child requiring them (TLS, users; JetStream on, data in a temp dir), then a node connected to it;
 // a signal stops the node, then the server, and removes the credentials. `--insecure`: no TLS, no users.
+import { NODE_GRANTS } from "./creds.command.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -120,7 +121,7 @@ async function throwawayCreds(dir: string, config: Config, port: number, dataDir
     { name: UP_SERVER, role: "server", ips: ["127.0.0.1"], dns: ["localhost"], days: THROWAWAY_DAYS },
     { name: config.id, role: "node", days: THROWAWAY_DAYS },
     { name: UP_ADMIN, role: "admin", days: THROWAWAY_DAYS },
-  ]);
+  ], NODE_GRANTS);
   const serverConfig = join(dir, "nats-server.conf");
   const file = (name: string): string => join(dir, name);
   const text = renderServerConfig({

@@ -47,13 +47,13 @@ describe("catalogue - Mesos agent poller", () => {
     });
     expect(ls.tasks.map((x) => [x.owner, x.task.name, x.task.framework, x.task.agentIp])).toEqual([["agent-1", "app", "marathon", "172.17.0.3"]]);
     const vips = await t.admin.request("agent-1", "vip-ls", {});
-    const byVip = Object.fromEntries(vips.vips.map((v) => [v.vip, v.backends.map((b) => `${b.ip}:${b.port}/${b.weight}`)]));
+    const byVip = Object.fromEntries(vips.vips.map((v) => [v.vip, v.backends.map((b) => `${b.ip}:${b.port}/${b.state}`)]));
     expect(byVip).toEqual({
-      "tcp:/abc:80@marathon": ["172.17.0.3:9999/1"],
-      "tcp:/cbd:80@marathon": ["172.17.0.3:9999/1"],
-      "tcp:/xyz:443@marathon": ["172.17.0.3:10001/1"],
-      "tcp:def:80@marathon": ["172.17.0.3:9999/1"],
-      "tcp:jkl:80@marathon": ["172.17.0.3:10000/1"],
+      "tcp:/abc:80@marathon": ["172.17.0.3:9999/serving"],
+      "tcp:/cbd:80@marathon": ["172.17.0.3:9999/serving"],
+      "tcp:/xyz:443@marathon": ["172.17.0.3:10001/serving"],
+      "tcp:def:80@marathon": ["172.17.0.3:9999/serving"],
+      "tcp:jkl:80@marathon": ["172.17.0.3:10000/serving"],
     });
     expect(agent.requests.some((r) => r.type === "GET_STATE")).toBe(true);
     expect(agent.requests.some((r) => r.type === "GET_AGENT")).toBe(true);

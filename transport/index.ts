@@ -29,4 +29,4 @@ export {
 export type { TransportErrorCode } from "./errors.js";
 export type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, RejectReason, ServerSecurity, TransportOptions } from "./types.js";
 export { KvAllocator, ALLOCATION_ERROR_CODES, AllocationError, AllocationExhaustedError, AllocationUnavailableError, MAX_ALLOCATION_CHARS } from "./kv-allocator.js";
-export type { Allocation, AllocationErrorCode, KvAllocatorOptions } from "./kv-allocator.js";
+export type { Allocation, AllocationErrorCode, AllocationEvent, AllocationWatch, KvAllocatorOptions } from "./kv-allocator.js";

@@ -4,7 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm } from "@nats-io/kv";
 import { startNatsCluster, startNatsServer, type NatsServerHandle } from "../integration/harness/nats-local.js";
-import { AllocationExhaustedError, AllocationUnavailableError, ALLOCATION_ERROR_CODES, KvAllocator, decodeKeyPart, encodeKeyPart } from "./kv-allocator.js";
+import { AllocationBook, AllocationExhaustedError, AllocationUnavailableError, ALLOCATION_ERROR_CODES, KvAllocator, decodeKeyPart, encodeKeyPart, type AllocationEvent, type AllocationWatch } from "./kv-allocator.js";
 
 let server: NatsServerHandle;
 const conns: NatsConnection[] = [];
@@ -50,6 +50,140 @@ describe("encodeKeyPart", () => {
     expect(decodeKeyPart(enc)).toBe(raw);
     expect(enc).toMatch(/^[-/_=A-Za-z0-9]+$/);
   });
+});
+
+describe("AllocationBook (what a watch reports)", () => {
+  const val = (v: string) => `val.${encodeKeyPart(v)}`;
+  const idx = (n: string) => `name.${encodeKeyPart(n)}`;
+
+  it("reports a name once name and val agree, and its release when val goes", () => {
+    const b = new AllocationBook();
+    expect(b.apply(val("11.0.0.1"), "v4:a.marathon")).toEqual([]); // claimed half-way: not yet held
+    expect(b.apply(idx("v4:a.marathon"), "11.0.0.1")).toEqual([{ type: "change", name: "v4:a.marathon", value: "11.0.0.1" }]);
+    expect(b.apply(val("11.0.0.1"), "v4:a.marathon")).toEqual([]); // a revision bump changes nothing
+    expect(b.apply(val("11.0.0.1"), undefined)).toEqual([{ type: "change", name: "v4:a.marathon", value: undefined }]);
+    expect(b.apply(idx("v4:a.marathon"), undefined)).toEqual([]);
+    expect(b.held().size).toBe(0);
+  });
+
+  it("never reports the loser of a race nor a stale index", () => {
+    const b = new AllocationBook();
+    // Two claims of n start on different values; the index picks y, x is given back.
+    b.apply(val("x"), "n");
+    b.apply(val("y"), "n");
+    expect(b.apply(idx("n"), "y")).toEqual([{ type: "change", name: "n", value: "y" }]);
+    expect(b.apply(val("x"), undefined)).toEqual([]);
+    // A release that stopped after freeing val leaves name.m → z; z then goes to another name.
+    b.apply(val("z"), "m");
+    b.apply(idx("m"), "z");
+    expect(b.apply(val("z"), undefined)).toEqual([{ type: "change", name: "m", value: undefined }]);
+    expect(b.apply(val("z"), "k")).toEqual([]); // k holds val z but has no index yet; m's index is stale
+    expect(b.apply(idx("k"), "z")).toEqual([{ type: "change", name: "k", value: "z" }]);
+    expect(new Map(b.held())).toEqual(new Map([["n", "y"], ["k", "z"]]));
+  });
+
+  it("a val key handed from one name to another moves the allocation", () => {
+    const b = new AllocationBook();
+    b.apply(val("v"), "a");
+    b.apply(idx("a"), "v");
+    b.apply(idx("b"), "v");
+    expect(b.apply(val("v"), "b")).toEqual([
+      { type: "change", name: "a", value: undefined },
+      { type: "change", name: "b", value: "v" },
+    ]);
+  });
+});
+
+/** Reads a watch into a map until `until` holds (or the time runs out), marking when `ready` came. */
+async function follow(w: AllocationWatch): Promise<{ map: Map<string, string>; events: AllocationEvent[]; readyAt: () => number; until: (cond: () => boolean, ms?: number) => Promise<void> }> {
+  const map = new Map<string, string>();
+  const events: AllocationEvent[] = [];
+  let readyIndex = -1;
+  void (async () => {
+    for await (const ev of w) {
+      events.push(ev);
+      if (ev.type === "ready") readyIndex = events.length - 1;
+      else if (ev.value === undefined) map.delete(ev.name);
+      else map.set(ev.name, ev.value);
+    }
+  })().catch(() => undefined);
+  const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`watch condition not met; events: ${JSON.stringify(events.slice(-5))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { map, events, readyAt: () => readyIndex, until };
+}
+
+describe("KvAllocator.watch", () => {
+  it("on an empty bucket says ready at once, then reports claims and releases of any allocator", async () => {
+    const [a, b] = await Promise.all([conn().then((nc) => KvAllocator.open(nc, { bucket: "w-empty" })), conn().then((nc) => KvAllocator.open(nc, { bucket: "w-empty" }))]);
+    const w = follow(await a!.watch());
+    const f = await w;
+    await f.until(() => f.readyAt() === 0);
+    await b!.claim("n1", ["10.0.0.1", "10.0.0.2"]);
+    await a!.claim("n2", ["10.0.0.1", "10.0.0.2"]);
+    await f.until(() => f.map.size === 2);
+    expect(f.map).toEqual(new Map([["n1", "10.0.0.1"], ["n2", "10.0.0.2"]]));
+    await b!.release("n1");
+    await f.until(() => !f.map.has("n1"));
+    expect(f.events.slice(1)).toEqual([
+      { type: "change", name: "n1", value: "10.0.0.1" },
+      { type: "change", name: "n2", value: "10.0.0.2" },
+      { type: "change", name: "n1", value: undefined },
+    ]);
+  });
+
+  it("starts with every current allocation, then ready, then changes; a half-made claim shows only once finished; stop() ends it", async () => {
+    const nc = await conn();
+    const alloc = await KvAllocator.open(nc, { bucket: "w-init" });
+    for (let i = 0; i < 50; i++) await alloc.claim(`n${i}`, pool(64));
+    await alloc.release("n7");
+    const raw = await new Kvm(nc).open("w-init");
+    await raw.create(`val.${encodeKeyPart("10.0.0.63")}`, "half"); // stopped after val, before name
+    const w = await alloc.watch();
+    const f = await follow(w);
+    await f.until(() => f.readyAt() >= 0);
+    // Exactly the 49 held allocations came before ready, each once, and nothing for "half" or n7.
+    expect(f.readyAt()).toBe(49);
+    expect(new Map(f.map)).toEqual(new Map((await alloc.entries()).filter((e) => e.name !== "half").map((e) => [e.name, e.value])));
+    expect(await alloc.claim("half", ["10.0.0.63"])).toBe("10.0.0.63"); // finishes the half-made claim
+    await f.until(() => f.map.get("half") === "10.0.0.63");
+    w.stop();
+    const n = f.events.length;
+    await alloc.claim("after-stop", pool(64));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(f.events.length).toBe(n);
+  });
+
+  it("two allocators racing for one name: the watch reports only the value both got", async () => {
+    const [a, b] = await Promise.all([conn().then((nc) => KvAllocator.open(nc, { bucket: "w-race" })), conn().then((nc) => KvAllocator.open(nc, { bucket: "w-race" }))]);
+    const f = await follow(await a!.watch());
+    await f.until(() => f.readyAt() >= 0);
+    const got: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const [x, y] = await Promise.all([a!.claim(`vip-${i}`, pool(40)), b!.claim(`vip-${i}`, pool(40).reverse())]);
+      expect(x).toBe(y);
+      got.push(x);
+    }
+    await f.until(() => f.map.size === 20);
+    expect([...f.map.entries()].sort()).toEqual(got.map((v, i) => [`vip-${i}`, v]).sort());
+    // Each name was reported once: no value of a losing claim ever showed.
+    expect(f.events.filter((e) => e.type === "change")).toHaveLength(20);
+  }, 30_000);
+
+  it("without JetStream the watch cannot start, with a typed error", async () => {
+    const own = await startNatsServer({ jetstream: true });
+    try {
+      const alloc = await KvAllocator.open(await conn(own.url), { bucket: "w-gone", timeoutMs: 500 });
+      await own.stop();
+      await expect(alloc.watch()).rejects.toMatchObject({ name: "AllocationUnavailableError", op: "watch" });
+    } finally {
+      await own.stop();
+    }
+  }, 20_000);
 });
 
 describe("KvAllocator", () => {

@@ -10,7 +10,8 @@
 //                              has at most one holder at any time
 //   name.<enc(name)> = value   the index, and the arbiter between concurrent claims of one name
 // A claim writes val first, then name; an index whose val key does not hold the name back is stale
-// (a release stopped half-way) and is ignored and replaced.
+// (a release stopped half-way) and is ignored and replaced. So a name holds a value when, and only
+// when, both keys say so: name.<n> = v and val.<v> = n (lookup, and what watch reports).
 import { jetstream, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -65,6 +66,17 @@ export interface KvAllocatorOptions {
 export interface Allocation {
   readonly name: string;
   readonly value: string;
+}
+
+/**
+ * What watch() yields: first one `change` per allocation held when it started, then `ready`, then
+ * every change as it happens (claims and releases, by any node). `value` undefined: released.
+ */
+export type AllocationEvent = { readonly type: "change"; readonly name: string; readonly value: string | undefined } | { readonly type: "ready" };
+
+/** A running watch. Ends when stop() is called or the connection closes; throws AllocationUnavailableError if the KV fails under it. */
+export interface AllocationWatch extends AsyncIterable<AllocationEvent> {
+  stop(): void;
 }
 
 /** Longest name or value accepted (before key encoding). */
@@ -154,6 +166,53 @@ export class KvAllocator {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * Follows every allocation of the bucket (a KV watch of all its keys, whose initial state is the
+   * last entry of each key). Both keys of an allocation pass through it, and a name is reported as
+   * holding a value only once name and val agree, so a claim that loses a race (its val key
+   * written, then given back) or a stale index is never reported. Throws AllocationUnavailableError
+   * when the watch cannot start (no JetStream, no stream leader).
+   */
+  async watch(): Promise<AllocationWatch> {
+    let lastSeq: number;
+    let empty: boolean;
+    let iter: Awaited<ReturnType<KV["watch"]>>;
+    try {
+      // The initial state ends at the stream's last message at this point: with history 1 every
+      // message left is the last of its key, so a watch of all keys delivers it, in sequence order.
+      const status = await this.#kv.status();
+      lastSeq = status.streamInfo.state.last_seq;
+      empty = status.streamInfo.state.messages === 0;
+      iter = await this.#kv.watch({ key: ">" });
+    } catch (err) {
+      throw new AllocationUnavailableError(this.bucket, "watch", { cause: err });
+    }
+    const bucket = this.bucket;
+    async function* events(): AsyncGenerator<AllocationEvent, void, undefined> {
+      const book = new AllocationBook();
+      let ready = empty;
+      if (ready) yield { type: "ready" };
+      try {
+        for await (const e of iter) {
+          const changes = book.apply(e.key, e.operation === "PUT" ? e.string() : undefined);
+          if (ready) {
+            yield* changes;
+          } else if (e.revision >= lastSeq) {
+            ready = true;
+            for (const [name, value] of book.held()) yield { type: "change", name, value };
+            yield { type: "ready" };
+          }
+        }
+      } catch (err) {
+        throw new AllocationUnavailableError(bucket, "watch", { cause: err });
+      } finally {
+        iter.stop();
+      }
+    }
+    const gen = events();
+    return { [Symbol.asyncIterator]: () => gen, stop: () => iter.stop() };
+  }
+
   /** The index of `name`, if its value's val key holds the name back. */
   async #index(nameKey: string, name: string, op: string): Promise<Held | undefined> {
     const idx = await this.#get(nameKey, op);
@@ -232,6 +291,54 @@ export class KvAllocator {
       if (isCasConflict(err)) return false;
       throw new AllocationUnavailableError(this.bucket, op, { cause: err });
     }
+  }
+}
+
+/**
+ * The two key spaces as a watch sees them, and the allocations they agree on. Pure; the watch feeds
+ * it one key at a time.
+ */
+export class AllocationBook {
+  /** val keys: value → name (the truth). */
+  readonly #vals = new Map<string, string>();
+  /** name keys: name → value (the index, maybe stale or not yet written). */
+  readonly #index = new Map<string, string>();
+  /** What has been reported: name → value, where both agree. */
+  readonly #held = new Map<string, string>();
+
+  /** A key's new content (undefined: deleted); returns the changes of held allocations it makes. */
+  apply(key: string, content: string | undefined): Array<{ readonly type: "change"; readonly name: string; readonly value: string | undefined }> {
+    const touched: string[] = [];
+    if (key.startsWith("val.")) {
+      const value = decodeKeyPart(key.slice("val.".length));
+      const before = this.#vals.get(value);
+      if (before !== undefined) touched.push(before);
+      if (content === undefined) this.#vals.delete(value);
+      else {
+        this.#vals.set(value, content);
+        if (content !== before) touched.push(content);
+      }
+    } else if (key.startsWith("name.")) {
+      const name = decodeKeyPart(key.slice("name.".length));
+      if (content === undefined) this.#index.delete(name);
+      else this.#index.set(name, content);
+      touched.push(name);
+    }
+    const out: Array<{ readonly type: "change"; readonly name: string; readonly value: string | undefined }> = [];
+    for (const name of touched) {
+      const idx = this.#index.get(name);
+      const value = idx !== undefined && this.#vals.get(idx) === name ? idx : undefined;
+      if (value === this.#held.get(name)) continue;
+      if (value === undefined) this.#held.delete(name);
+      else this.#held.set(name, value);
+      out.push({ type: "change", name, value });
+    }
+    return out;
+  }
+
+  /** Every allocation both keys agree on. */
+  held(): ReadonlyMap<string, string> {
+    return this.#held;
   }
 }
 

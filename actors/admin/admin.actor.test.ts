@@ -207,11 +207,15 @@ describe("dcnet ctl built from the same declarations", () => {
       "task add",
       "task rm",
       "task ls",
-      "vip",
-      "vip ls",
       "dns",
       "dns records",
       "dns lookup",
+      "vip",
+      "vip ls",
+      "l4lb",
+      "l4lb status",
+      "l4lb cleanup",
+      "l4lb resume",
       "hello",
     ]);
   });

@@ -10,6 +10,7 @@ export { TASKS_PREFIX, LEADER_KEY, sourcePrefix } from "./keys.js";
 export { storeWriter, writeAll } from "./store-writer.js";
 export { registrationsBehaviour } from "./registrations.actor.js";
 export type { RegistrationMsg, RegistrationResult } from "./registrations.actor.js";
+export type { VipsMsg, VipTable } from "./vips.actor.js";
 export { dcosLabel } from "./convert/labels.js";
 export { backendsOf, vipTable } from "./convert/vips.js";
 export { mesosGetText } from "./mesos/stream.js";

@@ -7,6 +7,7 @@ import { z } from "zod";
 
 export { TASKS_PREFIX, LEADER_KEY, sourcePrefix } from "./keys.js";
 export { dcosLabel, dcosDomainFrag } from "./convert/labels.js";
+export { vipKeyFromString, vipKeyString, vipDnsName } from "./convert/vips.js";
 
 const TASK_STATES = ["preparing", "running", "killing", "terminal"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -107,6 +108,13 @@ export interface Backend {
   readonly port: number;
   /** 1 serving; 0 draining (killing or unhealthy: existing connections kept, no new ones). */
   readonly weight: 0 | 1;
+  /**
+   * For a host-port backend of a task with its own container IP (bridge mode): the container's
+   * address and port. The node running the task programs this instead of agentIp:hostPort, because
+   * a connection the L4LB has already DNATed is not DNATed again by the port mapping
+   * (DCOS_OSS-2070: a VIP unreachable from the task's own agent).
+   */
+  readonly direct?: { readonly ip: string; readonly port: number };
 }
 
 /** A VIP key: protocol, the label's name part (or IP) and port, plus the framework for named VIPs. */

@@ -1,15 +1,14 @@
-// The catalogue's admin ops: native registrations (this node owns what it accepts), the tasks of the
-// whole catalogue, and the VIP table this node derives from them. Declarations only at import time
-// (zod, the task model, types): `dcnet ctl` loads this.
+// The catalogue's admin ops: native registrations (this node owns what it accepts) and the tasks of
+// the whole catalogue. `vip ls` is the L4LB's (actors/l4lb/ops.ts): it shows what this node programs.
+// Declarations only at import time (zod, the task model, types): `dcnet ctl` loads this.
 import { z } from "zod";
 import { AdminOpError, AdminRequestError, ADMIN_ERRORS, cliGroup, cliParse, defineOp, OK_REPLY, table, type OpContext } from "../admin/ops.js";
-import { taskRegistrationSchema, taskSchema, type Backend, type Task } from "./model.js";
+import { taskRegistrationSchema, taskSchema, type Task } from "./model.js";
 import type { RegistrationMsg, RegistrationResult } from "./registrations.actor.js";
-import type { VipsMsg, VipTable } from "./vips.actor.js";
+import type { VipsMsg } from "./vips.actor.js";
 
 const ASK_TIMEOUT_MS = 20_000;
 const TASK = cliGroup("task", "native task registrations (this node owns what it accepts)");
-const VIP = cliGroup("vip", "the VIP table");
 
 // Where catalogue.sup.ts mounts the actors these ops ask. Loaded when a handler runs, not imported:
 // the sup brings the sources' code, which `dcnet ctl` never needs.
@@ -112,27 +111,5 @@ export function formatTasks(node: string, tasks: ReadonlyArray<{ owner: string; 
   );
 }
 
-const backend = z.strictObject({ owner: z.string(), taskId: z.string(), agentIp: z.string(), ip: z.string(), port: z.number(), weight: z.union([z.literal(0), z.literal(1)]) });
-
-export const vipLs = defineOp({
-  name: "vip-ls",
-  role: "viewer",
-  request: z.strictObject({}),
-  reply: z.strictObject({ node: z.string(), vips: z.array(z.strictObject({ vip: z.string(), backends: z.array(backend) })) }),
-  async handle(_req, ctx) {
-    const table = await (await vips(ctx)).ask<VipTable>((reply) => ({ type: "table", reply }), ASK_TIMEOUT_MS);
-    return { node: ctx.config.id, vips: [...table].map(([vip, backends]) => ({ vip, backends: backends.map((b) => ({ ...b })) })) };
-  },
-  cli: [{ group: VIP, command: "ls", description: "every VIP with its backends (owner, IP, port, weight)", request: () => ({}) }],
-  human: (v) => formatVips(v.node, v.vips),
-  summary: (v) => `${v.vips.length} VIPs`,
-});
-
-export function formatVips(node: string, list: ReadonlyArray<{ vip: string; backends: readonly Backend[] }>): string {
-  if (list.length === 0) return `(no VIPs in the catalogue of ${node})`;
-  const rows = list.flatMap(({ vip, backends }) => backends.map((b, i) => [i === 0 ? vip : "", `${b.ip}:${b.port}`, String(b.weight), b.owner, b.taskId]));
-  return table(["VIP", "BACKEND", "WEIGHT", "OWNER", "TASK"], rows);
-}
-
 /** The catalogue's ops, in `dcnet ctl --help` order. */
-export const CATALOGUE_OPS = [taskAdd, taskRm, taskLs, vipLs] as const;
+export const CATALOGUE_OPS = [taskAdd, taskRm, taskLs] as const;

@@ -16,6 +16,8 @@ import { assembleZoneSet, runZonePart, watchCover, zoneRecords, zoneSize, type R
 
 export type ZoneMsg =
   | { readonly type: "changed"; readonly ev: WatchEvent }
+  /** An event of one part's feed (zones/part.ts ZoneFeed), for that part only. */
+  | { readonly type: "fed"; readonly part: string; readonly ev: unknown }
   | { readonly type: "rebuild" }
   /** Queued after the watches' initial snapshots, so it arrives once they are all folded in. */
   | { readonly type: "replayed" }
@@ -31,6 +33,7 @@ interface ZoneState {
   lastBuildMs: number;
   readonly built: Map<RunningZonePart, readonly Zone[]>;
   readonly watchIds: number[];
+  readonly unsubscribes: Array<() => void>;
   /** False after a restart until the store's snapshot is replayed: publishing earlier would replace good zones with partial ones. */
   ready: boolean;
   /** Trace contexts of the changes folded into the next rebuild (a few; a burst shares one rebuild). */
@@ -127,11 +130,15 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       // until known, never forwarded upstream). After a crash the board still holds the last good
       // zones; keep them until the store's snapshot has been replayed into this new incarnation.
       const restarted = deps.board.current.generation > 0;
-      const state: ZoneState = { parts, dirty: new Set(parts), scheduled: false, lastBuildAt: 0, lastBuildMs: 0, built: new Map(), watchIds: [], ready: !restarted, traces: new Map(), strays: new Set() };
+      const state: ZoneState = { parts, dirty: new Set(parts), scheduled: false, lastBuildAt: 0, lastBuildMs: 0, built: new Map(), watchIds: [], unsubscribes: [], ready: !restarted, traces: new Map(), strays: new Set() };
       if (!restarted) build(state);
       // Each watch sends its snapshot into the mailbox before its reply, so "replayed" lands after all of them.
       for (const prefix of watchCover(parts)) {
         state.watchIds.push(await store.ask<number>((reply) => ({ type: "watch", prefix, subscriber: (ev) => ctx.self.tell({ type: "changed", ev }), reply }), 60_000));
+      }
+      // A feed replays its current state synchronously in subscribe, so that too lands before "replayed".
+      for (const part of parts) {
+        if (part.subscribe) state.unsubscribes.push(part.subscribe((ev) => ctx.self.tell({ type: "fed", part: part.name, ev })));
       }
       ctx.self.tell({ type: "replayed" });
       if (restarted) deps.logger.info({ generation: deps.board.current.generation }, "zone view restarted: serving the last zones until the store is replayed");
@@ -151,13 +158,21 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
           if (changed) schedule(state, ctx.self);
           return state;
         }
+        case "fed": {
+          const part = state.parts.find((p) => p.name === msg.part);
+          if (part && part.foldFed(msg.ev)) {
+            state.dirty.add(part);
+            schedule(state, ctx.self);
+          }
+          return state;
+        }
         case "rebuild":
           if (state.ready && state.dirty.size > 0) build(state);
           return state;
         case "replayed":
           state.ready = true;
           // Parts fed by the store rebuild from the replayed snapshot; fixed ones only if not built yet.
-          for (const part of state.parts) if (part.watch.length > 0 || !state.built.has(part)) state.dirty.add(part);
+          for (const part of state.parts) if (part.watch.length > 0 || part.subscribe || !state.built.has(part)) state.dirty.add(part);
           build(state);
           return state;
         case "records": {
@@ -170,6 +185,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     },
     terminate(state) {
       for (const id of state.watchIds) deps.store()?.tell({ type: "unwatch", id });
+      for (const off of state.unsubscribes) off();
     },
   };
 }

@@ -12,6 +12,7 @@ import { storeBehaviour, membershipSource } from "./store/index.js";
 export const GOSSIP = "gossip";
 /** Where the node mounts the store (the root is "node"); admin ops and benches reach it here. */
 export const STORE_PATH = `/node/${GOSSIP}/store`;
+export const MEMBERSHIP_PATH = `/node/${GOSSIP}/membership`;
 
 export interface GossipDeps {
   readonly config: Config;

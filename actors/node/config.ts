@@ -9,6 +9,7 @@ import { adminConfigSection } from "../admin/config.js";
 import { gossipConfigSection } from "../gossip/config.js";
 import { mesosConfigSection } from "../catalogue/config.js";
 import { dnsConfigSection } from "../dns/config.js";
+import { l4lbConfigSection } from "../l4lb/config.js";
 
 const metricsConfigSection = z
   .strictObject({
@@ -32,6 +33,7 @@ export const configSchema = composeConfigSchema({
   gossip: gossipConfigSection,
   mesos: mesosConfigSection,
   dns: dnsConfigSection,
+  l4lb: l4lbConfigSection,
   metrics: metricsConfigSection,
 });
 

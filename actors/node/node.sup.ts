@@ -1,13 +1,14 @@
 // The node's root tree. Order is data-flow order: the connection observer, the admin service (so
 // an operator can look inside while the rest starts), the gossip store, then this node's own facts
-// written into it, then the catalogue's task sources, then the views derived from them (DNS; the
-// L4LB and overlay next). Specs only: what each child does lives in its own folder.
+// written into it, then the catalogue's task sources, then the views derived from them (DNS, the
+// L4LB; the overlay next). Specs only: what each child does lives in its own folder.
 import { supervisor, worker, type ActorRef, type ChildSpec, type SupervisorSpec } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
 import { adminBehaviour, type AdminDeps } from "../admin/index.js";
 import { gossipTreeSpec, GOSSIP, STORE_PATH, type StoreMsg } from "../gossip/index.js";
 import { dnsTreeSpec, DNS, type ZonePart } from "../dns/index.js";
 import { catalogueTreeSpec } from "../catalogue/index.js";
+import { l4lbTreeSpec, l4lbZonePart, NamesBoard } from "../l4lb/index.js";
 import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
 import { metricsHttpBehaviour } from "./metrics-http.actor.js";
@@ -27,6 +28,10 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
   const roles = [...(config.mesos.masters.length > 0 ? ["master"] : []), ...(config.mesos.agent ? ["agent"] : [])];
   const child = (s: string) => deps.logs.child(s);
   const optional = (on: unknown, spec: () => ChildSpec): ChildSpec[] => (on ? [spec()] : []);
+  // Outlives both readers: DNS keeps answering the L4LB's names while the L4LB restarts (names-board.ts).
+  const board = new NamesBoard();
+  // The l4lb zone is served even with the L4LB off (empty: its names are this node's to answer, never forwarded).
+  const zoneParts = [l4lbZonePart(board), ...(deps.zoneParts ?? [])];
   return supervisor(
     ROOT,
     "one_for_one",
@@ -42,8 +47,9 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
       ),
       catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child, store }),
       ...optional(config.dns.enabled, () =>
-        dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child, store, lookup: deps.lookup, nodeIp, ...(deps.zoneParts ? { zoneParts: deps.zoneParts } : {}) }),
+        dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child, store, lookup: deps.lookup, nodeIp, zoneParts }),
       ),
+      ...optional(config.l4lb.enabled, () => l4lbTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, board, child, lookup: deps.lookup })),
     ],
     { intensity: config.supervision.intensity, periodMs: config.supervision.periodMs },
   );

@@ -60,9 +60,12 @@ describe("the standard admin ops", () => {
       ["task-add", "admin.task-add", "admin.ok"],
       ["task-rm", "admin.task-rm", "admin.ok"],
       ["task-ls", "admin.task-ls", "admin.task-ls.reply"],
-      ["vip-ls", "admin.vip-ls", "admin.vip-ls.reply"],
       ["dns-records", "admin.dns-records", "admin.dns-records.reply"],
       ["dns-lookup", "admin.dns-lookup", "admin.dns-lookup.reply"],
+      ["vip-ls", "admin.vip-ls", "admin.vip-ls.reply"],
+      ["l4lb-status", "admin.l4lb-status", "admin.l4lb-status.reply"],
+      ["l4lb-cleanup", "admin.l4lb-cleanup", "admin.ok"],
+      ["l4lb-resume", "admin.l4lb-resume", "admin.ok"],
     ]);
     for (const op of ALL_OPS) expect(op.name).toMatch(OP_PATTERN);
   });

@@ -8,6 +8,7 @@ import { LOG_LEVELS } from "../../config/schema.js";
 import { GOSSIP_OPS, storeCounters, storeCountersSchema } from "../gossip/ops.js";
 import { CATALOGUE_OPS } from "../catalogue/ops.js";
 import { DNS_OPS } from "../dns/ops.js";
+import { L4LB_OPS } from "../l4lb/ops.js";
 
 const empty = z.strictObject({});
 
@@ -167,5 +168,5 @@ const NODE_OPS = [ping, status, crash, setLogLevel, shutdown] as const;
  * Every op a node serves by default and `dcnet ctl` offers, in `--help` order. A subsystem adds its
  * ops to its own `ops.ts` list; a new subsystem adds its list here.
  */
-export const ALL_OPS = [...NODE_OPS, ...GOSSIP_OPS, ...CATALOGUE_OPS, ...DNS_OPS] as const;
+export const ALL_OPS = [...NODE_OPS, ...GOSSIP_OPS, ...CATALOGUE_OPS, ...DNS_OPS, ...L4LB_OPS] as const;
 export type StandardOp = (typeof ALL_OPS)[number];

@@ -28,9 +28,15 @@ process.once("exit", () => {
   for (const c of live) c.kill("SIGKILL");
 });
 
-export function spawnDcnet(args: readonly string[], env: NodeJS.ProcessEnv = {}): DcnetProcess {
+/**
+ * `opts.prefix` runs the node under a launcher that execs it (e.g. `ip netns exec <ns>`), so the
+ * child's PID is still the node's and signals reach it directly.
+ */
+export function spawnDcnet(args: readonly string[], env: NodeJS.ProcessEnv = {}, opts: { readonly prefix?: readonly string[] } = {}): DcnetProcess {
   // DCNET_TEST_EXEC_ARGV passes node flags NODE_OPTIONS refuses (e.g. --cpu-prof) when profiling a run.
-  const child = spawn(process.execPath, [...(process.env.DCNET_TEST_EXEC_ARGV ?? "").split(" ").filter(Boolean), DCNET_BIN, ...args], {
+  const argv = [process.execPath, ...(process.env.DCNET_TEST_EXEC_ARGV ?? "").split(" ").filter(Boolean), DCNET_BIN, ...args];
+  const [file, ...rest] = [...(opts.prefix ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(file, rest, {
     // The tests start open nats-servers: a node there needs nats.insecure (a test of the secure default
     // passes DCNET_NATS_INSECURE: "" to turn it off; integration/secure-up.test.ts does).
     env: { ...process.env, NODE_OPTIONS: "", DCNET_NATS_INSECURE: "1", ...env },

@@ -14,8 +14,9 @@ export interface Permissions {
 export interface PermissionOptions {
   /**
    * JetStream KV buckets a node may use (transport's KvAllocator): each adds the JetStream API calls
-   * on its stream `KV_<bucket>` and its `$KV.<bucket>.>` keys. No node uses one yet, so the default
-   * grants no JetStream at all (a node credential cannot create, read or delete any stream).
+   * on its stream `KV_<bucket>` and its `$KV.<bucket>.>` keys. Without it a node credential gets no
+   * JetStream at all (cannot create, read or delete any stream); `dcnet creds` and `dcnet up` grant
+   * the L4LB's named-VIP bucket (cli/creds.command.ts NODE_GRANTS).
    */
   readonly kvBuckets?: readonly string[];
 }

@@ -83,7 +83,9 @@ export function backendsOf(task: Task, owner: string): Array<{ vip: VipKey; back
       if (isConversionProblem(vip)) continue;
       const base = { owner, taskId: task.id, agentIp: task.agentIp, weight };
       if (p.hostPort !== undefined) {
-        out.push({ vip, backend: { ...base, ip: task.agentIp, port: p.hostPort } });
+        const own = p.port === undefined ? undefined : task.taskIps.find((ip) => ip !== task.agentIp && ipFamily(ip) === ipFamily(task.agentIp));
+        const direct = own !== undefined && p.port !== undefined ? { direct: { ip: own, port: p.port } } : {};
+        out.push({ vip, backend: { ...base, ip: task.agentIp, port: p.hostPort, ...direct } });
         continue;
       }
       if (p.port === undefined) continue;

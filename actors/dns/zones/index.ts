@@ -6,5 +6,5 @@ export { dcosZone } from "./dcos.js";
 export { assembleZoneSet, zoneRecords, zoneSize } from "./zoneset.js";
 export type { ZoneRow } from "./zoneset.js";
 export { runZonePart, watchCover } from "./part.js";
-export type { RunningZonePart, ZoneBuildContext, ZonePart } from "./part.js";
+export type { RunningZonePart, ZoneBuildContext, ZoneFeed, ZonePart } from "./part.js";
 export type { Zone } from "./types.js";

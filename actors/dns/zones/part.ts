@@ -22,7 +22,22 @@ export interface ZoneBuildContext {
  * One contributor of zones. `S` is the part's own state, made by `init` for each incarnation of the
  * zone actor (after a restart the store replays every watched key into a fresh state).
  */
-export interface ZonePart<S = unknown> {
+/**
+ * A source of a part's input that is not the replicated store: facts of this node only, which the
+ * store must not carry (the L4LB's "this VIP is in my kernel now": every node's differ, and DNS
+ * must not publish a name before its own kernel routes it, dcos-net PR #130).
+ */
+export interface ZoneFeed<S, E> {
+  /**
+   * Starts delivering events: the current state at once (synchronously, before returning), then
+   * each change. Returns the unsubscribe. Called by each incarnation of the zone actor.
+   */
+  subscribe(push: (ev: E) => void): () => void;
+  /** Folds one event into `state` (mutating it); true when the zones must be rebuilt. */
+  fold(state: S, ev: E): boolean;
+}
+
+export interface ZonePart<S = unknown, E = unknown> {
   /** Short, unique among parts ("dcos", "l4lb"): logs and error messages name the part by it. */
   readonly name: string;
   /** Every origin the part may build; two parts claiming one origin stop the node at start. Zones of other origins are dropped. */
@@ -32,6 +47,8 @@ export interface ZonePart<S = unknown> {
   init(): S;
   /** Folds one change of a watched key into `state` (mutating it); true when the zones must be rebuilt. */
   fold(state: S, ev: WatchEvent): boolean;
+  /** Input from this node rather than the store, folded like store changes (optional). */
+  readonly feed?: ZoneFeed<S, E>;
   /** The part's zones from its current state; must not throw on any state `fold` can produce. */
   build(state: S, ctx: ZoneBuildContext): readonly Zone[];
 }
@@ -43,20 +60,27 @@ export interface RunningZonePart {
   readonly watch: readonly string[];
   watches(key: string): boolean;
   fold(ev: WatchEvent): boolean;
+  /** Subscribes to the part's feed (if any); events come back through `foldFed` in the zone actor's turn. */
+  subscribe?(push: (ev: unknown) => void): () => void;
+  foldFed(ev: unknown): boolean;
   /** The part's zones; a zone outside its declared origins is left out and reported to `onStray`. */
   build(ctx: ZoneBuildContext, onStray: (origin: string) => void): readonly Zone[];
 }
 
 /** Gives `part` its state; the state stays behind these closures, typed by the part that made it. */
-export function runZonePart<S>(part: ZonePart<S>): RunningZonePart {
+export function runZonePart<S, E>(part: ZonePart<S, E>): RunningZonePart {
   const state = part.init();
   const origins = new Set(part.origins.map(normalizeName));
+  const feed = part.feed;
   return {
     name: part.name,
     origins,
     watch: part.watch,
     watches: (key) => part.watch.some((prefix) => key.startsWith(prefix)),
     fold: (ev) => part.fold(state, ev),
+    ...(feed ? { subscribe: (push: (ev: unknown) => void) => feed.subscribe(push) } : {}),
+    // The event came from this part's own feed (the zone actor routes it by part), so it is an E.
+    foldFed: (ev) => (feed ? feed.fold(state, ev as E) : false),
     build(ctx, onStray) {
       const zones = part.build(state, ctx);
       if (zones.every((z) => origins.has(z.origin))) return zones;

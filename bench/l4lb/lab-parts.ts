@@ -1,0 +1,324 @@
+// Parts 3 and 4 of bench/l4lb-sync, on the L4LB lab (integration/support/l4lb-lab.ts): real
+// `dcnet node` processes with l4lb on, in network namespaces, with the lab's own nats-server.
+//   3. a task registered or changed on node A → its element in the kernel of every node, seen by
+//      `nft monitor` in each host; reference: the same element operations applied by `nft -f` on the
+//      three hosts at once, seen by the same monitors.
+//   4. RSS of one node holding 10,000 VIPs × 3 backends registered through the admin API.
+import type { ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startL4lbLab, type L4lbLab } from "../../integration/support/l4lb-lab.js";
+import type { Task } from "../../actors/catalogue/index.js";
+import { l4lbConfigSection } from "../../actors/l4lb/config.js";
+import { EMPTY_DESIRED, kernelVipKey, L4LB_TABLE, type DesiredState, type KernelVip } from "../../actors/l4lb/model.js";
+// The renderer, not (yet) exported by the L4LB's door: see the bench's header.
+import { desiredState } from "../../actors/l4lb/render/desired.js";
+import { renderDelta, renderFull } from "../../actors/l4lb/render/nft.js";
+import { percentile } from "../stats.js";
+import { benchTable } from "./gen.js";
+import { checkKernel, inNs, now } from "./kernel.js";
+import type { WorkerCmd, WorkerReply } from "./admin-worker.js";
+
+const WORKER = fileURLToPath(new URL("./admin-worker.ts", import.meta.url));
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+/** The reference's own table in every host: same layout, never touched by the nodes. */
+const REF_TABLE = "dcnet-bench-ref";
+const ROUND_TIMEOUT_MS = 5000;
+const PROPAGATION_BUDGET_MS = 120_000;
+const BULK_MAX_MS = 900_000;
+const BULK_CONCURRENCY = 16;
+const CONVERGE_MAX_MS = 300_000;
+/** Production's reconcile period: the lab's 1 s would read a 10,000-VIP table back every second. */
+const LAB_NODE_CONFIG = { l4lb: { reconcileMs: 30_000 } };
+
+const cfg = l4lbConfigSection.parse({ enabled: true });
+const f1 = (x: number): string => x.toFixed(1);
+const f2 = (x: number): string => x.toFixed(2);
+const load = (): string => loadavg().map(f2).join(" ");
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The admin worker in a host, and its replies by request id. */
+class Worker {
+  private readonly pending = new Map<number, (r: WorkerReply) => void>();
+  private nextId = 1;
+  private err = "";
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.on("data", (b: Buffer) => (this.err = (this.err + b.toString()).slice(-4000)));
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        let r: WorkerReply;
+        try {
+          r = JSON.parse(line) as WorkerReply;
+        } catch {
+          return;
+        }
+        this.pending.get(r.id)?.(r);
+        this.pending.delete(r.id);
+      });
+    }
+  }
+
+  static async start(lab: L4lbLab, host: string): Promise<Worker> {
+    const child = lab.net.run(host, process.execPath, ["--import", "tsx", WORKER, lab.natsUrl], { stdio: ["pipe", "pipe", "pipe"], cwd: REPO, env: { ...process.env, NODE_OPTIONS: "" } });
+    const w = new Worker(child);
+    const ready = new Promise<WorkerReply>((resolve) => w.pending.set(0, resolve));
+    const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`admin worker in ${host} exited ${code}: ${w.err.trim()}`))));
+    await Promise.race([ready, exited, sleep(30_000).then(() => Promise.reject(new Error(`admin worker in ${host} not ready within 30 s: ${w.err.trim()}`)))]);
+    return w;
+  }
+
+  send(cmd: DistributiveOmit<WorkerCmd, "id">, timeoutMs: number): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`admin worker: no reply to ${cmd.op} within ${timeoutMs} ms ${this.err.trim()}`));
+      }, timeoutMs);
+      this.pending.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.child.stdin?.write(`${JSON.stringify({ ...cmd, id })}\n`);
+    });
+  }
+
+  stop(): void {
+    this.child.stdin?.end();
+    if (this.child.exitCode === null && this.child.pid !== undefined) this.child.kill("SIGTERM");
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface StatusBody {
+  readonly lastSync?: { readonly ok: boolean };
+  readonly vips: number;
+  readonly backends: number;
+  readonly nftFailures: number;
+}
+
+async function status(w: Worker, node: string): Promise<StatusBody | undefined> {
+  const r = await w.send({ op: "status", node }, 20_000);
+  return r.ok ? (r.body as StatusBody) : undefined;
+}
+
+async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<boolean>, everyMs: number): Promise<number> {
+  const t0 = now();
+  for (;;) {
+    if (await probe()) return now() - t0;
+    if (now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/** `nft monitor` in a host: each element line's arrival time, and waiters for given lines. */
+class Monitor {
+  private readonly waiters = new Map<string, (at: number) => void>();
+  private constructor(readonly child: ChildProcess) {
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const at = now();
+        const w = this.waiters.get(line.trim());
+        if (w) {
+          this.waiters.delete(line.trim());
+          w(at);
+        }
+      });
+    }
+  }
+
+  static async start(lab: L4lbLab, host: string): Promise<Monitor> {
+    const m = new Monitor(lab.net.run(host, "nft", ["monitor", "elements"], { stdio: ["ignore", "pipe", "pipe"] }));
+    await sleep(200); // subscribed before the first round
+    return m;
+  }
+
+  /** Arrival time of `line`, or NaN at the deadline. Register before causing it. */
+  expect(line: string, deadline: number): Promise<number> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(line);
+        resolve(Number.NaN);
+      }, Math.max(0, deadline - now()));
+      this.waiters.set(line, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
+  }
+
+  stop(): void {
+    if (this.child.exitCode === null) this.child.kill("SIGTERM");
+  }
+}
+
+function oneVipState(addr: string, ip: string, port: number): DesiredState {
+  const v: KernelVip = { family: "ip", addr, protocol: "tcp", port: 80, backends: [{ ip, port }], draining: [] };
+  return { vips: new Map([[kernelVipKey(v), v]]), hairpin: { ip: new Set(), ip6: new Set() } };
+}
+
+interface Round {
+  readonly total: number;
+  readonly perNode: readonly number[];
+}
+
+const roundOf = (t0: number, times: readonly number[]): Round => {
+  const perNode = times.map((t) => t - t0);
+  return { total: perNode.some(Number.isNaN) ? Number.NaN : Math.max(...perNode), perNode };
+};
+
+/** Part 3. Returns whether every change reached every node on both sides and the end states agree. */
+export async function propagationPart(o: { readonly rounds: number; readonly target: number }): Promise<boolean> {
+  const lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: LAB_NODE_CONFIG });
+  const monitors: Monitor[] = [];
+  let worker: Worker | undefined;
+  try {
+    await lab.startNodes();
+    worker = await Worker.start(lab, "h1");
+    const w = worker;
+    for (const h of lab.hosts) await waitUntil(`${h}'s applier to sync`, 30_000, async () => (await status(w, h))?.lastSync?.ok === true, 200);
+    const refOpts = { table: REF_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends, ipv6: false };
+    for (const h of lab.hosts) await lab.nft(h, [], { input: renderFull(EMPTY_DESIRED, refOpts) });
+    for (const h of lab.hosts) monitors.push(await Monitor.start(lab, h));
+    const dcnet: Round[] = [];
+    const ref: Round[] = [];
+    const errors = new Set<string>();
+    const begin = now();
+    let i = 0;
+    for (; i < o.rounds && now() - begin < PROPAGATION_BUDGET_MS; i++) {
+      // Pairs: a new task with a new VIP (its `vips` element appears), then that task's port changed
+      // (its backend element is replaced).
+      const k = i >> 1;
+      const addr = `11.200.${k >> 8}.${k & 255}`;
+      const ip = `10.250.${k >> 8}.${k & 255}`;
+      const port = i % 2 === 0 ? 9000 : 9001;
+      const line = (table: string): string => (i % 2 === 0 ? `add element ip ${table} vips { ${addr} . tcp . 80 : goto nb-1 }` : `add element ip ${table} backends { ${addr} . tcp . 80 . 0 : ${ip} . ${port} }`);
+      const task: Task = { id: `chg${k}`, name: `chg${k}`, framework: "bench", runtime: "native", agentIp: ip, taskIps: [ip], state: "running", ports: [{ name: "p", protocol: "tcp", port, vips: [`${addr}:80`] }] };
+      const prev = i % 2 === 0 ? EMPTY_DESIRED : oneVipState(addr, ip, 9000);
+      const refText = renderDelta(prev, oneVipState(addr, ip, port), refOpts).text;
+      const file = join(lab.dir, "ref-change.nft");
+      writeFileSync(file, refText);
+      const order = i % 2 === 0 ? (["dcnet", "ref"] as const) : (["ref", "dcnet"] as const);
+      for (const side of order) {
+        const deadline = now() + ROUND_TIMEOUT_MS;
+        if (side === "dcnet") {
+          const seen = monitors.map((m) => m.expect(line(L4LB_TABLE), deadline));
+          const r = await w.send({ op: "add", node: "h1", task }, ROUND_TIMEOUT_MS + 10_000);
+          if (!r.ok) errors.add(r.error ?? "task-add failed");
+          dcnet.push(roundOf(r.sentAt ?? Number.NaN, await Promise.all(seen)));
+        } else {
+          const seen = monitors.map((m) => m.expect(line(REF_TABLE), deadline));
+          const t0 = now();
+          const runs = await Promise.all(lab.hosts.map((h) => inNs(lab.ns(h), ["nft", "-f", file])));
+          for (const r of runs) if (r.code !== 0) errors.add(`reference nft: ${r.stderr.trim()}`);
+          ref.push(roundOf(t0, await Promise.all(seen)));
+        }
+      }
+    }
+    // Same answers: every host's two tables hold the same elements for the VIPs of this part.
+    const mismatches: string[] = [];
+    for (const h of lab.hosts) {
+      const ours = await benchElements(lab, h, L4LB_TABLE);
+      const theirs = await benchElements(lab, h, REF_TABLE);
+      if (ours.join("\n") !== theirs.join("\n")) mismatches.push(`${h}: ${ours.length} vs ${theirs.length} elements`);
+      else if (ours.length !== Math.ceil(i / 2) * 2) mismatches.push(`${h}: ${ours.length} elements, expected ${Math.ceil(i / 2) * 2}`);
+    }
+    const ok = (rs: readonly Round[]) => rs.map((r) => r.total).filter((x) => !Number.isNaN(x));
+    const d = ok(dcnet);
+    const r = ok(ref);
+    const pct = (xs: readonly number[]) => `p50=${f1(percentile(xs, 50))} ms p99=${f1(percentile(xs, 99))} ms max=${f1(Math.max(...xs))} ms`;
+    const perNode = (rs: readonly Round[]) =>
+      lab.hosts
+        .map((h, n) => {
+          const xs = rs.map((x) => x.perNode[n] as number).filter((x) => !Number.isNaN(x));
+          return `${h} p50=${f1(percentile(xs, 50))} p99=${f1(percentile(xs, 99))}`;
+        })
+        .join(" | ");
+    const missing = dcnet.length - d.length + (ref.length - r.length);
+    const p99 = percentile(d, 99);
+    const good = missing === 0 && mismatches.length === 0 && errors.size === 0;
+    console.log(`\n## 3. task change on h1 → element in the kernel of all 3 nodes: 3 dcnet node processes in a netns lab, ${i} rounds (even: a task with a new VIP registered, odd: its port changed), order alternating (load average ${load()})`);
+    console.log(`dcnet      task-add to h1 (admin client in h1) → element seen by nft monitor on every host   n=${d.length} ${pct(d)} missing=${dcnet.length - d.length}`);
+    console.log(`           per node: ${perNode(dcnet)}`);
+    console.log(`reference  nft -f of the same element operations on the 3 hosts at once → same monitors  n=${r.length} ${pct(r)} missing=${ref.length - r.length}`);
+    console.log(`ratio      dcnet/reference p50=${f2(percentile(d, 50) / percentile(r, 50))} p99=${f2(p99 / percentile(r, 99))}`);
+    for (const e of errors) console.log(`# error: ${e}`);
+    console.log(`kernel     ${mismatches.length === 0 ? `on every host the node's table and the reference table hold the same ${Math.ceil(i / 2) * 2} elements of this part` : `NOT EQUAL: ${mismatches.join("; ")}`}`);
+    console.log(`target     p99 ≤ ${o.target} ms: ${f1(p99)} ms → ${good && p99 <= o.target ? "PASS" : "MISS"}`);
+    return good;
+  } finally {
+    for (const m of monitors) m.stop();
+    worker?.stop();
+    await lab.cleanup();
+  }
+}
+
+/** This part's elements (VIPs in 11.200/16) of one table, as `set key : value` text, sorted. */
+async function benchElements(lab: L4lbLab, host: string, table: string): Promise<string[]> {
+  const r = await inNs(lab.ns(host), ["nft", "-j", "list", "table", "ip", table]);
+  if (r.code !== 0) throw new Error(`nft list table ip ${table} in ${host}: ${r.stderr.trim()}`);
+  const out: string[] = [];
+  const items = (JSON.parse(r.stdout) as { nftables: Array<Record<string, { name?: string; elem?: unknown[] }>> }).nftables;
+  for (const item of items) {
+    const m = item["map"];
+    if (!m || (m.name !== "vips" && m.name !== "backends")) continue;
+    for (const e of m.elem ?? []) {
+      const text = JSON.stringify(e);
+      if (text.includes('"11.200.')) out.push(`${m.name} ${text}`);
+    }
+  }
+  return out.sort();
+}
+
+/** MB from /proc/<pid>/status: resident, its anonymous part (heaps), and the peak. */
+function memoryOf(pid: number): { rss: number; anon: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb("VmRSS") / 1024, anon: kb("RssAnon") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+/** Part 4. Returns whether the node's kernel ended up holding exactly the registered VIPs. */
+export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly l4lb?: boolean }): Promise<boolean> {
+  const lab = await startL4lbLab({ hosts: 1, containersPerHost: 0, nodeConfig: { l4lb: { ...LAB_NODE_CONFIG.l4lb, enabled: o.l4lb ?? true } } });
+  let worker: Worker | undefined;
+  try {
+    await lab.startNodes();
+    const node = lab.node("h1");
+    if (!node) throw new Error("no node on h1");
+    worker = await Worker.start(lab, "h1");
+    const w = worker;
+    if (o.l4lb !== false) await waitUntil("h1's applier to sync", 30_000, async () => (await status(w, "h1"))?.lastSync?.ok === true, 200);
+    await sleep(2000);
+    const before = memoryOf(node.pid);
+    const bulk = await w.send({ op: "bulk", node: "h1", vips: o.vips, backends: o.backends, owner: "h1", concurrency: BULK_CONCURRENCY, maxMs: BULK_MAX_MS }, BULK_MAX_MS + 60_000);
+    const registered = (bulk.body ?? {}) as { sent?: number; failed?: number; errors?: string[] };
+    const registerMs = (bulk.doneAt ?? Number.NaN) - (bulk.sentAt ?? Number.NaN);
+    let last: StatusBody | undefined;
+    const convergeMs = await waitUntil("h1's kernel to hold every VIP", CONVERGE_MAX_MS, async () => {
+      if (o.l4lb === false) return true;
+      last = await status(w, "h1").catch(() => undefined);
+      return last?.vips === o.vips && last.backends === o.vips * o.backends;
+    }, 500).catch((e: unknown) => {
+      console.log(`# ${e instanceof Error ? e.message : String(e)}; last status ${JSON.stringify(last)}`);
+      return Number.NaN;
+    });
+    // Garbage from the registration burst is collected lazily; a settled figure is the one that lasts.
+    await sleep(5000);
+    const after = memoryOf(node.pid);
+    const desired = desiredState({ table: benchTable({ vips: o.vips, backends: o.backends, owner: "h1" }), addresses: new Map(), deadNodes: new Set(), localIps: new Set([lab.ip("h1"), lab.ip("h1", 6), "127.0.0.1", "::1"]), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 });
+    const check = await checkKernel(lab.ns("h1"), desired.state, { table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends });
+    const kernelOk = check.drift === 0 && !check.full && bulk.ok;
+    console.log(`\n## 4. RSS of a dcnet node (l4lb on) at ${o.vips.toLocaleString("en")} VIPs × ${o.backends} backends: ${(o.vips * o.backends).toLocaleString("en")} native tasks registered through the admin API, ${BULK_CONCURRENCY} in flight (load average ${load()})`);
+    console.log(`# registered ${registered.sent ?? "?"} (failed ${registered.failed ?? "?"}) in ${f1(registerMs / 1000)} s; every VIP in the kernel ${f1(convergeMs / 1000)} s after the last registration; ${registered.errors?.length ? `errors: ${registered.errors.join(" | ")}` : "no errors"}`);
+    console.log(`dcnet      VmRSS before ${f1(before.rss)} MB → after ${f1(after.rss)} MB (of it anonymous ${f1(before.anon)} → ${f1(after.anon)} MB; peak VmHWM ${f1(after.hwm)} MB)`);
+    console.log(`kernel     ${kernelOk ? `the node's tables read back equal to the desired state (drift 0, ${check.elements.length} elements)` : `NOT AS DESIRED: drift ${check.drift}${check.full ? " (full)" : ""} ${check.reasons.join("; ")}; registration ok ${bulk.ok}`}`);
+    console.log(`target     RSS ≤ ${o.target} MB: ${f1(after.rss)} MB → ${kernelOk && after.rss <= o.target ? "PASS" : "MISS"}`);
+    return kernelOk;
+  } finally {
+    worker?.stop();
+    await lab.cleanup();
+  }
+}
