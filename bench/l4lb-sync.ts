@@ -219,7 +219,7 @@ try {
     net = undefined;
   }
   if (part("3")) failed = !(await propagationPart({ rounds: PROPAGATION, target: TARGET.propagationP99 })) || failed;
-  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, l4lb: !process.argv.includes("--l4lb-off") })) || failed;
+  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, reference: !process.argv.includes("--no-rss-reference") })) || failed;
 } finally {
   await net?.cleanup();
   rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { compareKernel, parseKernel, type ObservedKernel } from "./render/readba
 import { conntrackFlushes } from "./render/conntrack-plan.js";
 import { nftApply, nftListTable } from "./kernel/nft.js";
 import { conntrackFlush } from "./kernel/conntrack.js";
-import { L4lbError, NftRejectedError } from "./errors.js";
+import { L4lbDependencyError, L4lbError, NftRejectedError } from "./errors.js";
 import type { AllocatorMsg, AllocatorView } from "./allocator.actor.js";
 import type { NamesBoard, PublishedName } from "./names-board.js";
 
@@ -428,11 +428,6 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       ...(s.table === undefined ? { waiting: "the catalogue's VIP table" } : !s.allocReady && s.applied === undefined ? { waiting: "the named-VIP allocator" } : {}),
     };
   }
-}
-
-export class L4lbDependencyError extends L4lbError {
-  override readonly name = "L4lbDependencyError";
-  readonly code = "DCNET_E_L4LB_DEPENDENCY";
 }
 
 function signature(v: KernelVip): string {

@@ -61,3 +61,9 @@ export function firstLines(text: string, lines = 3, chars = 600): string {
     .join(" / ")
     .slice(0, chars);
 }
+
+/** The applier started without an actor it reads from (the catalogue's VIP table): a broken composition. */
+export class L4lbDependencyError extends L4lbError {
+  override readonly name = "L4lbDependencyError";
+  readonly code = "DCNET_E_L4LB_DEPENDENCY";
+}

@@ -2,7 +2,8 @@
 // accepts, and one-backend replacements that change nothing else.
 import { describe, expect, it } from "@jest/globals";
 import { taskRegistrationSchema, vipKeyFromString } from "../../actors/catalogue/model.js";
-import { benchTable, benchTasks, replaceBackend, replacementIp } from "./gen.js";
+import { backendsOf, mesosStateFromGetState, tasksFromMesosState, vipTable } from "../../actors/catalogue/index.js";
+import { benchAgentState, benchTable, benchTasks, replaceBackend, replacementIp } from "./gen.js";
 
 describe("bench VIP generator", () => {
   const table = benchTable({ vips: 10_000, backends: 3, owner: "h1" });
@@ -58,5 +59,20 @@ describe("bench VIP generator", () => {
     expect(() => benchTable({ vips: 70_000, backends: 3, owner: "h1" })).toThrow(RangeError);
     expect(() => benchTable({ vips: 10, backends: 0, owner: "h1" })).toThrow(RangeError);
     expect(() => replacementIp(-1)).toThrow(RangeError);
+  });
+});
+
+describe("bench Mesos agent state", () => {
+  it("is read by the node's Mesos conversion as the same VIPs and backends, on the given agent", () => {
+    const o = { vips: 300, backends: 3, owner: "h1", udpEvery: 7 };
+    const { getState, getAgent } = benchAgentState(o, "10.78.0.200");
+    const state = mesosStateFromGetState({ type: "GET_STATE", get_state: getState });
+    const converted = tasksFromMesosState({ ...state, agents: [getAgent] });
+    expect(converted.problems).toEqual([]);
+    expect(converted.tasks).toHaveLength(900);
+    const fromAgent = vipTable(converted.tasks.flatMap((t) => backendsOf(t, "h1")));
+    const endpoints = (t: ReadonlyMap<string, readonly { ip: string; port: number }[]>) => [...t].map(([k, bs]) => `${k} ${bs.map((b) => `${b.ip}:${b.port}`).join(",")}`);
+    expect(endpoints(fromAgent)).toEqual(endpoints(benchTable(o)));
+    expect(new Set([...fromAgent.values()].flatMap((bs) => bs.map((b) => b.agentIp)))).toEqual(new Set(["10.78.0.200"]));
   });
 });

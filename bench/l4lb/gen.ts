@@ -114,3 +114,41 @@ export function replaceBackend(table: VipTable, vip: number, slot: number, c: nu
   out.set(key, next);
   return { key, removed, added, table: out };
 }
+
+/** Ids the generated Mesos agent state uses. */
+export const BENCH_AGENT_ID = "bench-agent-0";
+export const BENCH_FRAMEWORK_ID = "bench-framework-0";
+
+/**
+ * The same backends as a Mesos agent's Operator API answers (GET_STATE's `get_state`, GET_AGENT's
+ * `get_agent`): one running task per backend on the overlay (its own address, container port
+ * BACKEND_PORT, a discovery port labelled with its VIP), on the agent at `agentIp`. What the node's
+ * agent poller (mesos.agent) reads: a whole task set in one answer, as DC/OS gives it.
+ */
+export function benchAgentState(o: GenOptions, agentIp: string): { readonly getState: unknown; readonly getAgent: unknown } {
+  check(o);
+  const tasks: unknown[] = [];
+  for (let i = 0; i < o.vips; i++) {
+    for (let j = 0; j < o.backends; j++) {
+      const ip = backendIp(i, j);
+      tasks.push({
+        task_id: { value: `b${i}-${j}` },
+        framework_id: { value: BENCH_FRAMEWORK_ID },
+        agent_id: { value: BENCH_AGENT_ID },
+        name: `app${i}`,
+        state: "TASK_RUNNING",
+        statuses: [{ state: "TASK_RUNNING", timestamp: 1_700_000_000, container_status: { network_infos: [{ name: "dcos", ip_addresses: [{ protocol: "IPv4", ip_address: ip }] }] } }],
+        discovery: {
+          visibility: "FRAMEWORK",
+          name: `app${i}`,
+          ports: { ports: [{ number: BACKEND_PORT, name: "p", protocol: vipProtocol(i, o), labels: { labels: [{ key: "VIP_0", value: `${vipAddr(i)}:${VIP_PORT}` }] } }] },
+        },
+        container: { type: "MESOS", network_infos: [{ name: "dcos" }] },
+      });
+    }
+  }
+  return {
+    getState: { get_tasks: { launched_tasks: tasks }, get_frameworks: { frameworks: [{ framework_info: { id: { value: BENCH_FRAMEWORK_ID }, name: "bench" } }] }, get_executors: {} },
+    getAgent: { agent_info: { id: { value: BENCH_AGENT_ID }, hostname: agentIp } },
+  };
+}

@@ -1,5 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
 import fc from "fast-check";
+import { vipDnsName } from "../../catalogue/model.js";
 import type { Backend } from "../model.js";
 import { desiredState, type DesiredInput } from "./desired.js";
 import { backend as be, input } from "./testkit.js";
@@ -96,6 +97,15 @@ describe("desiredState: named VIPs (dcos-net §3.2)", () => {
     expect(r.wanted).toEqual(["v4:mygroupapp.marathon", "v6:mygroupapp.marathon"]);
     expect(r.state.vips.size).toBe(0);
     expect(r.views[0]).toMatchObject({ kind: "named", dnsName: "mygroupapp.marathon", pending: true, addresses: [] });
+  });
+
+  it("names them exactly as the catalogue does (vipDnsName)", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[/a-zA-Z0-9._-]{1,40}$/).filter((l) => /[A-Za-z]/.test(l)), fc.constantFrom("marathon", "Hello_World.fw"), (label, fw) => {
+        const r = desiredState(input({ [`tcp:${label}:80@${fw}`]: [be("n2", "10.77.0.2", "9.0.2.2", 80)] }));
+        expect(r.views[0]?.dnsName).toBe(vipDnsName(label, fw));
+      }),
+    );
   });
 
   it("gets a kernel VIP per allocated family, each with that family's backends", () => {

@@ -4,7 +4,7 @@
 import { dcosDomainFrag } from "../../catalogue/model.js";
 import type { Backend, BackendState, DesiredState, Endpoint, Family, KernelVip, Protocol, SkippedVip, SkipReason } from "../model.js";
 import { allocationName, kernelVipKey } from "../model.js";
-import { firstCidr, ipCache, parseCidr, type Cidr, type Ip } from "./ip.js";
+import { familyOf, firstCidr, ipCache, parseCidr, type Cidr } from "./ip.js";
 
 export interface DesiredInput {
   /** The catalogue's VipTable: canonical VIP key → backends. */
@@ -66,10 +66,19 @@ interface ParsedKey {
   readonly name: string;
   readonly framework: string;
   readonly port: number;
-  readonly ip?: Ip;
 }
 
-/** Flags of one backend in a group (parallel to its endpoint: one object per backend, not two). */
+/** What the pass learns about one catalogue key, for its view. */
+interface KeyInfo {
+  readonly protocol: Protocol;
+  readonly port: number;
+  readonly dnsName?: string;
+  pending: boolean;
+  /** The addresses it has in the kernel (before too-many-backends). */
+  addresses: Array<{ family: Family; addr: string }>;
+}
+
+/** Flags of one backend in a group, parallel to its endpoint (one object per backend, not two). */
 const SERVING = 1;
 const UNREACHABLE = 2;
 const LOCAL = 4;
@@ -83,21 +92,47 @@ interface Group {
   readonly protocol: Protocol;
   readonly port: number;
   readonly sources: string[];
+  /** Parallel to sources. */
+  readonly infos: KeyInfo[];
   eps: Endpoint[];
   bits: number[];
 }
 
-type Lookup = (s: string) => Ip | undefined;
+type Lookup = (s: string) => string | undefined;
 const NONE: readonly Endpoint[] = Object.freeze([]);
+const FAMILIES: readonly Family[] = ["ip", "ip6"];
+
+interface Ctx {
+  readonly input: DesiredInput;
+  readonly ip: Lookup;
+  readonly forbidden: readonly Cidr[];
+  readonly groups: Map<string, Group>;
+  /** `${vip}\0${reason}` → the skip. */
+  readonly skips: Map<string, SkippedVip>;
+  /** Per catalogue key, in the table's order (undefined: unparsable). */
+  readonly keys: Array<KeyInfo | undefined>;
+  readonly wanted: Set<string>;
+  /** Framework name → its mangled DNS half. */
+  readonly frameworks: Map<string, string>;
+}
 
 export function desiredState(input: DesiredInput): DesiredResult {
-  const ip = ipCache();
-  const forbidden = input.forbidden.flatMap((c) => parseCidr(c) ?? []);
-  const ctx: Ctx = { input, ip, forbidden, groups: new Map(), skips: new Map(), addrs: new Map(), wanted: new Set(), keys: new Map(), frameworks: new Map() };
+  const ctx: Ctx = {
+    input,
+    ip: ipCache(),
+    forbidden: input.forbidden.flatMap((c) => parseCidr(c) ?? []),
+    groups: new Map(),
+    skips: new Map(),
+    keys: [],
+    wanted: new Set(),
+    frameworks: new Map(),
+  };
   for (const [key, backends] of input.table) {
-    const k = parseKey(key, ip);
-    if (!k) skip(ctx, key, "bad-address", `cannot parse the VIP key ${JSON.stringify(key.slice(0, 120))}`);
-    else if (k.kind === "named") addNamed(ctx, key, k, backends);
+    const k = parseKey(key, ctx.ip);
+    if (!k) {
+      skip(ctx, key, "bad-address", `cannot parse the VIP key ${JSON.stringify(key.slice(0, 120))}`);
+      ctx.keys.push(undefined);
+    } else if (k.kind === "named") addNamed(ctx, key, k, backends);
     else addIp(ctx, key, k, backends);
   }
   const vips = new Map<string, KernelVip>();
@@ -120,21 +155,6 @@ export function desiredState(input: DesiredInput): DesiredResult {
   };
 }
 
-interface Ctx {
-  readonly input: DesiredInput;
-  readonly ip: Lookup;
-  readonly forbidden: readonly Cidr[];
-  readonly groups: Map<string, Group>;
-  /** `${vip}\0${reason}` → the skip. */
-  readonly skips: Map<string, SkippedVip>;
-  /** Catalogue key → the addresses it has in the kernel (before too-many-backends). */
-  readonly addrs: Map<string, Array<{ family: Family; addr: string }>>;
-  readonly wanted: Set<string>;
-  /** Named catalogue keys → DNS name and whether it waits for an address. */
-  readonly keys: Map<string, { dnsName: string; pending: boolean }>;
-  readonly frameworks: Map<string, string>;
-}
-
 function skip(ctx: Ctx, vip: string, reason: SkipReason, message: string): void {
   const id = `${vip}\u0000${reason}`;
   if (!ctx.skips.has(id)) ctx.skips.set(id, { vip, reason, message });
@@ -144,40 +164,45 @@ function skip(ctx: Ctx, vip: string, reason: SkipReason, message: string): void 
 export function parseKey(key: string, ip: Lookup): ParsedKey | undefined {
   const protocol = key.startsWith("tcp:") ? "tcp" : key.startsWith("udp:") ? "udp" : undefined;
   if (!protocol) return undefined;
-  const rest = key.slice(4);
-  const at = rest.lastIndexOf("@");
-  const named = at > rest.lastIndexOf(":");
-  const label = named ? rest.slice(0, at) : rest;
-  const colon = label.lastIndexOf(":");
-  const portText = label.slice(colon + 1);
-  if (colon <= 0 || !/^[0-9]{1,5}$/.test(portText)) return undefined;
-  const port = Number(portText);
+  const at = key.lastIndexOf("@");
+  const named = at > key.lastIndexOf(":");
+  const end = named ? at : key.length;
+  const colon = key.lastIndexOf(":", end - 1);
+  if (colon <= 4 || end - colon < 2 || end - colon > 6) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < end; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    port = port * 10 + (c - 48);
+  }
   if (port < 1 || port > 65535) return undefined;
-  const head = label.slice(0, colon);
+  const head = key.slice(4, colon);
   const bare = head.startsWith("[") && head.endsWith("]") ? head.slice(1, -1) : head;
   if (named) {
     // parseVipLabel makes an IP literal an IP VIP, and a name needs a DNS-usable character.
-    if (!/[A-Za-z0-9]/.test(head) || (/^[0-9a-fA-F:.[\]]+$/.test(head) && ip(bare))) return undefined;
-    return { protocol, kind: "named", name: head, framework: rest.slice(at + 1), port };
+    if (!/[A-Za-z0-9]/.test(head) || (/^[0-9a-fA-F:.[\]]+$/.test(head) && ip(bare) !== undefined)) return undefined;
+    return { protocol, kind: "named", name: head, framework: key.slice(at + 1), port };
   }
   const addr = ip(bare);
-  return addr ? { protocol, kind: "ip", name: addr.text, framework: "", port, ip: addr } : undefined;
+  return addr === undefined ? undefined : { protocol, kind: "ip", name: addr, framework: "", port };
 }
 
 /**
- * Appends a catalogue backend to `eps`/`bits` as this node programs it (the container address for its
- * own bridge-mode tasks, DCOS_OSS-2070); returns its family, or undefined when its address is bad.
- * With `only`, a backend of another family is left out.
+ * Appends a catalogue backend to `eps`/`bits` as this node programs it (the container address for
+ * its own bridge-mode tasks, DCOS_OSS-2070) if it is of `family`; returns its family, undefined
+ * when its address is not an IP.
  */
-function push(ctx: Ctx, b: Backend, eps: Endpoint[], bits: number[], only?: Family): Family | undefined {
+function push(ctx: Ctx, b: Backend, eps: Endpoint[], bits: number[], family: Family): Family | undefined {
   const local = ctx.input.localIps.has(b.agentIp);
   const target = local && b.direct ? b.direct : b;
   const addr = ctx.ip(target.ip);
-  if (!addr || (only !== undefined && addr.family !== only)) return addr?.family;
-  eps.push({ ip: addr.text, port: target.port });
+  if (addr === undefined) return undefined;
+  const f = familyOf(addr);
+  if (f !== family) return f;
+  eps.push({ ip: addr, port: target.port });
   const dead = ctx.input.deadNodes.size > 0 && ctx.input.deadNodes.has(b.owner);
   bits.push((b.weight === 1 ? SERVING : 0) | (dead ? UNREACHABLE : 0) | (local || ctx.input.localIps.has(b.ip) ? LOCAL : 0));
-  return addr.family;
+  return f;
 }
 
 function addNamed(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backend[]): void {
@@ -187,15 +212,12 @@ function addNamed(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backen
   const v6bits: number[] = [];
   let disabled = 0;
   for (const b of backends) {
-    const f = push(ctx, b, v4, v4bits, "ip");
-    if (f === "ip6") {
-      if (ctx.input.ipv6) push(ctx, b, v6, v6bits, "ip6");
-      else disabled++;
-    }
+    if (push(ctx, b, v4, v4bits, "ip") !== "ip6") continue;
+    if (ctx.input.ipv6) push(ctx, b, v6, v6bits, "ip6");
+    else disabled++;
   }
-  const dnsName = dnsNameOf(ctx, k);
-  const meta = { dnsName, pending: false };
-  ctx.keys.set(key, meta);
+  const info: KeyInfo = { protocol: k.protocol, port: k.port, dnsName: dnsNameOf(ctx, k), pending: false, addresses: [] };
+  ctx.keys.push(info);
   if (v4.length + v6.length === 0) {
     if (disabled > 0) skip(ctx, key, "family-disabled", "every backend is IPv6 and l4lb.ipv6 is off");
     else if (backends.length > 0) skip(ctx, key, "bad-address", "no backend has a valid IP address");
@@ -204,36 +226,33 @@ function addNamed(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backen
   for (const family of FAMILIES) {
     const eps = family === "ip" ? v4 : v6;
     if (eps.length === 0) continue;
-    const name = allocationName(dnsName, family);
+    const name = allocationName(info.dnsName ?? "", family);
     ctx.wanted.add(name);
     const given = ctx.input.addresses.get(name);
     if (given === undefined) {
-      meta.pending = true; // the allocator has not answered yet
+      info.pending = true; // the allocator has not answered yet
       continue;
     }
     const addr = ctx.ip(given);
-    if (!addr || addr.family !== family) {
+    if (addr === undefined || familyOf(addr) !== family) {
       skip(ctx, key, "bad-address", `the allocator gave ${JSON.stringify(given.slice(0, 60))} for ${name}, not an ${family === "ip" ? "IPv4" : "IPv6"} address`);
       continue;
     }
     if (isForbidden(ctx, key, addr)) continue;
-    const kk = kernelVipKey({ family, addr: addr.text, protocol: k.protocol, port: k.port });
+    const kk = kernelVipKey({ family, addr, protocol: k.protocol, port: k.port });
     const taken = ctx.groups.get(kk);
     if (taken && !taken.named) {
-      // IP VIPs got here first: the named VIP wins the address (whatever the table's order).
-      for (const s of taken.sources) conflict(ctx, s, key, addr, k);
+      // IP VIPs got here first: the named VIP takes the address, whatever the table's order.
+      taken.sources.forEach((s, i) => conflict(ctx, s, taken.infos[i], key, addr, k));
       ctx.groups.delete(kk);
     }
-    const g = addToGroup(ctx, kk, key, addr, k, eps, family === "ip" ? v4bits : v6bits);
-    g.named = true;
+    addToGroup(ctx, kk, key, info, family, addr, eps, family === "ip" ? v4bits : v6bits).named = true;
   }
 }
 
-const FAMILIES: readonly Family[] = ["ip", "ip6"];
-
-function conflict(ctx: Ctx, ipKey: string, namedKey: string, addr: Ip, k: ParsedKey): void {
-  skip(ctx, ipKey, "conflict", `${addr.text} ${k.protocol} ${k.port} is the address of the named VIP ${namedKey}`);
-  ctx.addrs.delete(ipKey);
+function conflict(ctx: Ctx, ipKey: string, info: KeyInfo | undefined, namedKey: string, addr: string, k: ParsedKey): void {
+  skip(ctx, ipKey, "conflict", `${addr} ${k.protocol} ${k.port} is the address of the named VIP ${namedKey}`);
+  if (info) info.addresses = [];
 }
 
 /** vipDnsName, with the framework's half mangled once per pass (a handful of frameworks, 10,000 labels). */
@@ -244,37 +263,40 @@ function dnsNameOf(ctx: Ctx, k: ParsedKey): string {
 }
 
 function addIp(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backend[]): void {
-  const addr = k.ip;
-  if (!addr) return;
-  if (addr.family === "ip6" && !ctx.input.ipv6) return skip(ctx, key, "family-disabled", `${addr.text} is IPv6 and l4lb.ipv6 is off`);
+  const addr = k.name;
+  const family = familyOf(addr);
+  const info: KeyInfo = { protocol: k.protocol, port: k.port, pending: false, addresses: [] };
+  ctx.keys.push(info);
+  if (family === "ip6" && !ctx.input.ipv6) return skip(ctx, key, "family-disabled", `${addr} is IPv6 and l4lb.ipv6 is off`);
   if (isForbidden(ctx, key, addr)) return;
-  const kk = kernelVipKey({ family: addr.family, addr: addr.text, protocol: k.protocol, port: k.port });
+  const kk = kernelVipKey({ family, addr, protocol: k.protocol, port: k.port });
   const taken = ctx.groups.get(kk);
-  if (taken?.named) return conflict(ctx, key, taken.sources[0] ?? "", addr, k);
+  if (taken?.named) return conflict(ctx, key, info, taken.sources[0] ?? "", addr, k);
   // IP VIPs take only backends of their own family (the catalogue filters too; a stray one is dropped).
   const eps: Endpoint[] = [];
   const bits: number[] = [];
-  for (const b of backends) push(ctx, b, eps, bits, addr.family);
-  addToGroup(ctx, kk, key, addr, k, eps, bits);
+  for (const b of backends) push(ctx, b, eps, bits, family);
+  addToGroup(ctx, kk, key, info, family, addr, eps, bits);
 }
 
-function isForbidden(ctx: Ctx, key: string, addr: Ip): boolean {
-  const hit = firstCidr(addr, ctx.forbidden);
-  if (hit) skip(ctx, key, "forbidden-range", `${addr.text} is inside the forbidden range ${hit.text}`);
+function isForbidden(ctx: Ctx, key: string, addr: string): boolean {
+  const hit = ctx.forbidden.length === 0 ? undefined : firstCidr(addr, ctx.forbidden);
+  if (hit) skip(ctx, key, "forbidden-range", `${addr} is inside the forbidden range ${hit.text}`);
   return hit !== undefined;
 }
 
-function addToGroup(ctx: Ctx, kk: string, key: string, addr: Ip, k: ParsedKey, eps: Endpoint[], bits: number[]): Group {
+function addToGroup(ctx: Ctx, kk: string, key: string, info: KeyInfo, family: Family, addr: string, eps: Endpoint[], bits: number[]): Group {
   let g = ctx.groups.get(kk);
-  if (!g) ctx.groups.set(kk, (g = { named: false, family: addr.family, addr: addr.text, protocol: k.protocol, port: k.port, sources: [key], eps, bits }));
+  if (!g) ctx.groups.set(kk, (g = { named: false, family, addr, protocol: info.protocol, port: info.port, sources: [key], infos: [info], eps, bits }));
   else {
-    if (!g.sources.includes(key)) g.sources.push(key);
+    if (!g.sources.includes(key)) {
+      g.sources.push(key);
+      g.infos.push(info);
+    }
     g.eps = g.eps.concat(eps);
     g.bits = g.bits.concat(bits);
   }
-  const list = ctx.addrs.get(key);
-  if (list) list.push({ family: addr.family, addr: addr.text });
-  else ctx.addrs.set(key, [{ family: addr.family, addr: addr.text }]);
+  info.addresses.push({ family, addr });
   return g;
 }
 
@@ -315,7 +337,7 @@ function kernelVip(ctx: Ctx, g: Group, hairpin: { ip: Set<string>; ip6: Set<stri
     const e = eps[i] as Endpoint;
     let f = bits[i] as number;
     // Sorted, so equal endpoints are neighbours; one serving copy makes the endpoint serving.
-    while (i + 1 < eps.length && cmpEp(e, eps[i + 1] as Endpoint) === 0) f = ((bits[++i] as number) & SERVING) | f;
+    while (i + 1 < eps.length && cmpEp(e, eps[i + 1] as Endpoint) === 0) f |= (bits[++i] as number) & SERVING;
     if (skipDead && f & UNREACHABLE) continue;
     if (f & SERVING) {
       backends.push(e);
@@ -339,12 +361,14 @@ function buildViews(ctx: Ctx): { views: VipView[]; unreachableBackends: number; 
   const views: VipView[] = [];
   let unreachableBackends = 0;
   let unreachableVips = 0;
+  let i = 0;
   for (const [key, backends] of ctx.input.table) {
+    const info = ctx.keys[i++];
     let n = 0;
     if (dead.size > 0) for (const b of backends) if (dead.has(b.owner)) n++;
     unreachableBackends += n;
     if (n > 0 && n === backends.length) unreachableVips++;
-    views.push(new View(key, ctx.keys.get(key), ctx.addrs.get(key) ?? [], skipOf.get(key), backends, dead));
+    views.push(new View(key, info, skipOf.get(key), backends, dead));
   }
   return { views, unreachableBackends, unreachableVips };
 }
@@ -358,29 +382,30 @@ class View implements VipView {
   readonly dnsName?: string;
   readonly protocol: Protocol;
   readonly port: number;
+  readonly addresses: VipView["addresses"];
   readonly pending: boolean;
   readonly skipped?: SkippedVip;
   #states: VipView["backends"] | undefined;
 
   constructor(
     readonly vip: string,
-    meta: { dnsName: string; pending: boolean } | undefined,
-    readonly addresses: VipView["addresses"],
+    info: KeyInfo | undefined,
     skipped: SkippedVip | undefined,
     private readonly source: readonly Backend[],
     private readonly dead: ReadonlySet<string>,
   ) {
-    this.kind = meta ? "named" : "ip";
-    if (meta) this.dnsName = meta.dnsName;
-    this.pending = meta?.pending ?? false;
+    this.kind = info?.dnsName === undefined ? "ip" : "named";
+    if (info?.dnsName !== undefined) this.dnsName = info.dnsName;
+    // An unparsable key still gets a row (with its skip): protocol by its prefix, port 0.
+    this.protocol = info?.protocol ?? (vip.startsWith("udp:") ? "udp" : "tcp");
+    this.port = info?.port ?? 0;
+    this.addresses = info?.addresses ?? [];
+    this.pending = info?.pending ?? false;
     if (skipped) this.skipped = skipped;
-    const m = /:([0-9]{1,5})(@[^@]*)?$/.exec(vip);
-    this.protocol = vip.startsWith("udp:") ? "udp" : "tcp";
-    this.port = m ? Number(m[1]) : 0;
   }
 
   get backends(): VipView["backends"] {
-    this.#states ??= this.source.map((b) => ({ ...b, state: this.dead.has(b.owner) ? ("unreachable" as const) : b.weight === 1 ? ("serving" as const) : ("draining" as const) }));
+    this.#states ??= this.source.map((b) => ({ ...b, state: stateOf(b, this.dead) }));
     return this.#states;
   }
 
@@ -388,6 +413,11 @@ class View implements VipView {
   toJSON(): object {
     return { vip: this.vip, kind: this.kind, dnsName: this.dnsName, protocol: this.protocol, port: this.port, addresses: this.addresses, pending: this.pending, backends: this.backends, skipped: this.skipped };
   }
+}
+
+function stateOf(b: Backend, dead: ReadonlySet<string>): BackendState {
+  if (dead.has(b.owner)) return "unreachable";
+  return b.weight === 1 ? "serving" : "draining";
 }
 
 function cmp(a: string, b: string): number {

@@ -173,10 +173,15 @@ export function renderDelta(prev: DesiredState, next: DesiredState, opts: Render
     if (fams.has(n.family) && !prev.vips.has(key)) emit(key, n.family, [], elems(n));
   }
   for (const f of fams) {
-    if (prev.hairpin[f] === next.hairpin[f]) continue;
-    const before = [...prev.hairpin[f]].map(hairpinElement);
-    const after = [...next.hairpin[f]].map(hairpinElement);
-    emit(`hairpin ${f}`, f, before, after);
+    const before = prev.hairpin[f];
+    const after = next.hairpin[f];
+    if (before === after) continue;
+    // Set membership, not element lists: a node may hold thousands of local backends.
+    const gone: Element[] = [];
+    const added: Element[] = [];
+    for (const a of before) if (!after.has(a)) gone.push(hairpinElement(a));
+    for (const a of after) if (!before.has(a)) added.push(hairpinElement(a));
+    emit(`hairpin ${f}`, f, gone, added);
   }
   const text = [...fams].map((f) => renderOps(f, opts.table, all[f])).join("");
   return { text, ops, parts };
