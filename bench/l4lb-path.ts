@@ -5,10 +5,11 @@
 // order direct VIP VIP direct VIP direct direct VIP, so a run's position (and a drift of the
 // machine's load across the round) weighs on both sides alike: with one side first and last in a
 // round of 4 (direct VIP VIP direct), the middle runs came out 20–40 % faster here, round after
-// round, whichever side they were. Per round: each side's mean and their ratio; the figures are medians over the rounds, and the
-// ratio VIP/direct is the median of the per-round ratios (target >= 0.95, dataplane.md §5). Both sides must
-// give the same answers: the same HTTP body (backend name and the client address it saw: the VIP
-// keeps the source), no failed request, and iperf3's server on the backend's own address.
+// round, whichever side they were. Per round: each side's mean and their ratio; the figures are
+// medians over the rounds, and the ratio VIP/direct is the median of the per-round ratios (target
+// >= 0.95, dataplane.md §5). Both sides must give the same answers: the same HTTP body (backend
+// name and the client address it saw: the VIP keeps the source), no failed request, and iperf3's
+// server on the backend's own address; otherwise the exit code is 1.
 //
 // Modes (printed first and last):
 //   default       3 `dcnet node`s (bin/dcnet.js: `npm run build` first) with l4lb.enabled; the backend

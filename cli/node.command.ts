@@ -94,7 +94,8 @@ export async function configOrExit(flags: NodeFlags, extra: RawConfig = {}): Pro
 }
 
 export async function runNodeCommand(flags: NodeFlags): Promise<number> {
-  const config = await configOrExit(flags);
+  // The cleanup needs only the l4lb section: no node id, as it starts no node.
+  const config = await configOrExit(flags, flags.l4lbCleanup ? { id: "l4lb-cleanup" } : {});
   if (!config) return 2;
   if (flags.l4lbCleanup) return cleanupL4lb(config);
   try {

@@ -202,7 +202,7 @@ describe("l4lb: 0-hop VIPs on a 3-host lab", () => {
   test("dcnet node --l4lb-cleanup removes the tables", async () => {
     // h3's node is dead (previous test); its tables stayed in its kernel on purpose.
     expect(await lab.nft("h3", ["list", "tables"])).toMatch(/dcnet-l4lb/);
-    const r = spawnSync("ip", ["netns", "exec", lab.ns("h3"), process.execPath, DCNET_BIN, "node", "--l4lb-cleanup", "--id", "h3"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    const r = spawnSync("ip", ["netns", "exec", lab.ns("h3"), process.execPath, DCNET_BIN, "node", "--l4lb-cleanup"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
     expect(r.stdout).toMatch(/L4LB tables removed/);
     expect(await lab.nft("h3", ["list", "tables"])).not.toMatch(/dcnet-l4lb/);

@@ -287,6 +287,8 @@ function memoryOf(pid: number): { rss: number; anon: number; hwm: number } {
 interface RssRun {
   readonly before: ReturnType<typeof memoryOf>;
   readonly after: ReturnType<typeof memoryOf>;
+  /** V8 heap (used → after, committed) of the node's last full GC before `after`, from --trace-gc. */
+  readonly lastFullGc?: string;
   readonly bytes: number;
   /** Agent answer served → every VIP in the kernel (l4lb on) / the answer served + settle (off). */
   readonly convergeMs: number;
@@ -298,9 +300,22 @@ interface KernelCheckText {
   readonly text: string;
 }
 
-const RSS_SETTLE_MS = 5000;
+const RSS_SETTLE_MS = 10_000;
+const FULL_GC = /Mark-Compact[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
+
+/** The node's last full GC line (--trace-gc writes them to its stdout): how much of the heap is live. */
+function lastFullGc(lines: ReadonlyArray<{ readonly msg?: string }>): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = FULL_GC.exec(lines[i]?.msg ?? "");
+    if (m) return `V8 heap at its last full GC ${m[1]} → ${m[3]} MB live (${m[4]} MB committed)`;
+  }
+  return undefined;
+}
 
 async function rssRun(o: { readonly vips: number; readonly backends: number; readonly l4lb: boolean }): Promise<RssRun> {
+  // spawnDcnet passes DCNET_TEST_EXEC_ARGV to the node's node(1): GC lines only, no change of behaviour.
+  const flags = process.env.DCNET_TEST_EXEC_ARGV;
+  process.env.DCNET_TEST_EXEC_ARGV = [flags ?? "", "--trace-gc"].join(" ").trim();
   const lab = await startL4lbLab({ hosts: 1, containersPerHost: 0, nodeConfig: { l4lb: { ...LAB_NODE_CONFIG.l4lb, enabled: o.l4lb } } });
   let worker: Worker | undefined;
   try {
@@ -309,6 +324,8 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
     const w = worker;
     if (!w.info.agent) throw new Error("the bench worker started no agent stand-in");
     await lab.startNodes(["h1"], { mesos: { agent: w.info.agent, pollMs: 1000 } });
+    if (flags === undefined) delete process.env.DCNET_TEST_EXEC_ARGV;
+    else process.env.DCNET_TEST_EXEC_ARGV = flags;
     const node = lab.node("h1");
     if (!node) throw new Error("no node on h1");
     if (o.l4lb) await waitUntil("h1's applier to sync", 30_000, async () => (await status(w, "h1"))?.lastSync?.ok === true, 200);
@@ -332,11 +349,13 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
     // Garbage of the burst is collected lazily: the settled figure is the one that lasts.
     await sleep(RSS_SETTLE_MS);
     const after = memoryOf(node.pid);
-    if (!o.l4lb) return { before, after, bytes, convergeMs };
+    const gc = lastFullGc(node.lines());
+    const base = { before, after, bytes, convergeMs, ...(gc ? { lastFullGc: gc } : {}) };
+    if (!o.l4lb) return base;
     const desired = desiredState({ table: benchTable({ vips: o.vips, backends: o.backends, owner: "h1" }), addresses: new Map(), deadNodes: new Set(), localIps: new Set([lab.ip("h1"), lab.ip("h1", 6), "127.0.0.1", "::1"]), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 });
     const check = await checkKernel(lab.ns("h1"), desired.state, { table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends });
     const ok = check.drift === 0 && !check.full;
-    return { before, after, bytes, convergeMs, kernel: { ok, text: ok ? `the node's tables read back equal to the desired state (drift 0, ${check.elements.length} elements)` : `NOT AS DESIRED: drift ${check.drift}${check.full ? " (full)" : ""} ${check.reasons.join("; ")}` } };
+    return { ...base, kernel: { ok, text: ok ? `the node's tables read back equal to the desired state (drift 0, ${check.elements.length} elements)` : `NOT AS DESIRED: drift ${check.drift}${check.full ? " (full)" : ""} ${check.reasons.join("; ")}` } };
   } finally {
     worker?.stop();
     await lab.cleanup();
@@ -353,7 +372,7 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
 export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly reference: boolean }): Promise<boolean> {
   const off = o.reference ? await rssRun({ ...o, l4lb: false }) : undefined;
   const on = await rssRun({ ...o, l4lb: true });
-  const mem = (r: RssRun) => `VmRSS ${f1(r.before.rss)} → ${f1(r.after.rss)} MB (anonymous ${f1(r.before.anon)} → ${f1(r.after.anon)} MB; peak VmHWM ${f1(r.after.hwm)} MB)`;
+  const mem = (r: RssRun) => `VmRSS ${f1(r.before.rss)} → ${f1(r.after.rss)} MB (anonymous ${f1(r.before.anon)} → ${f1(r.after.anon)} MB; peak VmHWM ${f1(r.after.hwm)} MB; ${r.lastFullGc ?? "no full GC seen"})`;
   const ok = on.kernel?.ok === true;
   console.log(`\n## 4. RSS of a dcnet node at ${o.vips.toLocaleString("en")} VIPs × ${o.backends} backends: ${(o.vips * o.backends).toLocaleString("en")} tasks in one Mesos agent answer (${f1(on.bytes / 1e6)} MB) read by the node's agent poller, settled ${RSS_SETTLE_MS / 1000} s (load average ${load()})`);
   console.log(`dcnet      l4lb on:  ${mem(on)}; every VIP in the kernel ${f1(on.convergeMs / 1000)} s after the agent answered`);

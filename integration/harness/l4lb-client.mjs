@@ -207,6 +207,7 @@ function hold(addr) {
       over = true;
       clearTimeout(waiting);
       clearInterval(ticker);
+      clearInterval(watchStop);
       s.destroy();
       resolve({ addr, backend: backend ?? null, exchanges, moves, broken });
     };
@@ -252,12 +253,8 @@ function hold(addr) {
       s.write("ping\n");
       expectAnswer();
     }, Math.max(10, intervalMs));
-    const watchStop = setInterval(() => {
-      if (stopping) {
-        clearInterval(watchStop);
-        close();
-      }
-    }, 20);
+    // SIGTERM or --max-ms end the hold even between pings.
+    const watchStop = setInterval(() => stopping && close(), 20);
   });
 }
 

@@ -13,7 +13,7 @@
 //   routes    on hN, 9.0.M.0/24 via 10.78.0.M and fd09:0:M::/64 via fd00:78::M for every M ≠ N
 import { execFile, type ChildProcess } from "node:child_process";
 import { isIP } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -384,7 +384,8 @@ export async function startL4lbLab(opts: L4lbLabOptions = {}): Promise<L4lbLab> 
   const cluster = opts.cluster ?? "dcnet";
   const dnsPort = opts.dnsPort ?? 53;
   const hosts = Array.from({ length: nHosts }, (_, i) => `h${i + 1}`);
-  const dir = mkdtempSync(join(tmpdir(), "dcnet-l4lb-lab-"));
+  reapDeadDirs();
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   process.once("exit", removeDir);
   const nodes = new Map<string, DcnetProcess>();
@@ -691,6 +692,21 @@ export async function startL4lbLab(opts: L4lbLabOptions = {}): Promise<L4lbLab> 
     cleanup,
   };
   return lab;
+}
+
+const DIR_PREFIX = "dcnet-l4lb-lab-";
+
+/** Temp folders of labs whose process died without cleaning up (SIGKILL): the owner's PID is in the name, as in netns.ts. */
+function reapDeadDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
 }
 
 /** The topology: sysctls, v6 underlay, gateway, container bridges and containers, routes. */

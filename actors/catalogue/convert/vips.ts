@@ -109,6 +109,11 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The key of "exact duplicates" in a VIP's backend list: the last of equal ones is kept. */
+function dedupeId(b: Backend): string {
+  return `${b.owner}\u0000${b.taskId}\u0000${b.ip}\u0000${b.port}\u0000${b.weight}`;
+}
+
 /** Group backends by canonical VIP key; keys and backends sorted, exact duplicates dropped. */
 export function vipTable(entries: Iterable<{ vip: VipKey; backend: Backend }>): Map<string, Backend[]> {
   const groups = new Map<string, Map<string, Backend>>();
@@ -116,12 +121,151 @@ export function vipTable(entries: Iterable<{ vip: VipKey; backend: Backend }>): 
     const key = vipKeyString(vip);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = new Map()));
-    const id = `${backend.owner}\u0000${backend.taskId}\u0000${backend.ip}\u0000${backend.port}\u0000${backend.weight}`;
-    g.set(id, backend);
+    g.set(dedupeId(backend), backend);
   }
   const table = new Map<string, Backend[]>();
   for (const key of [...groups.keys()].sort(cmp)) {
     table.set(key, [...(groups.get(key)?.values() ?? [])].sort(compareBackends));
   }
   return table;
+}
+
+/** Equal backend lists, field by field (a task rewritten with the same backends changes nothing). */
+export function sameBackends(a: readonly Backend[], b: readonly Backend[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Backend;
+    const y = b[i] as Backend;
+    if (x === y) continue;
+    if (x.ip !== y.ip || x.port !== y.port || x.taskId !== y.taskId || x.owner !== y.owner || x.weight !== y.weight || x.agentIp !== y.agentIp) return false;
+    if (x.direct?.ip !== y.direct?.ip || x.direct?.port !== y.direct?.port) return false;
+  }
+  return true;
+}
+
+export interface VipTableBuild {
+  /** A new table when anything changed, else the previous one; never mutated afterwards. */
+  readonly table: ReadonlyMap<string, readonly Backend[]>;
+  /** Keys whose backend list differs from the previous build's (added, removed or modified). */
+  readonly changed: ReadonlySet<string>;
+}
+
+interface Source {
+  /** Its place among the sources, as a Map keeps it: set again keeps it, delete and set moves it last. */
+  readonly seq: number;
+  readonly byVip: ReadonlyMap<string, readonly Backend[]>;
+}
+
+/**
+ * vipTable kept up to date source by source (a source: one task): a change rebuilds only the VIP
+ * keys it touches, so one task change at 10,000 VIPs costs its own VIPs plus a copy of the key map,
+ * not a group and sort of every backend. `build()` equals vipTable over every source's entries in
+ * the order the sources were first set, and says which keys changed.
+ */
+export class VipTableBuilder {
+  #seq = 0;
+  readonly #sources = new Map<string, Source>();
+  /** VIP key → the sources contributing to it. */
+  readonly #contributors = new Map<string, Set<string>>();
+  /** VIP keys some set/delete touched since the last build. */
+  readonly #dirty = new Set<string>();
+  #table: Map<string, readonly Backend[]> = new Map();
+  /** The table's keys, sorted (the table's order). */
+  #keys: string[] = [];
+
+  /** The entries of one source, replacing what it had. */
+  set(source: string, entries: Iterable<{ vip: VipKey; backend: Backend }>): void {
+    const byVip = new Map<string, Backend[]>();
+    for (const { vip, backend } of entries) {
+      const key = vipKeyString(vip);
+      const list = byVip.get(key);
+      if (list) list.push(backend);
+      else byVip.set(key, [backend]);
+    }
+    const old = this.#sources.get(source);
+    if (old) for (const key of old.byVip.keys()) if (!byVip.has(key)) this.#leave(key, source);
+    for (const key of byVip.keys()) {
+      let c = this.#contributors.get(key);
+      if (!c) this.#contributors.set(key, (c = new Set()));
+      c.add(source);
+      this.#dirty.add(key);
+    }
+    this.#sources.set(source, { seq: old ? old.seq : this.#seq++, byVip });
+  }
+
+  delete(source: string): void {
+    const old = this.#sources.get(source);
+    if (!old) return;
+    for (const key of old.byVip.keys()) this.#leave(key, source);
+    this.#sources.delete(source);
+  }
+
+  #leave(key: string, source: string): void {
+    this.#contributors.get(key)?.delete(source);
+    this.#dirty.add(key);
+  }
+
+  /** The table after every set/delete so far; unchanged keys keep their backend arrays. */
+  build(): VipTableBuild {
+    const changed = new Set<string>();
+    const updates = new Map<string, readonly Backend[] | undefined>();
+    const added: string[] = [];
+    let removed = 0;
+    for (const key of this.#dirty) {
+      const before = this.#table.get(key);
+      const ids = this.#contributors.get(key);
+      if (!ids || ids.size === 0) {
+        this.#contributors.delete(key);
+        if (before) {
+          updates.set(key, undefined);
+          changed.add(key);
+          removed++;
+        }
+        continue;
+      }
+      const list = this.#backendsOf(key, ids);
+      if (before && sameBackends(before, list)) continue;
+      if (!before) added.push(key);
+      updates.set(key, list);
+      changed.add(key);
+    }
+    this.#dirty.clear();
+    if (changed.size === 0) return { table: this.#table, changed };
+    let next: Map<string, readonly Backend[]>;
+    if (added.length === 0 && removed === 0) {
+      // Same keys: Map.set on an existing key keeps its place, so the order needs no sort.
+      next = new Map(this.#table);
+      for (const [key, list] of updates) next.set(key, list as readonly Backend[]);
+    } else {
+      this.#keys = mergeSorted(removed === 0 ? this.#keys : this.#keys.filter((k) => !(updates.has(k) && updates.get(k) === undefined)), added.sort(cmp));
+      next = new Map();
+      for (const key of this.#keys) next.set(key, updates.get(key) ?? (this.#table.get(key) as readonly Backend[]));
+    }
+    this.#table = next;
+    return { table: next, changed };
+  }
+
+  /** vipTable's grouping for one key: its sources in order, duplicates dropped (last kept), sorted. */
+  #backendsOf(key: string, ids: ReadonlySet<string>): Backend[] {
+    const sources: Source[] = [];
+    for (const id of ids) sources.push(this.#sources.get(id) as Source);
+    if (sources.length > 1) sources.sort((a, b) => a.seq - b.seq);
+    const g = new Map<string, Backend>();
+    for (const s of sources) for (const b of s.byVip.get(key) ?? []) g.set(dedupeId(b), b);
+    return [...g.values()].sort(compareBackends);
+  }
+}
+
+/** Two sorted key lists (disjoint) as one sorted list. */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  if (b.length === 0) return a.slice();
+  const out: string[] = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = cmp(a[i] as string, b[j] as string) <= 0 ? (a[i++] as string) : (b[j++] as string);
+  while (i < a.length) out[k++] = a[i++] as string;
+  while (j < b.length) out[k++] = b[j++] as string;
+  return out;
 }

@@ -1,6 +1,8 @@
 // The catalogue's VIP table → what this node's kernel must hold (dcos-net §3.1–3.3, issue 12 points
 // 1, 2, 5, 6): backend health, named-VIP addresses, hairpin addresses, and every VIP the kernel does
-// not get with its reason. Pure and fast: it runs on every table change, at 10,000 VIPs too.
+// not get with its reason. Pure and fast: it runs on every table change, at 10,000 VIPs too, and
+// desiredStateFrom recomputes only what a change touches (one VIP change at 10,000: the changed
+// keys, the kernel VIPs they land on, and the keys merged or in conflict with them there).
 import { dcosDomainFrag } from "../../catalogue/model.js";
 import type { Backend, BackendState, DesiredState, Endpoint, Family, KernelVip, Protocol, SkippedVip, SkipReason } from "../model.js";
 import { allocationName, kernelVipKey } from "../model.js";
@@ -68,96 +70,443 @@ interface ParsedKey {
   readonly port: number;
 }
 
-/** What the pass learns about one catalogue key, for its view. */
+/** What a parsable catalogue key is, for its view. */
 interface KeyInfo {
   readonly protocol: Protocol;
   readonly port: number;
+  /** Named VIPs only: `mygroupmyapp.marathon`. */
   readonly dnsName?: string;
-  pending: boolean;
-  /** The addresses it has in the kernel (before too-many-backends). */
-  addresses: Array<{ family: Family; addr: string }>;
+  /** Named VIP still waiting for an address in a family its backends need. */
+  readonly pending: boolean;
 }
 
-/** Flags of one backend in a group, parallel to its endpoint (one object per backend, not two). */
+/** Flags of one backend, parallel to its endpoint (one object per backend, not two). */
 const SERVING = 1;
 const UNREACHABLE = 2;
 const LOCAL = 4;
 
-/** Everything landing on one kernel key: several catalogue keys may (`/a:80` and `a:80`). */
-interface Group {
-  /** Some catalogue key landing here is a named VIP. */
-  named: boolean;
+/** One kernel VIP a catalogue key lands on, with its backends of that family as this node programs them. */
+interface Target {
+  readonly kk: string;
   readonly family: Family;
   readonly addr: string;
   readonly protocol: Protocol;
   readonly port: number;
-  readonly sources: string[];
-  /** Parallel to sources. */
-  readonly infos: KeyInfo[];
-  eps: Endpoint[];
-  bits: number[];
+  readonly eps: readonly Endpoint[];
+  /** Flags parallel to eps. */
+  readonly bits: readonly number[];
 }
+
+/**
+ * What one catalogue key contributes, from its own backends and the other inputs alone (never from
+ * the other keys): its parse, its own skips, the kernel keys it lands on, the names it wants. What
+ * the other keys do to it (a conflict, a merged group over the limit) is added by finish().
+ */
+interface Part {
+  readonly key: string;
+  readonly backends: readonly Backend[];
+  /** Its position in the table: merged backends and conflicts follow the table's order. */
+  idx: number;
+  /** undefined: the key does not parse. */
+  readonly info: KeyInfo | undefined;
+  readonly named: boolean;
+  readonly own: readonly SkippedVip[];
+  readonly targets: readonly Target[];
+  /** Allocation names it needs (the ones it read `addresses` for). */
+  readonly wanted: readonly string[];
+  /** Its backends on dead nodes. */
+  readonly unreachable: number;
+  /** Own skips, then conflict and too-many-backends; one per reason. */
+  skips: readonly SkippedVip[];
+  view: VipView | undefined;
+}
+
+/** Everything landing on one kernel key: several catalogue keys may (`/a:80` and `a:80`). */
+interface Group {
+  readonly family: Family;
+  /** Every catalogue key landing here, in table order (IP keys in conflict included). */
+  readonly sources: readonly string[];
+  /** The first named source: named VIPs take the address, IP VIPs landing here are in conflict. */
+  readonly owner: string | undefined;
+  /** undefined: more serving backends than the layout holds (`tooMany` says so). */
+  readonly vip: KernelVip | undefined;
+  readonly tooMany?: string;
+  /** Addresses of its local serving backends (hairpin), one per backend. */
+  readonly local: readonly string[];
+}
+
+/**
+ * What a result keeps for the next desiredStateFrom. It moves to the next result (mutated there),
+ * so only the latest result of a chain can be continued; an older one gets a full computation.
+ */
+interface Memo {
+  addresses: ReadonlyMap<string, string>;
+  deadNodes: ReadonlySet<string>;
+  localIps: ReadonlySet<string>;
+  readonly forbiddenText: readonly string[];
+  readonly forbidden: readonly Cidr[];
+  readonly maxBackends: number;
+  readonly ipv6: boolean;
+  /** In table order. */
+  parts: Part[];
+  readonly byKey: Map<string, Part>;
+  /** Allocation name → the keys wanting it: an address change dirties exactly these. */
+  readonly byName: Map<string, Set<string>>;
+  readonly groups: Map<string, Group>;
+  /** Hairpin address → local serving backends with it, per family. */
+  readonly hairpin: Record<Family, Map<string, number>>;
+  /** Allocation name → keys wanting it. */
+  readonly wanted: Map<string, number>;
+  backends: number;
+  unreachableBackends: number;
+  unreachableVips: number;
+}
+
+const memos = new WeakMap<DesiredResult, Memo>();
 
 type Lookup = (s: string) => string | undefined;
 const NONE: readonly Endpoint[] = Object.freeze([]);
+const NO_ADDRS: readonly string[] = Object.freeze([]);
 const FAMILIES: readonly Family[] = ["ip", "ip6"];
 
-interface Ctx {
+/** One computation's caches. */
+interface Pass {
   readonly input: DesiredInput;
   readonly ip: Lookup;
   readonly forbidden: readonly Cidr[];
-  readonly groups: Map<string, Group>;
-  /** `${vip}\0${reason}` → the skip. */
-  readonly skips: Map<string, SkippedVip>;
-  /** Per catalogue key, in the table's order (undefined: unparsable). */
-  readonly keys: Array<KeyInfo | undefined>;
-  readonly wanted: Set<string>;
   /** Framework name → its mangled DNS half. */
   readonly frameworks: Map<string, string>;
 }
 
+/** The whole computation from the input alone. */
 export function desiredState(input: DesiredInput): DesiredResult {
-  const ctx: Ctx = {
-    input,
-    ip: ipCache(),
-    forbidden: input.forbidden.flatMap((c) => parseCidr(c) ?? []),
+  const forbidden = input.forbidden.flatMap((c) => parseCidr(c) ?? []);
+  const pass: Pass = { input, ip: ipCache(), forbidden, frameworks: new Map() };
+  const memo: Memo = {
+    addresses: input.addresses,
+    deadNodes: input.deadNodes,
+    localIps: input.localIps,
+    forbiddenText: input.forbidden,
+    forbidden,
+    maxBackends: input.maxBackends,
+    ipv6: input.ipv6,
+    parts: [],
+    byKey: new Map(),
+    byName: new Map(),
     groups: new Map(),
-    skips: new Map(),
-    keys: [],
-    wanted: new Set(),
-    frameworks: new Map(),
+    hairpin: { ip: new Map(), ip6: new Map() },
+    wanted: new Map(),
+    backends: 0,
+    unreachableBackends: 0,
+    unreachableVips: 0,
   };
+  const sources = new Map<string, string[]>();
   for (const [key, backends] of input.table) {
-    const k = parseKey(key, ctx.ip);
-    if (!k) {
-      skip(ctx, key, "bad-address", `cannot parse the VIP key ${JSON.stringify(key.slice(0, 120))}`);
-      ctx.keys.push(undefined);
-    } else if (k.kind === "named") addNamed(ctx, key, k, backends);
-    else addIp(ctx, key, k, backends);
+    const p = makePart(pass, key, backends, memo.parts.length);
+    memo.parts.push(p);
+    memo.byKey.set(key, p);
+    account(memo, p, 1);
+    for (const t of p.targets) {
+      const list = sources.get(t.kk);
+      if (list) list.push(key);
+      else sources.set(t.kk, [key]);
+    }
   }
   const vips = new Map<string, KernelVip>();
-  const hairpin = { ip: new Set<string>(), ip6: new Set<string>() };
-  let backendCount = 0;
-  for (const [kk, g] of ctx.groups) {
-    const v = kernelVip(ctx, g, hairpin);
-    if (!v) continue;
-    vips.set(kk, v);
-    backendCount += v.backends.length + v.draining.length;
+  for (const [kk, list] of sources) {
+    const g = resolve(memo, kk, list);
+    memo.groups.set(kk, g);
+    accountGroup(memo, g, 1, undefined);
+    if (g.vip) vips.set(kk, g.vip);
   }
-  const { views, unreachableBackends, unreachableVips } = buildViews(ctx);
-  const skipped = [...ctx.skips.values()].sort((a, b) => cmp(a.vip, b.vip) || cmp(a.reason, b.reason));
-  return {
-    state: { vips, hairpin },
-    views,
-    skipped,
-    wanted: [...ctx.wanted].sort(),
-    counts: { vips: vips.size, backends: backendCount, unreachableBackends, unreachableVips },
+  const skipped: SkippedVip[] = [];
+  for (const p of memo.parts) {
+    finish(memo, p);
+    for (const s of p.skips) skipped.push(s);
+  }
+  const result: DesiredResult = {
+    state: { vips, hairpin: { ip: new Set(memo.hairpin.ip.keys()), ip6: new Set(memo.hairpin.ip6.keys()) } },
+    views: memo.parts.map((p) => p.view as VipView),
+    skipped: skipped.sort(cmpSkip),
+    wanted: [...memo.wanted.keys()].sort(),
+    counts: countsOf(memo, vips),
   };
+  memos.set(result, memo);
+  return result;
 }
 
-function skip(ctx: Ctx, vip: string, reason: SkipReason, message: string): void {
-  const id = `${vip}\u0000${reason}`;
-  if (!ctx.skips.has(id)) ctx.skips.set(id, { vip, reason, message });
+/**
+ * desiredState(input), computed from `prev` (the previous result of this chain) and `changed` (the
+ * catalogue keys whose backends differ from prev's table; undefined = all). Incremental when every
+ * other input is the same as prev's (`addresses` may differ: the keys wanting a changed name are
+ * recomputed; `deadNodes`, `localIps`, `forbidden` by reference or equal content; `maxBackends`,
+ * `ipv6` by value), else full. Only the changed keys, the kernel VIPs they land on (before and
+ * after) and every key landing on those are recomputed; KernelVip objects, hairpin sets and
+ * `wanted` of prev are reused where unchanged, `state.vips` is a new Map. A key whose backends array
+ * is not prev's object counts as changed even when missing from `changed`.
+ */
+export function desiredStateFrom(prev: DesiredResult | undefined, input: DesiredInput, changed: ReadonlySet<string> | undefined): DesiredResult {
+  const memo = prev === undefined ? undefined : memos.get(prev);
+  if (prev === undefined || memo === undefined || changed === undefined || !sameSettings(memo, input)) return desiredState(input);
+  // The memo moves to the new result whatever happens next: prev's own fields stay valid.
+  memos.delete(prev);
+  const found = dirtyKeys(memo, input.table, changed);
+  if (found === undefined) return desiredState(input);
+  if (input.addresses !== memo.addresses) namesChanged(memo, input.addresses, found.dirty);
+  // A burst touching most of the table (a failover, the allocator's first answer) is cheaper whole.
+  if (found.dirty.size > 64 && found.dirty.size * 4 > input.table.size) return desiredState(input);
+  return update(prev, memo, input, found.dirty, found.order);
+}
+
+function sameSettings(memo: Memo, input: DesiredInput): boolean {
+  return (
+    input.maxBackends === memo.maxBackends &&
+    input.ipv6 === memo.ipv6 &&
+    sameList(memo.forbiddenText, input.forbidden) &&
+    sameSet(memo.deadNodes, input.deadNodes) &&
+    sameSet(memo.localIps, input.localIps)
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/**
+ * The keys to recompute: `changed`, and any whose backends array is not the memo's (one identity
+ * test per key: cheap at 10,000). `order`: the new key order when keys came or went; undefined
+ * when the order is the memo's. Undefined altogether when kept keys changed their relative order.
+ */
+function dirtyKeys(memo: Memo, table: DesiredInput["table"], changed: ReadonlySet<string>): { dirty: Set<string>; order: string[] | undefined } | undefined {
+  const dirty = new Set<string>();
+  const parts = memo.parts;
+  let same = table.size === parts.length;
+  if (same) {
+    let i = 0;
+    for (const [key, backends] of table) {
+      const p = parts[i++] as Part;
+      if (p.key !== key) {
+        same = false;
+        break;
+      }
+      if (p.backends !== backends) dirty.add(key);
+    }
+  }
+  let order: string[] | undefined;
+  if (!same) {
+    dirty.clear();
+    order = [];
+    let last = -1;
+    for (const [key, backends] of table) {
+      const p = memo.byKey.get(key);
+      if (p === undefined) dirty.add(key);
+      else {
+        if (p.idx < last) return undefined;
+        last = p.idx;
+        if (p.backends !== backends) dirty.add(key);
+      }
+      order.push(key);
+    }
+    for (const p of parts) if (!table.has(p.key)) dirty.add(p.key);
+  }
+  for (const key of changed) if (table.has(key) || memo.byKey.has(key)) dirty.add(key);
+  return { dirty, order };
+}
+
+/** Adds to `dirty` the keys wanting a name whose address differs between the memo's map and `next`. */
+function namesChanged(memo: Memo, next: ReadonlyMap<string, string>, dirty: Set<string>): void {
+  const mark = (name: string): void => {
+    const keys = memo.byName.get(name);
+    if (keys) for (const k of keys) dirty.add(k);
+  };
+  const prev = memo.addresses;
+  for (const [name, addr] of next) if (prev.get(name) !== addr) mark(name);
+  for (const name of prev.keys()) if (!next.has(name)) mark(name);
+}
+
+function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: ReadonlySet<string>, order: string[] | undefined): DesiredResult {
+  const pass: Pass = { input, ip: ipCache(), forbidden: memo.forbidden, frameworks: new Map() };
+  memo.addresses = input.addresses;
+  memo.deadNodes = input.deadNodes;
+  memo.localIps = input.localIps;
+  /** Kernel keys to resolve again. */
+  const touched = new Set<string>();
+  /** Kernel key → dirty catalogue keys landing there now. */
+  const arrivals = new Map<string, string[]>();
+  let wantedMoved = false;
+  const fresh: Part[] = [];
+  for (const key of dirty) {
+    const old = memo.byKey.get(key);
+    if (old) {
+      for (const t of old.targets) touched.add(t.kk);
+      wantedMoved = account(memo, old, -1) || wantedMoved;
+    }
+    const backends = input.table.get(key);
+    if (backends === undefined) {
+      memo.byKey.delete(key);
+      continue;
+    }
+    const p = makePart(pass, key, backends, old ? old.idx : -1);
+    memo.byKey.set(key, p);
+    fresh.push(p);
+    wantedMoved = account(memo, p, 1) || wantedMoved;
+    for (const t of p.targets) {
+      touched.add(t.kk);
+      const list = arrivals.get(t.kk);
+      if (list) list.push(key);
+      else arrivals.set(t.kk, [key]);
+    }
+  }
+  if (order) {
+    memo.parts = order.map((key, i) => {
+      const p = memo.byKey.get(key) as Part;
+      p.idx = i;
+      return p;
+    });
+  } else for (const p of fresh) memo.parts[p.idx] = p;
+
+  const byIdx = (a: string, b: string): number => (memo.byKey.get(a) as Part).idx - (memo.byKey.get(b) as Part).idx;
+  const affected = new Set<string>(dirty);
+  const hairpinMoved = new Set<Family>();
+  const vips = new Map(prev.state.vips);
+  for (const kk of touched) {
+    const old = memo.groups.get(kk);
+    let list: string[] = old ? old.sources.filter((s) => !dirty.has(s)) : [];
+    const more = arrivals.get(kk);
+    if (more) list = list.length === 0 ? more.sort(byIdx) : list.concat(more).sort(byIdx);
+    if (old) {
+      accountGroup(memo, old, -1, hairpinMoved);
+      for (const s of old.sources) affected.add(s);
+    }
+    if (list.length === 0) {
+      memo.groups.delete(kk);
+      vips.delete(kk);
+      continue;
+    }
+    let g = resolve(memo, kk, list);
+    // The same kernel VIP keeps its object: the delta and the conntrack plan skip it at once.
+    if (old?.vip && g.vip && sameVip(old.vip, g.vip)) g = { ...g, vip: old.vip };
+    memo.groups.set(kk, g);
+    accountGroup(memo, g, 1, hairpinMoved);
+    for (const s of list) affected.add(s);
+    if (g.vip) vips.set(kk, g.vip);
+    else vips.delete(kk);
+  }
+
+  const news: SkippedVip[] = [];
+  for (const key of affected) {
+    const p = memo.byKey.get(key);
+    if (p) finish(memo, p);
+  }
+  let views: VipView[];
+  if (order) views = memo.parts.map((p) => p.view as VipView);
+  else {
+    views = prev.views.slice();
+    for (const key of affected) {
+      const p = memo.byKey.get(key);
+      if (p) views[p.idx] = p.view as VipView;
+    }
+  }
+  for (const key of affected) for (const s of memo.byKey.get(key)?.skips ?? []) news.push(s);
+  let skipped = prev.skipped;
+  if (news.length > 0 || skipped.some((s) => affected.has(s.vip))) {
+    skipped = mergeSkips(skipped.filter((s) => !affected.has(s.vip)), news.sort(cmpSkip));
+  }
+  const hp = prev.state.hairpin;
+  const result: DesiredResult = {
+    state: {
+      vips,
+      hairpin: {
+        ip: hairpinMoved.has("ip") ? new Set(memo.hairpin.ip.keys()) : hp.ip,
+        ip6: hairpinMoved.has("ip6") ? new Set(memo.hairpin.ip6.keys()) : hp.ip6,
+      },
+    },
+    views,
+    skipped,
+    wanted: wantedMoved ? [...memo.wanted.keys()].sort() : prev.wanted,
+    counts: countsOf(memo, vips),
+  };
+  memos.set(result, memo);
+  return result;
+}
+
+/** `n` more (or fewer) of `k`; true when `k` came or went. */
+function bump(m: Map<string, number>, k: string, d: 1 | -1): boolean {
+  const n = (m.get(k) ?? 0) + d;
+  if (n <= 0) {
+    m.delete(k);
+    return true;
+  }
+  m.set(k, n);
+  return n === 1 && d === 1;
+}
+
+/** Adds (d = 1) or takes back (d = -1) a part's share of the totals; true when `wanted` changed. */
+function account(memo: Memo, p: Part, d: 1 | -1): boolean {
+  memo.unreachableBackends += d * p.unreachable;
+  if (p.unreachable > 0 && p.unreachable === p.backends.length) memo.unreachableVips += d;
+  let moved = false;
+  for (const name of p.wanted) {
+    moved = bump(memo.wanted, name, d) || moved;
+    let keys = memo.byName.get(name);
+    if (d === 1) {
+      if (!keys) memo.byName.set(name, (keys = new Set()));
+      keys.add(p.key);
+    } else if (keys) {
+      keys.delete(p.key);
+      if (keys.size === 0) memo.byName.delete(name);
+    }
+  }
+  return moved;
+}
+
+function accountGroup(memo: Memo, g: Group, d: 1 | -1, moved: Set<Family> | undefined): void {
+  if (g.vip) memo.backends += d * (g.vip.backends.length + g.vip.draining.length);
+  const counts = memo.hairpin[g.family];
+  for (const a of g.local) if (bump(counts, a, d)) moved?.add(g.family);
+}
+
+function countsOf(memo: Memo, vips: ReadonlyMap<string, KernelVip>): DesiredResult["counts"] {
+  return { vips: vips.size, backends: memo.backends, unreachableBackends: memo.unreachableBackends, unreachableVips: memo.unreachableVips };
+}
+
+function sameVip(a: KernelVip, b: KernelVip): boolean {
+  return sameEndpoints(a.backends, b.backends) && sameEndpoints(a.draining, b.draining);
+}
+
+function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Endpoint;
+    const y = b[i] as Endpoint;
+    if (x.ip !== y.ip || x.port !== y.port) return false;
+  }
+  return true;
+}
+
+/** Adds a skip unless the key already has one for this reason (the first one's message stays). */
+function addSkip(list: SkippedVip[], vip: string, reason: SkipReason, message: string): void {
+  if (!list.some((s) => s.reason === reason)) list.push({ vip, reason, message });
+}
+
+const cmpSkip = (a: SkippedVip, b: SkippedVip): number => cmp(a.vip, b.vip) || cmp(a.reason, b.reason);
+
+function mergeSkips(a: readonly SkippedVip[], b: readonly SkippedVip[]): SkippedVip[] {
+  if (b.length === 0) return a.slice();
+  const out: SkippedVip[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(cmpSkip(a[i] as SkippedVip, b[j] as SkippedVip) <= 0 ? (a[i++] as SkippedVip) : (b[j++] as SkippedVip));
+  while (i < a.length) out.push(a[i++] as SkippedVip);
+  while (j < b.length) out.push(b[j++] as SkippedVip);
+  return out;
 }
 
 /** The catalogue's canonical key (vipKeyString) read without zod: this runs 10,000 times per table. */
@@ -192,135 +541,143 @@ export function parseKey(key: string, ip: Lookup): ParsedKey | undefined {
  * its own bridge-mode tasks, DCOS_OSS-2070) if it is of `family`; returns its family, undefined
  * when its address is not an IP.
  */
-function push(ctx: Ctx, b: Backend, eps: Endpoint[], bits: number[], family: Family): Family | undefined {
-  const local = ctx.input.localIps.has(b.agentIp);
+function push(pass: Pass, b: Backend, eps: Endpoint[], bits: number[], family: Family): Family | undefined {
+  const { localIps, deadNodes } = pass.input;
+  const local = localIps.has(b.agentIp);
   const target = local && b.direct ? b.direct : b;
-  const addr = ctx.ip(target.ip);
+  const addr = pass.ip(target.ip);
   if (addr === undefined) return undefined;
   const f = familyOf(addr);
   if (f !== family) return f;
   eps.push({ ip: addr, port: target.port });
-  const dead = ctx.input.deadNodes.size > 0 && ctx.input.deadNodes.has(b.owner);
-  bits.push((b.weight === 1 ? SERVING : 0) | (dead ? UNREACHABLE : 0) | (local || ctx.input.localIps.has(b.ip) ? LOCAL : 0));
+  const dead = deadNodes.size > 0 && deadNodes.has(b.owner);
+  bits.push((b.weight === 1 ? SERVING : 0) | (dead ? UNREACHABLE : 0) | (local || localIps.has(b.ip) ? LOCAL : 0));
   return f;
 }
 
-function addNamed(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backend[]): void {
+function makePart(pass: Pass, key: string, backends: readonly Backend[], idx: number): Part {
+  const dead = pass.input.deadNodes;
+  let unreachable = 0;
+  if (dead.size > 0) for (const b of backends) if (dead.has(b.owner)) unreachable++;
+  const k = parseKey(key, pass.ip);
+  if (!k) {
+    const own = [{ vip: key, reason: "bad-address" as const, message: `cannot parse the VIP key ${JSON.stringify(key.slice(0, 120))}` }];
+    return { key, backends, idx, info: undefined, named: false, own, targets: [], wanted: [], unreachable, skips: own, view: undefined };
+  }
+  const made = k.kind === "named" ? namedPart(pass, key, k, backends) : ipPart(pass, key, k, backends);
+  return { key, backends, idx, named: k.kind === "named", unreachable, skips: made.own, view: undefined, ...made };
+}
+
+type Made = Pick<Part, "info" | "own" | "targets" | "wanted">;
+
+function namedPart(pass: Pass, key: string, k: ParsedKey, backends: readonly Backend[]): Made {
   const v4: Endpoint[] = [];
   const v4bits: number[] = [];
   const v6: Endpoint[] = [];
   const v6bits: number[] = [];
   let disabled = 0;
   for (const b of backends) {
-    if (push(ctx, b, v4, v4bits, "ip") !== "ip6") continue;
-    if (ctx.input.ipv6) push(ctx, b, v6, v6bits, "ip6");
+    if (push(pass, b, v4, v4bits, "ip") !== "ip6") continue;
+    if (pass.input.ipv6) push(pass, b, v6, v6bits, "ip6");
     else disabled++;
   }
-  const info: KeyInfo = { protocol: k.protocol, port: k.port, dnsName: dnsNameOf(ctx, k), pending: false, addresses: [] };
-  ctx.keys.push(info);
+  const dnsName = dnsNameOf(pass, k);
+  const own: SkippedVip[] = [];
+  const targets: Target[] = [];
+  const wanted: string[] = [];
+  let pending = false;
   if (v4.length + v6.length === 0) {
-    if (disabled > 0) skip(ctx, key, "family-disabled", "every backend is IPv6 and l4lb.ipv6 is off");
-    else if (backends.length > 0) skip(ctx, key, "bad-address", "no backend has a valid IP address");
-    return;
+    if (disabled > 0) addSkip(own, key, "family-disabled", "every backend is IPv6 and l4lb.ipv6 is off");
+    else if (backends.length > 0) addSkip(own, key, "bad-address", "no backend has a valid IP address");
+  } else {
+    for (const family of FAMILIES) {
+      const eps = family === "ip" ? v4 : v6;
+      if (eps.length === 0) continue;
+      const name = allocationName(dnsName, family);
+      wanted.push(name);
+      const given = pass.input.addresses.get(name);
+      if (given === undefined) {
+        pending = true; // the allocator has not answered yet
+        continue;
+      }
+      const addr = pass.ip(given);
+      if (addr === undefined || familyOf(addr) !== family) {
+        addSkip(own, key, "bad-address", `the allocator gave ${JSON.stringify(given.slice(0, 60))} for ${name}, not an ${family === "ip" ? "IPv4" : "IPv6"} address`);
+        continue;
+      }
+      if (isForbidden(pass, own, key, addr)) continue;
+      const kk = kernelVipKey({ family, addr, protocol: k.protocol, port: k.port });
+      targets.push({ kk, family, addr, protocol: k.protocol, port: k.port, eps, bits: family === "ip" ? v4bits : v6bits });
+    }
   }
-  for (const family of FAMILIES) {
-    const eps = family === "ip" ? v4 : v6;
-    if (eps.length === 0) continue;
-    const name = allocationName(info.dnsName ?? "", family);
-    ctx.wanted.add(name);
-    const given = ctx.input.addresses.get(name);
-    if (given === undefined) {
-      info.pending = true; // the allocator has not answered yet
-      continue;
-    }
-    const addr = ctx.ip(given);
-    if (addr === undefined || familyOf(addr) !== family) {
-      skip(ctx, key, "bad-address", `the allocator gave ${JSON.stringify(given.slice(0, 60))} for ${name}, not an ${family === "ip" ? "IPv4" : "IPv6"} address`);
-      continue;
-    }
-    if (isForbidden(ctx, key, addr)) continue;
-    const kk = kernelVipKey({ family, addr, protocol: k.protocol, port: k.port });
-    const taken = ctx.groups.get(kk);
-    if (taken && !taken.named) {
-      // IP VIPs got here first: the named VIP takes the address, whatever the table's order.
-      taken.sources.forEach((s, i) => conflict(ctx, s, taken.infos[i], key, addr, k));
-      ctx.groups.delete(kk);
-    }
-    addToGroup(ctx, kk, key, info, family, addr, eps, family === "ip" ? v4bits : v6bits).named = true;
-  }
-}
-
-function conflict(ctx: Ctx, ipKey: string, info: KeyInfo | undefined, namedKey: string, addr: string, k: ParsedKey): void {
-  skip(ctx, ipKey, "conflict", `${addr} ${k.protocol} ${k.port} is the address of the named VIP ${namedKey}`);
-  if (info) info.addresses = [];
+  return { info: { protocol: k.protocol, port: k.port, dnsName, pending }, own, targets, wanted };
 }
 
 /** vipDnsName, with the framework's half mangled once per pass (a handful of frameworks, 10,000 labels). */
-function dnsNameOf(ctx: Ctx, k: ParsedKey): string {
-  let fw = ctx.frameworks.get(k.framework);
-  if (fw === undefined) ctx.frameworks.set(k.framework, (fw = dcosDomainFrag(k.framework)));
+function dnsNameOf(pass: Pass, k: ParsedKey): string {
+  let fw = pass.frameworks.get(k.framework);
+  if (fw === undefined) pass.frameworks.set(k.framework, (fw = dcosDomainFrag(k.framework)));
   return `${dcosDomainFrag(k.name)}.${fw}`;
 }
 
-function addIp(ctx: Ctx, key: string, k: ParsedKey, backends: readonly Backend[]): void {
+function ipPart(pass: Pass, key: string, k: ParsedKey, backends: readonly Backend[]): Made {
   const addr = k.name;
   const family = familyOf(addr);
-  const info: KeyInfo = { protocol: k.protocol, port: k.port, pending: false, addresses: [] };
-  ctx.keys.push(info);
-  if (family === "ip6" && !ctx.input.ipv6) return skip(ctx, key, "family-disabled", `${addr} is IPv6 and l4lb.ipv6 is off`);
-  if (isForbidden(ctx, key, addr)) return;
-  const kk = kernelVipKey({ family, addr, protocol: k.protocol, port: k.port });
-  const taken = ctx.groups.get(kk);
-  if (taken?.named) return conflict(ctx, key, info, taken.sources[0] ?? "", addr, k);
-  // IP VIPs take only backends of their own family (the catalogue filters too; a stray one is dropped).
-  const eps: Endpoint[] = [];
-  const bits: number[] = [];
-  for (const b of backends) push(ctx, b, eps, bits, family);
-  addToGroup(ctx, kk, key, info, family, addr, eps, bits);
+  const own: SkippedVip[] = [];
+  const targets: Target[] = [];
+  if (family === "ip6" && !pass.input.ipv6) addSkip(own, key, "family-disabled", `${addr} is IPv6 and l4lb.ipv6 is off`);
+  else if (!isForbidden(pass, own, key, addr)) {
+    // IP VIPs take only backends of their own family (the catalogue filters too; a stray one is dropped).
+    const eps: Endpoint[] = [];
+    const bits: number[] = [];
+    for (const b of backends) push(pass, b, eps, bits, family);
+    targets.push({ kk: kernelVipKey({ family, addr, protocol: k.protocol, port: k.port }), family, addr, protocol: k.protocol, port: k.port, eps, bits });
+  }
+  return { info: { protocol: k.protocol, port: k.port, pending: false }, own, targets, wanted: [] };
 }
 
-function isForbidden(ctx: Ctx, key: string, addr: string): boolean {
-  const hit = ctx.forbidden.length === 0 ? undefined : firstCidr(addr, ctx.forbidden);
-  if (hit) skip(ctx, key, "forbidden-range", `${addr} is inside the forbidden range ${hit.text}`);
+function isForbidden(pass: Pass, own: SkippedVip[], key: string, addr: string): boolean {
+  const hit = pass.forbidden.length === 0 ? undefined : firstCidr(addr, pass.forbidden);
+  if (hit) addSkip(own, key, "forbidden-range", `${addr} is inside the forbidden range ${hit.text}`);
   return hit !== undefined;
 }
 
-function addToGroup(ctx: Ctx, kk: string, key: string, info: KeyInfo, family: Family, addr: string, eps: Endpoint[], bits: number[]): Group {
-  let g = ctx.groups.get(kk);
-  if (!g) ctx.groups.set(kk, (g = { named: false, family, addr, protocol: info.protocol, port: info.port, sources: [key], infos: [info], eps, bits }));
-  else {
-    if (!g.sources.includes(key)) {
-      g.sources.push(key);
-      g.infos.push(info);
-    }
-    g.eps = g.eps.concat(eps);
-    g.bits = g.bits.concat(bits);
-  }
-  info.addresses.push({ family, addr });
-  return g;
+function targetOf(p: Part, kk: string): Target {
+  return p.targets.find((t) => t.kk === kk) as Target;
 }
 
-const cmpEp = (a: Endpoint, b: Endpoint): number => cmp(a.ip, b.ip) || a.port - b.port;
-
-/** Sorts endpoints and their flags together (insertion sort: a VIP has a handful of backends). */
-function sortGroup(eps: Endpoint[], bits: number[]): void {
-  for (let i = 1; i < eps.length; i++) {
-    const e = eps[i] as Endpoint;
-    const f = bits[i] as number;
-    let j = i - 1;
-    while (j >= 0 && cmpEp(eps[j] as Endpoint, e) > 0) {
-      eps[j + 1] = eps[j] as Endpoint;
-      bits[j + 1] = bits[j] as number;
-      j--;
+/**
+ * One kernel key from the keys landing on it (in table order): a named VIP takes the address, and
+ * then the IP VIPs there are in conflict, whatever the table's order; the members' backends merged,
+ * health-filtered, deduplicated, ordered and limited.
+ */
+function resolve(memo: Memo, kk: string, sources: readonly string[]): Group {
+  let owner: string | undefined;
+  for (const s of sources) {
+    if ((memo.byKey.get(s) as Part).named) {
+      owner = s;
+      break;
     }
-    eps[j + 1] = e;
-    bits[j + 1] = f;
   }
-}
-
-/** Health filter, dedupe, order and limit for one kernel key; undefined when skipped. */
-function kernelVip(ctx: Ctx, g: Group, hairpin: { ip: Set<string>; ip6: Set<string> }): KernelVip | undefined {
-  const { eps, bits } = g;
+  let first: Target | undefined;
+  let eps: Endpoint[] = [];
+  let bits: number[] = [];
+  for (const s of sources) {
+    const p = memo.byKey.get(s) as Part;
+    if (owner !== undefined && !p.named) continue;
+    const t = targetOf(p, kk);
+    if (first === undefined) {
+      first = t;
+      eps = t.eps.slice();
+      bits = t.bits.slice();
+    } else {
+      for (let i = 0; i < t.eps.length; i++) {
+        eps.push(t.eps[i] as Endpoint);
+        bits.push(t.bits[i] as number);
+      }
+    }
+  }
+  const { family, addr, protocol, port } = first as Target;
   let any = 0;
   let all = UNREACHABLE;
   for (const f of bits) {
@@ -336,7 +693,7 @@ function kernelVip(ctx: Ctx, g: Group, hairpin: { ip: Set<string>; ip6: Set<stri
   for (let i = 0; i < eps.length; i++) {
     const e = eps[i] as Endpoint;
     let f = bits[i] as number;
-    // Sorted, so equal endpoints are neighbours; one serving copy makes the endpoint serving.
+    // Sorted (stably), so equal endpoints are neighbours; one serving copy makes the endpoint serving.
     while (i + 1 < eps.length && cmpEp(e, eps[i + 1] as Endpoint) === 0) f |= (bits[++i] as number) & SERVING;
     if (skipDead && f & UNREACHABLE) continue;
     if (f & SERVING) {
@@ -344,33 +701,52 @@ function kernelVip(ctx: Ctx, g: Group, hairpin: { ip: Set<string>; ip6: Set<stri
       if (f & LOCAL) (local ??= []).push(e.ip);
     } else (draining ??= []).push(e);
   }
-  if (backends.length > ctx.input.maxBackends) {
-    for (const s of g.sources) {
-      skip(ctx, s, "too-many-backends", `${g.addr} ${g.protocol} ${g.port} has ${backends.length} serving backends, the layout holds ${ctx.input.maxBackends} (l4lb.maxBackends)`);
-    }
-    return undefined;
+  if (backends.length > memo.maxBackends) {
+    const tooMany = `${addr} ${protocol} ${port} has ${backends.length} serving backends, the layout holds ${memo.maxBackends} (l4lb.maxBackends)`;
+    return { family, sources, owner, vip: undefined, tooMany, local: NO_ADDRS };
   }
-  if (local) for (const a of local) hairpin[g.family].add(a);
-  return { family: g.family, addr: g.addr, protocol: g.protocol, port: g.port, backends, draining: draining ?? (NONE as Endpoint[]) };
+  const vip: KernelVip = { family, addr, protocol, port, backends, draining: draining ?? (NONE as Endpoint[]) };
+  return { family, sources, owner, vip, local: local ?? NO_ADDRS };
 }
 
-function buildViews(ctx: Ctx): { views: VipView[]; unreachableBackends: number; unreachableVips: number } {
-  const skipOf = new Map<string, SkippedVip>();
-  for (const s of ctx.skips.values()) if (!skipOf.has(s.vip)) skipOf.set(s.vip, s);
-  const dead = ctx.input.deadNodes;
-  const views: VipView[] = [];
-  let unreachableBackends = 0;
-  let unreachableVips = 0;
-  let i = 0;
-  for (const [key, backends] of ctx.input.table) {
-    const info = ctx.keys[i++];
-    let n = 0;
-    if (dead.size > 0) for (const b of backends) if (dead.has(b.owner)) n++;
-    unreachableBackends += n;
-    if (n > 0 && n === backends.length) unreachableVips++;
-    views.push(new View(key, info, skipOf.get(key), backends, dead));
+/** A part's skips and view, now that its kernel keys are resolved. */
+function finish(memo: Memo, p: Part): void {
+  if (!p.info) {
+    p.skips = p.own;
+    p.view = new View(p.key, undefined, [], p.own[0], p.backends, memo.deadNodes);
+    return;
   }
-  return { views, unreachableBackends, unreachableVips };
+  const skips = p.own.slice();
+  const addresses: Array<{ family: Family; addr: string }> = [];
+  for (const t of p.targets) {
+    const g = memo.groups.get(t.kk) as Group;
+    if (g.owner !== undefined && !p.named) addSkip(skips, p.key, "conflict", `${t.addr} ${t.protocol} ${t.port} is the address of the named VIP ${g.owner}`);
+    else addresses.push({ family: t.family, addr: t.addr });
+  }
+  for (const t of p.targets) {
+    const g = memo.groups.get(t.kk) as Group;
+    if ((g.owner === undefined || p.named) && g.tooMany !== undefined) addSkip(skips, p.key, "too-many-backends", g.tooMany);
+  }
+  p.skips = skips;
+  p.view = new View(p.key, p.info, addresses, skips[0], p.backends, memo.deadNodes);
+}
+
+const cmpEp = (a: Endpoint, b: Endpoint): number => cmp(a.ip, b.ip) || a.port - b.port;
+
+/** Sorts endpoints and their flags together (insertion sort, stable: a VIP has a handful of backends). */
+function sortGroup(eps: Endpoint[], bits: number[]): void {
+  for (let i = 1; i < eps.length; i++) {
+    const e = eps[i] as Endpoint;
+    const f = bits[i] as number;
+    let j = i - 1;
+    while (j >= 0 && cmpEp(eps[j] as Endpoint, e) > 0) {
+      eps[j + 1] = eps[j] as Endpoint;
+      bits[j + 1] = bits[j] as number;
+      j--;
+    }
+    eps[j + 1] = e;
+    bits[j + 1] = f;
+  }
 }
 
 /**
@@ -382,7 +758,6 @@ class View implements VipView {
   readonly dnsName?: string;
   readonly protocol: Protocol;
   readonly port: number;
-  readonly addresses: VipView["addresses"];
   readonly pending: boolean;
   readonly skipped?: SkippedVip;
   #states: VipView["backends"] | undefined;
@@ -390,6 +765,7 @@ class View implements VipView {
   constructor(
     readonly vip: string,
     info: KeyInfo | undefined,
+    readonly addresses: VipView["addresses"],
     skipped: SkippedVip | undefined,
     private readonly source: readonly Backend[],
     private readonly dead: ReadonlySet<string>,
@@ -399,7 +775,6 @@ class View implements VipView {
     // An unparsable key still gets a row (with its skip): protocol by its prefix, port 0.
     this.protocol = info?.protocol ?? (vip.startsWith("udp:") ? "udp" : "tcp");
     this.port = info?.port ?? 0;
-    this.addresses = info?.addresses ?? [];
     this.pending = info?.pending ?? false;
     if (skipped) this.skipped = skipped;
   }
