@@ -1,12 +1,14 @@
 // bench/catalogue: cost of turning a 10,000-task Mesos GET_STATE into the Task model and the VIP
 // table, next to the unavoidable part — JSON.parse of the same document — in the same run,
-// alternating rounds. Prints median times, their ratio and the retained heap of each.
+// alternating rounds. Prints median times, their ratio and the retained heap of each; then what one
+// task change costs the catalogue's VIP view, kept task by task (VipTableBuilder), p50/p99.
 //   npx tsx bench/catalogue.ts [--tasks 10000] [--agents 100] [--rounds 5]
 import v8 from "node:v8";
 import vm from "node:vm";
 import { mesosStateFromGetState } from "../actors/catalogue/index.js";
 import { tasksFromMesosState } from "../actors/catalogue/index.js";
 import { backendsOf, vipTable } from "../actors/catalogue/index.js";
+import { VipTableBuilder } from "../actors/catalogue/index.js";
 import { arg, percentile } from "./stats.js";
 
 const nTasks = arg("--tasks", 10_000);
@@ -125,3 +127,21 @@ console.log(
   `catalogue: apply=${a.toFixed(1)} ms parse-only=${p.toFixed(1)} ms ratio=${(a / p).toFixed(2)} ` +
     `heap=${applyHeap.toFixed(1)} MiB parse-heap=${parseHeap.toFixed(1)} MiB (median of ${rounds} alternating rounds)`,
 );
+
+// One task change as the VIP view sees it: the builder holds every task, one task drains or serves
+// again, the table is rebuilt for that task's VIPs only (plus a copy of the key map).
+const builder = new VipTableBuilder();
+check.tasks.forEach((t, i) => builder.set(`t${i}`, backendsOf(t, "bench")));
+builder.build();
+const oneMs: number[] = [];
+for (let r = 0; r < 500; r++) {
+  const i = (r * 7919) % check.tasks.length;
+  const t = check.tasks[i] as (typeof check.tasks)[number];
+  const flipped = { ...t, state: t.state === "running" ? ("killing" as const) : ("running" as const) };
+  check.tasks[i] = flipped;
+  const t0 = process.hrtime.bigint();
+  builder.set(`t${i}`, backendsOf(flipped, "bench"));
+  builder.build();
+  oneMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+}
+console.log(`catalogue VIP view, one task change: p50=${percentile(oneMs, 50).toFixed(2)} ms p99=${percentile(oneMs, 99).toFixed(2)} ms (500 changes, ${check.table.size} VIPs)`);

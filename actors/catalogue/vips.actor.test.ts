@@ -45,7 +45,12 @@ async function start(initial: WatchEvent[]) {
   const tasks = () => vips.ask<ReadonlyArray<{ owner: string; task: Task }>>((reply) => ({ type: "tasks", reply }), 1000);
   const table = () => vips.ask<VipTable>((reply) => ({ type: "table", reply }), 1000);
   const read = async (outcome: string) => (await metrics.getSingleMetric("dcnet_catalogue_task_records_read_total")?.get())?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
-  return { ...store, tasks, table, read };
+  const watch = async () => {
+    const got: Array<{ table: VipTable; changed: ReadonlySet<string> | undefined }> = [];
+    await vips.ask<number>((reply) => ({ type: "watch", subscriber: (t, changed) => void got.push({ table: t, changed }), reply }), 1000);
+    return got;
+  };
+  return { ...store, tasks, table, read, watch };
 }
 
 describe("vips actor: task records across versions", () => {
@@ -70,5 +75,45 @@ describe("vips actor: task records across versions", () => {
     v.emit({ key: "tasks/node-b/native/bad", value: undefined, initial: false });
     expect((await v.tasks()).map((t) => t.task.id)).toEqual(["web-1"]);
     expect([await v.read("current"), await v.read("invalid")]).toEqual([2, 1]);
+  });
+});
+
+describe("vips actor: watchers get the table and the keys that changed", () => {
+  const api: Task = { ...web, id: "api-1", name: "api", taskIps: ["10.0.0.6"], ports: [{ name: "http", protocol: "tcp", port: 9090, vips: ["/api:80"] }] };
+
+  it("first the whole table (changed undefined), then per change only its VIP keys, the other keys' backend arrays kept, older tables untouched", async () => {
+    const v = await start([
+      { key: "tasks/node-a/native/web-1", value: view(web), initial: true },
+      { key: "tasks/node-a/native/api-1", value: view(api), initial: true },
+    ]);
+    const got = await v.watch();
+    expect(got).toHaveLength(1);
+    expect(got[0]?.changed).toBeUndefined();
+    const first = got[0]?.table as VipTable;
+    expect([...first.keys()]).toEqual(["tcp:/api:80@demo", "tcp:/web:80@demo"]);
+
+    v.emit({ key: "tasks/node-a/native/web-1", value: view({ ...web, state: "killing" }), initial: false });
+    await v.table();
+    expect(got).toHaveLength(2);
+    expect([...(got[1]?.changed ?? [])]).toEqual(["tcp:/web:80@demo"]);
+    const second = got[1]?.table as VipTable;
+    expect(second.get("tcp:/web:80@demo")?.map((b) => b.weight)).toEqual([0]);
+    expect(second.get("tcp:/api:80@demo")).toBe(first.get("tcp:/api:80@demo"));
+    expect(first.get("tcp:/web:80@demo")?.map((b) => b.weight)).toEqual([1]);
+
+    v.emit({ key: "tasks/node-a/native/api-1", value: undefined, initial: false });
+    v.emit({ key: "tasks/node-b/native/db-1", value: view({ ...web, id: "db-1", ports: [{ name: "pg", protocol: "tcp", port: 5432, vips: ["/db:5432"] }] }), initial: false });
+    await v.table();
+    expect(got).toHaveLength(3);
+    expect([...(got[2]?.changed ?? [])].sort()).toEqual(["tcp:/api:80@demo", "tcp:/db:5432@demo"]);
+    expect([...(got[2]?.table.keys() ?? [])]).toEqual(["tcp:/db:5432@demo", "tcp:/web:80@demo"]);
+  });
+
+  it("a task rewritten with the same backends (another task name, a new port without a VIP) is not a new table", async () => {
+    const v = await start([{ key: "tasks/node-a/native/web-1", value: view(web), initial: true }]);
+    const got = await v.watch();
+    v.emit({ key: "tasks/node-a/native/web-1", value: view({ ...web, name: "web2", ports: [...web.ports, { name: "admin", protocol: "tcp", port: 8081, vips: [] }] }), initial: false });
+    await v.table();
+    expect(got).toHaveLength(1);
   });
 });

@@ -16,7 +16,7 @@ import type { Member, MemberEvent, MembershipMsg } from "../gossip/index.js";
 import type { VipsMsg, VipTable } from "../catalogue/index.js";
 import { counter, gauge } from "../../observability/metrics.js";
 import { EMPTY_DESIRED, kernelVipKey, L4LB_TABLE, type DesiredState, type KernelVip, type SkippedVip } from "./model.js";
-import { desiredState, type DesiredResult, type VipView } from "./render/desired.js";
+import { desiredStateFrom, type DesiredResult, type VipView } from "./render/desired.js";
 import { renderCleanup, renderDelta, renderFull } from "./render/nft.js";
 import { compareKernel, parseKernel, type ObservedKernel } from "./render/readback.js";
 import { conntrackFlushes } from "./render/conntrack-plan.js";
@@ -42,7 +42,8 @@ export interface ApplierStatus {
 }
 
 export type ApplierMsg =
-  | { readonly type: "table"; readonly table: VipTable }
+  /** `changed`: the catalogue keys that differ from the previous table; undefined = any may have. */
+  | { readonly type: "table"; readonly table: VipTable; readonly changed?: ReadonlySet<string> | undefined }
   | { readonly type: "addresses"; readonly view: AllocatorView }
   | { readonly type: "members"; readonly members: readonly Member[] }
   | { readonly type: "member"; readonly ev: MemberEvent }
@@ -71,6 +72,11 @@ export interface ApplierDeps {
 
 interface ApplierState {
   table: VipTable | undefined;
+  /** Catalogue keys changed since `result` was computed (all of them when `pendingAll`). */
+  readonly pending: Set<string>;
+  pendingAll: boolean;
+  /** Nodes membership reports dead: a new Set only when that changes, so the renderer stays incremental. */
+  dead: ReadonlySet<string>;
   addresses: ReadonlyMap<string, string>;
   allocReady: boolean;
   readonly members: Map<string, Member["state"]>;
@@ -79,7 +85,7 @@ interface ApplierState {
   applied: DesiredState | undefined;
   generation: number;
   result: DesiredResult | undefined;
-  wanted: string;
+  wanted: readonly string[] | undefined;
   lastSync: ApplierStatus["lastSync"];
   paused: boolean;
   readonly counts: { adopt: number; drift: number; flushed: number; failed: number; nftFailures: number };
@@ -235,20 +241,19 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       return;
     }
     const began = performance.now();
-    const result = desiredState({
-      table: s.table,
-      addresses: s.addresses,
-      deadNodes: new Set([...s.members].filter(([, st]) => st === "dead").map(([n]) => n)),
-      localIps: localIps(),
-      forbidden: cfg.forbidden,
-      maxBackends: cfg.maxBackends,
-      ipv6: cfg.ipv6,
-    });
+    // Incremental from the last result: one VIP's change costs O(that VIP), not O(all VIPs).
+    const result = desiredStateFrom(
+      s.result,
+      { table: s.table, addresses: s.addresses, deadNodes: s.dead, localIps: localIps(), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 },
+      s.pendingAll ? undefined : s.pending,
+    );
     s.result = result;
+    // `changed` is relative to the table `result` was computed from, whatever the kernel does next.
+    s.pending.clear();
+    s.pendingAll = false;
     countSkips(s, [...result.skipped, ...[...s.refused].map(([vip, r]) => ({ vip, reason: "conflict" as const, message: `refused by nft: ${r.message}` }))]);
-    const wanted = result.wanted.join("\n");
-    if (wanted !== s.wanted) {
-      s.wanted = wanted;
+    if (result.wanted !== s.wanted) {
+      s.wanted = result.wanted;
       deps.allocator()?.tell({ type: "want", names: result.wanted });
     }
     const desired = withoutRefused(s, result.state);
@@ -256,16 +261,21 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       let applied: DesiredState;
       if (s.applied === undefined) {
         const observed = await readKernel();
-        const cmp = compareKernel(observed, desired, opts);
-        if (cmp.full) await nftApply(renderFull(desired, opts), nftOpts);
-        else if (cmp.drift > 0) await nftApply(cmp.repair, nftOpts);
-        if (cmp.full || cmp.drift > 0) {
-          const n = cmp.full ? Math.max(1, cmp.drift) : cmp.drift;
-          s.counts.adopt += n;
-          m.repairs.inc({ reason: "adopt" }, n);
-          log.info({ drift: cmp.drift, full: cmp.full }, observed.ip || observed.ip6 ? "L4LB tables adopted and repaired" : "L4LB tables created");
+        if (!observed.ip && !observed.ip6) {
+          // Nothing to adopt (first start on this host, or after a cleanup): create, not a repair.
+          await nftApply(renderFull(desired, opts), nftOpts);
+          log.info({ vips: desired.vips.size }, "L4LB tables created");
         } else {
-          log.info({ vips: desired.vips.size }, "L4LB tables adopted unchanged");
+          const cmp = compareKernel(observed, desired, opts);
+          if (cmp.drift > 0 || cmp.full) {
+            await nftApply(cmp.repair, nftOpts);
+            const n = Math.max(1, cmp.drift);
+            s.counts.adopt += n;
+            m.repairs.inc({ reason: "adopt" }, n);
+            log.info({ drift: cmp.drift, full: cmp.full }, "L4LB tables adopted and repaired");
+          } else {
+            log.info({ vips: desired.vips.size }, "L4LB tables adopted unchanged");
+          }
         }
         applied = desired;
       } else {
@@ -293,6 +303,9 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
     async init(ctx) {
       const s: ApplierState = {
         table: undefined,
+        pending: new Set(),
+        pendingAll: true,
+        dead: new Set(),
         addresses: new Map(),
         allocReady: false,
         members: new Map(),
@@ -300,7 +313,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
         applied: undefined,
         generation: 0,
         result: undefined,
-        wanted: "",
+        wanted: undefined,
         lastSync: undefined,
         paused: false,
         counts: { adopt: 0, drift: 0, flushed: 0, failed: 0, nftFailures: 0 },
@@ -326,7 +339,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       }
       const vips = deps.vips();
       if (!vips) throw new L4lbDependencyError("the catalogue's VIP table actor is not running");
-      const id = await vips.ask<number>((reply) => ({ type: "watch", subscriber: (table) => self.tell({ type: "table", table }), reply }), WATCH_TIMEOUT_MS);
+      const id = await vips.ask<number>((reply) => ({ type: "watch", subscriber: (table, changed) => self.tell({ type: "table", table, changed }), reply }), WATCH_TIMEOUT_MS);
       s.unsubscribe.push(() => deps.vips()?.tell({ type: "unwatch", id }));
       return s;
     },
@@ -334,6 +347,8 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       switch (msg.type) {
         case "table":
           s.table = msg.table;
+          if (msg.changed === undefined) s.pendingAll = true;
+          else for (const k of msg.changed) s.pending.add(k);
           schedule(s, ctx.self);
           return s;
         case "addresses":
@@ -344,6 +359,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
         case "members":
           s.members.clear();
           for (const mb of msg.members) if (!mb.self) s.members.set(mb.node, mb.state);
+          s.dead = deadOf(s.members);
           schedule(s, ctx.self);
           return s;
         case "member": {
@@ -351,7 +367,10 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
           const after = msg.ev.type === "join" || msg.ev.type === "rejoin" ? "alive" : msg.ev.type;
           s.members.set(msg.ev.node, after);
           // Only death and return change the backends; a suspicion alone does not.
-          if ((before === "dead") !== (after === "dead")) schedule(s, ctx.self);
+          if ((before === "dead") !== (after === "dead")) {
+            s.dead = deadOf(s.members);
+            schedule(s, ctx.self);
+          }
           return s;
         }
         case "sync":
@@ -434,10 +453,21 @@ function signature(v: KernelVip): string {
   return v.backends.map((b) => `${b.ip}:${b.port}`).join(",");
 }
 
-function localIps(): Set<string> {
+function deadOf(members: ReadonlyMap<string, Member["state"]>): ReadonlySet<string> {
+  return new Set([...members].filter(([, st]) => st === "dead").map(([n]) => n));
+}
+
+// This node's addresses, read at most once a second: getifaddrs on every sync would cost more than
+// the sync, and the renderer stays incremental while the set is the same object.
+let ipsCache: { at: number; key: string; ips: ReadonlySet<string> } | undefined;
+function localIps(): ReadonlySet<string> {
+  const now = Date.now();
+  if (ipsCache && now - ipsCache.at < 1000) return ipsCache.ips;
   const out = new Set<string>();
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
-  return out;
+  const key = [...out].sort().join(",");
+  ipsCache = { at: now, key, ips: ipsCache?.key === key ? ipsCache.ips : out };
+  return ipsCache.ips;
 }
 
 function errText(err: unknown): string {

@@ -18,7 +18,7 @@ export { reconcilerBehaviour } from "./reconciler.actor.js";
 export type { ReconcilerMsg, ReconcileResult } from "./reconciler.actor.js";
 export { NAMED_VIP_BUCKET } from "./names/bucket.js";
 // The renderer (pure) and the kernel runners.
-export { desiredState } from "./render/desired.js";
+export { desiredState, desiredStateFrom } from "./render/desired.js";
 export type { DesiredInput, DesiredResult, VipView } from "./render/desired.js";
 export { renderFull, renderDelta, renderCleanup } from "./render/nft.js";
 export type { RenderOptions } from "./render/nft.js";

@@ -73,7 +73,7 @@ export function benchTask(i: number, j: number, o: Pick<GenOptions, "udpEvery">)
   };
 }
 
-/** Every task of the set, VIP by VIP: what a bulk registration sends. */
+/** Every task of the set, VIP by VIP, as native registrations. */
 export function* benchTasks(o: GenOptions): Generator<Task> {
   check(o);
   for (let i = 0; i < o.vips; i++) for (let j = 0; j < o.backends; j++) yield benchTask(i, j, o);

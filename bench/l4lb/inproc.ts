@@ -7,16 +7,17 @@ import { Registry } from "prom-client";
 import { startTree, supervisor, worker, type ActorRef, type Tree } from "../../supervisors/index.js";
 import type { VipsMsg, VipTable } from "../../actors/catalogue/index.js";
 import type { Config } from "../../config/index.js";
-import { NamesBoard } from "../../actors/l4lb/index.js";
-// The applier itself, not (yet) exported by the L4LB's door: see the bench's header.
-import { applierBehaviour, type ApplierMsg, type ApplierStatus } from "../../actors/l4lb/applier.actor.js";
+import { applierBehaviour, NamesBoard, type ApplierMsg, type ApplierStatus } from "../../actors/l4lb/index.js";
 import { now } from "./kernel.js";
 
 export interface ApplierRun {
   /** When the stand-in handed the applier its first table (inside the applier's watch). */
   readonly firstDelivery: number;
-  /** Hands the applier a new table; returns when (the subscriber call). */
-  emit(table: VipTable): number;
+  /**
+   * Hands the applier a new table with the keys that changed, as the catalogue's VIP view does
+   * (VipTableBuilder: its own cost is bench/catalogue.ts's); returns when (the subscriber call).
+   */
+  emit(table: VipTable, changed?: ReadonlySet<string>): number;
   status(timeoutMs?: number): Promise<ApplierStatus>;
   /**
    * Asks for the status until its generation passes `above` (a sync finished). A status ask queues
@@ -29,9 +30,9 @@ export interface ApplierRun {
 const PATH = "/bench/applier";
 const POLL_MS = 1;
 
-function fakeVips(initial: VipTable): { ref: ActorRef<VipsMsg>; emit(table: VipTable): number; firstDelivery(): number } {
+function fakeVips(initial: VipTable): { ref: ActorRef<VipsMsg>; emit(table: VipTable, changed?: ReadonlySet<string>): number; firstDelivery(): number } {
   let current = initial;
-  let subscriber: ((table: VipTable) => void) | undefined;
+  let subscriber: ((table: VipTable, changed?: ReadonlySet<string>) => void) | undefined;
   let first = Number.NaN;
   const ref: ActorRef<VipsMsg> = {
     path: "/node/catalogue/vips",
@@ -51,10 +52,10 @@ function fakeVips(initial: VipTable): { ref: ActorRef<VipsMsg>; emit(table: VipT
   };
   return {
     ref,
-    emit(table) {
+    emit(table, changed) {
       current = table;
       const at = now();
-      subscriber?.(table);
+      subscriber?.(table, changed);
       return at;
     },
     firstDelivery: () => first,
@@ -82,7 +83,7 @@ export async function startApplier(opts: { readonly table: VipTable; readonly ns
   const status = (timeoutMs = 120_000): Promise<ApplierStatus> => ref.ask<ApplierStatus>((reply) => ({ type: "status", reply }), timeoutMs);
   return {
     firstDelivery: vips.firstDelivery(),
-    emit: (table) => vips.emit(table),
+    emit: (table, changed) => vips.emit(table, changed),
     status,
     async waitSynced(above, timeoutMs) {
       const until = now() + timeoutMs;

@@ -5,10 +5,7 @@ import { execFile } from "node:child_process";
 import { networkInterfaces } from "node:os";
 import type { DesiredState, Family } from "../../actors/l4lb/model.js";
 import { L4LB_TABLE } from "../../actors/l4lb/model.js";
-// The L4LB's renderer and read-back, not (yet) exported by its door: see the bench's header.
-import { compareKernel, parseKernel, type ObservedKernel } from "../../actors/l4lb/render/readback.js";
-import { renderCleanup, type RenderOptions } from "../../actors/l4lb/render/nft.js";
-import { elementText } from "../../actors/l4lb/render/elements.js";
+import { compareKernel, parseKernel, renderCleanup, type ObservedKernel, type RenderOptions } from "../../actors/l4lb/index.js";
 
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
@@ -72,7 +69,7 @@ export async function checkKernel(ns: string, desired: DesiredState, opts: Rende
   const ip = await listTable(ns, "ip", opts.table);
   const ip6 = await listTable(ns, "ip6", opts.table);
   const cmp = compareKernel({ ...(ip ? { ip } : {}), ...(ip6 ? { ip6 } : {}) }, desired, opts);
-  const elements = [ip, ip6].flatMap((k) => (k ? k.elements.map((e) => `${k.family} ${e.set} ${elementText(e)}`) : [])).sort();
+  const elements = [ip, ip6].flatMap((k) => (k ? k.elements.map((e) => `${k.family} ${e.set} ${e.key}${e.value === undefined ? "" : ` : ${e.value}`}`) : [])).sort();
   return { drift: cmp.drift, full: cmp.full, reasons: cmp.reasons, elements };
 }
 

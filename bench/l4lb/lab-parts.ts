@@ -3,7 +3,8 @@
 //   3. a task registered or changed on node A → its element in the kernel of every node, seen by
 //      `nft monitor` in each host; reference: the same element operations applied by `nft -f` on the
 //      three hosts at once, seen by the same monitors.
-//   4. RSS of one node holding 10,000 VIPs × 3 backends registered through the admin API.
+//   4. RSS of one node holding 10,000 VIPs × 3 backends (30,000 tasks from its Mesos agent poller),
+//      next to the same node with l4lb off.
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -14,9 +15,7 @@ import { startL4lbLab, type L4lbLab } from "../../integration/support/l4lb-lab.j
 import type { Task } from "../../actors/catalogue/index.js";
 import { l4lbConfigSection } from "../../actors/l4lb/config.js";
 import { EMPTY_DESIRED, kernelVipKey, L4LB_TABLE, type DesiredState, type KernelVip } from "../../actors/l4lb/model.js";
-// The renderer, not (yet) exported by the L4LB's door: see the bench's header.
-import { desiredState } from "../../actors/l4lb/render/desired.js";
-import { renderDelta, renderFull } from "../../actors/l4lb/render/nft.js";
+import { desiredState, renderDelta, renderFull } from "../../actors/l4lb/index.js";
 import { percentile } from "../stats.js";
 import { benchTable } from "./gen.js";
 import { checkKernel, inNs, now } from "./kernel.js";
@@ -38,7 +37,7 @@ const f2 = (x: number): string => x.toFixed(2);
 const load = (): string => loadavg().map(f2).join(" ");
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The admin worker in a host, and its replies by request id. */
+/** The bench worker in a host (admin client, agent stand-in), and its replies by request id. */
 class Worker {
   private readonly pending = new Map<number, (r: WorkerReply) => void>();
   private nextId = 1;

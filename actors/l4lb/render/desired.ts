@@ -205,7 +205,7 @@ export function desiredState(input: DesiredInput): DesiredResult {
     const p = makePart(pass, key, backends, memo.parts.length);
     memo.parts.push(p);
     memo.byKey.set(key, p);
-    account(memo, p, 1);
+    account(memo, p, 1, undefined);
     for (const t of p.targets) {
       const list = sources.get(t.kk);
       if (list) list.push(key);
@@ -288,33 +288,35 @@ function dirtyKeys(memo: Memo, table: DesiredInput["table"], changed: ReadonlySe
   const dirty = new Set<string>();
   const parts = memo.parts;
   let same = table.size === parts.length;
+  let i = 0;
+  // forEach, not for-of over entries: a fifth of the time at 10,000 keys (no iterator results).
   if (same) {
-    let i = 0;
-    for (const [key, backends] of table) {
+    table.forEach((backends, key) => {
+      if (!same) return;
       const p = parts[i++] as Part;
-      if (p.key !== key) {
-        same = false;
-        break;
-      }
-      if (p.backends !== backends) dirty.add(key);
-    }
+      if (p.key !== key) same = false;
+      else if (p.backends !== backends) dirty.add(key);
+    });
   }
   let order: string[] | undefined;
   if (!same) {
     dirty.clear();
-    order = [];
+    const keys: string[] = [];
     let last = -1;
-    for (const [key, backends] of table) {
+    let kept = true;
+    table.forEach((backends, key) => {
       const p = memo.byKey.get(key);
       if (p === undefined) dirty.add(key);
       else {
-        if (p.idx < last) return undefined;
+        if (p.idx < last) kept = false;
         last = p.idx;
         if (p.backends !== backends) dirty.add(key);
       }
-      order.push(key);
-    }
+      keys.push(key);
+    });
+    if (!kept) return undefined;
     for (const p of parts) if (!table.has(p.key)) dirty.add(p.key);
+    order = keys;
   }
   for (const key of changed) if (table.has(key) || memo.byKey.has(key)) dirty.add(key);
   return { dirty, order };
@@ -340,13 +342,15 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
   const touched = new Set<string>();
   /** Kernel key → dirty catalogue keys landing there now. */
   const arrivals = new Map<string, string[]>();
-  let wantedMoved = false;
+  /** Names and hairpin addresses that came or went on the way, with whether they were there before. */
+  const wantedFlips = new Map<string, boolean>();
+  const hairpinFlips: Record<Family, Map<string, boolean>> = { ip: new Map(), ip6: new Map() };
   const fresh: Part[] = [];
   for (const key of dirty) {
     const old = memo.byKey.get(key);
     if (old) {
       for (const t of old.targets) touched.add(t.kk);
-      wantedMoved = account(memo, old, -1) || wantedMoved;
+      account(memo, old, -1, wantedFlips);
     }
     const backends = input.table.get(key);
     if (backends === undefined) {
@@ -356,7 +360,7 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
     const p = makePart(pass, key, backends, old ? old.idx : -1);
     memo.byKey.set(key, p);
     fresh.push(p);
-    wantedMoved = account(memo, p, 1) || wantedMoved;
+    account(memo, p, 1, wantedFlips);
     for (const t of p.targets) {
       touched.add(t.kk);
       const list = arrivals.get(t.kk);
@@ -374,7 +378,6 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
 
   const byIdx = (a: string, b: string): number => (memo.byKey.get(a) as Part).idx - (memo.byKey.get(b) as Part).idx;
   const affected = new Set<string>(dirty);
-  const hairpinMoved = new Set<Family>();
   const vips = new Map(prev.state.vips);
   for (const kk of touched) {
     const old = memo.groups.get(kk);
@@ -382,7 +385,7 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
     const more = arrivals.get(kk);
     if (more) list = list.length === 0 ? more.sort(byIdx) : list.concat(more).sort(byIdx);
     if (old) {
-      accountGroup(memo, old, -1, hairpinMoved);
+      accountGroup(memo, old, -1, hairpinFlips);
       for (const s of old.sources) affected.add(s);
     }
     if (list.length === 0) {
@@ -394,7 +397,7 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
     // The same kernel VIP keeps its object: the delta and the conntrack plan skip it at once.
     if (old?.vip && g.vip && sameVip(old.vip, g.vip)) g = { ...g, vip: old.vip };
     memo.groups.set(kk, g);
-    accountGroup(memo, g, 1, hairpinMoved);
+    accountGroup(memo, g, 1, hairpinFlips);
     for (const s of list) affected.add(s);
     if (g.vip) vips.set(kk, g.vip);
     else vips.delete(kk);
@@ -424,37 +427,42 @@ function update(prev: DesiredResult, memo: Memo, input: DesiredInput, dirty: Rea
     state: {
       vips,
       hairpin: {
-        ip: hairpinMoved.has("ip") ? new Set(memo.hairpin.ip.keys()) : hp.ip,
-        ip6: hairpinMoved.has("ip6") ? new Set(memo.hairpin.ip6.keys()) : hp.ip6,
+        ip: moved(memo.hairpin.ip, hairpinFlips.ip) ? new Set(memo.hairpin.ip.keys()) : hp.ip,
+        ip6: moved(memo.hairpin.ip6, hairpinFlips.ip6) ? new Set(memo.hairpin.ip6.keys()) : hp.ip6,
       },
     },
     views,
     skipped,
-    wanted: wantedMoved ? [...memo.wanted.keys()].sort() : prev.wanted,
+    wanted: moved(memo.wanted, wantedFlips) ? [...memo.wanted.keys()].sort() : prev.wanted,
     counts: countsOf(memo, vips),
   };
   memos.set(result, memo);
   return result;
 }
 
-/** `n` more (or fewer) of `k`; true when `k` came or went. */
-function bump(m: Map<string, number>, k: string, d: 1 | -1): boolean {
+/**
+ * One more (or fewer) of `k`. When `k` comes or goes, `flips` learns whether it was there before
+ * the update (its first flip tells): a removal and a re-add in one update are no change.
+ */
+function bump(m: Map<string, number>, k: string, d: 1 | -1, flips: Map<string, boolean> | undefined): void {
   const n = (m.get(k) ?? 0) + d;
-  if (n <= 0) {
-    m.delete(k);
-    return true;
-  }
-  m.set(k, n);
-  return n === 1 && d === 1;
+  if (n <= 0) m.delete(k);
+  else m.set(k, n);
+  if (flips && (n <= 0 || (n === 1 && d === 1)) && !flips.has(k)) flips.set(k, d === -1);
 }
 
-/** Adds (d = 1) or takes back (d = -1) a part's share of the totals; true when `wanted` changed. */
-function account(memo: Memo, p: Part, d: 1 | -1): boolean {
+/** Whether any key in `flips` is now present or absent otherwise than before. */
+function moved(m: ReadonlyMap<string, number>, flips: ReadonlyMap<string, boolean>): boolean {
+  for (const [k, before] of flips) if (m.has(k) !== before) return true;
+  return false;
+}
+
+/** Adds (d = 1) or takes back (d = -1) a part's share of the totals. */
+function account(memo: Memo, p: Part, d: 1 | -1, flips: Map<string, boolean> | undefined): void {
   memo.unreachableBackends += d * p.unreachable;
   if (p.unreachable > 0 && p.unreachable === p.backends.length) memo.unreachableVips += d;
-  let moved = false;
   for (const name of p.wanted) {
-    moved = bump(memo.wanted, name, d) || moved;
+    bump(memo.wanted, name, d, flips);
     let keys = memo.byName.get(name);
     if (d === 1) {
       if (!keys) memo.byName.set(name, (keys = new Set()));
@@ -464,13 +472,12 @@ function account(memo: Memo, p: Part, d: 1 | -1): boolean {
       if (keys.size === 0) memo.byName.delete(name);
     }
   }
-  return moved;
 }
 
-function accountGroup(memo: Memo, g: Group, d: 1 | -1, moved: Set<Family> | undefined): void {
+function accountGroup(memo: Memo, g: Group, d: 1 | -1, flips: Record<Family, Map<string, boolean>> | undefined): void {
   if (g.vip) memo.backends += d * (g.vip.backends.length + g.vip.draining.length);
   const counts = memo.hairpin[g.family];
-  for (const a of g.local) if (bump(counts, a, d)) moved?.add(g.family);
+  for (const a of g.local) bump(counts, a, d, flips?.[g.family]);
 }
 
 function countsOf(memo: Memo, vips: ReadonlyMap<string, KernelVip>): DesiredResult["counts"] {
