@@ -123,4 +123,49 @@ describe("zone actor", () => {
     for (const p of published) expect(p).toContain("web.hello.thisdcos.directory");
     expect(zoneRecords(board.current.zones.get("hello.thisdcos.directory")!).map((r) => r.name)).toContain("web.hello.thisdcos.directory.");
   });
+
+  it("a part fed by its own subsystem (ZoneFeed) is served, follows each event, and gets the current state again after a crash", async () => {
+    // A stand-in for the L4LB's names board: the current names at subscribe, then each change.
+    let current: ReadonlyMap<string, string> = new Map([["web", "11.0.0.37"]]);
+    const subs = new Set<(n: ReadonlyMap<string, string>) => void>();
+    const publish = (next: ReadonlyMap<string, string>) => {
+      current = next;
+      for (const s of subs) s(next);
+    };
+    const origin = "fed.thisdcos.directory";
+    const part: ZonePart<{ names: ReadonlyMap<string, string> }, ReadonlyMap<string, string>> = {
+      name: "fed",
+      origins: [origin],
+      watch: [],
+      init: () => ({ names: new Map() }),
+      fold: () => false,
+      feed: {
+        subscribe(push) {
+          subs.add(push);
+          push(current);
+          return () => subs.delete(push);
+        },
+        fold(state, names) {
+          if (state.names === names) return false;
+          state.names = names;
+          return true;
+        },
+      },
+      build(state, ctx) {
+        const b = ZoneBuilder.dcos(origin, ctx.defaults);
+        for (const [n, ip] of state.names) b.addAddress(`${n}.${origin}`, ip);
+        return [b.build()];
+      },
+    };
+    const { board, tree: t } = await start([part], new FakeStore());
+    await until("the fed name", () => names(board, origin).includes(`web.${origin}`));
+    publish(new Map([["api", "11.0.0.38"]]));
+    await until("the change", () => names(board, origin).includes(`api.${origin}`) && !names(board, origin).includes(`web.${origin}`));
+    expect(subs.size).toBe(1);
+    const generation = board.current.generation;
+    expect(t.crash("/node/dns/zone")).toBe(true);
+    await until("a republish", () => board.current.generation > generation);
+    expect(names(board, origin)).toContain(`api.${origin}`);
+    expect(subs.size).toBe(1); // the crashed incarnation unsubscribed
+  });
 });
