@@ -25,11 +25,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createNetnsLab, type NetnsLab } from "../integration/harness/netns.js";
 import { l4lbConfigSection } from "../actors/l4lb/config.js";
 import { L4LB_TABLE, type Backend } from "../actors/l4lb/model.js";
 // The applier's own renderer: the reference applies the very text the applier would.
-import { compareKernel, desiredState, renderDelta, renderFull } from "../actors/l4lb/index.js";
+import { compareKernel, desiredState, desiredStateFrom, renderDelta, renderFull } from "../actors/l4lb/index.js";
 import { arg, percentile } from "./stats.js";
 import { benchTable, replaceBackend, type VipTable } from "./l4lb/gen.js";
 import { checkKernel, clearTables, localIps, nftFile, now, sameElements, type KernelCheck } from "./l4lb/kernel.js";
@@ -42,6 +44,8 @@ const ROUNDS = Math.min(arg("--rounds", 5), 21);
 const CHANGES = Math.min(arg("--changes", 200), 5000);
 const PROPAGATION = Math.min(arg("--propagation", 50), 1000);
 const partsArg = process.argv.includes("--parts") ? (process.argv[process.argv.indexOf("--parts") + 1] ?? "") : "";
+/** Set in the re-run of parts 1–2 inside the dcnet namespace: that namespace and the reference's. */
+const INSIDE = process.argv.includes("--inside") ? { dcnet: process.argv[process.argv.indexOf("--inside") + 1] ?? "", ref: process.argv[process.argv.indexOf("--inside") + 2] ?? "" } : undefined;
 const PARTS = new Set(partsArg.split(",").filter((p) => /^[1-4]$/.test(p)));
 const part = (n: string): boolean => PARTS.size === 0 || PARTS.has(n);
 /** No change round starts after this (each is bounded by its own timeouts too). */
@@ -60,8 +64,10 @@ const verdict = (ok: boolean): string => (ok ? "PASS" : "MISS");
 const median = (xs: readonly number[]): number => percentile(xs, 50);
 const load = (): string => loadavg().map(f2).join(" ");
 
+// One set of inputs besides the table, so desiredStateFrom can stay incremental (same objects).
+const BASE = { addresses: new Map<string, string>(), deadNodes: new Set<string>(), localIps: localIps(), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 };
 function desiredOf(table: VipTable) {
-  return desiredState({ table, addresses: new Map(), deadNodes: new Set(), localIps: localIps(), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 });
+  return desiredState({ table, ...BASE });
 }
 
 function describeCheck(c: KernelCheck): string {
@@ -74,7 +80,7 @@ interface FullSyncResult {
 }
 
 /** Part 1: the applier's cold start on the whole table vs `nft -f` of the same text. */
-async function fullSync(net: NetnsLab, dir: string, table: VipTable): Promise<FullSyncResult> {
+async function fullSync(net: Pick<NetnsLab, "ns">, dir: string, table: VipTable): Promise<FullSyncResult> {
   const desired = desiredOf(table).state;
   const text = renderFull(desired, opts);
   const file = join(dir, "full.nft");
@@ -91,7 +97,7 @@ async function fullSync(net: NetnsLab, dir: string, table: VipTable): Promise<Fu
     for (const side of order) {
       if (side === "dcnet") {
         await clearTables(dc);
-        const run = await startApplier({ table, ns: dc, config: cfg });
+        const run = await startApplier({ table, ns: dc, inside: INSIDE !== undefined, config: cfg });
         try {
           const done = await run.waitSynced(0, SYNC_TIMEOUT_MS);
           samples.dcnet.push(done.at - run.firstDelivery);
@@ -145,7 +151,7 @@ function oneVip(key: string, backends: readonly Backend[]) {
 }
 
 /** Part 2: one backend replaced at a time, with the whole table loaded on both sides. */
-async function oneChange(net: NetnsLab, dir: string, table: VipTable): Promise<boolean> {
+async function oneChange(net: Pick<NetnsLab, "ns">, dir: string, table: VipTable): Promise<boolean> {
   const dc = net.ns("dcnet");
   const ref = net.ns("ref");
   // Both namespaces start from the full table: dcnet's from a fresh applier adopting what the last
@@ -158,12 +164,12 @@ async function oneChange(net: NetnsLab, dir: string, table: VipTable): Promise<b
   const samples = { dcnet: [] as number[], nft: [] as number[], applier: [] as number[], derive: [] as number[], delta: [] as number[] };
   let equal: boolean;
   try {
-    run = await startApplier({ table, ns: dc, config: cfg });
+    run = await startApplier({ table, ns: dc, inside: INSIDE !== undefined, config: cfg });
     const first = await run.waitSynced(0, SYNC_TIMEOUT_MS);
     const adopt = first.at - run.firstDelivery;
     let generation = first.status.generation;
     let current: VipTable = table;
-    let currentState = desiredOf(table).state;
+    let currentResult = desiredOf(table);
     const file = join(dir, "change.nft");
     const begin = now();
     let n = 0;
@@ -187,15 +193,16 @@ async function oneChange(net: NetnsLab, dir: string, table: VipTable): Promise<b
         }
         await new Promise((r) => setTimeout(r, SETTLE_MS));
       }
-      // Where dcnet's time goes: the applier's two renderer steps on the same tables, alone, here.
+      // Where dcnet's time goes: the applier's two renderer steps on the same tables, alone, here
+      // (incremental, as the applier runs them: a full derivation here would load this process's GC).
       const t1 = now();
-      const nextState = desiredOf(rep.table).state;
+      const nextResult = desiredStateFrom(currentResult, { table: rep.table, ...BASE }, new Set([rep.key]));
       const t2 = now();
-      renderDelta(currentState, nextState, opts);
+      renderDelta(currentResult.state, nextResult.state, opts);
       samples.derive.push(t2 - t1);
       samples.delta.push(now() - t2);
       current = rep.table;
-      currentState = nextState;
+      currentResult = nextResult;
     }
     const desired = desiredOf(current).state;
     const [a, b] = [await checkKernel(dc, desired, opts), await checkKernel(ref, desired, opts)];
@@ -207,7 +214,7 @@ async function oneChange(net: NetnsLab, dir: string, table: VipTable): Promise<b
     console.log(`\n## 2. one VIP change at ${VIPS.toLocaleString("en")} VIPs: one backend replaced, ${n} changes, order alternating per change, ${SETTLE_MS} ms pause between (load average ${load()})`);
     console.log(`# the applier adopting the loaded table at start (read back, compare, nothing to repair): ${f1(adopt)} ms`);
     console.log(`dcnet      table handed over → transaction applied   p50=${p(samples.dcnet, 50)} ms p99=${p(samples.dcnet, 99)} ms max=${f1(Math.max(...samples.dcnet))} ms (applier's own sync p50=${p(samples.applier, 50)} p99=${p(samples.applier, 99)})`);
-    console.log(`           of it, measured alone on the same tables: desiredState over the whole table p50=${p(samples.derive, 50)} p99=${p(samples.derive, 99)}, renderDelta p50=${p(samples.delta, 50)} p99=${p(samples.delta, 99)}`);
+    console.log(`           of it, measured alone on the same tables: desiredStateFrom (incremental) p50=${p(samples.derive, 50)} p99=${p(samples.derive, 99)}, renderDelta p50=${p(samples.delta, 50)} p99=${p(samples.delta, 99)}`);
     console.log(`reference  nft -f of the same element operations      p50=${p(samples.nft, 50)} ms p99=${p(samples.nft, 99)} ms max=${f1(Math.max(...samples.nft))} ms`);
     console.log(`ratio      dcnet/nft p50=${f2(percentile(samples.dcnet, 50) / percentile(samples.nft, 50))} p99=${f2(d99 / percentile(samples.nft, 99))}`);
     console.log(`kernel     ${equal ? detail : `NOT EQUAL: ${detail}`}`);
@@ -223,11 +230,21 @@ let net: NetnsLab | undefined;
 let failed = false;
 try {
   console.log(`# bench/l4lb-sync: ${VIPS.toLocaleString("en")} IP VIPs × ${BACKENDS} backends; nft ${await nftVersion()}; Node ${process.version}; load average ${load()}`);
-  if (part("1") || part("2")) {
+  if (INSIDE) {
+    // The re-run inside the dcnet namespace (below): the applier there drives nftables in process
+    // (libnftables, l4lb.nftBackend auto), as a node does; the reference still runs `nft -f` in "ref".
     const table = benchTable({ vips: VIPS, backends: BACKENDS, owner: "bench" });
+    const inside = { ns: (h: string) => (h === "dcnet" ? INSIDE.dcnet : INSIDE.ref) };
+    if (part("1")) failed = !(await fullSync(inside, dir, table)).ok || failed;
+    if (part("2")) failed = !(await oneChange(inside, dir, table)) || failed;
+  } else if (part("1") || part("2")) {
     net = await createNetnsLab({ hosts: { dcnet: "10.79.0.1/24", ref: "10.79.0.2/24" } });
-    if (part("1")) failed = !(await fullSync(net, dir, table)).ok || failed;
-    if (part("2")) failed = !(await oneChange(net, dir, table)) || failed;
+    // A process cannot move one thread into a namespace, so libnftables reaches the dcnet namespace
+    // only when the whole process runs there: this script again, under `ip netns exec`.
+    const parts = ["1", "2"].filter(part).join(",");
+    const args = process.argv.slice(2).filter((a, i, all) => a !== "--parts" && all[i - 1] !== "--parts");
+    const child = spawnSync("ip", ["netns", "exec", net.ns("dcnet"), process.execPath, "--import", "tsx", fileURLToPath(import.meta.url), ...args, "--parts", parts, "--inside", net.ns("dcnet"), net.ns("ref")], { stdio: "inherit", env: { ...process.env, NODE_OPTIONS: "" } });
+    failed = child.status !== 0 || failed;
     await net.cleanup();
     net = undefined;
   }

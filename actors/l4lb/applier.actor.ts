@@ -20,7 +20,8 @@ import { desiredStateFrom, type DesiredResult, type VipView } from "./render/des
 import { renderCleanup, renderDelta, renderFull } from "./render/nft.js";
 import { compareKernel, parseKernel, type ObservedKernel } from "./render/readback.js";
 import { conntrackFlushes } from "./render/conntrack-plan.js";
-import { nftApply, nftListTable } from "./kernel/nft.js";
+import { nftApply, nftBackendsInUse, nftListTable } from "./kernel/nft.js";
+import { PersistentShell } from "./kernel/shell.js";
 import { conntrackFlush } from "./kernel/conntrack.js";
 import { L4lbDependencyError, L4lbError, NftRejectedError } from "./errors.js";
 import type { AllocatorMsg, AllocatorView } from "./allocator.actor.js";
@@ -95,6 +96,8 @@ interface ApplierState {
   readonly startedAt: number;
   retry: NodeJS.Timeout | undefined;
   readonly unsubscribe: Array<() => void>;
+  /** Where conntrack runs: started at init, so no flush forks the node once its heap is large. */
+  readonly shells: readonly PersistentShell[];
 }
 
 const WATCH_TIMEOUT_MS = 60_000;
@@ -104,7 +107,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
   const cfg = deps.config;
   const log = deps.logger;
   const opts = { table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 };
-  const nftOpts = { command: [...(deps.commandPrefix ?? []), cfg.nft] };
+  const nftOpts = { command: [...(deps.commandPrefix ?? []), cfg.nft], backend: cfg.nftBackend };
   const ctOpts = { command: [...(deps.commandPrefix ?? []), cfg.conntrack] };
   const m = metrics(deps.metrics);
   const allocatorWaitMs = deps.allocatorWaitMs ?? 10_000;
@@ -172,7 +175,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
     const plan = conntrackFlushes(prev, next);
     if (plan.length === 0) return;
     // Off the sync path: the maps already send new connections elsewhere; this only cuts the old ones short.
-    conntrackFlush(plan, ctOpts).then(
+    conntrackFlush(plan, { ...ctOpts, shells: s.shells }).then(
       (r) => {
         s.counts.flushed += r.deleted;
         s.counts.failed += r.failed;
@@ -322,7 +325,10 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
         startedAt: Date.now(),
         retry: undefined,
         unsubscribe: [],
+        shells: cfg.conntrackFlush ? [new PersistentShell(), new PersistentShell()] : [],
       };
+      for (const sh of s.shells) sh.start();
+      log.info({ nft: await nftBackendsInUse(nftOpts) }, "L4LB applier starting");
       const self = ctx.self;
       const membership = deps.membership();
       if (membership) {
@@ -422,6 +428,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
     terminate(s) {
       if (s.retry) clearTimeout(s.retry);
       for (const off of s.unsubscribe) off();
+      for (const sh of s.shells) sh.close();
       // The rules stay in the kernel on purpose: connections keep flowing while the actor or the node
       // restarts, and the next incarnation adopts them. `dcnet node --l4lb-cleanup` removes them.
     },

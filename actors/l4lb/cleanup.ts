@@ -7,5 +7,5 @@ import { renderCleanup } from "./render/nft.js";
 import { nftApply } from "./kernel/nft.js";
 
 export async function removeL4lbTables(cfg: Config["l4lb"]): Promise<void> {
-  await nftApply(renderCleanup({ table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends }), { command: [cfg.nft] });
+  await nftApply(renderCleanup({ table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends }), { command: [cfg.nft], backend: cfg.nftBackend });
 }

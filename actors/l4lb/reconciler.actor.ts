@@ -40,7 +40,7 @@ interface ReconcilerState {
 export function reconcilerBehaviour(deps: ReconcilerDeps): Behaviour<ReconcilerState, ReconcilerMsg> {
   const cfg = deps.config;
   const opts = { table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 };
-  const nftOpts = { command: [...(deps.commandPrefix ?? []), cfg.nft] };
+  const nftOpts = { command: [...(deps.commandPrefix ?? []), cfg.nft], backend: cfg.nftBackend };
   const readback = (deps.metrics.getSingleMetric("dcnet_l4lb_readback_duration_seconds") as Histogram | undefined) ?? new PromHistogram({ name: "dcnet_l4lb_readback_duration_seconds", help: "Reading the L4LB tables back from the kernel and comparing them with the applied state", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [deps.metrics] });
   const runs = counter(deps.metrics, "dcnet_l4lb_reconciles_total", "Kernel read-backs, by outcome (clean, drift, skipped: nothing applied yet, error)", ["outcome"]);
 

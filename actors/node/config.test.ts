@@ -63,6 +63,7 @@ describe("config - validation", () => {
         reconcileMs: 30_000,
         conntrackFlush: true,
         nft: "nft",
+        nftBackend: "auto",
         conntrack: "conntrack",
       },
       metrics: { listen: "127.0.0.1:9163" },

@@ -62,7 +62,8 @@ function fakeVips(initial: VipTable): { ref: ActorRef<VipsMsg>; emit(table: VipT
   };
 }
 
-export async function startApplier(opts: { readonly table: VipTable; readonly ns: string; readonly config: Config["l4lb"] }): Promise<ApplierRun> {
+/** `inside`: this process already runs in `ns` (the applier then uses libnftables in process, as a node does). */
+export async function startApplier(opts: { readonly table: VipTable; readonly ns: string; readonly inside?: boolean; readonly config: Config["l4lb"] }): Promise<ApplierRun> {
   const vips = fakeVips(opts.table);
   const behaviour = applierBehaviour({
     config: opts.config,
@@ -72,7 +73,7 @@ export async function startApplier(opts: { readonly table: VipTable; readonly ns
     vips: () => vips.ref,
     allocator: () => undefined,
     membership: () => undefined,
-    commandPrefix: ["ip", "netns", "exec", opts.ns],
+    ...(opts.inside ? {} : { commandPrefix: ["ip", "netns", "exec", opts.ns] }),
   });
   const tree: Tree = await startTree(supervisor("bench", "one_for_one", [worker("applier", behaviour, { shutdownMs: 10_000 })]), { handlerDeadlineMs: 120_000 });
   const ref = tree.lookup<ApplierMsg>(PATH);

@@ -3,7 +3,8 @@
 // matches are exactly the flows DNATed from that VIP to that backend.
 import type { CtFlush } from "../render/conntrack-plan.js";
 import { firstLines } from "../errors.js";
-import { execFailed, isSpawnFailure, runCommand } from "./run.js";
+import { execFailed, isSpawnFailure, runCommand, type RunResult } from "./run.js";
+import type { PersistentShell } from "./shell.js";
 
 export interface ConntrackOptions {
   /** argv prefix; default ["conntrack"]. Tests: ["ip", "netns", "exec", ns, "conntrack"]. */
@@ -12,6 +13,11 @@ export interface ConntrackOptions {
   readonly concurrency?: number;
   /** Per call; default 5 s. */
   readonly timeoutMs?: number;
+  /**
+   * Long-lived shells to run the calls in (kernel/shell.ts): the node then starts no process per
+   * call. One call in flight per shell, so their number is the concurrency. Default: a process each.
+   */
+  readonly shells?: readonly PersistentShell[];
 }
 
 export interface ConntrackResult {
@@ -43,9 +49,17 @@ export async function conntrackFlush(flushes: readonly CtFlush[], opts: Conntrac
     failed++;
     if (errors.size < 5) errors.add(message);
   };
-  const one = async (f: CtFlush): Promise<void> => {
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const exec = async (argv: readonly string[], worker: number): Promise<RunResult> => {
+    const shell = opts.shells?.[worker];
+    if (!shell) return runCommand(argv, { timeoutMs });
+    const r = await shell.run(argv, timeoutMs);
+    // sh answers 127 for a command it cannot find or run: the same as a failed exec.
+    return { code: r.code, stdout: "", stderr: r.code === 127 ? `exec of "${argv[0] ?? ""}" failed: No such file or directory` : r.output, timedOut: r.timedOut };
+  };
+  const one = async (f: CtFlush, worker: number): Promise<void> => {
     try {
-      const r = await runCommand([...command, ...conntrackArgs(f)], { timeoutMs: opts.timeoutMs ?? 5_000 });
+      const r = await exec([...command, ...conntrackArgs(f)], worker);
       const n = Number(DELETED.exec(r.stderr)?.[1] ?? NaN);
       // conntrack exits 1 when it deleted nothing: the flow had already ended, not a failure.
       if ((r.code === 0 || r.code === 1) && Number.isFinite(n)) deleted += n;
@@ -57,13 +71,13 @@ export async function conntrackFlush(flushes: readonly CtFlush[], opts: Conntrac
     }
   };
   let next = 0;
-  const worker = async (): Promise<void> => {
+  const worker = async (id: number): Promise<void> => {
     while (next < flushes.length) {
       const f = flushes[next++];
-      if (f) await one(f);
+      if (f) await one(f, id);
     }
   };
-  const width = Math.max(1, Math.min(opts.concurrency ?? 4, flushes.length));
-  await Promise.all(Array.from({ length: width }, worker));
+  const width = Math.max(1, Math.min(opts.shells?.length ?? opts.concurrency ?? 4, flushes.length));
+  await Promise.all(Array.from({ length: width }, (_, i) => worker(i)));
   return { deleted, failed, errors: [...errors] };
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
 import { NftMissingError, NftOutputError, NftRejectedError, NftTimeoutError } from "../errors.js";
-import { nftApply, nftListTable } from "./nft.js";
+import { nftApply, nftBackendsInUse, nftListTable, nftPlan } from "./nft.js";
 
 // No kernel here: `sh -c SCRIPT nft` stands in for nft (the renderer's args arrive as $1, $2, …),
 // so each failure nft can show is reproduced exactly. The real nft runs in integration/l4lb-kernel.test.ts.
@@ -47,5 +47,35 @@ describe("nftListTable", () => {
   it("output that is not JSON is NftOutputError; other failures NftRejectedError", async () => {
     await expect(nftListTable("ip", "t", fake("echo '{\"nftables\": ['"))).rejects.toBeInstanceOf(NftOutputError);
     await expect(nftListTable("ip", "t", fake("echo 'Error: Operation not permitted' >&2; exit 1"))).rejects.toMatchObject({ code: "DCNET_E_L4LB_NFT_REJECTED" });
+  });
+});
+
+describe("backend choice", () => {
+  it("auto, plain nft: transactions in process first, read-backs through the binary first, each falling back to the other", () => {
+    expect(nftPlan("apply", {})).toEqual(["lib", "cli"]);
+    expect(nftPlan("apply", { command: ["nft"], backend: "auto" })).toEqual(["lib", "cli"]);
+    expect(nftPlan("list", { command: ["nft"] })).toEqual(["cli", "lib"]);
+  });
+
+  it("auto with a prefix or another binary runs that command only", () => {
+    expect(nftPlan("apply", { command: ["ip", "netns", "exec", "ns1", "nft"] })).toEqual(["cli"]);
+    expect(nftPlan("apply", { command: ["/opt/nft-wrapper"] })).toEqual(["cli"]);
+    expect(nftPlan("list", { command: ["/opt/nft-wrapper"] })).toEqual(["cli"]);
+  });
+
+  it("lib is in process only, for any binary name, but never with a prefix: the library cannot follow `ip netns exec`", () => {
+    expect(nftPlan("apply", { backend: "lib", command: ["/usr/sbin/nft"] })).toEqual(["lib"]);
+    expect(nftPlan("list", { backend: "lib" })).toEqual(["lib"]);
+    expect(nftPlan("apply", { backend: "lib", command: ["ip", "netns", "exec", "ns1", "nft"] })).toEqual(["cli"]);
+    expect(nftPlan("list", { backend: "cli" })).toEqual(["cli"]);
+  });
+
+  it("says which backend answers each verb; a prefix never loads the library", async () => {
+    await expect(nftBackendsInUse({ command: ["ip", "netns", "exec", "ns1", "nft"], backend: "lib" })).resolves.toEqual({ apply: "cli", list: "cli" });
+    await expect(nftBackendsInUse({ backend: "cli" })).resolves.toEqual({ apply: "cli", list: "cli" });
+  });
+
+  it("a prefixed command runs the command even when lib is asked for", async () => {
+    await expect(nftApply("add table ip t\n", { ...fake('[ "$1 $2" = "-f -" ] && [ "$(cat)" = "add table ip t" ]'), backend: "lib" })).resolves.toBeUndefined();
   });
 });
