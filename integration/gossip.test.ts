@@ -235,7 +235,7 @@ describe("gossip - replicated state across a 3-node cluster", () => {
       const vips = await admin(0).request(n, "vip-ls", {});
       const web = vips.vips.find((v) => v.backends.some((b) => b.taskId === "web-1"));
       expect(web?.vip).toContain("/web");
-      expect(web?.backends).toEqual([{ owner: "node-2", taskId: "web-1", agentIp: cluster.nodeIp(2), ip: cluster.nodeIp(2), port: 8080, weight: 1 }]);
+      expect(web?.backends).toEqual([{ owner: "node-2", taskId: "web-1", ip: cluster.nodeIp(2), port: 8080, state: "serving" }]);
     }
   });
 

@@ -91,7 +91,7 @@ describe("task records from a newer writer, in a 3-node cluster", () => {
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/future-1\s+future\s+marathon\s+compat-b\s+running/);
       const vips = await t.admin.request(n, "vip-ls", {});
-      expect(vips.vips.find((v) => v.vip === "tcp:/future:80@marathon")?.backends).toEqual([{ owner: WRITER, taskId: "future-1", agentIp: "10.9.0.1", ip: "10.9.0.5", port: 8080, weight: 1 }]);
+      expect(vips.vips.find((v) => v.vip === "tcp:/future:80@marathon")?.backends).toEqual([{ owner: WRITER, taskId: "future-1", ip: "10.9.0.5", port: 8080, state: "serving" }]);
     }
   });
 
