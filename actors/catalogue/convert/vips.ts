@@ -83,6 +83,8 @@ export function backendsOf(task: Task, owner: string): Array<{ vip: VipKey; back
       if (isConversionProblem(vip)) continue;
       const base = { owner, taskId: task.id, agentIp: task.agentIp, weight };
       if (p.hostPort !== undefined) {
+        // Docker tasks too, unlike dcos-net (commit f16e4d8 left them to docker-proxy): the container's
+        // address is as reachable from its own agent, and it saves the userland proxy's hop.
         const own = p.port === undefined ? undefined : task.taskIps.find((ip) => ip !== task.agentIp && ipFamily(ip) === ipFamily(task.agentIp));
         const direct = own !== undefined && p.port !== undefined ? { direct: { ip: own, port: p.port } } : {};
         out.push({ vip, backend: { ...base, ip: task.agentIp, port: p.hostPort, ...direct } });
