@@ -2,6 +2,7 @@
 // key included): init, server, node, user, revoke, nats-conf, ls. Everything is written mode 0600;
 // nothing secret is printed. docs/security.md walks through a secured 3-server setup with it.
 import { NAMED_VIP_BUCKET } from "../actors/l4lb/model.js";
+import { OVERLAY_BUCKET } from "../actors/overlay/model.js";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import {
@@ -19,12 +20,12 @@ import {
 } from "../transport/auth/index.js";
 
 /**
- * What every node credential is granted beyond gossip and admin: the JetStream KV bucket of
- * named-VIP addresses (the L4LB allocates there). Every writer of the users file passes the same
+ * What every node credential is granted beyond gossip and admin: the JetStream KV buckets of
+ * named-VIP addresses (the L4LB allocates there) and of the overlay's subnets and VTEPs. Every writer of the users file passes the same
  * list, or a later `revoke` or `nats-conf` would drop the grant. A cluster that renames the bucket
  * (l4lb.bucket) must grant that name instead.
  */
-export const NODE_GRANTS = { kvBuckets: [NAMED_VIP_BUCKET] };
+export const NODE_GRANTS = { kvBuckets: [NAMED_VIP_BUCKET, OVERLAY_BUCKET] };
 
 interface DirFlags {
   dir: string;

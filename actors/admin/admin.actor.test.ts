@@ -216,6 +216,8 @@ describe("dcnet ctl built from the same declarations", () => {
       "l4lb status",
       "l4lb cleanup",
       "l4lb resume",
+      "overlay",
+      "overlay status",
       "hello",
     ]);
   });

@@ -66,6 +66,19 @@ describe("config - validation", () => {
         nftBackend: "auto",
         conntrack: "conntrack",
       },
+      overlay: {
+        enabled: false,
+        name: "dcos",
+        subnet: "9.0.0.0/8",
+        prefix: 24,
+        vtepSubnet: "44.128.0.0/20",
+        macPrefix: "70:b3:d5",
+        bucket: "dcnet-overlay",
+        replicas: 1,
+        reconcileMs: 30_000,
+        cniConfDir: "/etc/cni/net.d",
+        cniStateDir: "/var/lib/dcnet/cni",
+      },
       metrics: { listen: "127.0.0.1:9163" },
     });
   });
@@ -169,6 +182,7 @@ describe("config - docs/config.md", () => {
       "DCNET_NATS",
       "DCNET_NATS_CREDENTIALS",
       "DCNET_NATS_INSECURE",
+      "DCNET_OVERLAY_ENABLED",
       "DCNET_TRACING",
     ]);
     const doc = renderConfigDoc(configSchema);

@@ -10,6 +10,7 @@ import { gossipConfigSection } from "../gossip/config.js";
 import { mesosConfigSection } from "../catalogue/config.js";
 import { dnsConfigSection } from "../dns/config.js";
 import { l4lbConfigSection } from "../l4lb/config.js";
+import { overlayConfigSection } from "../overlay/config.js";
 
 const metricsConfigSection = z
   .strictObject({
@@ -34,6 +35,7 @@ export const configSchema = composeConfigSchema({
   mesos: mesosConfigSection,
   dns: dnsConfigSection,
   l4lb: l4lbConfigSection,
+  overlay: overlayConfigSection,
   metrics: metricsConfigSection,
 });
 

@@ -1,7 +1,7 @@
 // The node's root tree. Order is data-flow order: the connection observer, the admin service (so
 // an operator can look inside while the rest starts), the gossip store, then this node's own facts
 // written into it, then the catalogue's task sources, then the views derived from them (DNS, the
-// L4LB; the overlay next). Specs only: what each child does lives in its own folder.
+// L4LB, the overlay). Specs only: what each child does lives in its own folder.
 import { supervisor, worker, type ActorRef, type ChildSpec, type SupervisorSpec } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
 import { adminBehaviour, type AdminDeps } from "../admin/index.js";
@@ -9,6 +9,7 @@ import { gossipTreeSpec, GOSSIP, STORE_PATH, type StoreMsg } from "../gossip/ind
 import { dnsTreeSpec, DNS, type ZonePart } from "../dns/index.js";
 import { catalogueTreeSpec } from "../catalogue/index.js";
 import { l4lbTreeSpec, l4lbZonePart, NamesBoard } from "../l4lb/index.js";
+import { overlayTreeSpec } from "../overlay/index.js";
 import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
 import { metricsHttpBehaviour } from "./metrics-http.actor.js";
@@ -50,6 +51,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
         dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child, store, lookup: deps.lookup, nodeIp, zoneParts }),
       ),
       ...optional(config.l4lb.enabled, () => l4lbTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, board, child, lookup: deps.lookup })),
+      ...optional(config.overlay.enabled, () => overlayTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, child, store, lookup: deps.lookup, nodeIp })),
     ],
     { intensity: config.supervision.intensity, periodMs: config.supervision.periodMs },
   );

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { allocationName } from "../model.js";
 import { candidates, candidatesFor, parseAllocationName, startOffset } from "./candidates.js";
-import { parseIp } from "./ip.js";
+import { parseIp } from "../../../config/ip.js";
 import { parseNamedRange, type NamedRange } from "./range.js";
 
 const V4 = parseNamedRange({ min: "11.0.0.0", max: "11.255.255.254" });

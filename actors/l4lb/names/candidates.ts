@@ -11,7 +11,7 @@
 // node:crypto here is computation, not I/O (lint's pure-folder rule allows it).
 import { createHash } from "node:crypto";
 import { allocationName, type Family } from "../model.js";
-import { formatIp } from "./ip.js";
+import { formatIp } from "../../../config/ip.js";
 import { rangeSize, type NamedRange } from "./range.js";
 
 export interface NamedRanges {

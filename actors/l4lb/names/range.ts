@@ -2,7 +2,7 @@
 // family, min ≤ max, both inclusive (dcos-net min_named_ip/max_named_ip).
 import type { Family } from "../model.js";
 import { InvalidNamedRangeError } from "./errors.js";
-import { formatIp, parseIp } from "./ip.js";
+import { formatIp, parseIp } from "../../../config/ip.js";
 
 export interface NamedRange {
   readonly family: Family;

@@ -1,9 +1,11 @@
-// IP addresses as integers and back, for walking the named-VIP ranges. Hand-written rather than
+// IP addresses as integers and back, for walking address ranges (named VIPs, overlay subnets); in
+// the lower layer because the L4LB, the overlay and config validation all need it. Hand-written, not
 // node:net (a pure folder does no socket imports, and net has no integer form anyway); the text
 // written is the canonical form KernelVip.addr expects: dotted quad, and RFC 5952 IPv6 (lower case,
 // no leading zeros, the longest run of two or more zero groups as "::", the first on a tie), the
 // same text the WHATWG URL serialiser gives (the test compares them).
-import type { Family } from "../model.js";
+/** nftables' words for the families, which the L4LB and the overlay share: `ip` (IPv4), `ip6`. */
+export type Family = "ip" | "ip6";
 
 const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HEXTET = /^[0-9a-fA-F]{1,4}$/;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
+
+describe("overlay allocation candidates", () => {
+  it("walks every /24 of 9.0.0.0/8 once, from a start the node id decides", () => {
+    const space = parseCidr4("9.0.0.0/8")!;
+    const a = [...subnetCandidates("agent-1", space, 24)];
+    expect(a).toHaveLength(65536);
+    expect(new Set(a).size).toBe(65536);
+    expect(a.every((s) => /^9\.\d+\.\d+\.0\/24$/.test(s))).toBe(true);
+    expect([...subnetCandidates("agent-1", space, 24)].slice(0, 3)).toEqual(a.slice(0, 3));
+    expect(subnetCandidates("agent-2", space, 24).next().value).not.toBe(a[0]);
+  });
+
+  it("VTEP candidates are host addresses of the VTEP subnet, each once", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), (node) => {
+        const all = [...vtepCandidates(node, parseCidr4("44.128.0.0/28")!)];
+        expect(all).toHaveLength(14);
+        expect(new Set(all).size).toBe(14);
+        expect(all).not.toContain("44.128.0.0");
+        expect(all).not.toContain("44.128.0.15");
+      }),
+    );
+  });
+
+  it("a VTEP's MAC is the prefix and the address's low 24 bits", () => {
+    expect(vtepMac("70:b3:d5", "44.128.0.7")).toBe("70:b3:d5:80:00:07");
+    expect(vtepMac("70:b3:d5", "44.128.15.254")).toBe("70:b3:d5:80:0f:fe");
+    expect(parseCidr4("9.1.2.3/8")).toEqual({ base: BigInt(9 * 2 ** 24), prefix: 8 });
+    expect(parseCidr4("9.0.0.0/33")).toBeUndefined();
+  });
+});

@@ -1,0 +1,28 @@
+// The network config the node writes for container runtimes (`<cniConfDir>/<name>.conflist`): the
+// dcnet-cni plugin on bridge m-dcos with the first half of this node's subnet, the overlay's MTU,
+// and the port-mapping capability (bridge mode). Pure: the applier writes what this returns.
+import { formatIp } from "../../config/ip.js";
+import type { Config } from "../../config/index.js";
+import { CNI_BRIDGE, type NodeOverlay } from "./model.js";
+import { parseCidr4 } from "./alloc.js";
+
+export function cniNetworkConfig(cfg: Config["overlay"], own: NodeOverlay, mtu: number): Record<string, unknown> {
+  const net = parseCidr4(own.subnet);
+  const half = net ? net.prefix + 1 : 25;
+  const base = net ? net.base : 0n;
+  return {
+    cniVersion: "1.0.0",
+    name: cfg.name,
+    plugins: [
+      {
+        type: "dcnet-cni",
+        bridge: CNI_BRIDGE,
+        subnet: `${formatIp("ip", base)}/${half}`,
+        gateway: formatIp("ip", base + 1n),
+        mtu,
+        dataDir: `${cfg.cniStateDir}/${cfg.name}`,
+        capabilities: { portMappings: true },
+      },
+    ],
+  };
+}

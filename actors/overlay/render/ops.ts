@@ -1,0 +1,179 @@
+// The overlay's kernel operations, as data (OverlayOp) and as the text `ip -force -batch -` and
+// `bridge -force -batch -` read. What the lines look like, and why (measured on iproute2 6.1 /
+// kernel 6.18, see integration/overlay-kernel.test.ts):
+//
+// - The VTEP gets its MAC and MTU on `link add`, never from `link set … address`: setting a MAC,
+//   even the one it already has, flushes every neighbour entry of the device, permanent ones too
+//   (dcos-net's DCOS_OSS-3855). So setup can run again on a live node without cutting its peers;
+//   an existing device with other parameters is left alone here and recreated by compareOverlay.
+//   `link set … down` flushes neighbours and routes as well; an MTU change keeps them.
+// - Batches run with -force, so one refused line (a route that clashes with someone else's)
+//   does not keep the lines after it, other peers, from being programmed. The runner
+//   (kernel/ip.ts) reports every refused line, and takes "already so" refusals as success: an add
+//   of a link that exists, a delete of an entry that is gone.
+// - `ip neigh` exits the whole batch on an error, even with -force (ipneigh.c calls exit()), so
+//   neighbour lines come last, and a neighbour is removed with `neigh flush to IP … nud permanent`,
+//   which finds nothing rather than failing when the entry is already gone.
+// - Run the ip text before the bridge text: the device must exist for FDB entries, and a departing
+//   peer's route goes before its FDB entry does (a new peer's FDB entry follows its route by the
+//   few milliseconds between the two processes).
+// - No `-4`/`-6` in a batch line (iproute2 does not take options there): the address says the family.
+// - A bridge with an IPv6 address also gets the link-local fe80::1 without duplicate detection. A
+//   bridge has no carrier until its first port, so its own link-local address is still tentative
+//   for 1–2 s after the first container attaches, and meanwhile the kernel sends no neighbour
+//   solicitation for a forwarded packet (ndisc_solicit finds no usable source): inbound IPv6 to
+//   the first container on a node was lost for that long (measured in the lab).
+import { VTEP_DEVICE, type NodeOverlay, type OverlayDesired } from "../model.js";
+
+/** The link-local address every bridge with IPv6 gets at once (why: the head of this file). */
+export const BRIDGE_LINK_LOCAL = "fe80::1/64";
+
+export type OverlayOp =
+  | { readonly kind: "vxlan-add"; readonly name: string; readonly vni: number; readonly port: number; readonly local: string; readonly mac: string; readonly mtu: number }
+  | { readonly kind: "bridge-add"; readonly name: string; readonly mtu: number }
+  | { readonly kind: "link-up"; readonly name: string; readonly mtu: number }
+  | { readonly kind: "link-del"; readonly name: string }
+  | { readonly kind: "addr-replace"; readonly dev: string; readonly addr: string }
+  | { readonly kind: "addr-del"; readonly dev: string; readonly addr: string }
+  | { readonly kind: "route-replace"; readonly dev: string; readonly dst: string; readonly via: string }
+  | { readonly kind: "route-del"; readonly dev: string; readonly dst: string }
+  | { readonly kind: "neigh-replace"; readonly dev: string; readonly ip: string; readonly mac: string }
+  | { readonly kind: "neigh-del"; readonly dev: string; readonly ip: string }
+  | { readonly kind: "fdb-replace"; readonly dev: string; readonly mac: string; readonly dst: string }
+  | { readonly kind: "fdb-del"; readonly dev: string; readonly mac: string };
+
+export interface BatchTexts {
+  /** For `ip -force -batch -`; "" when nothing to do. */
+  readonly ip: string;
+  /** For `bridge -force -batch -`; "" when nothing to do. Run after `ip`. */
+  readonly bridge: string;
+}
+
+/** One op as its batch line, and the tool that reads it. */
+export function opLine(op: OverlayOp): { tool: "ip" | "bridge"; line: string } {
+  const ip = (line: string) => ({ tool: "ip" as const, line });
+  switch (op.kind) {
+    case "vxlan-add":
+      return ip(`link add ${op.name} address ${op.mac} mtu ${op.mtu} type vxlan id ${op.vni} dstport ${op.port} local ${op.local} nolearning`);
+    case "bridge-add":
+      return ip(`link add ${op.name} mtu ${op.mtu} type bridge`);
+    case "link-up":
+      return ip(`link set ${op.name} mtu ${op.mtu} up`);
+    case "link-del":
+      return ip(`link del ${op.name}`);
+    case "addr-replace":
+      // nodad: an IPv6 address is usable at once, not after duplicate detection (~1 s).
+      return ip(`addr replace ${op.addr} dev ${op.dev}${op.addr.includes(":") ? " nodad" : ""}`);
+    case "addr-del":
+      return ip(`addr del ${op.addr} dev ${op.dev}`);
+    case "route-replace":
+      return ip(`route replace ${op.dst} via ${op.via} dev ${op.dev} onlink`);
+    case "route-del":
+      return ip(`route del ${op.dst} dev ${op.dev}`);
+    case "neigh-replace":
+      return ip(`neigh replace ${op.ip} lladdr ${op.mac} dev ${op.dev} nud permanent`);
+    case "neigh-del":
+      return ip(`neigh flush to ${op.ip} dev ${op.dev} nud permanent`);
+    case "fdb-replace":
+      return { tool: "bridge", line: `fdb replace ${op.mac} dev ${op.dev} dst ${op.dst} self permanent` };
+    case "fdb-del":
+      return { tool: "bridge", line: `fdb del ${op.mac} dev ${op.dev} self` };
+  }
+}
+
+/** Ops as the two batch texts, in the order given (the planners below order them). */
+export function batchTexts(ops: readonly OverlayOp[]): BatchTexts {
+  const ip: string[] = [];
+  const bridge: string[] = [];
+  for (const op of ops) {
+    const { tool, line } = opLine(op);
+    (tool === "ip" ? ip : bridge).push(line);
+  }
+  const text = (lines: string[]): string => (lines.length ? `${lines.join("\n")}\n` : "");
+  return { ip: text(ip), bridge: text(bridge) };
+}
+
+/** Creates what is missing of the VTEP and the bridges, and sets MTU, up and addresses. Re-runnable. */
+export function setupPlan(d: OverlayDesired): OverlayOp[] {
+  return [...vtepPlan(d.vtep), ...d.bridges.flatMap(bridgePlan)];
+}
+
+export function vtepPlan(v: OverlayDesired["vtep"]): OverlayOp[] {
+  const ops: OverlayOp[] = [
+    { kind: "vxlan-add", name: v.name, vni: v.vni, port: v.port, local: v.local, mac: v.mac, mtu: v.mtu },
+    { kind: "link-up", name: v.name, mtu: v.mtu },
+    { kind: "addr-replace", dev: v.name, addr: v.addr },
+  ];
+  if (v.addr6) ops.push({ kind: "addr-replace", dev: v.name, addr: v.addr6 });
+  return ops;
+}
+
+export function bridgePlan(b: OverlayDesired["bridges"][number]): OverlayOp[] {
+  const ops: OverlayOp[] = [
+    { kind: "bridge-add", name: b.name, mtu: b.mtu },
+    { kind: "link-up", name: b.name, mtu: b.mtu },
+    { kind: "addr-replace", dev: b.name, addr: b.addr },
+  ];
+  if (b.addr6) ops.push({ kind: "addr-replace", dev: b.name, addr: b.addr6 }, { kind: "addr-replace", dev: b.name, addr: BRIDGE_LINK_LOCAL });
+  return ops;
+}
+
+/** setupPlan as `ip -force -batch` text (setup has no bridge-tool lines). */
+export function setupOps(d: OverlayDesired): string {
+  return batchTexts(setupPlan(d)).ip;
+}
+
+/** The kernel entries a set of peers needs on the VTEP, keyed the way the kernel keys them. */
+export interface PeerEntries {
+  /** Neighbour: VTEP address (v4 and v6) → VTEP MAC. */
+  readonly neigh: ReadonlyMap<string, string>;
+  /** FDB: VTEP MAC → underlay address. */
+  readonly fdb: ReadonlyMap<string, string>;
+  /** Route: subnet (v4 and v6) → VTEP address. */
+  readonly route: ReadonlyMap<string, string>;
+}
+
+/** Peers as canonical in OverlayDesired.peers (overlayDesired made them so). */
+export function peerEntries(peers: ReadonlyMap<string, NodeOverlay>): PeerEntries {
+  const neigh = new Map<string, string>();
+  const fdb = new Map<string, string>();
+  const route = new Map<string, string>();
+  for (const p of peers.values()) {
+    neigh.set(p.vtepIp, p.vtepMac);
+    fdb.set(p.vtepMac, p.agentIp);
+    route.set(p.subnet, p.vtepIp);
+    if (p.vtepIp6 !== undefined) {
+      neigh.set(p.vtepIp6, p.vtepMac);
+      if (p.subnet6 !== undefined) route.set(p.subnet6, p.vtepIp6);
+    }
+  }
+  return { neigh, fdb, route };
+}
+
+/**
+ * The ops that turn the entries of `from` into those of `to`: replace what is new or different,
+ * remove what `to` no longer has (dcos-net never removed a departed agent's entries). Entries are
+ * diffed by key, so a key that moved to another peer (a subnet re-used after the grace) is
+ * replaced, never deleted and re-added.
+ */
+export function entryPlan(from: PeerEntries, to: PeerEntries, dev = VTEP_DEVICE): OverlayOp[] {
+  const changed = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => [...b].filter(([k, v]) => a.get(k) !== v);
+  const gone = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => [...a.keys()].filter((k) => !b.has(k));
+  return [
+    ...gone(from.route, to.route).map((dst): OverlayOp => ({ kind: "route-del", dev, dst })),
+    ...changed(from.route, to.route).map(([dst, via]): OverlayOp => ({ kind: "route-replace", dev, dst, via })),
+    ...gone(from.neigh, to.neigh).map((ip): OverlayOp => ({ kind: "neigh-del", dev, ip })),
+    ...changed(from.neigh, to.neigh).map(([ip, mac]): OverlayOp => ({ kind: "neigh-replace", dev, ip, mac })),
+    ...gone(from.fdb, to.fdb).map((mac): OverlayOp => ({ kind: "fdb-del", dev, mac })),
+    ...changed(from.fdb, to.fdb).map(([mac, dst]): OverlayOp => ({ kind: "fdb-replace", dev, mac, dst })),
+  ];
+}
+
+export function peerPlan(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>): OverlayOp[] {
+  return entryPlan(peerEntries(prev), peerEntries(next));
+}
+
+/** What changes between two programmed peer sets, as batch texts ("" for a tool with nothing to do). */
+export function peerOps(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>): BatchTexts {
+  return batchTexts(peerPlan(prev, next));
+}

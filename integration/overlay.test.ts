@@ -1,0 +1,144 @@
+// The overlay end to end on a 3-host lab (integration/support/l4lb-lab.ts): real `dcnet node`
+// processes with overlay.enabled claim their subnets and VTEPs from the lab's JetStream KV, publish
+// them through the store, and program VXLAN to each other; containers on the nodes' m-dcos bridges
+// reach each other across hosts; a node that dies leaves every other node's kernel; the CNI network
+// config is written for runtimes; a hand-made drift is repaired.
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
+import { mustRun, waitFor } from "./harness/shell.js";
+
+jest.setTimeout(180_000);
+
+const HOSTS = ["h1", "h2", "h3"] as const;
+const ECHO = fileURLToPath(new URL("./harness/l4lb-echo.mjs", import.meta.url));
+const CLIENT = fileURLToPath(new URL("./harness/l4lb-client.mjs", import.meta.url));
+
+interface Status {
+  own?: { subnet: string; vtepIp: string; vtepMac: string; agentIp: string };
+  mtu?: number;
+  peers: Array<{ node: string; state: string; vtepIp: string; subnet: string }>;
+  repairs: number;
+}
+
+function execIn(ns: string, file: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile("ip", ["netns", "exec", ns, file, ...args], { timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: "" } }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout))),
+  );
+}
+
+/** First address of the first half of a /24 plus `n`: `9.77.3.0/24`, 10 → `9.77.3.10`. */
+function hostAddr(subnet: string, n: number): string {
+  const [base] = subnet.split("/");
+  const parts = (base ?? "").split(".").map(Number);
+  return `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3] ?? 0) + n}`;
+}
+
+describe("overlay: 3 nodes, VXLAN between their subnets", () => {
+  let lab: L4lbLab;
+  const status = new Map<string, Status>();
+  const ctr = (h: string) => `${lab.net.prefix}-o${h}`;
+
+  // One retry: a ctl process right after a node was killed can lose its first request to the
+  // lab's loaded NATS server (seen once in ~6 runs); the second answer is what the test checks.
+  async function statusOf(h: string): Promise<Status> {
+    try {
+      return await lab.ctlJson<Status>(h, ["--node", h, "overlay", "status"]);
+    } catch (err) {
+      console.log(`overlay status on ${h} failed once: ${err instanceof Error ? err.message : String(err)}`);
+      return lab.ctlJson<Status>(h, ["--node", h, "overlay", "status"]);
+    }
+  }
+
+  beforeAll(async () => {
+    lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: "9.64.0.0/10", reconcileMs: 1000 } } });
+    // Every host namespace sees the same file system: one CNI config folder per node.
+    for (const h of HOSTS) await lab.startNode(h, { overlay: { cniConfDir: join(lab.dir, `cni-${h}`), cniStateDir: join(lab.dir, `cni-state-${h}`) } });
+    await lab.waitForMembers();
+    for (const h of HOSTS) {
+      status.set(h, await waitFor(`${h}'s overlay with 2 programmed peers`, 30_000, async () => {
+        const s = await statusOf(h);
+        return s.own && s.peers.filter((p) => p.state === "programmed").length === 2 ? s : undefined;
+      }, 200));
+    }
+    // A "container" per host on its m-dcos, addressed from the node's claimed subnet.
+    for (const h of HOSTS) {
+      const s = status.get(h) as Status;
+      const own = s.own as NonNullable<Status["own"]>;
+      const ns = ctr(h);
+      await mustRun("ip", ["netns", "add", ns]);
+      await mustRun("ip", ["-n", lab.ns(h), "link", "add", `ve-${h}`, "mtu", String(s.mtu), "type", "veth", "peer", "name", "eth0", "netns", ns]);
+      await mustRun("ip", ["-n", lab.ns(h), "link", "set", `ve-${h}`, "master", "m-dcos", "up"]);
+      await mustRun("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      await mustRun("ip", ["-n", ns, "link", "set", "eth0", "mtu", String(s.mtu), "up"]);
+      await mustRun("ip", ["-n", ns, "addr", "add", `${hostAddr(own.subnet, 10)}/25`, "dev", "eth0"]);
+      await mustRun("ip", ["-n", ns, "route", "add", "default", "via", hostAddr(own.subnet, 1)]);
+      // Killed with its namespace by the lab's cleanup (every namespace with the lab's prefix).
+      const echo = execFile("ip", ["netns", "exec", ns, process.execPath, ECHO, `ctr-${h}`, "--tcp", "7000"], { env: { ...process.env, NODE_OPTIONS: "" } });
+      echo.unref();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  });
+  afterAll(async () => {
+    await lab?.cleanup();
+  });
+
+  test("each node claimed its own subnet and VTEP (all distinct), and wrote the CNI network config", () => {
+    const owns = HOSTS.map((h) => status.get(h)?.own);
+    expect(new Set(owns.map((o) => o?.subnet)).size).toBe(3);
+    expect(new Set(owns.map((o) => o?.vtepIp)).size).toBe(3);
+    expect(new Set(owns.map((o) => o?.vtepMac)).size).toBe(3);
+    for (const o of owns) expect(o?.subnet).toMatch(/^9\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.0\/24$/);
+    expect(status.get("h1")?.mtu).toBe(1450);
+    const conf = JSON.parse(readFileSync(join(lab.dir, "cni-h1", "dcos.conflist"), "utf8")) as { name: string; plugins: Array<Record<string, unknown>> };
+    expect(conf.name).toBe("dcos");
+    expect(conf.plugins[0]).toMatchObject({ type: "dcnet-cni", bridge: "m-dcos", subnet: status.get("h1")?.own?.subnet.replace(/\/24$/, "/25"), gateway: hostAddr(status.get("h1")?.own?.subnet ?? "", 1), mtu: 1450 });
+  });
+
+  test("containers on different hosts reach each other over the overlay, TCP both ways", async () => {
+    for (const from of HOSTS) {
+      for (const to of HOSTS) {
+        if (from === to) continue;
+        const addr = hostAddr(status.get(to)?.own?.subnet ?? "", 10);
+        const out = await execIn(ctr(from), process.execPath, [CLIENT, "tcp-count", "--addr", addr, "--port", "7000", "--n", "20", "--concurrency", "4"]);
+        const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number; counts: Record<string, number> };
+        expect({ from, to, ok: summary.ok, counts: summary.counts }).toEqual({ from, to, ok: 20, counts: { [`ctr-${to}`]: 20 } });
+      }
+    }
+  });
+
+  test("a neighbour entry deleted by hand is put back by the read-back", async () => {
+    const h3vtep = status.get("h3")?.own?.vtepIp ?? "";
+    await mustRun("ip", ["-n", lab.ns("h1"), "neigh", "del", h3vtep, "dev", "vtep1024"]);
+    await waitFor("the neighbour back on h1", 15_000, async () => ((await execIn(lab.ns("h1"), "ip", ["neigh", "show", "dev", "vtep1024"])).includes(h3vtep) ? true : undefined), 100);
+    expect((await statusOf("h1")).repairs).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a node that dies leaves every other node's neighbours, FDB and routes", async () => {
+    const gone = status.get("h3")?.own as NonNullable<Status["own"]>;
+    const killedAt = Date.now();
+    await lab.killNode("h3");
+    const took: Record<string, number> = {};
+    for (const h of ["h1", "h2"]) {
+      await waitFor(`h3's entries gone on ${h}`, 15_000, async () => {
+        const neigh = await execIn(lab.ns(h), "ip", ["neigh", "show", "dev", "vtep1024"]);
+        const routes = await execIn(lab.ns(h), "ip", ["route", "show", "dev", "vtep1024"]);
+        const fdb = await execIn(lab.ns(h), "bridge", ["fdb", "show", "dev", "vtep1024"]);
+        return !neigh.includes(gone.vtepIp) && !routes.includes(gone.subnet) && !fdb.includes(gone.vtepMac) ? true : undefined;
+      }, 100);
+      took[h] = Date.now() - killedAt;
+    }
+    // Printed, not asserted (no absolute times in tests): membership declares death after
+    // gossip.deadAfterMs (1.6 s), then one sync. The issue's bound is 5 s.
+    console.log(`dead node's overlay entries left h1 after ${took.h1} ms, h2 after ${took.h2} ms`);
+    const st = await statusOf("h1");
+    expect(st.peers.find((p) => p.node === "h3")?.state ?? "gone").toMatch(/dead|gone/);
+    // h1 and h2 still reach each other.
+    const addr = hostAddr(status.get("h2")?.own?.subnet ?? "", 10);
+    const out = await execIn(ctr("h1"), process.execPath, [CLIENT, "tcp-count", "--addr", addr, "--port", "7000", "--n", "10"]);
+    expect((JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number }).ok).toBe(10);
+  });
+});
