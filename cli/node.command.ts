@@ -21,6 +21,7 @@ export interface NodeFlags {
   insecure?: boolean;
   l4lb?: boolean;
   l4lbCleanup?: boolean;
+  overlay?: boolean;
 }
 
 /** `dcnet node` on the program (cli/main.ts imports this module only when that command runs). */
@@ -38,6 +39,7 @@ export function registerNode(program: Command, description: string): void {
     .option("--insecure", "run against a NATS server that does not require authentication (config nats.insecure)")
     .option("--l4lb", "program this host's kernel (nftables) for the VIPs: the east-west load balancer (config l4lb.enabled)")
     .option("--l4lb-cleanup", "remove this host's L4LB tables from the kernel and exit (no node starts)")
+    .option("--overlay", "join the VXLAN overlay: claim a subnet and VTEP, program every peer (config overlay.enabled)")
     .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
     .action(async (opts: NodeFlags) => {
       process.exitCode = await runNodeCommand(opts);
@@ -77,6 +79,7 @@ export function flagsToConfig(flags: NodeFlags): RawConfig {
   }
   if (flags.metricsListen !== undefined) out.metrics = { listen: flags.metricsListen };
   if (flags.l4lb !== undefined) out.l4lb = { enabled: flags.l4lb };
+  if (flags.overlay !== undefined) out.overlay = { enabled: flags.overlay };
   return out;
 }
 

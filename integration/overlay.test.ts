@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
 import { mustRun, waitFor } from "./harness/shell.js";
+import { formatIp, parseIp } from "../config/ip.js";
 
 jest.setTimeout(180_000);
 
@@ -18,7 +19,7 @@ const ECHO = fileURLToPath(new URL("./harness/l4lb-echo.mjs", import.meta.url));
 const CLIENT = fileURLToPath(new URL("./harness/l4lb-client.mjs", import.meta.url));
 
 interface Status {
-  own?: { subnet: string; vtepIp: string; vtepMac: string; agentIp: string };
+  own?: { subnet: string; vtepIp: string; vtepMac: string; agentIp: string; subnet6?: string; vtepIp6?: string };
   mtu?: number;
   peers: Array<{ node: string; state: string; vtepIp: string; subnet: string }>;
   repairs: number;
@@ -32,9 +33,8 @@ function execIn(ns: string, file: string, args: readonly string[], timeoutMs = 3
 
 /** First address of the first half of a /24 plus `n`: `9.77.3.0/24`, 10 → `9.77.3.10`. */
 function hostAddr(subnet: string, n: number): string {
-  const [base] = subnet.split("/");
-  const parts = (base ?? "").split(".").map(Number);
-  return `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3] ?? 0) + n}`;
+  const ip = parseIp(subnet.split("/")[0] ?? "");
+  return ip ? formatIp(ip.family, ip.value + BigInt(n)) : "";
 }
 
 describe("overlay: 3 nodes, VXLAN between their subnets", () => {
@@ -76,6 +76,12 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
       await mustRun("ip", ["-n", ns, "link", "set", "eth0", "mtu", String(s.mtu), "up"]);
       await mustRun("ip", ["-n", ns, "addr", "add", `${hostAddr(own.subnet, 10)}/25`, "dev", "eth0"]);
       await mustRun("ip", ["-n", ns, "route", "add", "default", "via", hostAddr(own.subnet, 1)]);
+      if (own.subnet6) {
+        // No duplicate-address detection: the bridge reflects a container's own probes back to it.
+        await mustRun("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"]);
+        await mustRun("ip", ["-n", ns, "addr", "add", `${hostAddr(own.subnet6, 10)}/${Number(own.subnet6.split("/")[1]) + 1}`, "dev", "eth0", "nodad"]);
+        await mustRun("ip", ["-n", ns, "-6", "route", "add", "default", "via", hostAddr(own.subnet6, 1)]);
+      }
       // Killed with its namespace by the lab's cleanup (every namespace with the lab's prefix).
       const echo = execFile("ip", ["netns", "exec", ns, process.execPath, ECHO, `ctr-${h}`, "--tcp", "7000"], { env: { ...process.env, NODE_OPTIONS: "" } });
       echo.unref();
@@ -107,6 +113,16 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
         const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number; counts: Record<string, number> };
         expect({ from, to, ok: summary.ok, counts: summary.counts }).toEqual({ from, to, ok: 20, counts: { [`ctr-${to}`]: 20 } });
       }
+    }
+  });
+
+  test("IPv6: each node has a v6 subnet and VTEP, and containers reach each other over them", async () => {
+    for (const h of HOSTS) expect(status.get(h)?.own?.subnet6).toMatch(/^fd01:b:/);
+    for (const [from, to] of [["h1", "h2"], ["h2", "h3"], ["h3", "h1"]] as const) {
+      const addr = hostAddr(status.get(to)?.own?.subnet6 ?? "", 10);
+      const out = await execIn(ctr(from), process.execPath, [CLIENT, "tcp-count", "--addr", addr, "--port", "7000", "--n", "10", "--timeout-ms", "4000"]);
+      const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number; counts: Record<string, number> };
+      expect({ from, to, ok: summary.ok, counts: summary.counts }).toEqual({ from, to, ok: 10, counts: { [`ctr-${to}`]: 10 } });
     }
   });
 

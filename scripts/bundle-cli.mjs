@@ -29,3 +29,9 @@ await build({
   banner: { js: "import { createRequire as __dcnetRequire } from 'node:module'; const require = __dcnetRequire(import.meta.url);" },
   logLevel: "warning",
 });
+
+// The CNI plugin (bin/dcnet-cni.js): a container runtime starts it once per container, so it is one
+// file with nothing to resolve at start-up (cli/cni/README.md has its start-up figures).
+const cniOut = join(root, "dist", "cni-bundle");
+rmSync(cniOut, { recursive: true, force: true });
+await build({ entryPoints: [join(root, "cli", "cni", "main.ts")], outdir: cniOut, bundle: true, format: "esm", platform: "node", target: "node20", sourcemap: true, logLevel: "warning" });

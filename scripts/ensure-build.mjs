@@ -47,7 +47,7 @@ if (why) {
 
 /** Why dist/ needs building, or undefined when it is fresh. */
 function staleBuild() {
-  if (!existsSync(entry) || !existsSync(stamp) || !existsSync(join(root, "dist", "cli-bundle", "main.js"))) return "no build yet";
+  if (!existsSync(entry) || !existsSync(stamp) || !existsSync(join(root, "dist", "cli-bundle", "main.js")) || !existsSync(join(root, "dist", "cni-bundle", "main.js"))) return "no build yet";
   const built = statSync(stamp).mtimeMs;
   const newer = (path) => statSync(path).mtimeMs > built;
   for (const f of ["tsconfig.json", "tsconfig.build.json"]) if (newer(join(root, f))) return `${f} changed`;

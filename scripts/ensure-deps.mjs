@@ -25,6 +25,7 @@ const debian = [
         ["docker.io", ["/usr/sbin/dockerd", "/usr/bin/dockerd"]],
         ["nftables", ["/usr/sbin/nft"]],
         ["conntrack", ["/usr/sbin/conntrack"]],
+        ["containernetworking-plugins", ["/usr/lib/cni/portmap"]],
         ["iproute2", ["/usr/sbin/ip", "/usr/bin/ip"]],
         ["tini", ["/usr/bin/tini"]],
         ["dnsutils", ["/usr/bin/dig"]],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
+import { parseCidr, parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
 
 describe("overlay allocation candidates", () => {
   it("walks every /24 of 9.0.0.0/8 once, from a start the node id decides", () => {
@@ -25,10 +25,20 @@ describe("overlay allocation candidates", () => {
     );
   });
 
+  it("IPv6: /80s of fd01:b::/64 and VTEP addresses of fd01:a::/64", () => {
+    const subnets = subnetCandidates("agent-1", parseCidr("fd01:b::/64")!, 80);
+    const first = subnets.next().value as string;
+    expect(first).toMatch(/^fd01:b:0:0:[0-9a-f]{1,4}::\/80$|^fd01:b::[0-9a-f]{1,4}:0:0:0\/80$|^fd01:b::\/80$/);
+    expect(subnets.next().value).not.toBe(first);
+    const vtep = vtepCandidates("agent-1", parseCidr("fd01:a::/64")!).next().value as string;
+    expect(vtep.startsWith("fd01:a:")).toBe(true);
+    expect(parseCidr4("fd01:a::/64")).toBeUndefined();
+  });
+
   it("a VTEP's MAC is the prefix and the address's low 24 bits", () => {
     expect(vtepMac("70:b3:d5", "44.128.0.7")).toBe("70:b3:d5:80:00:07");
     expect(vtepMac("70:b3:d5", "44.128.15.254")).toBe("70:b3:d5:80:0f:fe");
-    expect(parseCidr4("9.1.2.3/8")).toEqual({ base: BigInt(9 * 2 ** 24), prefix: 8 });
+    expect(parseCidr4("9.1.2.3/8")).toEqual({ family: "ip", base: BigInt(9 * 2 ** 24), prefix: 8 });
     expect(parseCidr4("9.0.0.0/33")).toBeUndefined();
   });
 });

@@ -99,7 +99,8 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
     try {
       s.mtu ??= cfg.mtu ?? underlayMtu(own.agentIp) - VXLAN_OVERHEAD;
       const peers = [...s.facts.values()].filter((f) => f.node !== deps.nodeId && !s.dead.has(f.node));
-      const { desired, skipped } = overlayDesired(own, peers, { mtu: s.mtu, vtepPrefix: prefixOf(cfg.vtepSubnet), subnetPrefix: cfg.prefix });
+      const v6 = cfg.ipv6 ? { vtepPrefix6: prefixOf(cfg.vtepSubnet6), subnetPrefix6: cfg.prefix6 } : {};
+      const { desired, skipped } = overlayDesired(own, peers, { mtu: s.mtu, vtepPrefix: prefixOf(cfg.vtepSubnet), subnetPrefix: cfg.prefix, ...v6 });
       const skippedNow = new Map(skipped.map((k) => [k.node, `${k.reason}: ${k.message}`]));
       for (const k of skipped) {
         if (!s.skipped.has(k.node)) {
@@ -249,7 +250,9 @@ function readFact(ev: WatchEvent): NodeOverlay | undefined {
   const vtepMac = str("vtepMac");
   const subnet = str("subnet");
   if (!node || !agentIp || !vtepIp || !vtepMac || !subnet) return undefined;
-  return { node, agentIp, vtepIp, vtepMac, subnet };
+  const vtepIp6 = str("vtepIp6");
+  const subnet6 = str("subnet6");
+  return { node, agentIp, vtepIp, vtepMac, subnet, ...(vtepIp6 && subnet6 ? { vtepIp6, subnet6 } : {}) };
 }
 
 function prefixOf(cidr: string): number {

@@ -15,7 +15,7 @@ import type { StoreMsg } from "../gossip/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 import { counter } from "../../observability/metrics.js";
 import { OVERLAY_PREFIX, type NodeOverlay } from "./model.js";
-import { parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
+import { parseCidr, parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
 import { OverlayConfigError } from "./errors.js";
 import type { Config } from "../../config/index.js";
 
@@ -46,6 +46,9 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
   const space = parseCidr4(cfg.subnet);
   const vteps = parseCidr4(cfg.vtepSubnet);
   if (!space || !vteps) throw new OverlayConfigError(`overlay.subnet ${cfg.subnet} or overlay.vtepSubnet ${cfg.vtepSubnet} is not an IPv4 CIDR`);
+  const space6 = cfg.ipv6 ? parseCidr(cfg.subnet6) : undefined;
+  const vteps6 = cfg.ipv6 ? parseCidr(cfg.vtepSubnet6) : undefined;
+  if (cfg.ipv6 && (space6?.family !== "ip6" || vteps6?.family !== "ip6")) throw new OverlayConfigError(`overlay.subnet6 ${cfg.subnet6} or overlay.vtepSubnet6 ${cfg.vtepSubnet6} is not an IPv6 CIDR`);
   let allocator: KvAllocator | undefined;
 
   const claim = async (): Promise<NodeOverlay> => {
@@ -56,7 +59,11 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
     if (!agentIp) throw new Error("this node's underlay address is unknown (set dns.thisnode.ip)");
     const subnet = await allocator.claim(`subnet:${deps.nodeId}`, subnetCandidates(deps.nodeId, space, cfg.prefix));
     const vtepIp = await allocator.claim(`vtep:${deps.nodeId}`, vtepCandidates(deps.nodeId, vteps));
-    return { node: deps.nodeId, agentIp, vtepIp, vtepMac: vtepMac(cfg.macPrefix, vtepIp), subnet };
+    const v6 =
+      space6 && vteps6
+        ? { subnet6: await allocator.claim(`subnet6:${deps.nodeId}`, subnetCandidates(deps.nodeId, space6, cfg.prefix6)), vtepIp6: await allocator.claim(`vtep6:${deps.nodeId}`, vtepCandidates(deps.nodeId, vteps6)) }
+        : {};
+    return { node: deps.nodeId, agentIp, vtepIp, vtepMac: vtepMac(cfg.macPrefix, vtepIp), subnet, ...v6 };
   };
 
   return {

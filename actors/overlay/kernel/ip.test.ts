@@ -41,7 +41,7 @@ describe("batchOutcome", () => {
   });
 
   it("already so: an add of an existing link, a delete or flush of something gone; nothing else", () => {
-    expect(alreadySo("link add m-dcos mtu 1450 type bridge", "RTNETLINK answers: File exists")).toBe(true);
+    expect(alreadySo("link add m-dcos address 0e:58:09:00:01:01 mtu 1450 type bridge", "RTNETLINK answers: File exists")).toBe(true);
     expect(alreadySo("addr del 44.128.0.9/20 dev vtep1024", "RTNETLINK answers: Cannot assign requested address")).toBe(true);
     expect(alreadySo("fdb del 70:b3:d5:00:00:09 dev vtep1024 self", "RTNETLINK answers: No such file or directory")).toBe(true);
     expect(alreadySo("link del vtep1024", 'Cannot find device "vtep1024"')).toBe(true);

@@ -30,7 +30,7 @@ export const BRIDGE_LINK_LOCAL = "fe80::1/64";
 
 export type OverlayOp =
   | { readonly kind: "vxlan-add"; readonly name: string; readonly vni: number; readonly port: number; readonly local: string; readonly mac: string; readonly mtu: number }
-  | { readonly kind: "bridge-add"; readonly name: string; readonly mtu: number }
+  | { readonly kind: "bridge-add"; readonly name: string; readonly mtu: number; readonly mac?: string }
   | { readonly kind: "link-up"; readonly name: string; readonly mtu: number }
   | { readonly kind: "link-del"; readonly name: string }
   | { readonly kind: "addr-replace"; readonly dev: string; readonly addr: string }
@@ -56,7 +56,7 @@ export function opLine(op: OverlayOp): { tool: "ip" | "bridge"; line: string } {
     case "vxlan-add":
       return ip(`link add ${op.name} address ${op.mac} mtu ${op.mtu} type vxlan id ${op.vni} dstport ${op.port} local ${op.local} nolearning`);
     case "bridge-add":
-      return ip(`link add ${op.name} mtu ${op.mtu} type bridge`);
+      return ip(`link add ${op.name}${op.mac ? ` address ${op.mac}` : ""} mtu ${op.mtu} type bridge`);
     case "link-up":
       return ip(`link set ${op.name} mtu ${op.mtu} up`);
     case "link-del":
@@ -108,9 +108,19 @@ export function vtepPlan(v: OverlayDesired["vtep"]): OverlayOp[] {
   return ops;
 }
 
+/**
+ * A bridge's own MAC, from its gateway address (0e:58:<4 address bytes>): without one, a bridge takes
+ * its first port's MAC and changes it when ports come and go, so containers would keep a stale
+ * gateway entry. (dcnet-cni gives container ends 0a:58:<address>: never equal.)
+ */
+function bridgeMac(addr: string): { mac?: string } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\//.exec(addr);
+  return m ? { mac: `0e:58:${m.slice(1, 5).map((b) => Number(b).toString(16).padStart(2, "0")).join(":")}` } : {};
+}
+
 export function bridgePlan(b: OverlayDesired["bridges"][number]): OverlayOp[] {
   const ops: OverlayOp[] = [
-    { kind: "bridge-add", name: b.name, mtu: b.mtu },
+    { kind: "bridge-add", name: b.name, mtu: b.mtu, ...bridgeMac(b.addr) },
     { kind: "link-up", name: b.name, mtu: b.mtu },
     { kind: "addr-replace", dev: b.name, addr: b.addr },
   ];

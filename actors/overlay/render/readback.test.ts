@@ -106,7 +106,7 @@ describe("parseOverlay + compareOverlay", () => {
     expect(c.repair.ip).toBe(
       [
         "addr del 44.128.0.9/20 dev vtep1024",
-        "link add d-dcos mtu 1450 type bridge",
+        "link add d-dcos address 0e:58:09:00:01:81 mtu 1450 type bridge",
         "link set d-dcos mtu 1450 up",
         "addr replace 9.0.1.129/25 dev d-dcos",
         "addr replace fd01:b::1:8000:0:1/81 dev d-dcos nodad",
