@@ -218,6 +218,7 @@ describe("dcnet ctl built from the same declarations", () => {
       "l4lb resume",
       "overlay",
       "overlay status",
+      "overlay leases",
       "hello",
     ]);
   });

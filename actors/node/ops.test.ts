@@ -67,6 +67,7 @@ describe("the standard admin ops", () => {
       ["l4lb-cleanup", "admin.l4lb-cleanup", "admin.ok"],
       ["l4lb-resume", "admin.l4lb-resume", "admin.ok"],
       ["overlay-status", "admin.overlay-status", "admin.overlay-status.reply"],
+      ["overlay-leases", "admin.overlay-leases", "admin.overlay-leases.reply"],
     ]);
     for (const op of ALL_OPS) expect(op.name).toMatch(OP_PATTERN);
   });

@@ -48,5 +48,55 @@ export function formatOverlayStatus(s: StatusReply): string {
   return [`node ${s.node}  ${own}`, `last sync: ${last}; drift repairs ${s.repairs}`, "", peers].join("\n");
 }
 
+const leaseRecord = z.looseObject({ containerId: z.string(), ifname: z.string(), netns: z.string().optional() });
+const leasesReply = z.strictObject({
+  node: z.string(),
+  dir: z.string(),
+  leases: z.array(z.strictObject({ address: z.string(), containerId: z.string(), ifname: z.string(), netns: z.string().optional() })),
+  unreadable: z.number(),
+});
+
+/**
+ * The addresses dcnet-cni has leased on this node, read from its lease folder (cli/cni/README.md:
+ * one file per address, named by it, holding one JSON line). Read where the plugin writes them, not
+ * kept in an actor: the plugin is a separate process per container and the files are the record.
+ */
+export const overlayLeases = defineOp({
+  name: "overlay-leases",
+  role: "viewer",
+  request: z.strictObject({}),
+  reply: leasesReply,
+  async handle(_req, ctx) {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const { isIP } = await import("node:net");
+    const dir = `${ctx.config.overlay.cniStateDir}/${ctx.config.overlay.name}`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const leases: Array<z.output<typeof leasesReply>["leases"][number]> = [];
+    let unreadable = 0;
+    for (const address of names.filter((n) => isIP(n) !== 0).sort()) {
+      const text = await readFile(`${dir}/${address}`, "utf8").catch(() => "");
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const rec = leaseRecord.safeParse(json);
+      if (!rec.success) {
+        unreadable += 1;
+        continue;
+      }
+      leases.push({ address, containerId: rec.data.containerId, ifname: rec.data.ifname, ...(rec.data.netns ? { netns: rec.data.netns } : {}) });
+    }
+    return { node: ctx.config.id, dir, leases, unreadable };
+  },
+  cli: [{ group: OVERLAY, command: "leases", description: "addresses the dcnet-cni plugin has leased to containers on this node", request: () => ({}) }],
+  human: (r) =>
+    r.leases.length === 0
+      ? `(no leases in ${r.dir} on ${r.node})`
+      : [table(["ADDRESS", "CONTAINER", "IFNAME", "NETNS"], r.leases.map((l) => [l.address, l.containerId, l.ifname, l.netns ?? "-"])), ...(r.unreadable ? [`${r.unreadable} lease files unreadable`] : [])].join("\n"),
+  summary: (r) => `${r.leases.length} leases`,
+});
+
 /** The overlay's ops, in `dcnet ctl --help` order. */
-export const OVERLAY_OPS = [overlayStatus] as const;
+export const OVERLAY_OPS = [overlayStatus, overlayLeases] as const;
