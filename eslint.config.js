@@ -12,7 +12,7 @@ const SUBSYSTEMS = readdirSync(new URL("./actors/", import.meta.url), { withFile
   .map((d) => d.name);
 /** Folders of plain functions: tested without NATS or the kernel, and kept that way by lint. */
 export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert", "actors/l4lb/render", "actors/l4lb/names", "actors/overlay/render"];
-const LOWER_LAYERS = ["config", "transport", "supervisors", "observability"];
+const LOWER_LAYERS = ["config", "transport", "supervisors", "observability", "host"];
 
 // Up to four doors: index.js (the runtime: subtree, messages, types), and three light ones that load
 // without the runtime — ops.js (its admin operations: the CLI is a fresh process per command),
@@ -21,7 +21,7 @@ const LOWER_LAYERS = ["config", "transport", "supervisors", "observability"];
 const door = (t) => ({ regex: `^(\\.\\./)+(actors/)?${t}/(?!(index|ops|config|model)\\.js$)`, message: `import ${t}/ through its door (${t}/index.js, ${t}/ops.js for admin ops, ${t}/config.js for its config section, ${t}/model.js for its pure model), not its internals` });
 const doorsFor = (self) => SUBSYSTEMS.filter((t) => t !== self).map(door);
 const anyDoor = { regex: "^(\\.\\./)+actors/[^/]+/(?!(index|ops|config|model)\\.js$)", message: "import a subsystem through its door (actors/<subsystem>/index.js), not its internals" };
-const noActors = { regex: "^(\\.\\./)+actors/", message: "lower layers (config, transport, supervisors, observability) never import actors/: data flows one way" };
+const noActors = { regex: "^(\\.\\./)+actors/", message: "lower layers (config, transport, supervisors, observability, host) never import actors/: data flows one way" };
 const noTestkit = { regex: "^(\\.\\./)+(\\.\\./)*testkit/", message: "production code never imports test kits (testkit/)" };
 const impure = [
   { regex: "^(node:)?(dgram|net|tls|http|https|http2|fs|fs/promises|child_process|worker_threads|cluster)$", message: "a pure folder does no I/O: no sockets, files or processes" },

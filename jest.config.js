@@ -11,7 +11,7 @@ const common = {
 };
 export default {
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/{actors,supervisors,transport,config,observability,cli,docs,native,bench}/**/*.test.ts"] },
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/{actors,supervisors,transport,config,observability,cli,docs,native,bench,host}/**/*.test.ts"] },
     {
       ...common,
       displayName: "integration",

@@ -21,7 +21,7 @@ import { renderCleanup, renderDelta, renderFull } from "./render/nft.js";
 import { compareKernel, parseKernel, type ObservedKernel } from "./render/readback.js";
 import { conntrackFlushes } from "./render/conntrack-plan.js";
 import { nftApply, nftBackendsInUse, nftListTable } from "./kernel/nft.js";
-import { PersistentShell } from "./kernel/shell.js";
+import { PersistentShell } from "../../host/shell.js";
 import { conntrackFlush } from "./kernel/conntrack.js";
 import { L4lbDependencyError, L4lbError, NftRejectedError } from "./errors.js";
 import type { AllocatorMsg, AllocatorView } from "./allocator.actor.js";

@@ -3,8 +3,8 @@
 // matches are exactly the flows DNATed from that VIP to that backend.
 import type { CtFlush } from "../render/conntrack-plan.js";
 import { firstLines } from "../errors.js";
-import { execFailed, isSpawnFailure, runCommand, type RunResult } from "./run.js";
-import type { PersistentShell } from "./shell.js";
+import { execFailed, isSpawnFailure, runCommand, type RunResult } from "../../../host/run.js";
+import type { PersistentShell } from "../../../host/shell.js";
 
 export interface ConntrackOptions {
   /** argv prefix; default ["conntrack"]. Tests: ["ip", "netns", "exec", ns, "conntrack"]. */

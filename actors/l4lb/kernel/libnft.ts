@@ -14,7 +14,7 @@
 //     be moved into another namespace for one call and back safely, so callers that wrap nft in
 //     `ip netns exec` (tests, the bench) keep running the binary (nft.ts picks).
 import type { LibraryHandle } from "koffi";
-import type { RunResult } from "./run.js";
+import type { RunResult } from "../../../host/run.js";
 
 /** The soname the Debian package libnftables1 installs (a dependency of the package nftables). */
 export const LIBNFTABLES = "libnftables.so.1";

@@ -5,7 +5,7 @@
 import type { Family } from "../model.js";
 import { NftMissingError, NftOutputError, NftRejectedError, NftTimeoutError } from "../errors.js";
 import { LIBNFTABLES, sharedLibNft } from "./libnft.js";
-import { execFailed, isSpawnFailure, runCommand, type RunResult } from "./run.js";
+import { execFailed, isSpawnFailure, runCommand, type RunResult } from "../../../host/run.js";
 
 /**
  * `auto` (default): with the plain `nft` (or no command), transactions run in process through

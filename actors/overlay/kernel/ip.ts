@@ -4,7 +4,7 @@
 import { CNI_BRIDGE, DOCKER_BRIDGE, VTEP_DEVICE } from "../model.js";
 import { IpBatchError, IpListingError, IpTimeoutError, IpToolMissingError, type BatchFailure } from "../errors.js";
 import { parseOverlay, type ObservedOverlay } from "../render/readback.js";
-import { execFailed, isSpawnFailure, runCommand, type RunResult } from "./run.js";
+import { execFailed, isSpawnFailure, runCommand, type RunResult } from "../../../host/run.js";
 
 export interface IpOptions {
   /** argv prefix before `ip`/`bridge`; default none. Tests: ["ip", "netns", "exec", ns]. */

@@ -1,6 +1,6 @@
-// One child process with input on stdin, bounded output and a deadline: the way the L4LB runs its
-// two tools (nft, conntrack). The command is an argv prefix, so tests and labs can wrap the tool
-// (`ip netns exec <ns> nft`).
+// One child process with input on stdin, bounded output and a deadline: how the node runs the host's
+// tools (the L4LB's nft and conntrack, the overlay's ip and bridge). The command is an argv prefix,
+// so tests and labs can wrap the tool (`ip netns exec <ns> nft`).
 import { spawn } from "node:child_process";
 
 export interface RunResult {
