@@ -15,6 +15,9 @@ import { formatIp, parseIp } from "../config/ip.js";
 jest.setTimeout(180_000);
 
 const HOSTS = ["h1", "h2", "h3"] as const;
+// Four /24s only: three nodes take three, so which one a fourth node gets shows what is still held.
+const SPACE = "9.64.0.0/22";
+const RELEASE_GRACE_MS = 15_000;
 const ECHO = fileURLToPath(new URL("./harness/l4lb-echo.mjs", import.meta.url));
 const CLIENT = fileURLToPath(new URL("./harness/l4lb-client.mjs", import.meta.url));
 
@@ -54,7 +57,7 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
   }
 
   beforeAll(async () => {
-    lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: "9.64.0.0/10", reconcileMs: 1000 } } });
+    lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: SPACE, reconcileMs: 1000, releaseGraceMs: RELEASE_GRACE_MS, releaseSweepMs: 500 } } });
     // Every host namespace sees the same file system: one CNI config folder per node.
     for (const h of HOSTS) await lab.startNode(h, { overlay: { cniConfDir: join(lab.dir, `cni-${h}`), cniStateDir: join(lab.dir, `cni-state-${h}`) } });
     await lab.waitForMembers();
@@ -97,7 +100,7 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
     expect(new Set(owns.map((o) => o?.subnet)).size).toBe(3);
     expect(new Set(owns.map((o) => o?.vtepIp)).size).toBe(3);
     expect(new Set(owns.map((o) => o?.vtepMac)).size).toBe(3);
-    for (const o of owns) expect(o?.subnet).toMatch(/^9\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.0\/24$/);
+    for (const o of owns) expect(o?.subnet).toMatch(/^9\.64\.[0-3]\.0\/24$/);
     expect(status.get("h1")?.mtu).toBe(1450);
     const conf = JSON.parse(readFileSync(join(lab.dir, "cni-h1", "dcos.conflist"), "utf8")) as { name: string; plugins: Array<Record<string, unknown>> };
     expect(conf.name).toBe("dcos");
@@ -156,5 +159,23 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
     const addr = hostAddr(status.get("h2")?.own?.subnet ?? "", 10);
     const out = await execIn(ctr("h1"), process.execPath, [CLIENT, "tcp-count", "--addr", addr, "--port", "7000", "--n", "10"]);
     expect((JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number }).ok).toBe(10);
+  });
+
+  test("a departed node's subnet goes to no one before the grace, and to a new node after it", async () => {
+    // h3 is dead (previous test). A new node on its host takes the one free /24, not h3's.
+    const held = new Set(HOSTS.map((h) => status.get(h)?.own?.subnet));
+    const dirs = (id: string) => ({ cniConfDir: join(lab.dir, `cni-${id}`), cniStateDir: join(lab.dir, `cni-state-${id}`) });
+    const ownOf = async (id: string) => (await lab.ctlJson<Status>("h1", ["--node", id, "overlay", "status"])).own;
+    await lab.startNode("h3", { id: "h3b", overlay: dirs("h3b") });
+    const b = await waitFor("h3b's subnet", 30_000, () => ownOf("h3b"), 200);
+    expect(held.has(b.subnet)).toBe(false);
+    // Now every /24 is held (h3's by its grace). A third newcomer waits...
+    await lab.stopNode("h3");
+    await lab.startNode("h3", { id: "h3c", overlay: dirs("h3c") });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await ownOf("h3c")).toBeUndefined();
+    // ...until a departed node's grace is over and its allocation is released (h3's or h3b's).
+    const c = await waitFor("h3c's subnet after the release", 60_000, () => ownOf("h3c"), 250);
+    expect([status.get("h3")?.own?.subnet, b.subnet]).toContain(c.subnet);
   });
 });

@@ -79,6 +79,8 @@ describe("config - validation", () => {
         macPrefix: "70:b3:d5",
         bucket: "dcnet-overlay",
         replicas: 1,
+        releaseGraceMs: 604_800_000,
+        releaseSweepMs: 60_000,
         reconcileMs: 30_000,
         cniConfDir: "/etc/cni/net.d",
         cniStateDir: "/var/lib/dcnet/cni",

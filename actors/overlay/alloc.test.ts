@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { parseCidr, parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
+import { parseCidr, parseCidr4, releasable, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
 
 describe("overlay allocation candidates", () => {
   it("walks every /24 of 9.0.0.0/8 once, from a start the node id decides", () => {
@@ -33,6 +33,19 @@ describe("overlay allocation candidates", () => {
     const vtep = vtepCandidates("agent-1", parseCidr("fd01:a::/64")!).next().value as string;
     expect(vtep.startsWith("fd01:a:")).toBe(true);
     expect(parseCidr4("fd01:a::/64")).toBeUndefined();
+  });
+
+  it("releases a departed node's allocations only after it has been absent for the whole grace", () => {
+    const names = ["subnet:a", "vtep:a", "subnet:b", "vtep:b", "subnet6:b", "other-key"];
+    const gone = new Map<string, number>();
+    expect(releasable(names, new Set(["a"]), gone, 1000, 500)).toEqual([]);
+    expect(gone.get("b")).toBe(1000);
+    expect(releasable(names, new Set(["a"]), gone, 1499, 500)).toEqual([]);
+    expect(releasable(names, new Set(["a"]), gone, 1500, 500)).toEqual(["subnet6:b", "subnet:b", "vtep:b"]);
+    // Back before the grace ends: forgotten, and its grace starts over next time.
+    const g2 = new Map<string, number>([["b", 0]]);
+    expect(releasable(names, new Set(["a", "b"]), g2, 10_000, 500)).toEqual([]);
+    expect(g2.has("b")).toBe(false);
   });
 
   it("a VTEP's MAC is the prefix and the address's low 24 bits", () => {

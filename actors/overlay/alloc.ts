@@ -63,3 +63,30 @@ export function vtepMac(prefix: string, vtepIp: string): string {
   const low = v ? Number(v.value & 0xffffffn) : 0;
   return `${prefix}:${[low >> 16, (low >> 8) & 255, low & 255].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
 }
+
+/** `subnet:agent-7` → { kind: "subnet", node: "agent-7" } for the four allocation kinds a node claims. */
+export function parseAllocationName(name: string): { readonly kind: "subnet" | "subnet6" | "vtep" | "vtep6"; readonly node: string } | undefined {
+  const m = /^(subnet6?|vtep6?):(.+)$/.exec(name);
+  return m ? { kind: m[1] as "subnet" | "subnet6" | "vtep" | "vtep6", node: m[2] as string } : undefined;
+}
+
+/**
+ * Which allocations to release now: those of nodes absent from the overlay (no `overlay/<node>` fact
+ * in the store) for at least `graceMs`. `goneSince` is updated in place: a node seen again is
+ * forgotten, a newly absent one starts its grace now. A node restarting this sweeper starts every
+ * grace afresh: late rather than early.
+ */
+export function releasable(names: Iterable<string>, present: ReadonlySet<string>, goneSince: Map<string, number>, now: number, graceMs: number): string[] {
+  const out: string[] = [];
+  const absent = new Set<string>();
+  for (const name of names) {
+    const a = parseAllocationName(name);
+    if (!a || present.has(a.node)) continue;
+    absent.add(a.node);
+    const since = goneSince.get(a.node) ?? now;
+    goneSince.set(a.node, since);
+    if (now - since >= graceMs) out.push(name);
+  }
+  for (const node of [...goneSince.keys()]) if (!absent.has(node)) goneSince.delete(node);
+  return out.sort();
+}

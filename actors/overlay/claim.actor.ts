@@ -15,11 +15,11 @@ import type { StoreMsg } from "../gossip/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 import { counter } from "../../observability/metrics.js";
 import { OVERLAY_PREFIX, type NodeOverlay } from "./model.js";
-import { parseCidr, parseCidr4, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
+import { parseCidr, parseCidr4, releasable, subnetCandidates, vtepCandidates, vtepMac } from "./alloc.js";
 import { OverlayConfigError } from "./errors.js";
 import type { Config } from "../../config/index.js";
 
-export type ClaimMsg = { readonly type: "claim" } | { readonly type: "own"; readonly reply: ReplyTo<NodeOverlay | undefined> };
+export type ClaimMsg = { readonly type: "claim" } | { readonly type: "sweep" } | { readonly type: "own"; readonly reply: ReplyTo<NodeOverlay | undefined> };
 
 export interface ClaimDeps {
   readonly nodeId: string;
@@ -36,6 +36,9 @@ interface ClaimState {
   own: NodeOverlay | undefined;
   failures: number;
   timer: NodeJS.Timeout | undefined;
+  readonly sweeper: NodeJS.Timeout;
+  /** Departed nodes (no overlay fact) and since when, for the release grace. */
+  readonly goneSince: Map<string, number>;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -49,7 +52,24 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
   const space6 = cfg.ipv6 ? parseCidr(cfg.subnet6) : undefined;
   const vteps6 = cfg.ipv6 ? parseCidr(cfg.vtepSubnet6) : undefined;
   if (cfg.ipv6 && (space6?.family !== "ip6" || vteps6?.family !== "ip6")) throw new OverlayConfigError(`overlay.subnet6 ${cfg.subnet6} or overlay.vtepSubnet6 ${cfg.vtepSubnet6} is not an IPv6 CIDR`);
+  const releases = counter(deps.metrics, "dcnet_overlay_releases_total", "Allocations of departed nodes released after overlay.releaseGraceMs");
   let allocator: KvAllocator | undefined;
+
+  // Any node may release a departed node's allocations: a release is a compare-and-set in the KV,
+  // so two nodes doing it at once do no harm, and a node cut off from the majority cannot do it.
+  const sweep = async (s: ClaimState): Promise<void> => {
+    const store = deps.store();
+    if (!allocator || !store) return;
+    const keys = await store.ask<readonly string[]>((reply) => ({ type: "keys", prefix: OVERLAY_PREFIX, reply }), 15_000);
+    const present = new Set([deps.nodeId, ...keys.map((k) => k.slice(OVERLAY_PREFIX.length))]);
+    const names = (await allocator.entries()).map((e) => e.name);
+    for (const name of releasable(names, present, s.goneSince, Date.now(), cfg.releaseGraceMs)) {
+      if (await allocator.release(name)) {
+        releases.inc();
+        deps.logger.info({ allocation: name }, "overlay: released the allocation of a departed node");
+      }
+    }
+  };
 
   const claim = async (): Promise<NodeOverlay> => {
     const nc = deps.connection();
@@ -70,11 +90,17 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
     handlerDeadlineMs: 60_000,
     init(ctx) {
       ctx.self.tell({ type: "claim" });
-      return { own: undefined, failures: 0, timer: undefined };
+      const sweeper = setInterval(() => ctx.self.tell({ type: "sweep" }), cfg.releaseSweepMs);
+      sweeper.unref();
+      return { own: undefined, failures: 0, timer: undefined, sweeper, goneSince: new Map() };
     },
     async handle(s, msg, ctx) {
       if (msg.type === "own") {
         msg.reply(s.own);
+        return s;
+      }
+      if (msg.type === "sweep") {
+        await sweep(s).catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "overlay: release sweep failed; next period"));
         return s;
       }
       s.timer = undefined;
@@ -86,7 +112,7 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
         if (!r.ok) throw new Error(`the store refused overlay/${deps.nodeId}: ${r.error ?? "unknown"}`);
         claims.inc({ outcome: "ok" });
         if (s.failures > 0 || !s.own) deps.logger.info({ ...own }, "overlay: this node's subnet and VTEP claimed and published");
-        return { own, failures: 0, timer: undefined };
+        return { ...s, own, failures: 0, timer: undefined };
       } catch (err) {
         claims.inc({ outcome: "error" });
         if (s.failures === 0) deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "overlay: cannot claim this node's subnet yet; retrying with backoff");
@@ -98,6 +124,7 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
     },
     terminate(s) {
       if (s.timer) clearTimeout(s.timer);
+      clearInterval(s.sweeper);
     },
   };
 }

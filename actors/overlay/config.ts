@@ -23,6 +23,8 @@ export const overlayConfigSection = z
     mtu: z.number().int().min(576).max(9000).optional().describe("Overlay MTU; default the underlay interface's MTU minus 50 (VXLAN over IPv4)."),
     bucket: z.string().regex(/^[-\w]+$/).default(OVERLAY_BUCKET).describe("JetStream KV bucket of the nodes' subnets and VTEP addresses (CP: no two nodes ever get the same)."),
     replicas: z.union([z.literal(1), z.literal(3), z.literal(5)]).default(1).describe("Replicas of that bucket when this node creates it: 3 in production clusters."),
+    releaseGraceMs: z.number().int().positive().default(7 * 24 * 3_600_000).describe("A node absent from the overlay this long (ms; default 7 days) has its subnet and VTEP released for others; until then no node gets them (dcos-net's module never released them)."),
+    releaseSweepMs: z.number().int().positive().default(60_000).describe("How often (ms) a node looks for departed nodes' allocations to release."),
     reconcileMs: z.number().int().positive().default(30_000).describe("Read the VXLAN device, neighbours, FDB and routes back this often (ms) and repair drift (dcos-net: 5 min)."),
     cniConfDir: z.string().min(1).default("/etc/cni/net.d").describe("Where the node writes the dcnet-cni network config (`<name>.conflist`) for container runtimes."),
     cniStateDir: z.string().min(1).default("/var/lib/dcnet/cni").describe("Where dcnet-cni keeps its address leases."),
