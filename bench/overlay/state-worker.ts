@@ -5,12 +5,14 @@
 import { createInterface } from "node:readline";
 import { connectAdmin } from "../../integration/support/admin.js";
 
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
 export interface StateCmd {
   readonly id: number;
   readonly node: string;
   readonly key: string;
   /** The gossip `state-update` ops (actors/gossip/ops.ts). */
-  readonly ops: ReadonlyArray<{ readonly op: "set"; readonly field: string; readonly value: unknown } | { readonly op: "delete-key" }>;
+  readonly ops: Array<{ op: "set"; field: string; value: Json } | { op: "delete-key" }>;
 }
 
 /** Milliseconds of CLOCK_MONOTONIC. The ready line has id 0. */
