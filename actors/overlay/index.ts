@@ -5,6 +5,7 @@ export type { OverlayDeps } from "./overlay.sup.js";
 export { overlayApplierBehaviour } from "./applier.actor.js";
 export type { OverlayApplierMsg, OverlayStatus } from "./applier.actor.js";
 export { claimBehaviour } from "./claim.actor.js";
+export { overlayDockerBehaviour } from "./docker.actor.js";
 export { cniNetworkConfig } from "./cni-config.js";
 // The renderer (pure) and the ip/bridge runner: the kernel test drives them directly in namespaces.
 export { overlayDesired } from "./render/desired.js";

@@ -1,6 +1,7 @@
 // The overlay subtree, rest_for_one in data-flow order: `claim` (this node's subnet and VTEP from the
 // KV, asserted into the store), then `applier` (every node's facts → this node's VXLAN, bridges and
-// per-peer entries, read back and repaired). Absent when overlay.enabled is false.
+// per-peer entries, read back and repaired), then `docker` (the CNM network on d-dcos, when
+// overlay.docker is set). Absent when overlay.enabled is false.
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
@@ -8,7 +9,8 @@ import type { Transport } from "../../transport/index.js";
 import { supervisor, worker, type ActorRef, type SupervisorSpec } from "../../supervisors/index.js";
 import { MEMBERSHIP_PATH, type MembershipMsg, type StoreMsg } from "../gossip/index.js";
 import { claimBehaviour } from "./claim.actor.js";
-import { overlayApplierBehaviour } from "./applier.actor.js";
+import { overlayApplierBehaviour, type OverlayApplierMsg } from "./applier.actor.js";
+import { overlayDockerBehaviour } from "./docker.actor.js";
 
 export const OVERLAY = "overlay";
 export const OVERLAY_APPLIER_PATH = `/node/${OVERLAY}/applier`;
@@ -32,6 +34,8 @@ export function overlayTreeSpec(deps: OverlayDeps): SupervisorSpec {
     [
       worker("claim", claimBehaviour({ nodeId, config: cfg, logger: deps.child("overlay-claim"), metrics: deps.metrics, connection: () => deps.transport.nc, store: deps.store, nodeIp: deps.nodeIp }), { shutdownMs: 2000 }),
       worker("applier", overlayApplierBehaviour({ nodeId, config: cfg, logger: deps.child("overlay-applier"), metrics: deps.metrics, store: deps.store, membership: () => deps.lookup<MembershipMsg>(MEMBERSHIP_PATH) }), { shutdownMs: 5000 }),
+      // CNM: the Docker network on d-dcos, once the applier has made the bridge (overlay.docker set).
+      ...(cfg.docker ? [worker("docker", overlayDockerBehaviour({ name: cfg.name, socketPath: cfg.docker, logger: deps.child("overlay-docker"), metrics: deps.metrics, applier: () => deps.lookup<OverlayApplierMsg>(OVERLAY_APPLIER_PATH), periodMs: cfg.reconcileMs }), { shutdownMs: 2000 })] : []),
     ],
     { intensity: 5, periodMs: 10_000 },
   );
