@@ -13,6 +13,11 @@ export class ZoneBoard {
   private readonly listeners = new Set<(zs: ZoneSet) => void>();
   /** Wall-clock time of the last publish (ms); 0 before the first. */
   publishedAt = 0;
+  /**
+   * The highest SOA serial published: a restarted zone actor never goes below it, even when the
+   * newest write it replays was since deleted (the serial is derived from the replicated state).
+   */
+  serial = 0;
 
   get current(): ZoneSet {
     return this.zoneSet;

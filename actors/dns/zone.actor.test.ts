@@ -168,4 +168,29 @@ describe("zone actor", () => {
     expect(names(board, origin)).toContain(`api.${origin}`);
     expect(subs.size).toBe(1); // the crashed incarnation unsubscribed
   });
+
+  it("the SOA serial comes from the replicated state: two nodes with the same keys serve the same serial, a newer write raises it, a deletion never lowers it", async () => {
+    const at = (value: string, t: number) => ({ ip: { type: "lww", value, ts: { t, c: 0, r: "w" } } }) as KeyView;
+    const serialOf = (board: ZoneBoard) => board.current.zones.get("hello.thisdcos.directory")?.soa.data.serial;
+    const a = new FakeStore();
+    a.set("hello/web", at("10.1.0.1", 1_700_000_000_000));
+    a.set("hello/api", at("10.1.0.2", 1_700_000_005_000));
+    const first = await start([countingPart("hello", "hello/", { n: 0 })], a);
+    await until("a's zone", () => names(first.board, "hello.thisdcos.directory").includes("api.hello.thisdcos.directory"));
+    expect(serialOf(first.board)).toBe(1_700_000_005);
+    await first.tree.shutdown();
+    tree = undefined;
+    // Another node, the same keys arriving in the other order, later on its own clock: the same serial.
+    const b = new FakeStore();
+    b.set("hello/api", at("10.1.0.2", 1_700_000_005_000));
+    b.set("hello/web", at("10.1.0.1", 1_700_000_000_000));
+    const second = await start([countingPart("hello", "hello/", { n: 0 })], b);
+    await until("b's zone", () => names(second.board, "hello.thisdcos.directory").includes("api.hello.thisdcos.directory"));
+    expect(serialOf(second.board)).toBe(1_700_000_005);
+    b.set("hello/db", at("10.1.0.3", 1_700_000_060_000));
+    await until("the newer write", () => serialOf(second.board) === 1_700_000_060);
+    b.set("hello/db", undefined);
+    await until("the deletion served", () => !names(second.board, "hello.thisdcos.directory").includes("db.hello.thisdcos.directory"));
+    expect(serialOf(second.board)).toBe(1_700_000_060);
+  });
 });

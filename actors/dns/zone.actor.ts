@@ -40,6 +40,8 @@ interface ZoneState {
   readonly traces: Map<string, TraceCarrier>;
   /** Origins a part built without declaring them (dropped), logged once each. */
   readonly strays: Set<string>;
+  /** The newest write (HLC wall time, ms) among the store values folded in: the zones' serial. */
+  newest: number;
 }
 
 /** A rebuild joins at most this many changes' traces; more in one burst are counted, not traced. */
@@ -62,11 +64,15 @@ interface ZoneDeps {
 }
 
 export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
-  const context = (): ZoneBuildContext => ({
-    defaults: { ttl: deps.ttl, negativeTtl: deps.negativeTtl, serial: Math.floor(Date.now() / 1000) },
-    nodeId: deps.nodeId,
-    nodeIp: deps.nodeIp(),
-  });
+  // The SOA serial comes from the replicated state, not the clock of this node's rebuild: the newest
+  // write folded in, in seconds (HLC wall time, the same on every replica). Nodes holding the same
+  // state serve the same serial (Zonemaster CONSISTENCY01), and it never goes below the last one
+  // published here. A deletion carries no stamp, so it alone does not raise the serial.
+  const context = (state: ZoneState): ZoneBuildContext => {
+    const serial = Math.max(deps.board.serial, Math.floor(state.newest / 1000), 1);
+    deps.board.serial = serial;
+    return { defaults: { ttl: deps.ttl, negativeTtl: deps.negativeTtl, serial }, nodeId: deps.nodeId, nodeIp: deps.nodeIp() };
+  };
 
   const stray = (state: ZoneState, part: RunningZonePart) => (origin: string) => {
     if (state.strays.has(origin)) return;
@@ -78,7 +84,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     state.scheduled = false;
     const began = performance.now();
     const beganAt = Date.now();
-    const ctx = context();
+    const ctx = context(state);
     for (const part of state.dirty) {
       const started = process.hrtime.bigint();
       const zones = part.build(ctx, stray(state, part));
@@ -130,7 +136,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
       // until known, never forwarded upstream). After a crash the board still holds the last good
       // zones; keep them until the store's snapshot has been replayed into this new incarnation.
       const restarted = deps.board.current.generation > 0;
-      const state: ZoneState = { parts, dirty: new Set(parts), scheduled: false, lastBuildAt: 0, lastBuildMs: 0, built: new Map(), watchIds: [], unsubscribes: [], ready: !restarted, traces: new Map(), strays: new Set() };
+      const state: ZoneState = { parts, dirty: new Set(parts), scheduled: false, lastBuildAt: 0, lastBuildMs: 0, built: new Map(), watchIds: [], unsubscribes: [], ready: !restarted, traces: new Map(), strays: new Set(), newest: 0 };
       if (!restarted) build(state);
       // Each watch sends its snapshot into the mailbox before its reply, so "replayed" lands after all of them.
       for (const prefix of watchCover(parts)) {
@@ -147,6 +153,7 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
     handle(state, msg, ctx) {
       switch (msg.type) {
         case "changed": {
+          for (const field of Object.values(msg.ev.value ?? {})) if (field.type === "lww" && field.ts.t > state.newest) state.newest = field.ts.t;
           let changed = false;
           for (const part of state.parts) {
             if (part.watches(msg.ev.key) && part.fold(msg.ev)) {

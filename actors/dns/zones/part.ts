@@ -11,7 +11,7 @@ import type { Zone } from "./types.js";
 
 /** What every build gets: the node's zone defaults (from dns config) and who this node is. */
 export interface ZoneBuildContext {
-  /** `dns.ttl`, `dns.negativeTtl` and a fresh serial (Unix seconds): pass them to `ZoneBuilder.dcos(origin, ctx.defaults)`. */
+  /** `dns.ttl`, `dns.negativeTtl` and the serial (the newest replicated write folded in, Unix seconds): pass them to `ZoneBuilder.dcos(origin, ctx.defaults)`. */
   readonly defaults: { readonly ttl: number; readonly negativeTtl: number; readonly serial: number };
   readonly nodeId: string;
   /** This node's private IP (`dns.thisnode.ip`, else the address it found), when known. */
