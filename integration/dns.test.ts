@@ -275,6 +275,16 @@ describe("dns - one node, asked with dig and kdig", () => {
     expect(node.lines().filter((l) => /malformed DNS message/.test(String(l.msg))).length).toBe(warningsBefore);
   });
 
+  test("issue 16 defect 4: a TSIG-signed query (no keys configured) is NOTAUTH with TSIG error BADKEY, with and without EDNS, over UDP and TCP", async () => {
+    for (const extra of [[], ["+noedns"], ["+tcp"]]) {
+      const out = await run("dig", [`@${server.host}`, "-p", String(server.port), "+tries=1", "+time=3", "-y", "hmac-sha256:k1:c2VjcmV0c2VjcmV0c2VjcmV0", ...extra, `leader.${ZONE}`], { timeout: 15_000 }).then(
+        (r) => `${r.stdout}${r.stderr}`,
+        (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`,
+      );
+      expect([extra, /status: (\w+)/.exec(out)?.[1], /BADKEY/.test(out)]).toEqual([extra, "NOTAUTH", true]);
+    }
+  });
+
   test("dcnet ctl dns records and dns lookup, as a user types them", async () => {
     const records = await runDcnet(["ctl", "--nats", nats.url, "--node", NODE, "dns", "records", "thisnode.thisdcos.directory"]);
     expect(records.code).toBe(0);

@@ -32,11 +32,11 @@ export const className = (code: number): string => classNames.get(code) ?? `UNKN
 export const rrTypeCode = (name: string): number | undefined => codeOf(typeCodes, name);
 export const classCode = (name: string): number | undefined => codeOf(classCodes, name);
 
-export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, AAAA: 28, SRV: 33, OPT: 41 } as const;
+export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, AAAA: 28, SRV: 33, OPT: 41, TSIG: 250 } as const;
 export const CLASS_IN = 1;
 
 /** Header RCODEs, plus BADVERS, which needs the OPT record's extended-RCODE bits (RFC 6891). */
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16 } as const;
 
 // dns-packet's rcodes.js names, so a metrics label reads the same as an rcode in a dns-packet decode.
 const HEADER_RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"];

@@ -52,9 +52,50 @@ describe("parseQuery: valid queries", () => {
     expect(q.edns?.udpSize).toBe(1232);
   });
 
-  it("skips a non-OPT additional record (TSIG is not supported, not an error)", () => {
-    const q = parsed(raw([1, 0, 0, 1], [...label("x"), 0, ...A_IN, 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 1, 0xaa]));
+  it("skips an additional record it does not know (neither OPT nor TSIG)", () => {
+    const q = parsed(raw([1, 0, 0, 1], [...label("x"), 0, ...A_IN, 0, 0, 99, 0, 1, 0, 0, 0, 0, 0, 1, 0xaa]));
     expect(q.edns).toBeUndefined();
+  });
+});
+
+/** A TSIG record: key `k1.`, algorithm hmac-sha256., time signed 0x0001_00000002, fudge 300, a 2-byte MAC, original id 0x0102. */
+const TSIG_RR = (() => {
+  const rdata = [...label("hmac-sha256"), 0, 0, 1, 0, 0, 0, 2, 1, 44, 0, 2, 0xde, 0xad, 1, 2, 0, 0, 0, 0];
+  return [...label("k1"), 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, rdata.length, ...rdata];
+})();
+const OPT_RR = [0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0];
+
+describe("parseQuery: TSIG-signed queries, no keys configured (issue 16, defect 4)", () => {
+  it("is NOTAUTH with the TSIG fields to echo, with or without EDNS", () => {
+    for (const [ar, extra] of [[1, TSIG_RR], [2, [...OPT_RR, ...TSIG_RR]]] as const) {
+      const r = parseQuery(raw([1, 0, 0, ar], [...label("x"), 0, ...A_IN, ...extra]));
+      expect(r).toMatchObject({ ok: false, rcode: "NOTAUTH", formerr: false, tsig: { keyName: "k1", algorithm: "hmac-sha256", timeHigh: 1, timeLow: 2, fudge: 300, originalId: 0x0102 } });
+      expect(r.ok === false && r.rcode === "NOTAUTH" && r.edns !== undefined).toBe(ar === 2);
+    }
+  });
+
+  it("the reply: NOTAUTH, the question, an OPT when the query had one, and an unsigned TSIG record with error BADKEY", () => {
+    const buf = raw([1, 0, 0, 2], [...label("x"), 0, ...A_IN, ...OPT_RR, ...TSIG_RR]);
+    const out = errorResponse(buf, parseQuery(buf) as never) as Buffer;
+    expect(out.readUInt16BE(2) & 0xf).toBe(9);
+    const msg = decode(out) as unknown as { questions: Array<{ name: string }>; additionals: Array<{ type: string; name: string; data?: Buffer }> };
+    expect(msg.questions[0]?.name).toBe("x");
+    expect(msg.additionals.map((a) => a.type)).toEqual(["OPT", "TSIG"]);
+    // TSIG rdata as dns-packet leaves it (it has no TSIG codec): algorithm, time, fudge, MAC size 0, id, error 17, other 0.
+    const data = msg.additionals[1]?.data as Buffer;
+    const algLen = 1 + "hmac-sha256".length + 1;
+    expect(data.readUInt16BE(algLen + 8)).toBe(0);
+    expect(data.readUInt16BE(algLen + 10)).toBe(0x0102);
+    expect(data.readUInt16BE(algLen + 12)).toBe(17);
+    expect(data.readUInt16BE(algLen + 14)).toBe(0);
+    expect(msg.additionals[1]?.name).toBe("k1");
+  });
+
+  it("a TSIG that is not the last record, or whose data is cut, is FORMERR", () => {
+    expect(rejection(raw([1, 0, 0, 2], [...label("x"), 0, ...A_IN, ...TSIG_RR, ...OPT_RR])).reason).toBe("TSIG record is not the last one");
+    const cut = [...TSIG_RR];
+    cut[4 + 10 - 1] = 8; // rdlength 8: only part of the algorithm name and time
+    expect(rejection(raw([1, 0, 0, 1], [...label("x"), 0, ...A_IN, ...cut.slice(0, 4 + 10 + 8)])).rcode).toBe("FORMERR");
   });
 });
 
@@ -79,7 +120,7 @@ describe("parseQuery: rejections", () => {
     ["QDCOUNT 0", raw([0, 0, 0, 0], []), "question count 0, expected 1"],
     ["answers in a query", raw([1, 1, 0, 0], [0, ...A_IN, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]), "answer count 1 in a query"],
     ["authority in a query", raw([1, 0, 1, 0], [0, ...A_IN, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]), "authority count 1 in a query"],
-    ["two additionals", raw([1, 0, 0, 2], [0, ...A_IN, ...new Array<number>(22).fill(0)]), "additional count 2, expected at most 1 (OPT)"],
+    ["two additionals", raw([1, 0, 0, 2], [0, ...A_IN, ...new Array<number>(22).fill(0)]), "additional count 2 without a TSIG record"],
     ["counts the packet cannot hold", raw([1, 0, 0, 40], [0, ...A_IN]), "counts (qd 1, an 0, ns 0, ar 40) need more than the 17 bytes sent"],
     ["huge counts", raw([0xffff, 0xffff, 0xffff, 0xffff], [0, ...A_IN]), "counts (qd 65535, an 65535, ns 65535, ar 65535) need more than the 17 bytes sent"],
     ["self pointer (loop)", raw([1, 0, 0, 0], [0xc0, 12, ...A_IN]), "question name: compression pointer to 12 does not point backwards"],

@@ -3,7 +3,7 @@
 // exception; dns-packet's decoder is not used here (see README for why).
 import { classCode, className, DEFAULT_ADVERTISED_UDP, FLAG, HEADER_LEN, OPCODE_MASK, RCODE, TYPE, rrTypeCode, rrTypeName } from "./codes.js";
 import { readName } from "./names.js";
-import type { EdnsInfo, ErrorRcode, ParsedQuery, ParseResult, QueryRejection, WireQuestion } from "./types.js";
+import type { EdnsInfo, ErrorRcode, ParsedQuery, ParseResult, QueryRejection, TsigEcho, WireQuestion } from "./types.js";
 import { MessageWriter, writeOpt, type OptSpec } from "./writer.js";
 
 // Smallest question (root name, type, class) and smallest resource record (root name + 10).
@@ -13,7 +13,10 @@ const IXFR = 251;
 
 const formerr = (id: number, reason: string): QueryRejection => ({ ok: false, reason, id, formerr: true, rcode: "FORMERR" });
 
-type Additional = { readonly next: number; readonly edns?: EdnsInfo } | { readonly problem: string };
+type Additional = { readonly next: number; readonly edns?: EdnsInfo; readonly tsig?: TsigEcho } | { readonly problem: string };
+
+/** TSIG error "bad key" (RFC 8945 §5.2.1): the key is not known here. */
+const TSIG_BADKEY = 17;
 
 function readOptions(buf: Buffer, from: number, to: number): string | undefined {
   for (let p = from; p < to; ) {
@@ -35,14 +38,38 @@ function skipRecord(buf: Buffer, pos: number, what: string): { readonly next: nu
   return { next: end };
 }
 
-/** The one additional record a query may carry. Only OPT is understood; others (TSIG) are skipped. */
-function readAdditional(buf: Buffer, pos: number): Additional {
+/** The TSIG record's fields an error reply echoes; its MAC is not checked (no keys are configured). */
+function readTsig(buf: Buffer, owner: string, from: number, to: number): { readonly tsig: TsigEcho } | { readonly problem: string } {
+  const alg = readName(buf, from, to);
+  if ("problem" in alg) return { problem: `TSIG algorithm name: ${alg.problem}` };
+  let p = alg.next;
+  if (p + 10 > to) return { problem: "TSIG record cut off" };
+  const timeHigh = buf.readUInt16BE(p);
+  const timeLow = buf.readUInt32BE(p + 2);
+  const fudge = buf.readUInt16BE(p + 6);
+  p += 10 + buf.readUInt16BE(p + 8);
+  if (p + 6 > to) return { problem: "TSIG record cut off after its MAC" };
+  const originalId = buf.readUInt16BE(p);
+  if (p + 6 + buf.readUInt16BE(p + 4) !== to) return { problem: "TSIG other data does not end the record" };
+  return { tsig: { keyName: owner, algorithm: alg.name, timeHigh, timeLow, fudge, originalId } };
+}
+
+/**
+ * One additional record: OPT is understood, TSIG read for its reply (it must be the last record,
+ * RFC 8945 §5.1), others skipped.
+ */
+function readAdditional(buf: Buffer, pos: number, last: boolean): Additional {
   const owner = readName(buf, pos, buf.length);
   if ("problem" in owner) return { problem: `additional record name: ${owner.problem}` };
   const at = owner.next;
   if (at + 10 > buf.length) return { problem: "additional record cut off" };
   const end = at + 10 + buf.readUInt16BE(at + 8);
   if (end > buf.length) return { problem: "additional record data runs past the end" };
+  if (buf.readUInt16BE(at) === TYPE.TSIG) {
+    if (!last) return { problem: "TSIG record is not the last one" };
+    const t = readTsig(buf, owner.name, at + 10, end);
+    return "problem" in t ? t : { next: end, tsig: t.tsig };
+  }
   if (buf.readUInt16BE(at) !== TYPE.OPT) return { next: end };
   if (owner.name !== ".") return { problem: "OPT record owner is not the root" };
   const bad = readOptions(buf, at + 10, end);
@@ -65,7 +92,7 @@ function checkHeader(buf: Buffer, id: number): QueryRejection | undefined {
   // One authority record is allowed here and checked against the question type in parseQuery:
   // an IXFR query carries the client's SOA there (RFC 1995 §3).
   if (ns > 1) return formerr(id, `authority count ${ns} in a query`);
-  if (ar > 1) return formerr(id, `additional count ${ar}, expected at most 1 (OPT)`);
+  if (ar > 2) return formerr(id, `additional count ${ar}, expected at most 2 (OPT, TSIG)`);
   return undefined;
 }
 
@@ -93,12 +120,21 @@ export function parseQuery(buf: Buffer): ParseResult {
     pos = auth.next;
   }
   let edns: EdnsInfo | undefined;
-  if (buf.readUInt16BE(10) === 1) {
-    const add = readAdditional(buf, pos);
+  let tsig: TsigEcho | undefined;
+  const ar = buf.readUInt16BE(10);
+  for (let i = 0; i < ar; i++) {
+    const add = readAdditional(buf, pos, i === ar - 1);
     if ("problem" in add) return formerr(id, add.problem);
-    ({ next: pos, edns } = add);
+    if (add.edns && edns) return formerr(id, "two OPT records");
+    pos = add.next;
+    edns = add.edns ?? edns;
+    tsig = add.tsig ?? tsig;
   }
+  if (ar === 2 && !tsig) return formerr(id, "additional count 2 without a TSIG record");
   if (pos !== buf.length) return formerr(id, `${buf.length - pos} bytes after the last record`);
+  // No TSIG keys are configured: a signed query gets NOTAUTH with a TSIG record saying BADKEY (RFC
+  // 8945 §5.2.1, as NSD answers), never an unsigned answer the client would have to reject.
+  if (tsig) return { ok: false, reason: `TSIG key ${tsig.keyName} is not known here`, id, formerr: false, rcode: "NOTAUTH", tsig, ...(edns ? { edns } : {}) };
   if (edns && edns.version > 0) return { ok: false, reason: `EDNS version ${edns.version} is not supported`, id, formerr: false, rcode: "BADVERS" };
   const question: WireQuestion = { name: qname.name, type: rrTypeName(qtype), class: className(buf.readUInt16BE(qname.next + 2)) };
   const query: ParsedQuery = { id, rd: (flags & FLAG.RD) !== 0, cd: (flags & FLAG.CD) !== 0, opcode, question, ...(edns ? { edns } : {}) };
@@ -110,17 +146,37 @@ interface ErrorShape {
   readonly flags: number;
   readonly question?: { readonly name: string; readonly type: number; readonly klass: number };
   readonly opt?: OptSpec;
+  readonly tsig?: TsigEcho;
 }
 
+const CLASS_ANY = 255;
+
 function writeError(e: ErrorShape): Buffer {
-  const w = new MessageWriter(HEADER_LEN + 2 * 255 + 4 + 11);
-  for (const v of [e.id, FLAG.QR | e.flags, e.question ? 1 : 0, 0, 0, e.opt ? 1 : 0]) w.u16(v);
+  const w = new MessageWriter(HEADER_LEN + 4 * 255 + 4 + 11 + 30);
+  for (const v of [e.id, FLAG.QR | e.flags, e.question ? 1 : 0, 0, 0, (e.opt ? 1 : 0) + (e.tsig ? 1 : 0)]) w.u16(v);
   if (e.question) {
     w.name(e.question.name, false);
     w.u16(e.question.type);
     w.u16(e.question.klass);
   }
   if (e.opt) writeOpt(w, e.opt);
+  if (e.tsig) {
+    // Unsigned (MAC size 0): without the key there is nothing to sign with (RFC 8945 §5.2.1).
+    w.name(e.tsig.keyName, false);
+    w.u16(TYPE.TSIG);
+    w.u16(CLASS_ANY);
+    w.u32(0);
+    const done = w.rdata();
+    w.name(e.tsig.algorithm, false);
+    w.u16(e.tsig.timeHigh);
+    w.u32(e.tsig.timeLow);
+    w.u16(e.tsig.fudge);
+    w.u16(0);
+    w.u16(e.tsig.originalId);
+    w.u16(TSIG_BADKEY);
+    w.u16(0);
+    done();
+  }
   return Buffer.from(w.finish());
 }
 
@@ -136,15 +192,16 @@ function fromQuery(q: ParsedQuery, rcode: ErrorRcode, ra: boolean): Buffer {
   return writeError({ id: q.id, flags, question, ...(opt ? { opt } : {}) });
 }
 
-function fromHeader(buf: Buffer, rcode: ErrorRcode, ra: boolean): Buffer {
+function fromHeader(buf: Buffer, rcode: ErrorRcode, ra: boolean, rejection?: QueryRejection): Buffer {
   const flags = (buf.readUInt16BE(2) & (OPCODE_MASK | FLAG.RD | FLAG.CD)) | (ra ? FLAG.RA : 0) | (RCODE[rcode] & 0xf);
   let question: ErrorShape["question"];
   if (buf.readUInt16BE(4) === 1) {
     const n = readName(buf, HEADER_LEN, buf.length);
     if (!("problem" in n) && n.next + 4 <= buf.length) question = { name: n.name, type: buf.readUInt16BE(n.next), klass: buf.readUInt16BE(n.next + 2) };
   }
-  const opt = optFor(rcode, undefined);
-  return writeError({ id: buf.readUInt16BE(0), flags, ...(question ? { question } : {}), ...(opt ? { opt } : {}) });
+  const opt = optFor(rcode, rejection?.rcode ? rejection.edns : undefined);
+  const tsig = rejection?.rcode ? rejection.tsig : undefined;
+  return writeError({ id: buf.readUInt16BE(0), flags, ...(question ? { question } : {}), ...(opt ? { opt } : {}), ...(tsig ? { tsig } : {}) });
 }
 
 interface ErrorResponseOptions {
@@ -165,5 +222,5 @@ export function errorResponse(source: Buffer | ParsedQuery, how: ErrorRcode | Qu
   const parsed = parseQuery(source);
   if (parsed.ok) return fromQuery(parsed.query, rcode, ra);
   if (source.length < HEADER_LEN || source.readUInt16BE(2) & FLAG.QR) return undefined;
-  return fromHeader(source, rcode, ra);
+  return fromHeader(source, rcode, ra, parsed);
 }

@@ -36,7 +36,18 @@ export interface ParsedQuery {
 }
 
 /** RCODEs the wire layer can answer a bad or unanswerable query with. */
-export type ErrorRcode = "FORMERR" | "SERVFAIL" | "NOTIMP" | "REFUSED" | "BADVERS";
+export type ErrorRcode = "FORMERR" | "SERVFAIL" | "NOTIMP" | "REFUSED" | "NOTAUTH" | "BADVERS";
+
+/** What an error reply to a TSIG-signed query echoes (RFC 8945 §5.2.1: NOTAUTH, TSIG error BADKEY). */
+export interface TsigEcho {
+  readonly keyName: string;
+  readonly algorithm: string;
+  /** Time signed: 48 bits as high 16 and low 32. */
+  readonly timeHigh: number;
+  readonly timeLow: number;
+  readonly fudge: number;
+  readonly originalId: number;
+}
 
 /** Not worth a reply: too short to carry an id, or a response (answering those invites loops). */
 export interface QueryDrop {
@@ -54,6 +65,10 @@ export interface QueryError {
   readonly id: number;
   readonly formerr: boolean;
   readonly rcode: ErrorRcode;
+  /** A TSIG-signed query this node has no key for: the reply carries a TSIG record with BADKEY. */
+  readonly tsig?: TsigEcho;
+  /** The query's EDNS, when the reply should carry an OPT of its own. */
+  readonly edns?: EdnsInfo;
 }
 
 export type QueryRejection = QueryDrop | QueryError;
