@@ -52,6 +52,17 @@ describe("QueryPath", () => {
     expect(ips(await ask(path, query(NAME, 4)))).toEqual(ips(await ask(path, query(NAME, 4))));
   });
 
+  it("an RRset of more than 16 records: every record comes first in turn, hit or miss (issue 16: rotate all)", async () => {
+    const { path, board } = setup();
+    const many = Array.from({ length: 20 }, (_, i) => task(`t${i}`, `9.0.1.${i + 1}`));
+    board.publish(assembleZoneSet(2, [dcosZone({ tasks: many, masters: [] })]));
+    const firsts = new Set<string>();
+    for (let id = 0; id < 40; id++) firsts.add(ips(await ask(path, query(NAME, id)))[0] ?? "");
+    expect(firsts.size).toBe(20);
+    // Still a function of the id: the same id, the same order.
+    expect(ips(await ask(path, query(NAME, 7)))).toEqual(ips(await ask(path, query(NAME, 7))));
+  });
+
   it("a new zone generation is answered at once (the cache keys on it)", async () => {
     const { path, board } = setup();
     expect(ips(await ask(path, query(NAME)))).toHaveLength(3);

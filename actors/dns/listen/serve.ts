@@ -3,7 +3,7 @@
 // are produced synchronously within the socket's message event.
 import { SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import { answerQuery, errorResponse, parseQuery, renderVariants, type DnsTransport, type ResponseCache, type ParsedQuery } from "../wire/index.js";
+import { answerQuery, errorResponse, MAX_VARIANTS, parseQuery, renderVariants, type DnsTransport, type ResponseCache, type ParsedQuery } from "../wire/index.js";
 import type { ForwardRequest, ForwardResult } from "../forward/index.js";
 import type { ZoneBoard } from "../board.js";
 import type { DnsMetrics } from "../metrics.js";
@@ -79,9 +79,13 @@ export class QueryPath {
     const answered = answerQuery(zoneSet, q, { rotation: this.deps.options.rotation, ...ra });
     if (answered.kind === "answer") {
       let variants: Buffer[];
+      // More orders than the cache keeps (an RRset of more than 16 records, or sets whose sizes have a
+      // large common multiple): not cached, each query answered in its own order (rotated by its id,
+      // or shuffled), so every record comes first in turn (issue 16: rotate all).
+      const uncached = answered.variants > MAX_VARIANTS && this.deps.options.rotation !== "off";
       try {
         // Every rotation of the answer is rendered once, so cache hits rotate too (by message id).
-        variants = renderVariants(zoneSet, q, answered, { rotation: this.deps.options.rotation, transport, maxUdp: this.deps.options.maxUdpSize, ...ra });
+        variants = renderVariants(zoneSet, q, answered, { rotation: this.deps.options.rotation, transport, maxUdp: this.deps.options.maxUdpSize, ...ra, ...(uncached ? { maxVariants: 1 } : {}) });
       } catch (err) {
         // Only bad zone data (never client input) gets here: answer SERVFAIL, keep serving.
         if (this.logged++ < 20) this.deps.logger.error({ err: (err as Error).message, name: q.question.name }, "cannot encode an answer from the zones");
@@ -91,7 +95,7 @@ export class QueryPath {
         return;
       }
       const meta = { type: q.question.type, rcode: answered.rcode, zone: answered.zone };
-      cache.put(buf, zoneSet.generation, transport, variants, meta);
+      if (!uncached) cache.put(buf, zoneSet.generation, transport, variants, meta);
       const reply = variants.length > 1 ? pick(variants, q.id, this.deps.options.rotation) : (variants[0] as Buffer);
       send(reply, peer);
       metrics.query(transport, q.question.type, answered.rcode, answered.zone, start);

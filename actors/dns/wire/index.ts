@@ -2,5 +2,5 @@
 export { parseQuery, errorResponse } from "./query.js";
 export { answerQuery } from "./answer.js";
 export { ResponseCache } from "./response-cache.js";
-export { renderVariants } from "./variants.js";
+export { renderVariants, MAX_VARIANTS } from "./variants.js";
 export type { ErrorRcode, ParsedQuery, DnsTransport } from "./types.js";

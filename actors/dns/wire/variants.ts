@@ -15,9 +15,12 @@ interface VariantOptions extends AnswerOptions, Omit<EncodeOptions, "query" | "n
  * variant i is the answer for a message id ≡ i (mod n); exact round-robin when every RRset size
  * divides n, otherwise n evenly spaced rotations. For random rotation, n independent shuffles.
  */
+/** The most rotations of one answer the response cache keeps. */
+export const MAX_VARIANTS = 16;
+
 export function renderVariants(zones: ZoneSet, query: ParsedQuery, answered: Answered, opts: VariantOptions): Buffer[] {
   const encode = (a: Answered): Buffer => encodeResponse(a.packet, { ...opts, query, noOpt: a.noOpt });
-  const n = Math.min(answered.variants, opts.maxVariants ?? 16);
+  const n = Math.min(answered.variants, opts.maxVariants ?? MAX_VARIANTS);
   if (n <= 1 || (opts.rotation ?? "round_robin") === "off") return [encode(answered)];
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
