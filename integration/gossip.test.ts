@@ -182,13 +182,23 @@ describe("gossip - replicated state across a 3-node cluster", () => {
     expect(await valueOn(2, "node-2", "part/a/0")).toBeNull();
     const healStart = Date.now();
     for (const h of [...cluster.nodes, ...cluster.nats]) await h.heal();
-    const { ms } = await within(5000 - (Date.now() - healStart), async () => {
+    await within(5000 - (Date.now() - healStart), async () => {
       for (const n of NODES) {
         const keys = await keysOn(0, n, "part/");
         if (keys.length !== expected.size + 1) throw new Error(`${n} has ${keys.length}/${expected.size + 1}`);
       }
     }, 100);
-    console.log(`partition healed: converged ${ms + (Date.now() - healStart - ms)} ms after the heal (${expected.size} keys written during the partition)`);
+    // Every key present is not yet every value merged (a CI run saw one value missing right after the
+    // counts matched): the values must converge within the same 5 s of the heal.
+    await within(Math.max(100, 5000 - (Date.now() - healStart)), async () => {
+      for (const n of NODES) {
+        for (const [key, v] of expected) {
+          const got = await valueOn(0, n, key);
+          if ((got as { v?: { value?: unknown } } | null)?.v?.value !== v) throw new Error(`${n} has ${key} = ${JSON.stringify(got)}, not ${v}`);
+        }
+      }
+    }, 100);
+    console.log(`partition healed: converged ${Date.now() - healStart} ms after the heal (${expected.size} keys written during the partition)`);
     for (const n of NODES) {
       for (const [key, v] of expected) expect(await valueOn(0, n, key)).toMatchObject({ v: { value: v } });
     }
