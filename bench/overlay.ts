@@ -38,6 +38,7 @@ import { formatIp, parseIp } from "../config/ip.js";
 import { peerOps } from "../actors/overlay/index.js";
 import type { NodeOverlay } from "../actors/overlay/model.js";
 import { arg, percentile } from "./stats.js";
+import { JsonLineWorker } from "./lab-worker.js";
 import type { StateCmd, StateReply } from "./overlay/state-worker.js";
 
 const partsArg = process.argv.includes("--parts") ? (process.argv[process.argv.indexOf("--parts") + 1] ?? "") : "";
@@ -313,50 +314,21 @@ class PeerMonitor {
 }
 
 class StateWorker {
-  private readonly pending = new Map<number, (r: StateReply) => void>();
-  private nextId = 1;
-  private err = "";
-  constructor(private readonly child: ChildProcess) {
-    child.stderr?.on("data", (b: Buffer) => (this.err = (this.err + b.toString()).slice(-2000)));
-    if (child.stdout) {
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        let r: StateReply;
-        try {
-          r = JSON.parse(line) as StateReply;
-        } catch {
-          return;
-        }
-        this.pending.get(r.id)?.(r);
-        this.pending.delete(r.id);
-      });
-    }
-  }
+  private constructor(private readonly io: JsonLineWorker<StateReply>) {}
 
   static async start(lab: L4lbLab, host: string): Promise<StateWorker> {
     const child = lab.net.run(host, process.execPath, ["--import", "tsx", WORKER, lab.natsUrl], { stdio: ["pipe", "pipe", "pipe"], cwd: ROOT, env: NO_NODE_OPTIONS });
-    const w = new StateWorker(child);
-    const ready = new Promise<StateReply>((resolve) => w.pending.set(0, resolve));
-    await Promise.race([ready, sleep(30_000).then(() => Promise.reject(new Error(`state worker in ${host} not ready within 30 s: ${w.err}`)))]);
+    const w = new StateWorker(new JsonLineWorker<StateReply>(child));
+    await w.io.ready(`state worker in ${host}`);
     return w;
   }
 
-  send(cmd: Omit<StateCmd, "id">, timeoutMs: number): Promise<StateReply> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({ id, ok: false, error: `no reply within ${timeoutMs} ms ${this.err}` });
-      }, timeoutMs);
-      this.pending.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.child.stdin?.write(`${JSON.stringify({ ...cmd, id })}\n`);
-    });
+  async send(cmd: Omit<StateCmd, "id">, timeoutMs: number): Promise<StateReply> {
+    return (await this.io.request(cmd, timeoutMs)) ?? { id: -1, ok: false, error: `no reply within ${timeoutMs} ms ${this.io.stderr}` };
   }
 
   stop(): void {
-    this.child.stdin?.end();
+    this.io.stop();
   }
 }
 

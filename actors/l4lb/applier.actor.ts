@@ -254,7 +254,7 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
     // `changed` is relative to the table `result` was computed from, whatever the kernel does next.
     s.pending.clear();
     s.pendingAll = false;
-    countSkips(s, [...result.skipped, ...[...s.refused].map(([vip, r]) => ({ vip, reason: "conflict" as const, message: `refused by nft: ${r.message}` }))]);
+    countSkips(s, [...result.skipped, ...refusedAsSkipped(s)]);
     if (result.wanted !== s.wanted) {
       s.wanted = result.wanted;
       deps.allocator()?.tell({ type: "want", names: result.wanted });
@@ -450,10 +450,15 @@ export function applierBehaviour(deps: ApplierDeps): Behaviour<ApplierState, App
       repairs: { adopt: s.counts.adopt, drift: s.counts.drift },
       conntrack: { flushed: s.counts.flushed, failed: s.counts.failed },
       nftFailures: s.counts.nftFailures,
-      skipped: [...(s.result?.skipped ?? []), ...[...s.refused].map(([vip, r]) => ({ vip, reason: "conflict" as const, message: `refused by nft: ${r.message}` }))],
+      skipped: [...(s.result?.skipped ?? []), ...refusedAsSkipped(s)],
       ...(s.table === undefined ? { waiting: "the catalogue's VIP table" } : !s.allocReady && s.applied === undefined ? { waiting: "the named-VIP allocator" } : {}),
     };
   }
+}
+
+/** The VIPs nft refused, as skipped VIPs (reason "conflict": the kernel would not take them). */
+function refusedAsSkipped(s: Pick<ApplierState, "refused">): SkippedVip[] {
+  return [...s.refused].map(([vip, r]) => ({ vip, reason: "conflict", message: `refused by nft: ${r.message}` }));
 }
 
 function signature(v: KernelVip): string {

@@ -11,6 +11,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { JsonLineWorker } from "../lab-worker.js";
 import { startL4lbLab, type L4lbLab } from "../../integration/support/l4lb-lab.js";
 import type { Task } from "../../actors/catalogue/index.js";
 import { l4lbConfigSection } from "../../actors/l4lb/config.js";
@@ -39,24 +40,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The bench worker in a host (admin client, agent stand-in), and its replies by request id. */
 class Worker {
-  private readonly pending = new Map<number, (r: WorkerReply) => void>();
-  private nextId = 1;
-  private err = "";
-  private constructor(private readonly child: ChildProcess) {
-    child.stderr?.on("data", (b: Buffer) => (this.err = (this.err + b.toString()).slice(-4000)));
-    if (child.stdout) {
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        let r: WorkerReply;
-        try {
-          r = JSON.parse(line) as WorkerReply;
-        } catch {
-          return;
-        }
-        this.pending.get(r.id)?.(r);
-        this.pending.delete(r.id);
-      });
-    }
-  }
+  private constructor(private readonly io: JsonLineWorker<WorkerReply>) {}
 
   /** The ready line's body: `{ agent?: url }`. */
   info: { readonly agent?: string } = {};
@@ -64,32 +48,20 @@ class Worker {
   static async start(lab: L4lbLab, host: string, opts: { readonly agent?: boolean } = {}): Promise<Worker> {
     const args = ["--import", "tsx", WORKER, lab.natsUrl, ...(opts.agent ? ["--agent"] : [])];
     const child = lab.net.run(host, process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], cwd: REPO, env: { ...process.env, NODE_OPTIONS: "" } });
-    const w = new Worker(child);
-    const ready = new Promise<WorkerReply>((resolve) => w.pending.set(0, resolve));
-    const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`bench worker in ${host} exited ${code}: ${w.err.trim()}`))));
-    const r = await Promise.race([ready, exited, sleep(30_000).then(() => Promise.reject(new Error(`bench worker in ${host} not ready within 30 s: ${w.err.trim()}`)))]);
+    const w = new Worker(new JsonLineWorker<WorkerReply>(child));
+    const r = await w.io.ready(`bench worker in ${host}`);
     w.info = (r.body ?? {}) as { agent?: string };
     return w;
   }
 
-  send(cmd: DistributiveOmit<WorkerCmd, "id">, timeoutMs: number): Promise<WorkerReply> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`admin worker: no reply to ${cmd.op} within ${timeoutMs} ms ${this.err.trim()}`));
-      }, timeoutMs);
-      this.pending.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.child.stdin?.write(`${JSON.stringify({ ...cmd, id })}\n`);
-    });
+  async send(cmd: DistributiveOmit<WorkerCmd, "id">, timeoutMs: number): Promise<WorkerReply> {
+    const r = await this.io.request(cmd, timeoutMs);
+    if (!r) throw new Error(`admin worker: no reply to ${cmd.op} within ${timeoutMs} ms ${this.io.stderr}`);
+    return r;
   }
 
   stop(): void {
-    this.child.stdin?.end();
-    if (this.child.exitCode === null && this.child.pid !== undefined) this.child.kill("SIGTERM");
+    this.io.stop();
   }
 }
 
