@@ -21,7 +21,7 @@ export type Protocol = (typeof PROTOCOLS)[number];
  * The compatibility rule (README.md, "Task records across versions"): add optional fields freely,
  * never change a field's meaning, bump this when a field is added.
  */
-export const TASK_RECORD_VERSION = 1;
+export const TASK_RECORD_VERSION = 2;
 
 const name = z.string().min(1).max(253);
 const ip = z.union([z.ipv4(), z.ipv6()]);
@@ -56,6 +56,17 @@ const taskFields = {
   state: z.enum(TASK_STATES),
   /** undefined: no health check; false also while a defined check has no result yet. */
   healthy: z.boolean().optional(),
+  /**
+   * Version 2. The task's (Mesos: the app's and the task's) labels, e.g. Marathon-LB's `HAPROXY_*`:
+   * what the L7 edge reads. Absent = none known.
+   */
+  labels: z.record(z.string().min(1).max(255), z.string().max(4096)).optional(),
+  /**
+   * Version 2. The container runtime's id of the task's container (Mesos ContainerID, the CNI
+   * CNI_CONTAINERID). A node fills a registered task's taskIps from the dcnet-cni attachment of
+   * this container on the same node, so a program need not know the address it will get.
+   */
+  containerId: z.string().min(1).max(255).optional(),
 };
 
 /**

@@ -27,13 +27,13 @@ describe("taskUpdateOps", () => {
   it("stores the whole task as one register, plain JSON: absent optional fields dropped, unknown fields kept", () => {
     const relayed = { ...task, healthy: undefined, future: { tier: "web" } } as Task;
     const ops = taskUpdateOps({ task: relayed });
-    expect(ops).toEqual([{ op: "set", field: "task", value: { ...task, future: { tier: "web" } } }]);
+    expect(ops).toEqual([{ op: "set", field: "task", value: { ...task, future: { tier: "web" }, v: TASK_RECORD_VERSION } }]);
     expect(Object.keys((ops[0] as { value: object }).value)).not.toContain("healthy");
   });
 
-  it("version 1 records carry no v (absent = 1), so records of before versions and of now are alike", () => {
-    expect(TASK_RECORD_VERSION).toBe(1);
-    expect((taskUpdateOps({ task })[0] as { value: object }).value).not.toHaveProperty("v");
+  it("records are stamped with the version this node writes (absent = 1, the records of before versions)", () => {
+    expect(TASK_RECORD_VERSION).toBe(2);
+    expect((taskUpdateOps({ task })[0] as { value: object }).value).toHaveProperty("v", 2);
   });
 
   it("a removal deletes the key", () => {
