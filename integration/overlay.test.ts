@@ -5,12 +5,13 @@
 // config is written for runtimes; a hand-made drift is repaired.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, symlinkSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
 import { mustRun, waitFor } from "./harness/shell.js";
 import { formatIp, parseIp } from "../config/ip.js";
+import { CniRuntime, type CniNetworkList } from "./support/cni-runtime.js";
 
 jest.setTimeout(180_000);
 
@@ -20,6 +21,7 @@ const SPACE = "9.64.0.0/22";
 const RELEASE_GRACE_MS = 15_000;
 const ECHO = fileURLToPath(new URL("./harness/l4lb-echo.mjs", import.meta.url));
 const CLIENT = fileURLToPath(new URL("./harness/l4lb-client.mjs", import.meta.url));
+const PLUGIN = fileURLToPath(new URL("../bin/dcnet-cni.js", import.meta.url));
 
 interface Status {
   own?: { subnet: string; vtepIp: string; vtepMac: string; agentIp: string; subnet6?: string; vtepIp6?: string };
@@ -57,7 +59,8 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
   }
 
   beforeAll(async () => {
-    lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: SPACE, reconcileMs: 1000, releaseGraceMs: RELEASE_GRACE_MS, releaseSweepMs: 500 } } });
+    // The L4LB too: a task registered by its container id must become a VIP backend at the container's address.
+    lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: true }, overlay: { enabled: true, subnet: SPACE, reconcileMs: 1000, releaseGraceMs: RELEASE_GRACE_MS, releaseSweepMs: 500 } } });
     // Every host namespace sees the same file system: one CNI config folder per node.
     for (const h of HOSTS) await lab.startNode(h, { overlay: { cniConfDir: join(lab.dir, `cni-${h}`), cniStateDir: join(lab.dir, `cni-state-${h}`) } });
     await lab.waitForMembers();
@@ -127,6 +130,49 @@ describe("overlay: 3 nodes, VXLAN between their subnets", () => {
       const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number; counts: Record<string, number> };
       expect({ from, to, ok: summary.ok, counts: summary.counts }).toEqual({ from, to, ok: 10, counts: { [`ctr-${to}`]: 10 } });
     }
+  });
+
+  test("a task registered by its container id takes the address dcnet-cni leased: DNS and the VIP follow the container, and leave with it", async () => {
+    // The runtime runs the plugin from the network config the node wrote, as podman or Mesos would.
+    const binDir = join(lab.dir, "cni-bin");
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(PLUGIN, join(binDir, "dcnet-cni"));
+    const network = JSON.parse(readFileSync(join(lab.dir, "cni-h1", "dcos.conflist"), "utf8")) as CniNetworkList;
+    const cni = new CniRuntime({ hostNetns: lab.ns("h1"), cniPath: [binDir], network });
+    const ns = `${lab.net.prefix}-att`;
+    await mustRun("ip", ["netns", "add", ns]);
+    await mustRun("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    const att = { containerId: "att-web-1", ifname: "eth0", netns: `/var/run/netns/${ns}` };
+    // Registered first, before the container exists: no address yet, so no containerip record.
+    await lab.registerTask("h1", { id: "att-web", name: "attweb", framework: "marathon", runtime: "native", agentIp: lab.ip("h1"), taskIps: [], containerId: att.containerId, state: "running", ports: [{ name: "http", protocol: "tcp", port: 7100, vips: ["/attweb:80"] }] });
+    const name = "attweb.marathon.containerip.dcos.thisdcos.directory";
+    const added = await cni.add(att);
+    if (!added.ok) throw new Error(`ADD failed: ${added.msg}`);
+    const ips = (added.result?.ips as Array<{ address: string }>).map((i) => i.address.split("/")[0] ?? "");
+    const v4 = ips.find((a) => !a.includes(":")) ?? "";
+    expect(v4).toMatch(/^9\.64\./);
+    // Every node answers the container's address; the VIP reaches the server in the container from another host.
+    for (const h of HOSTS) await waitFor(`${name} on ${h}`, 10_000, async () => ((await lab.dig(h, name, "A")).answer.map((a) => a.data).includes(v4) ? true : undefined), 100);
+    const echo = execFile("ip", ["netns", "exec", ns, process.execPath, ECHO, "att-web", "--tcp", "7100"], { env: { ...process.env, NODE_OPTIONS: "" } });
+    echo.unref();
+    const vip = "attweb.marathon.l4lb.thisdcos.directory";
+    const vipIp = await waitFor(`${vip} on h2`, 15_000, async () => (await lab.dig("h2", vip, "A")).answer[0]?.data, 100);
+    const counted = await waitFor("the VIP reaching the container", 15_000, async () => {
+      const out = await execIn(lab.ns("h2"), process.execPath, [CLIENT, "tcp-count", "--addr", vipIp, "--port", "80", "--n", "10"]).catch(() => "{}");
+      const r = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok?: number; counts?: Record<string, number> };
+      return r.ok === 10 ? r.counts : undefined;
+    }, 250);
+    expect(counted).toEqual({ "att-web": 10 });
+    // The container goes (DEL): its address leaves DNS on every node, the task stays registered.
+    const deleted = await cni.del(att);
+    expect(deleted.ok).toBe(true);
+    for (const h of HOSTS) await waitFor(`${name} gone on ${h}`, 10_000, async () => ((await lab.dig(h, name, "A")).answer.length === 0 ? true : undefined), 100);
+    const listed = await lab.ctlJson<{ tasks: Array<{ task: { id: string; taskIps: string[] } }> }>("h1", ["--node", "h1", "task", "ls"]);
+    expect(listed.tasks.find((t) => t.task.id === "att-web")?.task.taskIps).toEqual([]);
+    // A task naming a container with addresses of its own is refused, saying why.
+    await expect(lab.registerTask("h1", { id: "att-bad", name: "attbad", framework: "marathon", runtime: "native", agentIp: lab.ip("h1"), taskIps: ["9.64.9.9"], containerId: "x", state: "running", ports: [] })).rejects.toThrow(/taskIps must be empty when containerId is given/);
+    await lab.removeTask("h1", "att-web");
+    echo.kill("SIGKILL");
   });
 
   test("a neighbour entry deleted by hand is put back by the read-back", async () => {

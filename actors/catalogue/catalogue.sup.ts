@@ -20,6 +20,8 @@ export interface CatalogueDeps {
   readonly metrics: Registry;
   readonly child: (sub: string) => Logger;
   readonly store: () => ActorRef<StoreMsg> | undefined;
+  /** dcnet-cni's lease folder when the overlay runs on this node: registered tasks may name their container. */
+  readonly attachmentsDir?: string;
 }
 
 export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
@@ -31,7 +33,7 @@ export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
     CATALOGUE,
     "one_for_one",
     [
-      worker("registrations", registrationsBehaviour({ nodeId, logger: log("registrations"), store }), { shutdownMs: 2000 }),
+      worker("registrations", registrationsBehaviour({ nodeId, logger: log("registrations"), store, metrics, ...(deps.attachmentsDir !== undefined ? { attachmentsDir: deps.attachmentsDir } : {}) }), { shutdownMs: 2000 }),
       // Sources before the view: the VIP table follows what they write.
       ...listener,
       ...poller,

@@ -32,7 +32,7 @@ function input(args: string[], options: Record<string, string> = {}, text = ""):
 describe("catalogue admin ops", () => {
   it("task add registers with this node's registrations actor, carrying the request's trace", async () => {
     const seen: RegistrationMsg[] = [];
-    const ctx = context([fakeRef<RegistrationMsg>("/node/catalogue/registrations", (m) => (seen.push(m), m.type !== "expire" && m.reply(m.type === "add" ? { ok: true } : { ok: false, error: "no such registration" })))], { traceparent: "00-x" });
+    const ctx = context([fakeRef<RegistrationMsg>("/node/catalogue/registrations", (m) => (seen.push(m), (m.type === "add" || m.type === "remove") && m.reply(m.type === "add" ? { ok: true } : { ok: false, error: "no such registration" })))], { traceparent: "00-x" });
     expect(await taskAdd.handle({ task: web, ttlMs: 30_000 }, ctx)).toEqual({ node: "n1", message: "registered web-1 (ttl 30000 ms)" });
     expect(seen[0]).toMatchObject({ type: "add", task: web, ttlMs: 30_000, trace: { traceparent: "00-x" } });
     await expect(taskRm.handle({ id: "nope" }, ctx)).rejects.toMatchObject({ code: "DCNET_E_ADMIN_BAD_REQUEST", message: "no such registration" });

@@ -46,7 +46,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
         factsBehaviour({ nodeId: config.id, incarnation: deps.incarnation, version: deps.version, logger: child("facts"), roles, ...(config.dns.thisnode.ip ? { ip: config.dns.thisnode.ip } : {}), store }),
         { shutdownMs: 1000 },
       ),
-      catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child, store }),
+      catalogueTreeSpec({ nodeId: config.id, mesos: config.mesos, metrics: deps.metrics, child, store, ...(config.overlay.enabled ? { attachmentsDir: `${config.overlay.cniStateDir}/${config.overlay.name}` } : {}) }),
       ...optional(config.dns.enabled, () =>
         dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child, store, lookup: deps.lookup, nodeIp, zoneParts }),
       ),
