@@ -11,6 +11,7 @@ import { mesosConfigSection } from "../catalogue/config.js";
 import { dnsConfigSection } from "../dns/config.js";
 import { l4lbConfigSection } from "../l4lb/config.js";
 import { overlayConfigSection } from "../overlay/config.js";
+import { apiConfigSection } from "../api/config.js";
 
 const metricsConfigSection = z
   .strictObject({
@@ -37,6 +38,7 @@ export const configSchema = composeConfigSchema({
   l4lb: l4lbConfigSection,
   overlay: overlayConfigSection,
   metrics: metricsConfigSection,
+  api: apiConfigSection,
 });
 
 // `Config` (config/index.js) is the base plus every section declared into ConfigSections; these two

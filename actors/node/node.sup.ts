@@ -10,6 +10,7 @@ import { dnsTreeSpec, DNS, type ZonePart } from "../dns/index.js";
 import { catalogueTreeSpec } from "../catalogue/index.js";
 import { l4lbTreeSpec, l4lbZonePart, NamesBoard } from "../l4lb/index.js";
 import { overlayTreeSpec } from "../overlay/index.js";
+import { apiTreeSpec } from "../api/index.js";
 import { connectionBehaviour } from "./connection.actor.js";
 import { factsBehaviour, localAddresses, primaryIp } from "./facts.actor.js";
 import { metricsHttpBehaviour } from "./metrics-http.actor.js";
@@ -52,6 +53,8 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
       ),
       ...optional(config.l4lb.enabled, () => l4lbTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, board, child, lookup: deps.lookup })),
       ...optional(config.overlay.enabled, () => overlayTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, child, store, lookup: deps.lookup, nodeIp })),
+      // Last: it reads every view above (catalogue, store, DNS) and serves them over HTTP.
+      ...optional(config.api.listen, () => apiTreeSpec({ config, version: deps.version, metrics: deps.metrics, child, lookup: deps.lookup })),
     ],
     { intensity: config.supervision.intensity, periodMs: config.supervision.periodMs },
   );
