@@ -57,6 +57,42 @@ export const dnsConfigSection = z
     zones: customZonesSchema
       .default({})
       .describe('Custom CNAME zones, dcos-net style: {"component.thisdcos.directory": [{"type": "cname", "name": "registry", "value": "master.dcos.thisdcos.directory"}]}.'),
+    resolver: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .meta({ env: "DCNET_DNS_RESOLVER_ENABLED" })
+          .describe("Serve DNS on fixed resolver addresses on this host (dcos-net's `spartan` interface), UDP and TCP, for the host and every container whatever its networking mode: the addresses go on `lo` and are removed when the node stops (env DCNET_DNS_RESOLVER_ENABLED). Off by default: it changes the host's addresses; needs root."),
+        addresses: z
+          .array(z.union([z.ipv4(), z.ipv6()]))
+          .min(1)
+          .default(["198.51.100.1", "198.51.100.2", "198.51.100.3"])
+          .describe("The resolver addresses (dcos-net: 198.51.100.1–3, TEST-NET-2, never routed). glibc uses the first 3 in resolv.conf."),
+        port: z.number().int().min(1).max(65_535).default(53).describe("Port of the resolver addresses (53: resolv.conf and container runtimes cannot name another)."),
+      })
+      .prefault({}),
+    manageResolvConf: z
+      .boolean()
+      .default(false)
+      .meta({ env: "DCNET_DNS_MANAGE_RESOLV_CONF" })
+      .describe("Point the host at the resolver addresses: the host's resolv.conf is kept as a backup and replaced while the node runs, put back when it stops; its nameservers become the upstreams when dns.upstreams is empty, so external names keep resolving (env DCNET_DNS_MANAGE_RESOLV_CONF). Needs dns.resolver.enabled."),
+    resolvConf: z
+      .strictObject({
+        path: z.string().startsWith("/").default("/etc/resolv.conf").describe("The resolv.conf dcnet manages (e.g. /etc/netns/<ns>/resolv.conf for a network namespace)."),
+        backupPath: z.string().startsWith("/").optional().describe("Where the host's own file is kept while dcnet runs; default `<path>.dcnet-backup`."),
+        search: z
+          .array(z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, "a domain name"))
+          .max(6)
+          .default([])
+          .describe("Search domains written first (e.g. marathon.l4lb.thisdcos.directory); also the CNI result's search list."),
+        keepSearch: z.boolean().default(true).describe("Keep the host's own search domains after the configured ones."),
+        options: z
+          .array(z.string().regex(/^[a-z0-9-]+(:\d+)?$/, "a resolv.conf option such as ndots:2 or timeout:1"))
+          .default([])
+          .describe("resolv.conf options (e.g. timeout:1, attempts:2); also the CNI result's options."),
+      })
+      .prefault({}),
     mesos: z
       .strictObject({
         mode: z.enum(["native", "forward", "off"]).default("native").describe("`.mesos`: served from the Mesos master state by dcnet itself (native), forwarded to Mesos-DNS servers (forward), or not answered (off)."),
@@ -96,8 +132,15 @@ export const dnsConfigSection = z
       if (seen.has(l)) ctx.addIssue({ code: "custom", path: ["listen", i], message: `${l} is listed twice` });
       seen.add(l);
     });
+    const addrs = new Set<string>();
+    dns.resolver.addresses.forEach((a, i) => {
+      if (addrs.has(a)) ctx.addIssue({ code: "custom", path: ["resolver", "addresses", i], message: `${a} is listed twice` });
+      addrs.add(a);
+    });
+    if (dns.manageResolvConf && !dns.resolver.enabled) ctx.addIssue({ code: "custom", path: ["manageResolvConf"], message: "needs dns.resolver.enabled: the host's resolv.conf points at the resolver addresses" });
+    if (dns.manageResolvConf && dns.resolver.port !== 53) ctx.addIssue({ code: "custom", path: ["resolver", "port"], message: "must be 53 with dns.manageResolvConf: resolv.conf cannot name a port" });
     // A resolver that is this node itself would forward every unknown name back to us, forever.
-    const own = new Set(dns.listen.map(withPort53));
+    const own = new Set([...dns.listen, ...resolverListen(dns)].map(withPort53));
     const resolvers: Array<[string[], string[]]> = [
       [["upstreams"], dns.upstreams],
       ...Object.entries(dns.forwardZones).map(([zone, list]): [string[], string[]] => [["forwardZones", zone], list]),
@@ -110,6 +153,12 @@ export const dnsConfigSection = z
     }
   })
   .prefault({});
+
+/** The listen addresses of the resolver addresses (`ip:port`, `[ip6]:port`); none when off. */
+export function resolverListen(dns: { readonly resolver: { readonly enabled: boolean; readonly addresses: readonly string[]; readonly port: number } }): string[] {
+  if (!dns.resolver.enabled) return [];
+  return dns.resolver.addresses.map((a) => (a.includes(":") ? `[${a}]:${dns.resolver.port}` : `${a}:${dns.resolver.port}`));
+}
 
 /** `ip` → `ip:53`, `[v6]` → `[v6]:53`, a bare IPv6 → `[v6]:53`; others unchanged. */
 function withPort53(addr: string): string {

@@ -1,6 +1,8 @@
 // The DNS subtree (dcos_dns_sup): the zone view first (it publishes the board the listeners read),
-// then the forwarder, the `.mesos` record source on master nodes, and one UDP and one TCP listener
-// per bind address. one_for_one, 10 restarts in 10 s: a crashed zone actor or forwarder restarts
+// then the forwarder, the `.mesos` record source on master nodes, the resolver host actor (the
+// resolver addresses on lo and the host's resolv.conf, when dns.resolver / dns.manageResolvConf are
+// on: before the listeners, which bind those addresses), and one UDP and one TCP listener per bind
+// address (dns.listen, then the resolver addresses). one_for_one, 10 restarts in 10 s: a crashed zone actor or forwarder restarts
 // alone while the listeners keep answering from the board's last zones; a listener that crashes
 // rebinds alone. Specs only: the shared pieces are made by listen/setup.ts and zones/parts/builtin.ts.
 import type { Tracer } from "@opentelemetry/api";
@@ -19,6 +21,9 @@ import { udpBehaviour } from "./listen/udp.actor.js";
 import { tcpBehaviour } from "./listen/tcp.actor.js";
 import { zonePartsFor } from "./zones/parts/builtin.js";
 import type { ZonePart } from "./zones/index.js";
+import { resolverListen } from "./config.js";
+import { resolverHostBehaviour, type ResolverListener } from "./host/resolver-host.actor.js";
+import { withHostUpstreams } from "./host/upstreams.js";
 
 export const DNS = "dns";
 
@@ -38,7 +43,15 @@ export interface DnsDeps {
 /** Throws ZonePartConflictError (two parts claim one zone) or UdpEngineUnavailableError: the node does not start. */
 export function dnsTreeSpec(deps: DnsDeps): SupervisorSpec {
   const { config } = deps;
-  const dns = config.dns;
+  // With dns.manageResolvConf the host's previous resolvers become the upstreams (host/upstreams.ts).
+  const dns = withHostUpstreams(config.dns, deps.child("dns"));
+  // The resolver addresses (dns.resolver) get listeners like dns.listen's, after them.
+  const fixed = resolverListen(dns).filter((l) => !dns.listen.includes(l));
+  const listen = [...dns.listen, ...fixed];
+  const resolverListeners: ResolverListener[] = fixed.flatMap((address) => {
+    const i = listen.indexOf(address);
+    return (["udp", "tcp"] as const).map((transport) => ({ address, transport, ref: () => deps.lookup(`${deps.path}/${transport}-${i}`) }));
+  });
   const board = new ZoneBoard();
   const metrics = new DnsMetrics(deps.metrics);
   const parts = zonePartsFor(dns, deps.zoneParts);
@@ -54,7 +67,9 @@ export function dnsTreeSpec(deps: DnsDeps): SupervisorSpec {
       ...(config.mesos.masters.length > 0 && dns.mesos.mode === "native"
         ? [worker("mesos-records", mesosRecordsBehaviour({ nodeId: config.id, dns, mesos: config.mesos, nodeIp: deps.nodeIp, metrics: deps.metrics, logger: deps.child("dns-mesos-records"), store: deps.store }), { shutdownMs: 2000 })]
         : []),
-      ...dns.listen.flatMap((listen, i) => [
+      // Before the listeners: the resolver addresses must exist when they bind.
+      ...(dns.resolver.enabled || dns.manageResolvConf ? [worker("resolver-host", resolverHostBehaviour({ dns, listeners: resolverListeners, logger: deps.child("dns-resolver-host"), metrics: deps.metrics }), { shutdownMs: 15_000 })] : []),
+      ...listen.flatMap((listen, i) => [
         worker(`udp-${i}`, udpBehaviour({ listen, path: () => path, engine, metrics, logger: deps.child(`dns-udp-${i}`) }), { shutdownMs: 2000 }),
         worker(`tcp-${i}`, tcpBehaviour({ listen, path: () => path, metrics, logger: deps.child(`dns-tcp-${i}`), idleMs: dns.tcpIdleMs, maxConnections: dns.tcpMaxConnections }), { shutdownMs: 2000 }),
       ]),

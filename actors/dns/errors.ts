@@ -11,6 +11,7 @@ export const DNS_ERROR_CODES = {
   udpEngine: "DCNET_E_DNS_UDP_ENGINE",
   zonePartConflict: "DCNET_E_DNS_ZONE_PART_CONFLICT",
   zoneGeneration: "DCNET_E_DNS_ZONE_GENERATION",
+  resolvConf: "DCNET_E_DNS_RESOLV_CONF",
 } as const;
 
 type DnsErrorCode = (typeof DNS_ERROR_CODES)[keyof typeof DNS_ERROR_CODES];
@@ -78,4 +79,20 @@ export class ZonePartConflictError extends DnsError {
 export class ZoneGenerationError extends DnsError {
   override readonly name = "ZoneGenerationError";
   readonly code = DNS_ERROR_CODES.zoneGeneration;
+}
+
+/** Why the host's resolv.conf could not be installed or restored (dns.manageResolvConf). */
+export type ResolvConfProblem = "read-only" | "not-permitted" | "missing-directory" | "failed";
+
+/** The host's resolv.conf could not be installed or restored; the host keeps the file it has. */
+export class ResolvConfError extends DnsError {
+  override readonly name = "ResolvConfError";
+  readonly code = DNS_ERROR_CODES.resolvConf;
+  constructor(
+    message: string,
+    readonly problem: ResolvConfProblem,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -44,6 +44,8 @@ export type OverlayApplierMsg =
 export interface OverlayApplierDeps {
   readonly nodeId: string;
   readonly config: Config["overlay"];
+  /** The dns section: the CNI config's `dns` (the node's resolver addresses), when dns.resolver is on. */
+  readonly dns?: Config["dns"];
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly store: () => ActorRef<StoreMsg> | undefined;
@@ -145,7 +147,7 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
   };
 
   const writeCniConfig = async (s: State, own: NodeOverlay): Promise<void> => {
-    const text = `${JSON.stringify(cniNetworkConfig(cfg, own, s.mtu ?? 1450), null, 2)}\n`;
+    const text = `${JSON.stringify(cniNetworkConfig(cfg, own, s.mtu ?? 1450, deps.dns), null, 2)}\n`;
     if (text === s.cniWritten) return;
     await mkdir(cfg.cniConfDir, { recursive: true });
     const file = join(cfg.cniConfDir, `${cfg.name}.conflist`);

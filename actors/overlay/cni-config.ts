@@ -6,7 +6,18 @@ import type { Config } from "../../config/index.js";
 import { CNI_BRIDGE, type NodeOverlay } from "./model.js";
 import { parseCidr, parseCidr4 } from "./alloc.js";
 
-export function cniNetworkConfig(cfg: Config["overlay"], own: NodeOverlay, mtu: number): Record<string, unknown> {
+/** The result's `dns` for containers: the resolver addresses (glibc reads 3), search, options; none when dns.resolver is off. */
+export function containerDns(dns: Config["dns"] | undefined): { nameservers: string[]; search?: string[]; options?: string[] } | undefined {
+  if (!dns?.enabled || !dns.resolver.enabled) return undefined;
+  return {
+    nameservers: dns.resolver.addresses.slice(0, 3),
+    ...(dns.resolvConf.search.length > 0 ? { search: [...dns.resolvConf.search] } : {}),
+    ...(dns.resolvConf.options.length > 0 ? { options: [...dns.resolvConf.options] } : {}),
+  };
+}
+
+export function cniNetworkConfig(cfg: Config["overlay"], own: NodeOverlay, mtu: number, dnsCfg?: Config["dns"]): Record<string, unknown> {
+  const dns = containerDns(dnsCfg);
   const net = parseCidr4(own.subnet);
   const half = net ? net.prefix + 1 : 25;
   const base = net ? net.base : 0n;
@@ -25,6 +36,7 @@ export function cniNetworkConfig(cfg: Config["overlay"], own: NodeOverlay, mtu: 
         ...v6,
         mtu,
         dataDir: `${cfg.cniStateDir}/${cfg.name}`,
+        ...(dns ? { dns } : {}),
         capabilities: { portMappings: true },
       },
     ],

@@ -33,7 +33,7 @@ export function overlayTreeSpec(deps: OverlayDeps): SupervisorSpec {
     "rest_for_one",
     [
       worker("claim", claimBehaviour({ nodeId, config: cfg, logger: deps.child("overlay-claim"), metrics: deps.metrics, connection: () => deps.transport.nc, store: deps.store, nodeIp: deps.nodeIp }), { shutdownMs: 2000 }),
-      worker("applier", overlayApplierBehaviour({ nodeId, config: cfg, logger: deps.child("overlay-applier"), metrics: deps.metrics, store: deps.store, membership: () => deps.lookup<MembershipMsg>(MEMBERSHIP_PATH) }), { shutdownMs: 5000 }),
+      worker("applier", overlayApplierBehaviour({ nodeId, config: cfg, dns: deps.config.dns, logger: deps.child("overlay-applier"), metrics: deps.metrics, store: deps.store, membership: () => deps.lookup<MembershipMsg>(MEMBERSHIP_PATH) }), { shutdownMs: 5000 }),
       // CNM: the Docker network on d-dcos, once the applier has made the bridge (overlay.docker set).
       ...(cfg.docker ? [worker("docker", overlayDockerBehaviour({ name: cfg.name, socketPath: cfg.docker, logger: deps.child("overlay-docker"), metrics: deps.metrics, applier: () => deps.lookup<OverlayApplierMsg>(OVERLAY_APPLIER_PATH), periodMs: cfg.reconcileMs }), { shutdownMs: 2000 })] : []),
     ],
