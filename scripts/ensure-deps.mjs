@@ -26,6 +26,7 @@ const debian = [
         ["nftables", ["/usr/sbin/nft"]],
         ["conntrack", ["/usr/sbin/conntrack"]],
         ["containernetworking-plugins", ["/usr/lib/cni/portmap"]],
+        ["podman", ["/usr/bin/podman"]],
         ["iproute2", ["/usr/sbin/ip", "/usr/bin/ip"]],
         ["tini", ["/usr/bin/tini"]],
         ["dnsutils", ["/usr/bin/dig"]],
