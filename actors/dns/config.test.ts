@@ -14,6 +14,21 @@ describe("dns config section", () => {
     expect(dns({ listen: ["10.0.0.1:53"], upstreams: ["10.0.0.1:5353"] }).upstreams).toEqual(["10.0.0.1:5353"]);
   });
 
+  it("resolver addresses: off by default with dcos-net's three; resolv.conf management needs them on port 53", () => {
+    const d = dns({});
+    expect(d.resolver).toEqual({ enabled: false, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3"], port: 53 });
+    expect(d.manageResolvConf).toBe(false);
+    expect(d.resolvConf).toEqual({ path: "/etc/resolv.conf", search: [], keepSearch: true, options: [] });
+    expect(() => dns({ manageResolvConf: true })).toThrow("dns.manageResolvConf: needs dns.resolver.enabled");
+    expect(() => dns({ manageResolvConf: true, resolver: { enabled: true, port: 5353 } })).toThrow("dns.resolver.port: must be 53 with dns.manageResolvConf");
+    expect(() => dns({ resolver: { addresses: ["198.51.100.1", "198.51.100.1"] } })).toThrow("dns.resolver.addresses.1: 198.51.100.1 is listed twice");
+    expect(() => dns({ resolver: { addresses: ["not-an-ip"] } })).toThrow("dns.resolver.addresses.0");
+    expect(() => dns({ resolvConf: { options: ["ndots 2"] } })).toThrow("dns.resolvConf.options.0");
+    // forwarding to one of our own resolver addresses is a loop
+    expect(() => dns({ resolver: { enabled: true }, upstreams: ["198.51.100.2"] })).toThrow("dns.upstreams.0: 198.51.100.2 is this node's own DNS listener");
+    expect(dns({ upstreams: ["198.51.100.2"] }).upstreams).toEqual(["198.51.100.2"]);
+  });
+
   it("checks custom zones with DNS's own rules", () => {
     expect(() => dns({ zones: { "mesos.thisdcos.directory": [] } })).toThrow("dns.zones");
     expect(dns({ zones: { "a.thisdcos.directory": [{ type: "cname", name: "r", value: "b.example" }] } }).zones).toEqual({ "a.thisdcos.directory": [{ type: "cname", name: "r", value: "b.example" }] });
@@ -23,7 +38,7 @@ describe("dns config section", () => {
     const table = renderConfigTable(dnsConfigSection, "dns");
     expect(table).toContain("| `dns.listen` | string[] | `[\"127.0.0.1:8053\"]` |");
     expect(table).toContain("| `dns.mesos.mode` | native \\| forward \\| off |");
-    // One row per leaf key: 17 of its own, cache 3, thisnode 2, mesos 10.
-    expect(table.split("\n").filter((row) => row.startsWith("| `dns.")).length).toBe(32);
+    // One row per leaf key: 18 of its own, cache 3, thisnode 2, resolver 3, resolvConf 5, mesos 10.
+    expect(table.split("\n").filter((row) => row.startsWith("| `dns.")).length).toBe(41);
   });
 });

@@ -7,7 +7,7 @@ import { isIPv6 } from "node:net";
 import { z } from "zod";
 import type { Answer, RecordType } from "dns-packet";
 import { AdminOpError, ADMIN_ERRORS, cliGroup, defineOp } from "../admin/ops.js";
-import type { ZoneMsg, UdpMsg, ZoneRow } from "./index.js";
+import type { ZoneMsg, UdpMsg, ZoneRow, ResolverHostMsg, ResolverHostStatus } from "./index.js";
 
 const ASK_TIMEOUT_MS = 10_000;
 const DNS_GROUP = cliGroup("dns", "DNS on a node: its zones, and lookups through its own listener");
@@ -16,9 +16,9 @@ const ABSENT = "dns.enabled false, or restarting";
 
 // Where dns.sup.ts mounts the actors these ops ask. Loaded when a handler runs, not imported: the
 // sup brings the listeners' and zones' code, which `dcnet ctl` never needs.
-async function mounts(): Promise<{ readonly zone: string; readonly udp0: string }> {
+async function mounts(): Promise<{ readonly zone: string; readonly udp0: string; readonly resolverHost: string }> {
   const { DNS } = await import("./dns.sup.js");
-  return { zone: `/node/${DNS}/zone`, udp0: `/node/${DNS}/udp-0` };
+  return { zone: `/node/${DNS}/zone`, udp0: `/node/${DNS}/udp-0`, resolverHost: `/node/${DNS}/resolver-host` };
 }
 
 const zoneRow = z.strictObject({ name: z.string(), type: z.string(), ttl: z.number(), data: z.string() });
@@ -173,5 +173,37 @@ async function lookup(server: string, name: string, type: string): Promise<Looku
   return { rcode, flags, answers: rows(p.answers), authority: rows(p.authorities), additional: rows(p.additionals), server, ms: Date.now() - started };
 }
 
+const resolverAddress = z.strictObject({
+  address: z.string(),
+  state: z.enum(["added", "owned", "adopted", "conflict", "failed"]),
+  detail: z.string().optional(),
+  udp: z.boolean(),
+  tcp: z.boolean(),
+  problem: z.string().optional(),
+});
+
+export const dnsHost = defineOp({
+  name: "dns-host",
+  role: "viewer",
+  request: z.strictObject({}),
+  reply: z.strictObject({
+    node: z.string(),
+    addresses: z.array(resolverAddress),
+    resolvConf: z.strictObject({ managed: z.boolean(), path: z.string(), backupPath: z.string(), state: z.enum(["off", "installed", "failed", "restored"]), error: z.string().optional() }),
+  }),
+  async handle(_req, ctx) {
+    const ref = ctx.actor<ResolverHostMsg>((await mounts()).resolverHost, "dns.resolver.enabled and dns.manageResolvConf are both false, or restarting");
+    const r = await ref.ask<ResolverHostStatus>((reply) => ({ type: "status", reply }), ASK_TIMEOUT_MS);
+    return { node: ctx.config.id, addresses: r.addresses.map((a) => ({ ...a })), resolvConf: { ...r.resolvConf } };
+  },
+  cli: [{ group: DNS_GROUP, command: "host", description: "the node's resolver addresses (on lo, answering UDP/TCP) and the host's resolv.conf", request: () => ({}) }],
+  human: (d) =>
+    [
+      ...d.addresses.map((a) => `${a.address}\t${a.state}\tudp ${a.udp ? "yes" : "no"}\ttcp ${a.tcp ? "yes" : "no"}${a.detail ? `\t${a.detail}` : ""}${a.problem ? `\t${a.problem}` : ""}`),
+      `resolv.conf ${d.resolvConf.path}: ${d.resolvConf.managed ? d.resolvConf.state : "not managed"}${d.resolvConf.error ? ` (${d.resolvConf.error})` : ""}`,
+    ].join("\n"),
+  summary: (d) => `${d.addresses.filter((a) => a.udp && a.tcp).length}/${d.addresses.length} resolver addresses served, resolv.conf ${d.resolvConf.state}`,
+});
+
 /** DNS's ops, in `dcnet ctl --help` order. */
-export const DNS_OPS = [dnsRecords, dnsLookup] as const;
+export const DNS_OPS = [dnsRecords, dnsLookup, dnsHost] as const;

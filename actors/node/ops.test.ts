@@ -62,6 +62,7 @@ describe("the standard admin ops", () => {
       ["task-ls", "admin.task-ls", "admin.task-ls.reply"],
       ["dns-records", "admin.dns-records", "admin.dns-records.reply"],
       ["dns-lookup", "admin.dns-lookup", "admin.dns-lookup.reply"],
+      ["dns-host", "admin.dns-host", "admin.dns-host.reply"],
       ["vip-ls", "admin.vip-ls", "admin.vip-ls.reply"],
       ["l4lb-status", "admin.l4lb-status", "admin.l4lb-status.reply"],
       ["l4lb-cleanup", "admin.l4lb-cleanup", "admin.ok"],

@@ -38,7 +38,7 @@ export function upstreamsFrom(conf: ResolvConf, own: readonly string[]): string[
   const mine = new Set(own);
   const out: string[] = [];
   for (const ns of conf.nameservers) {
-    const family = isIP(ns);
+    const family = ns.includes("%") ? 0 : isIP(ns);
     if (family === 0 || mine.has(ns)) continue;
     const addr = family === 6 ? `[${ns}]:53` : ns;
     if (!out.includes(addr)) out.push(addr);
