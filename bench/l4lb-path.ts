@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { L4LB_TABLE } from "../actors/l4lb/model.js";
 import { startL4lbLab, type L4lbLab } from "../integration/support/l4lb-lab.js";
 import { arg } from "./stats.js";
+import { iperfTcp, type IperfRun } from "./iperf.js";
 
 const RULES_ONLY = process.argv.includes("--rules-only");
 const ROUNDS = arg("--rounds", 5);
@@ -109,38 +110,9 @@ async function ab(lab: L4lbLab, ip: string): Promise<AbRun> {
   return run;
 }
 
-interface IperfRun {
-  readonly gbps: number;
-  /** The address iperf3's server saw itself reached on: the backend's own, on both sides. */
-  readonly serverLocal: string;
-}
-
-interface IperfJson {
-  readonly error?: string;
-  readonly end?: { readonly sum_received?: { readonly bits_per_second?: number } };
-  /** The server's own report (--get-server-output; text, as the server runs without -J). */
-  readonly server_output_text?: string;
-}
-
 async function iperf(lab: L4lbLab, ip: string): Promise<IperfRun> {
   await settle(lab);
-  for (let attempt = 1; ; attempt++) {
-    const r = await lab.exec(CLIENT, "iperf3", ["-c", ip, "-p", String(IPERF_PORT), "-t", String(IPERF_S), "-J", "--get-server-output", "--connect-timeout", "3000"], { timeoutMs: (IPERF_S + 20) * 1000 });
-    let j: IperfJson = {};
-    try {
-      j = JSON.parse(r.stdout) as IperfJson;
-    } catch {
-      // reported below
-    }
-    const bps = j.end?.sum_received?.bits_per_second;
-    if (r.code === 0 && bps !== undefined) return { gbps: bps / 1e9, serverLocal: /local (\S+) port \d+ connected/.exec(j.server_output_text ?? "")?.[1] ?? "?" };
-    // The one-test-at-a-time server can still be closing the previous test.
-    if (attempt < 3 && /busy/i.test(j.error ?? r.stdout)) {
-      await new Promise((res) => setTimeout(res, 500));
-      continue;
-    }
-    throw new Error(`iperf3 to ${ip} exited ${r.code}: ${j.error ?? (r.stderr.trim() || r.stdout.slice(-500))}`);
-  }
+  return iperfTcp((args, timeoutMs) => lab.exec(CLIENT, "iperf3", args, { timeoutMs }), ip, IPERF_PORT, IPERF_S);
 }
 
 // The lab's node config has l4lb.enabled (and reconcileMs 1000) already.

@@ -40,6 +40,7 @@ import type { NodeOverlay } from "../actors/overlay/model.js";
 import { arg, percentile } from "./stats.js";
 import { JsonLineWorker } from "./lab-worker.js";
 import type { StateCmd, StateReply } from "./overlay/state-worker.js";
+import { iperfTcp, type IperfRun } from "./iperf.js";
 
 const partsArg = process.argv.includes("--parts") ? (process.argv[process.argv.indexOf("--parts") + 1] ?? "") : "";
 const PARTS = new Set(partsArg.split(",").filter((p) => /^[1-3]$/.test(p)));
@@ -158,29 +159,8 @@ function execNs(ns: string, file: string, args: readonly string[], timeoutMs: nu
   );
 }
 
-interface IperfJson {
-  readonly error?: string;
-  readonly end?: { readonly sum_received?: { readonly bits_per_second?: number } };
-  readonly server_output_text?: string;
-}
-
-async function iperf(from: string, to: string): Promise<{ gbps: number; serverLocal: string }> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await execNs(from, "iperf3", ["-c", to, "-p", String(IPERF_PORT), "-t", String(IPERF_S), "-J", "--get-server-output", "--connect-timeout", "3000"], (IPERF_S + 20) * 1000);
-    let j: IperfJson = {};
-    try {
-      j = JSON.parse(r.stdout) as IperfJson;
-    } catch {
-      // reported below
-    }
-    const bps = j.end?.sum_received?.bits_per_second;
-    if (r.code === 0 && bps !== undefined) return { gbps: bps / 1e9, serverLocal: /local (\S+) port \d+ connected/.exec(j.server_output_text ?? "")?.[1] ?? "?" };
-    if (attempt < 3 && /busy/i.test(j.error ?? r.stdout)) {
-      await sleep(500);
-      continue;
-    }
-    throw new Error(`iperf3 ${from} → ${to} exited ${r.code}: ${j.error ?? (r.stderr.trim() || r.stdout.slice(-300))}`);
-  }
+function iperf(from: string, to: string): Promise<IperfRun> {
+  return iperfTcp((args, timeoutMs) => execNs(from, "iperf3", args, timeoutMs), to, IPERF_PORT, IPERF_S);
 }
 
 interface RrRun {
