@@ -39,7 +39,7 @@ describe("config - composition", () => {
 
 describe("config - environment", () => {
   it("reads every key declared with .meta({ env }), in any section, parsed by the key's type", () => {
-    expect(Object.keys(envKeys(schema)).sort()).toEqual(["DCNET_CLUSTER", "DCNET_ID", "DCNET_LOG_LEVEL", "DCNET_NATS", "DCNET_NATS_CREDENTIALS", "DCNET_NATS_INSECURE", "DCNET_TRACING", "DCNET_WIDGET_NAMES", "DCNET_WIDGET_ON", "DCNET_WIDGET_SIZE"]);
+    expect(Object.keys(envKeys(schema)).sort()).toEqual(["DCNET_CLUSTER", "DCNET_ID", "DCNET_LOG_LEVEL", "DCNET_NATS", "DCNET_NATS_CREDENTIALS", "DCNET_NATS_INSECURE", "DCNET_TRACING", "DCNET_TRACING_BACKGROUND_RATIO", "DCNET_WIDGET_NAMES", "DCNET_WIDGET_ON", "DCNET_WIDGET_SIZE"]);
     expect(envConfig(schema, { DCNET_WIDGET_NAMES: " a, b ,,c", DCNET_WIDGET_ON: "yes", DCNET_WIDGET_SIZE: "7", DCNET_TRACING: "0", DCNET_ID: "", PATH: "/bin" })).toEqual({
       widget: { names: ["a", "b", "c"], on: true, size: 7 },
       tracing: { enabled: false },

@@ -50,6 +50,15 @@ export const baseConfigShape = {
   tracing: z
     .strictObject({
       enabled: z.boolean().default(false).meta({ env: "DCNET_TRACING" }).describe("Export spans over OTLP/HTTP even when no OTEL_EXPORTER_OTLP_* endpoint is set (env DCNET_TRACING)."),
+      backgroundRatio: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0)
+        .meta({ env: "DCNET_TRACING_BACKGROUND_RATIO" })
+        .describe(
+          "Share (0 to 1) of background work that starts a trace: heartbeats, ticks, digests, anti-entropy rounds, sweeps, retries. 0, the default, traces none of it; changes (admin requests, task events, store writes and what they cause on every node) are sampled at OTEL_TRACES_SAMPLER_ARG regardless. See docs/tracing.md (env DCNET_TRACING_BACKGROUND_RATIO).",
+        ),
     })
     .prefault({}),
   supervision: z

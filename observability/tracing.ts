@@ -2,13 +2,14 @@
 // Nothing is registered globally except the context manager: three nodes can share one process, each with
 // its own resource (node id), and W3C propagation is done by transport/trace-headers.ts without globals.
 import { createRequire } from "node:module";
+import { hostname } from "node:os";
 import { context, type Tracer } from "@opentelemetry/api";
 import type * as ContextAsyncHooks from "@opentelemetry/context-async-hooks";
 import type * as OtlpHttp from "@opentelemetry/exporter-trace-otlp-http";
 import type * as Resources from "@opentelemetry/resources";
 import type * as SdkTraceNode from "@opentelemetry/sdk-trace-node";
-import type * as SemConv from "@opentelemetry/semantic-conventions";
 import { VERSION } from "../config/version.js";
+import { IntentSampler } from "./sampling.js";
 
 // The SDK and the OTLP exporter (about 250 modules, 70 ms to load) are loaded only when tracing is on, so a
 // `dcnet ctl` or a node that does not trace never pays for them (bench/cli-start.ts). These packages
@@ -20,7 +21,6 @@ function sdk() {
     ...(load("@opentelemetry/exporter-trace-otlp-http") as typeof OtlpHttp),
     ...(load("@opentelemetry/resources") as typeof Resources),
     ...(load("@opentelemetry/sdk-trace-node") as typeof SdkTraceNode),
-    ...(load("@opentelemetry/semantic-conventions") as typeof SemConv),
   };
 }
 
@@ -34,6 +34,8 @@ interface TracingOptions {
   readonly enabled?: boolean;
   /** Environment to read OTEL_* from. Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Sampling ratio of traces that background work starts (config tracing.backgroundRatio). Default 0: none. */
+  readonly backgroundRatio?: number;
 }
 
 export interface Tracing {
@@ -71,19 +73,14 @@ export function samplerRatio(env: NodeJS.ProcessEnv): number {
 export function startTracing(opts: TracingOptions): Tracing {
   const env = opts.env ?? process.env;
   if (!tracingEnabled(opts)) return { enabled: false, shutdown: async () => undefined };
-  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, BatchSpanProcessor, NodeTracerProvider, OTLPTraceExporter, ParentBasedSampler, TraceIdRatioBasedSampler, defaultResource, resourceFromAttributes } = sdk();
+  const { BatchSpanProcessor, NodeTracerProvider, OTLPTraceExporter, ParentBasedSampler, TraceIdRatioBasedSampler, defaultResource, resourceFromAttributes } = sdk();
   ensureContextManager();
-  const resource = defaultResource().merge(
-    resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME,
-      [ATTR_SERVICE_VERSION]: VERSION,
-      "dcnet.node.id": opts.nodeId,
-      "dcnet.cluster": opts.cluster,
-    }),
-  );
+  const resource = defaultResource().merge(resourceFromAttributes(resourceAttributes(opts, env)));
+  // Roots only: ParentBased makes every span with a parent (here or on another node) follow it.
+  const root = new IntentSampler(new TraceIdRatioBasedSampler(samplerRatio(env)), new TraceIdRatioBasedSampler(opts.backgroundRatio ?? 0));
   const provider = new NodeTracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(samplerRatio(env)) }),
+    sampler: new ParentBasedSampler({ root }),
     // The http exporter sends OTLP/JSON, which Jaeger, the collector and the in-test receiver all accept.
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }))],
   });
@@ -92,6 +89,23 @@ export function startTracing(opts: TracingOptions): Tracing {
     enabled: true,
     tracer: provider.getTracer(DEFAULT_SERVICE_NAME, VERSION),
     shutdown: () => (stopped ??= provider.shutdown()),
+  };
+}
+
+/**
+ * What identifies the node in a backend: one service (`dcnet`), one instance per node
+ * (`service.instance.id`, the semantic convention; Jaeger shows it with the process), on its host
+ * (`host.name`). The names are written out: host.name is only in the incubating entry point of
+ * @opentelemetry/semantic-conventions, which is not meant to be imported by libraries.
+ */
+export function resourceAttributes(opts: Pick<TracingOptions, "nodeId" | "cluster">, env: NodeJS.ProcessEnv, host: string = hostname()): Record<string, string> {
+  return {
+    "service.name": env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME,
+    "service.version": VERSION,
+    "service.instance.id": opts.nodeId,
+    "host.name": host,
+    "dcnet.node.id": opts.nodeId,
+    "dcnet.cluster": opts.cluster,
   };
 }
 

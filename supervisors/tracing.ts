@@ -3,6 +3,7 @@
 // active context into the envelope and the handler's span is parented on it explicitly. In-process,
 // the Context object itself is carried: no inject/extract round trip. Only used when a tracer is set.
 import { SpanStatusCode, context, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import { BACKGROUND_ATTRS, backgroundParent, changeParent } from "../observability/background.js";
 
 /** Envelope of a message sent while tracing is on. */
 export class Traced {
@@ -28,14 +29,21 @@ export function defaultMessageName(msg: unknown): string {
 /**
  * Runs one handler turn inside a span named `name`, child of `parent`. The span ends when the
  * turn ends (sync return, async settle, or abandonment on crash). `turn` never throws.
+ *
+ * A `background` turn (Behaviour.background) is marked so: as a root it is sampled at the background
+ * ratio. Any other turn told from inside background work is a change that work found, and starts a
+ * trace of its own, linked to the background turn (observability/background.ts).
  */
 export function tracedTurn(
   tracer: Tracer,
   name: string,
   parent: Context,
+  background: boolean,
   turn: (span: Span) => void | Promise<void>,
 ): void | Promise<void> {
-  return tracer.startActiveSpan(name, {}, parent, (span) => {
+  const from = background ? { parent: backgroundParent(parent), links: [] } : changeParent(parent);
+  const opts = background ? { attributes: BACKGROUND_ATTRS } : from.links.length > 0 ? { links: [...from.links] } : {};
+  return tracer.startActiveSpan(name, opts, from.parent, (span) => {
     const pending = turn(span);
     if (pending === undefined) {
       span.end();

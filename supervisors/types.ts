@@ -46,6 +46,13 @@ export interface Behaviour<S, M> {
   handlerDeadlineMs?: number;
   /** Name of a message for spans/logs; defaults to msg.type when present. */
   messageName?(msg: M): string;
+  /**
+   * True for a message of background work: a timer's tick, a heartbeat, a digest, a retry. Its turn's
+   * span is marked background, so it starts no trace unless tracing.backgroundRatio says so, and a
+   * change it makes (a message to another actor that is not background) starts a trace of its own.
+   * Default: no message is background. See observability/README.md § Sampling.
+   */
+  background?(msg: M): boolean;
 }
 
 export interface WorkerSpec<S = unknown, M = unknown> {

@@ -88,7 +88,7 @@ export class WorkerNode<S, M> extends Lifecycle implements ChildNode {
   private deliver(env: unknown): void | Promise<void> {
     if (this.rt.tracer === undefined || !(env instanceof Traced)) return this.runTurn(env);
     const name = `${this.path} ${this.behaviour.messageName?.(env.msg as M) ?? defaultMessageName(env.msg)}`;
-    return tracedTurn(this.rt.tracer, name, env.parent, (span) => {
+    return tracedTurn(this.rt.tracer, name, env.parent, this.behaviour.background?.(env.msg as M) === true, (span) => {
       this.span = span;
       const pending = this.runTurn(env.msg);
       if (pending === undefined) this.span = undefined;

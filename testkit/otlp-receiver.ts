@@ -20,8 +20,8 @@ export interface OtlpReceiver {
   spans(): ReceivedSpan[];
   /** Resolves with all spans once `predicate` holds; rejects after timeoutMs with the span tree in the message. */
   waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
-  /** Spans as an indented tree (per trace), for failure messages. */
-  tree(): string;
+  /** Spans (default: all received) as an indented tree per trace, for failure messages. */
+  tree(spans?: readonly ReceivedSpan[]): string;
   close(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address();
   const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-  const tree = (): string => formatTree(received);
+  const tree = (spans: readonly ReceivedSpan[] = received): string => formatTree(spans);
   return {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...received],
@@ -128,7 +128,7 @@ function formatTree(spans: readonly ReceivedSpan[]): string {
   const lines: string[] = [];
   const walk = (s: ReceivedSpan, depth: number): void => {
     if (depth > 32) return;
-    lines.push(`${"  ".repeat(depth)}${s.name} [${KINDS[s.kind] ?? s.kind}] ${s.spanId} (node ${String(s.resource["dcnet.node.id"] ?? "?")})`);
+    lines.push(`${"  ".repeat(depth)}${s.name} [${KINDS[s.kind] ?? s.kind}] ${s.spanId} (node ${String(s.resource["service.instance.id"] ?? s.resource["dcnet.node.id"] ?? "?")})`);
     for (const c of spans.filter((x) => x.parentSpanId === s.spanId)) walk(c, depth + 1);
   };
   for (const root of spans.filter((s) => s.parentSpanId === "" || !ids.has(s.parentSpanId))) {

@@ -136,7 +136,7 @@ export class Transport {
     };
     const tracer = this.#tracer;
     if (tracer === undefined) return send(headers);
-    tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: messagingAttrs(subject, "publish", def.kind) }, (span) => {
+    tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: messagingAttrs(subject, "publish", def.kind, def.background) }, (span) => {
       try {
         send(injectContext(context.active(), headers ?? natsHeaders()));
       } finally {
@@ -180,7 +180,7 @@ export class Transport {
     };
     const tracer = this.#tracer;
     if (tracer === undefined) return run(opts.headers);
-    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind), context.active(), () =>
+    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind, reqDef.background), context.active(), () =>
       run(injectContext(context.active(), opts.headers ?? natsHeaders())),
     );
   }
@@ -193,7 +193,7 @@ export class Transport {
     const run = (h: MsgHdrs | undefined): Promise<Envelope<BodyOf<D>>[]> => this.#gather(subject, encode(reqDef, this.nodeId, body), resDefs, opts, h);
     const tracer = this.#tracer;
     if (tracer === undefined) return run(opts.headers);
-    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind), context.active(), async (span) => {
+    return inSpan(tracer, `${subject} request`, SpanKind.CLIENT, messagingAttrs(subject, "request", reqDef.kind, reqDef.background), context.active(), async (span) => {
       const replies = await run(injectContext(context.active(), opts.headers ?? natsHeaders()));
       span.setAttribute("dcnet.replies", replies.length);
       return replies;

@@ -10,9 +10,9 @@ export const UNKNOWN_KIND = "unknown";
 /** Dotted lower-case words: "admin.ping", "admin.log-level", "gossip.delta". */
 const KIND_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){0,7}$/;
 
-export function defineKind<B>(kind: string, schema: z.ZodType<B>): KindDef<B> {
+export function defineKind<B>(kind: string, schema: z.ZodType<B>, opts: { readonly background?: boolean } = {}): KindDef<B> {
   if (!KIND_PATTERN.test(kind) || kind.length > 128 || kind === UNKNOWN_KIND) throw new InvalidKindError(kind);
-  return Object.freeze({ kind, schema });
+  return Object.freeze(opts.background === true ? { kind, schema, background: true } : { kind, schema });
 }
 
 /** Body type of a KindDef, or of a union of them. */

@@ -11,7 +11,7 @@ export type { DecodeOptions } from "./codec.js";
 export { RejectCounter } from "./rejects.js";
 export type { Rejection, RejectCount } from "./rejects.js";
 export { METRIC_NAMES } from "./metrics.js";
-export { extractContext, injectContext, withServerSpan, injectCarrier, extractCarrier, carrierSpanContext } from "./trace-headers.js";
+export { extractContext, injectContext, withServerSpan, injectCarrier, extractCarrier, carrierSpanContext, messagingAttrs } from "./trace-headers.js";
 export type { TraceCarrier } from "./trace-headers.js";
 export {
   TRANSPORT_ERROR_CODES,

@@ -61,6 +61,7 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
     const onReject = opts.onReject;
     if (onReject !== undefined && msg.reply !== undefined && msg.reply !== "") guard("reject reply", () => onReject(rejection, msg), msg);
   };
+  const backgroundKinds = new Set(defs.filter((d) => d.background === true).map((d) => d.kind));
   const onMsg = (msg: Msg): void => {
     const r = decode(msg.data, defs, { maxBytes: deps.maxBytes });
     if (!r.ok) {
@@ -74,7 +75,8 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
     }
     if (tracer === undefined) return guard("message handler", () => handler(env, msg), msg);
     const kind = msg.reply ? SpanKind.SERVER : SpanKind.CONSUMER;
-    guard("message handler", () => inSpan(tracer, `${subject} process`, kind, messagingAttrs(subject, "process", env.kind), extractContext(msg.headers), async () => handler(env, msg)), msg);
+    const attrs = messagingAttrs(subject, "process", env.kind, backgroundKinds.has(env.kind));
+    guard("message handler", () => inSpan(tracer, `${subject} process`, kind, attrs, extractContext(msg.headers), async () => handler(env, msg)), msg);
   };
   let sub: Subscription;
   try {

@@ -3,6 +3,7 @@
 import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext, type TextMapGetter, type TextMapSetter, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { BACKGROUND_ATTR, backgroundParent, clearBackground } from "../observability/background.js";
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -23,8 +24,12 @@ export function injectContext(ctx: Context, h: MsgHdrs = natsHeaders()): MsgHdrs
  * to run inside another span's async continuation (e.g. a mailbox drain) must not become that span's child.
  */
 export function extractContext(headers: MsgHdrs | undefined): Context {
-  const base = trace.deleteSpan(context.active()) ?? ROOT_CONTEXT;
-  return propagator.extract(base, headers, hdrGetter);
+  return propagator.extract(detached(), headers, hdrGetter);
+}
+
+/** The active context without its span or background mark: the base a parent from elsewhere goes on. */
+function detached(): Context {
+  return clearBackground(trace.deleteSpan(context.active()) ?? ROOT_CONTEXT);
 }
 
 /**
@@ -54,7 +59,7 @@ export function injectCarrier(ctx: Context): TraceCarrier | undefined {
 
 /** Like extractContext, from a carrier: the remote parent on top of the active context minus its span. */
 export function extractCarrier(carrier: TraceCarrier | undefined): Context {
-  const base = trace.deleteSpan(context.active()) ?? ROOT_CONTEXT;
+  const base = detached();
   return carrier === undefined ? base : propagator.extract(base, carrier, carrierGetter);
 }
 
@@ -72,9 +77,13 @@ export interface SpanAttrs {
   readonly [key: string]: string | number | boolean;
 }
 
-/** Runs fn in a span; records an exception and error status when fn throws, and always ends the span. */
+/**
+ * Runs fn in a span; records an exception and error status when fn throws, and always ends the span.
+ * A span with BACKGROUND_ATTR (messagingAttrs of a background kind) marks its context as background.
+ */
 export async function inSpan<T>(tracer: Tracer, name: string, kind: SpanKind, attrs: SpanAttrs, parent: Context, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { kind, attributes: attrs }, parent, async (span) => {
+  const from = attrs[BACKGROUND_ATTR] === true ? backgroundParent(parent) : parent;
+  return tracer.startActiveSpan(name, { kind, attributes: attrs }, from, async (span) => {
     try {
       return await fn(span);
     } catch (err) {
@@ -92,13 +101,14 @@ export function withServerSpan<T>(tracer: Tracer, name: string, headers: MsgHdrs
   return inSpan(tracer, name, SpanKind.SERVER, attrs, extractContext(headers), fn);
 }
 
-/** Attributes of OTel messaging semantic conventions for a NATS subject. */
-export function messagingAttrs(subject: string, operation: "publish" | "request" | "process", kind?: string): SpanAttrs {
-  const attrs: Record<string, string> = {
+/** Attributes of OTel messaging semantic conventions for a NATS subject; `background` for a background kind (KindDef.background). */
+export function messagingAttrs(subject: string, operation: "publish" | "request" | "process", kind?: string, background = false): SpanAttrs {
+  const attrs: Record<string, string | boolean> = {
     "messaging.system": "nats",
     "messaging.destination.name": subject,
     "messaging.operation.type": operation === "request" ? "send" : operation,
   };
   if (kind !== undefined) attrs["dcnet.message.kind"] = kind;
+  if (background) attrs[BACKGROUND_ATTR] = true;
   return attrs;
 }

@@ -21,6 +21,11 @@ export interface Envelope<B = unknown> {
 export interface KindDef<B> {
   readonly kind: string;
   readonly schema: z.ZodType<B>;
+  /**
+   * Messages of background work (heartbeats, digests, repair requests) or that only carry other work
+   * (a delta batch): their publish/process spans are marked background (observability/background.ts).
+   */
+  readonly background?: boolean;
 }
 
 export type ConnState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";

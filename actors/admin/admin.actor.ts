@@ -11,7 +11,7 @@ import type { Counter, Registry } from "prom-client";
 import { counter } from "../../observability/metrics.js";
 import { InvalidSpecError, type ActorRef, type Behaviour, type Tree } from "../../supervisors/index.js";
 import type { Transport } from "../../transport/index.js";
-import { withServerSpan, decode, injectCarrier, ADMIN_ROLES, ANY, isAdminRole } from "../../transport/index.js";
+import { withServerSpan, decode, extractContext, injectCarrier, ADMIN_ROLES, ANY, isAdminRole } from "../../transport/index.js";
 import type { Config } from "../../config/index.js";
 import type { LogHub } from "../../observability/logger.js";
 import { ADMIN_SERVICE_NAME, ERROR_KIND } from "./protocol.js";
@@ -65,6 +65,9 @@ export function adminBehaviour(deps: AdminDeps): Behaviour<AdminState, AdminMsg>
       for (const op of ops) {
         const handler = (err: Error | null, msg: ServiceMsg): void => {
           if (err) ctx.fail(err);
+          // Told inside the caller's context, so this actor's turn joins the request's trace (its SERVER
+          // span is the turn's sibling, child of the caller's span) instead of starting one of its own.
+          else if (deps.tracer) context.with(extractContext(msg.headers), () => ctx.self.tell({ type: "request", op, msg }));
           else ctx.self.tell({ type: "request", op, msg });
         };
         mine.addEndpoint(op.name, { handler, metadata: { op: op.name } });

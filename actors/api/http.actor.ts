@@ -108,6 +108,8 @@ export function apiHttpBehaviour(deps: ApiHttpDeps): Behaviour<ApiHttpState, Api
       else msg.reply(state.address ?? "");
       return state;
     },
+    // A bind retry every 2 s while the address is taken: background work, not traced by default (observability/README.md).
+    background: (msg) => msg.type === "bind",
     async terminate(state) {
       clearTimeout(state.retry);
       state.close?.();

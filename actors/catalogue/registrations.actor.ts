@@ -191,6 +191,8 @@ export function registrationsBehaviour(deps: RegistrationDeps): Behaviour<RegSta
       state.watcher?.close();
     },
     handlerDeadlineMs: 30_000,
+    // The TTL sweep and the folder scan run every second; a write they make starts its own trace.
+    background: (msg) => msg.type === "expire" || msg.type === "attachments",
   };
 }
 

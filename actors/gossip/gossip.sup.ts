@@ -1,6 +1,7 @@
 // The gossip subtree. rest_for_one in data-flow order: the store consumes membership events, so a
 // membership restart also restarts the store, which re-subscribes and re-syncs from its peers.
 // Three restarts in 10 s here before the node root is told; the root's own limit then applies.
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { supervisor, worker, type ActorRef, type SupervisorSpec } from "../../supervisors/index.js";
@@ -24,10 +25,11 @@ export interface GossipDeps {
   readonly lookup: <M>(path: string) => ActorRef<M> | undefined;
   /** The path this subtree gets, e.g. "/node/gossip". */
   readonly path: string;
+  readonly tracer?: Tracer;
 }
 
 export function gossipTreeSpec(deps: GossipDeps): SupervisorSpec {
-  const common = { transport: deps.transport, metrics: deps.metrics, config: deps.config.gossip, nodeId: deps.config.id, incarnation: deps.incarnation };
+  const common = { transport: deps.transport, metrics: deps.metrics, config: deps.config.gossip, nodeId: deps.config.id, incarnation: deps.incarnation, ...(deps.tracer ? { tracer: deps.tracer } : {}) };
   const membership = membershipSource(() => deps.lookup<MembershipMsg>(`${deps.path}/membership`));
   return supervisor(
     GOSSIP,

@@ -94,5 +94,7 @@ export function reconcilerBehaviour(deps: ReconcilerDeps): Behaviour<ReconcilerS
     terminate(s) {
       clearInterval(s.timer);
     },
+    // The periodic read-back; a repair it finds goes to the applier, whose turn starts its own trace.
+    background: (msg) => msg.type === "tick",
   };
 }

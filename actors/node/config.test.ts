@@ -23,7 +23,7 @@ describe("config - validation", () => {
       nats: { servers: ["nats://127.0.0.1:4222"], reconnectWaitMs: 250, insecure: false },
       admin: { allowCrash: false },
       log: { level: "info" },
-      tracing: { enabled: false },
+      tracing: { enabled: false, backgroundRatio: 0 },
       gossip: { heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4, maxClockSkewMs: 60_000 },
       mesos: { masters: [], agentsReadinessMs: 600_000, tasksReadinessMs: 10_000, pollMs: 2000, maxBackoffMs: 60_000, timeoutMs: 10_000 },
       supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },

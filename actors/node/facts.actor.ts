@@ -81,5 +81,7 @@ export function factsBehaviour(deps: FactsDeps): Behaviour<FactsState, FactsMsg>
       clearInterval(state.timer);
     },
     handlerDeadlineMs: 20_000,
+    // Every 10 s; a change of addresses it finds is written, and that write starts its own trace.
+    background: (msg) => msg.type === "check",
   };
 }

@@ -41,7 +41,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
       worker("connection", connectionBehaviour(deps.transport, child("connection"), deps.metrics), { shutdownMs: 1000 }),
       worker("admin", adminBehaviour(deps), { shutdownMs: 2000 }),
       ...optional(config.metrics.listen, () => worker("metrics-http", metricsHttpBehaviour({ listen: config.metrics.listen, registry: deps.metrics, logger: child("metrics-http") }), { shutdownMs: 1000 })),
-      gossipTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, incarnation: deps.incarnation, child, lookup: deps.lookup, path: `/${ROOT}/${GOSSIP}` }),
+      gossipTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, incarnation: deps.incarnation, child, lookup: deps.lookup, path: `/${ROOT}/${GOSSIP}`, ...(deps.tracer ? { tracer: deps.tracer } : {}) }),
       worker(
         "facts",
         factsBehaviour({ nodeId: config.id, incarnation: deps.incarnation, version: deps.version, logger: child("facts"), roles, ...(config.dns.thisnode.ip ? { ip: config.dns.thisnode.ip } : {}), store }),

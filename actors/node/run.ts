@@ -40,7 +40,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const logs = opts.logs ?? createLogHub({ level: config.log.level, bindings: { node: config.id, cluster: config.cluster } });
   const log = logs.child("node");
   const metrics = createRegistry({ node: config.id, cluster: config.cluster });
-  const tracing = startTracing({ nodeId: config.id, cluster: config.cluster, enabled: config.tracing.enabled });
+  const tracing = startTracing({ nodeId: config.id, cluster: config.cluster, enabled: config.tracing.enabled, backgroundRatio: config.tracing.backgroundRatio });
   log.info({ version: VERSION, pid: process.pid, nats: config.nats.servers, tracing: tracing.enabled }, "node starting");
 
   const credential = refusing(log, () => nodeCredential(config, log));

@@ -21,8 +21,8 @@ export interface DnsNodes<Id extends string> {
   stop(): Promise<void>;
 }
 
-/** `nodeYaml`, when given, is every node's config file (e.g. shorter gossip timings). */
-export async function startDnsNodes<Id extends string>(ids: readonly Id[], opts: { readonly nodeYaml?: string } = {}): Promise<DnsNodes<Id>> {
+/** `nodeYaml`, when given, is every node's config file (e.g. shorter gossip timings); `env` is added to every node's environment. */
+export async function startDnsNodes<Id extends string>(ids: readonly Id[], opts: { readonly nodeYaml?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<DnsNodes<Id>> {
   const dir = mkdtempSync(join(tmpdir(), "dcnet-dns-nodes-"));
   const procs = new Map<Id, DcnetProcess>();
   const dnsPort = new Map<Id, number>();
@@ -41,7 +41,7 @@ export async function startDnsNodes<Id extends string>(ids: readonly Id[], opts:
     for (const [i, id] of ids.entries()) {
       const port = await freePort();
       dnsPort.set(id, port);
-      procs.set(id, spawnDcnet(["node", ...config, "--nats", nats.urls[i] as string, "--id", id, "--dns-listen", `127.0.0.1:${port}`, "--metrics-listen", ""]));
+      procs.set(id, spawnDcnet(["node", ...config, "--nats", nats.urls[i] as string, "--id", id, "--dns-listen", `127.0.0.1:${port}`, "--metrics-listen", ""], opts.env));
     }
     await Promise.all([...procs.values()].map((p) => p.waitForLine(isReady, 30_000)));
     const t = await connectAdmin(nats.urls, 5000);

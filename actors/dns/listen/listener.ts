@@ -9,6 +9,9 @@ export type DnsListenerMsg =
   | { readonly type: "socket-error"; readonly error: Error }
   | { readonly type: "bind" };
 
+/** A bind retry comes every 2 s while the address is unavailable: background work (supervisors Behaviour.background). */
+export const isBindRetry = (msg: DnsListenerMsg): boolean => msg.type === "bind";
+
 export interface ListenerState<H> {
   handle?: H;
   /** `ip:port` actually bound (port 0 resolved); undefined while unbound. */

@@ -8,7 +8,7 @@ import type { Behaviour } from "../../../supervisors/index.js";
 import type { QueryPath } from "./serve.js";
 import type { DnsMetrics } from "../metrics.js";
 import { formatAddress, splitListen } from "../../../config/index.js";
-import { bindOrRetry, handleListenerMsg, type DnsListenerMsg, type ListenerState } from "./listener.js";
+import { bindOrRetry, handleListenerMsg, isBindRetry, type DnsListenerMsg, type ListenerState } from "./listener.js";
 
 /** No query we answer is larger; a bigger length prefix is an attack or garbage. */
 const MAX_TCP_QUERY_BYTES = 4096;
@@ -81,6 +81,7 @@ export function tcpBehaviour(deps: TcpDeps): Behaviour<TcpState, TcpMsg> {
       return state;
     },
     handle: (state, msg, ctx) => handleListenerMsg(state, msg, () => tryBind(state, ctx)),
+    background: isBindRetry,
     async terminate(state) {
       clearTimeout(state.retry);
       for (const s of state.sockets) s.destroy();

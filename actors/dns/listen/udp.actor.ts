@@ -9,7 +9,7 @@ import type { QueryPath } from "./serve.js";
 import type { DnsMetrics } from "../metrics.js";
 import type { EngineSelection, UdpServer } from "./udp-engine.js";
 import { formatAddress, splitListen } from "../../../config/index.js";
-import { bindOrRetry, handleListenerMsg, type DnsListenerMsg, type ListenerState } from "./listener.js";
+import { bindOrRetry, handleListenerMsg, isBindRetry, type DnsListenerMsg, type ListenerState } from "./listener.js";
 import { openBatchUdp } from "./udp-batch.js";
 import { openDgramUdp } from "./udp-dgram.js";
 
@@ -50,6 +50,7 @@ export function udpBehaviour(deps: UdpDeps): Behaviour<ListenerState<UdpServer>,
       return state;
     },
     handle: (state, msg, ctx) => handleListenerMsg(state, msg, () => tryBind(state, ctx)),
+    background: isBindRetry,
     async terminate(state) {
       clearTimeout(state.retry);
       if (!state.handle) return;

@@ -110,6 +110,9 @@ export function membershipBehaviour(deps: MembershipDeps): Behaviour<MembershipS
       s.stop();
     },
     messageName: (msg) => `membership.${msg.type}`,
+    // Several a second per peer and almost always nothing new; a member event they cause is told to
+    // the watchers, whose turns then start traces of their own.
+    background: (msg) => msg.type === "heartbeat" || msg.type === "tick",
   };
 }
 

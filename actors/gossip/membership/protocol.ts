@@ -15,6 +15,8 @@ export const heartbeatKind = defineKind(
     seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     intervalMs: z.number().int().positive().max(MAX_HEARTBEAT_INTERVAL_MS),
   }),
+  // n² messages a second that change nothing: not traced unless tracing.backgroundRatio says so.
+  { background: true },
 );
 
 export type HeartbeatBody = z.infer<typeof heartbeatKind.schema>;

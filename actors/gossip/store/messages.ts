@@ -29,7 +29,8 @@ export function membershipSource(ref: () => ActorRef<MembershipMsg> | undefined,
  * still deliver into the (kept) mailbox, and the new one must not take their bookkeeping for its own.
  */
 export type StoreInternalMsg =
-  | { readonly type: "remote-deltas"; readonly from: string; readonly body: DeltasBody; readonly bytes: number }
+  /** `at`: when the batch came off the socket (ms), the start of its changes' arrival spans. */
+  | { readonly type: "remote-deltas"; readonly from: string; readonly body: DeltasBody; readonly bytes: number; readonly at: number }
   | { readonly type: "remote-digest"; readonly from: string; readonly body: DigestBody }
   | { readonly type: "digest-request"; readonly from: string; readonly replica: string }
   | { readonly type: "serve-buckets"; readonly buckets: readonly number[]; readonly after: string | undefined; readonly respond: (page: BucketReplyBody) => void }

@@ -28,7 +28,7 @@ export function subscribeStore(t: Transport, tell: (m: StoreInternalMsg) => void
       s.gossipDelta(ANY),
       [deltasKind],
       (env, msg) => {
-        if (env.from !== me) tell({ type: "remote-deltas", from: env.from, body: env.body, bytes: msg.data.length });
+        if (env.from !== me) tell({ type: "remote-deltas", from: env.from, body: env.body, bytes: msg.data.length, at: Date.now() });
       },
       fromSubject,
     ),

@@ -16,6 +16,7 @@ import { diffBuckets } from "./buckets.js";
 import { flush, releaseHeld } from "./writes.js";
 import { replayAfterRestart } from "./reads.js";
 import { MAX_PAYLOAD_BYTES, type DeltasBody, type DigestBody } from "./wire.js";
+import { inArrival } from "./tracing.js";
 
 type Msg<T extends StoreInternalMsg["type"]> = Extract<StoreInternalMsg, { type: T }>;
 
@@ -75,7 +76,9 @@ export function remoteDeltas(s: StoreState, m: Msg<"remote-deltas">): void {
   s.counters.bytesIn += m.bytes;
   s.rt.metrics.deltas.inc({ direction: "in" }, body.deltas.length);
   s.rt.metrics.bytes.inc({ direction: "in" }, m.bytes);
-  for (const d of body.deltas) mergeRemote(s, d.key, d.state, now, d.trace);
+  const tracer = s.rt.deps.tracer;
+  const subject = tracer === undefined ? "" : s.rt.deps.transport.subjects.gossipDelta(m.from);
+  for (const d of body.deltas) inArrival(tracer, m.from, subject, d.key, d.trace, m.at, (trace) => mergeRemote(s, d.key, d.state, now, trace));
 }
 
 export function remoteDigest(s: StoreState, m: Msg<"remote-digest">): void | Promise<void> {

@@ -45,8 +45,16 @@ export function storeBehaviour(deps: StoreDeps): Behaviour<StoreState, StoreActo
       stop(s, reason);
     },
     messageName: (m) => `store.${m.type}`,
+    background: (m) => BACKGROUND.has(m.type),
   };
 }
+
+/**
+ * Replication plumbing: timers, digests, repair pulls, the initial sync, and delta batches — a batch
+ * only carries changes, each of which gets its own arrival span in its writer's trace (repair.ts).
+ * A write, a watch and a member event are not: they are changes or caused by one.
+ */
+const BACKGROUND: ReadonlySet<StoreActorMsg["type"]> = new Set(["remote-deltas", "remote-digest", "digest-request", "serve-buckets", "pull-page", "pull-failed", "anti-entropy", "sync-timeout", "alone"]);
 
 function newState(rt: StoreRuntime, epoch: number, watchers: Watchers, previous: ReadonlyMap<string, string> | undefined): StoreState {
   const { deps } = rt;

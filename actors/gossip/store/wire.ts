@@ -49,6 +49,9 @@ export type KeyedDelta = KeyedState & { readonly trace?: TraceCarrier };
 export const deltasKind = defineKind(
   "gossip.deltas",
   z.strictObject({ replica: replicaSchema, deltas: z.array(keyedDelta).min(1).max(MAX_KEYS_PER_MESSAGE) }),
+  // The batch only carries changes; each traced one gets its own publish and arrival spans in its
+  // writer's trace (writes.ts, repair.ts), so the batch's own spans are background.
+  { background: true },
 );
 
 /**
@@ -74,9 +77,10 @@ export const digestKind = defineKind(
     buckets: z.array(z.string().regex(BUCKET_HASH_PATTERN)).length(BUCKETS),
     keys: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   }),
+  { background: true },
 );
 
-export const digestRequestKind = defineKind("gossip.digest-request", z.strictObject({ replica: replicaSchema }));
+export const digestRequestKind = defineKind("gossip.digest-request", z.strictObject({ replica: replicaSchema }), { background: true });
 
 const bucketNumber = z.number().int().min(0).max(BUCKETS - 1);
 export const bucketRequestKind = defineKind(
@@ -90,6 +94,7 @@ export const bucketRequestKind = defineKind(
     /** Pagination cursor: the last key of the previous page (keys are served in code-unit order). */
     after: keySchema.optional(),
   }),
+  { background: true },
 );
 
 export const bucketReplyKind = defineKind(

@@ -12,6 +12,7 @@ import { flushWithin, isConnected, publishDeltas } from "./net.js";
 import { later, notifyChange, safeReply, type Ack, type StoreState } from "./state.js";
 import type { TraceCarrier } from "./types.js";
 import { checkedTrace, keyedBytes, MAX_PAYLOAD_BYTES } from "./wire.js";
+import { startPublishSpans } from "./tracing.js";
 
 const DEFAULT_FLUSH_TICK_MS = 2;
 /** A back-pressure flush longer than this is given up (the bytes stay queued in the client). */
@@ -63,8 +64,10 @@ export function flush(s: StoreState): void | Promise<void> {
   const { deltas, waiters } = s.batch.take();
   const t = s.rt.deps.transport;
   if (deltas.length > 0 && isConnected(t)) {
+    const tracer = s.rt.deps.tracer;
+    const traced = tracer === undefined ? undefined : startPublishSpans(tracer, t.subjects.gossipDelta(t.nodeId), deltas);
     try {
-      const bytes = publishDeltas(t, s.replica, deltas);
+      const bytes = publishDeltas(t, s.replica, traced?.deltas ?? deltas);
       s.unconfirmed += bytes;
       s.counters.deltasOut += deltas.length;
       s.counters.bytesOut += bytes;
@@ -73,6 +76,8 @@ export function flush(s: StoreState): void | Promise<void> {
     } catch (err) {
       // Closed or broken connection: the writes stand locally; anti-entropy carries them later.
       s.rt.log.warn({ err, deltas: deltas.length }, "publishing a delta batch failed");
+    } finally {
+      for (const span of traced?.spans ?? []) span.end();
     }
   }
   for (const w of waiters) s.handedOff.push(w);
