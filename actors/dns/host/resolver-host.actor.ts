@@ -137,13 +137,12 @@ export function resolverHostBehaviour(deps: ResolverHostDeps): Behaviour<State, 
     for (const l of deps.listeners) {
       const entry = [...s.addresses.values()].find((a) => sameListen(l.address, a.plan.address));
       if (!entry) continue;
-      let bound = "";
-      try {
-        bound = (await l.ref()?.ask<string>((reply) => ({ type: "address", reply }), 2000)) ?? "";
-      } catch {
-        bound = "";
-      }
-      const ok = bound !== "";
+      // A listener that does not answer (restarting) counts as not bound this round.
+      const bound = await l
+        .ref()
+        ?.ask<string>((reply) => ({ type: "address", reply }), 2000)
+        .catch(() => "");
+      const ok = bound !== undefined && bound !== "";
       m.listening.set({ address: entry.plan.address, transport: l.transport }, ok ? 1 : 0);
       const was = entry[l.transport];
       entry[l.transport] = ok;
