@@ -6,7 +6,11 @@ import { z } from "zod";
 import { startNatsServer, type NatsServerHandle } from "../integration/harness/nats-local.js";
 import { defineKind, Transport, withServerSpan } from "../transport/index.js";
 import { startOtlpReceiver, type OtlpReceiver } from "../testkit/otlp-receiver.js";
-import { samplerRatio, startTracing, tracesUrl, tracingEnabled, type Tracing } from "./tracing.js";
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
+import { AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
+import { resourceAttributes, samplerRatio, startTracing, tracesUrl, tracingEnabled, type Tracing } from "./tracing.js";
+import { BACKGROUND_ATTR } from "./background.js";
+import { IntentSampler } from "./sampling.js";
 
 const ask = defineKind("test.ask", z.strictObject({ q: z.string() }));
 const answer = defineKind("test.answer", z.strictObject({ a: z.string() }));
@@ -44,6 +48,45 @@ describe("tracing - configuration", () => {
     expect(t.enabled).toBe(false);
     expect(t.tracer).toBeUndefined();
     await t.shutdown();
+  });
+});
+
+describe("tracing - sampling by intent (ParentBased over IntentSampler)", () => {
+  const TRACE = "0af7651916cd43dd8448eb211c80319c";
+  const sampler = (changeRatio: number, backgroundRatio: number) => new ParentBasedSampler({ root: new IntentSampler(new TraceIdRatioBasedSampler(changeRatio), new TraceIdRatioBasedSampler(backgroundRatio)) });
+  const remote = (sampled: boolean) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: "b7ad6b7169203331", traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
+  const decide = (s: ParentBasedSampler, ctx: typeof ROOT_CONTEXT, background: boolean) =>
+    s.shouldSample(ctx, TRACE, "x", SpanKind.INTERNAL, background ? { [BACKGROUND_ATTR]: true } : {}, []).decision === SamplingDecision.RECORD_AND_SAMPLED;
+
+  it.each([
+    // [change ratio, background ratio, parent, background span, sampled]
+    [1, 0, "none", false, true],
+    [1, 0, "none", true, false],
+    [1, 1, "none", true, true],
+    [0, 1, "none", false, false],
+    // A remote parent's decision wins over both ratios, for background spans too.
+    [0, 0, "sampled", false, true],
+    [0, 0, "sampled", true, true],
+    [1, 1, "unsampled", false, false],
+    [1, 1, "unsampled", true, false],
+  ] as const)("change %d, background %d, parent %s, background span %s → sampled %s", (change, background, parent, bgSpan, want) => {
+    const ctx = parent === "none" ? ROOT_CONTEXT : remote(parent === "sampled");
+    expect(decide(sampler(change, background), ctx, bgSpan)).toBe(want);
+  });
+
+  it("names its delegates", () => {
+    expect(new IntentSampler(new AlwaysOnSampler(), new TraceIdRatioBasedSampler(0)).toString()).toBe("IntentSampler{change=AlwaysOnSampler, background=TraceIdRatioBased{0}}");
+  });
+
+  it("identifies the node with the semantic conventions: service.instance.id and host.name", () => {
+    expect(resourceAttributes({ nodeId: "agent-7", cluster: "prod" }, {}, "host-a")).toEqual({
+      "service.name": "dcnet",
+      "service.version": "0.1.0",
+      "service.instance.id": "agent-7",
+      "host.name": "host-a",
+      "dcnet.node.id": "agent-7",
+      "dcnet.cluster": "prod",
+    });
   });
 });
 
@@ -129,6 +172,18 @@ describe("tracing - over NATS", () => {
     const c = spans.find((x) => x.name === "test.event process")!;
     expect(p.kind).toBe(PRODUCER);
     expect(c).toMatchObject({ kind: CONSUMER, traceId: p.traceId, parentSpanId: p.spanId });
+  });
+
+  it("a node with ratio 0 still traces a request whose caller sampled it (remote parent honoured)", async () => {
+    const client = await tracedNode("cli4");
+    const responder = await tracedNode("srv4", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: "0" });
+    responder.t.subscribe("test.parent", [ask], (env, msg) => void responder.t.respond(msg, answer, { a: env.body.q }));
+    await responder.t.nc.flush();
+    await client.t.request("test.parent", ask, { q: "hi" }, [answer], { timeoutMs: 2000 });
+    await Promise.all([client.tracing.shutdown(), responder.tracing.shutdown()]);
+    const spans = await receiver.waitFor((s) => s.some((x) => x.name === "test.parent process"));
+    const c = spans.find((x) => x.name === "test.parent request")!;
+    expect(spans.find((x) => x.name === "test.parent process")).toMatchObject({ traceId: c.traceId, parentSpanId: c.spanId, resource: expect.objectContaining({ "service.instance.id": "srv4" }) });
   });
 
   it("sampler ratio 0 exports nothing and sends an unsampled traceparent", async () => {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { context, type Context, type ContextManager } from "@opentelemetry/api";
+import { context, trace, type Context, type ContextManager } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { BACKGROUND_ATTR } from "../observability/background.js";
+import { IntentSampler } from "../observability/sampling.js";
 import { startTree, supervisor, worker, type Behaviour, type Tree } from "./index.js";
 import { waitFor } from "../testkit/supervisors.js";
 
@@ -123,5 +125,69 @@ describe("tracing - spans follow messages through mailboxes", () => {
     expect(manager.calls).toBe(0);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     await tree.shutdown();
+  });
+});
+
+describe("tracing - background turns (Behaviour.background)", () => {
+  type Bg = { readonly type: "tick"; readonly change: boolean } | { readonly type: "write" };
+  /** A ticker whose tick is background and, when it finds a change, tells the writer. */
+  async function startTicker(backgroundRatio: number): Promise<{ tree: Tree; spans: () => ReadableSpan[]; done: () => number; close: () => Promise<void> }> {
+    const out = new InMemorySpanExporter();
+    const p = new BasicTracerProvider({
+      sampler: new ParentBasedSampler({ root: new IntentSampler(new AlwaysOnSampler(), new TraceIdRatioBasedSampler(backgroundRatio)) }),
+      spanProcessors: [new SimpleSpanProcessor(out)],
+    });
+    let writes = 0;
+    let tree: Tree | undefined = undefined;
+    const ticker: Behaviour<null, Bg> = {
+      init: () => null,
+      handle: (s, msg) => {
+        if (msg.type === "tick" && msg.change) tree?.lookup<Bg>("/root/writer")?.tell({ type: "write" });
+        return s;
+      },
+      background: (msg) => msg.type === "tick",
+    };
+    const writer: Behaviour<null, Bg> = { init: () => null, handle: (s) => (writes++, s) };
+    tree = await startTree(supervisor("root", "one_for_one", [worker("writer", writer), worker("ticker", ticker)]), { tracer: p.getTracer("bg-test") });
+    return { tree, spans: () => out.getFinishedSpans(), done: () => writes, close: async () => (await tree?.shutdown(), await p.shutdown()) };
+  }
+
+  it("default ratio 0: a background tick makes no span; the change it finds starts a trace of its own", async () => {
+    const t = await startTicker(0);
+    const ticker = t.tree.lookup<Bg>("/root/ticker");
+    for (let i = 0; i < 5; i++) ticker?.tell({ type: "tick", change: false });
+    ticker?.tell({ type: "tick", change: true });
+    await waitFor(() => t.done() === 1 && t.spans().length === 1, "the write's span");
+    const [write] = t.spans();
+    expect(write?.name).toBe("/root/writer write");
+    expect(write?.parentSpanContext).toBeUndefined();
+    expect(write?.links).toEqual([]); // the tick was not recorded: nothing to link to
+    expect(t.spans().filter((s) => s.name.includes("tick"))).toEqual([]);
+    await t.close();
+  });
+
+  it("background ratio 1: ticks are traced and marked; the change is still its own trace, linked to the tick that found it", async () => {
+    const t = await startTicker(1);
+    t.tree.lookup<Bg>("/root/ticker")?.tell({ type: "tick", change: true });
+    await waitFor(() => t.spans().length === 2, "tick and write spans");
+    const tick = t.spans().find((s) => s.name === "/root/ticker tick");
+    const write = t.spans().find((s) => s.name === "/root/writer write");
+    expect(tick?.attributes[BACKGROUND_ATTR]).toBe(true);
+    expect(write?.parentSpanContext).toBeUndefined();
+    expect(write?.spanContext().traceId).not.toBe(tick?.spanContext().traceId);
+    expect(write?.links.map((l) => l.context.spanId)).toEqual([tick?.spanContext().spanId]);
+    await t.close();
+  });
+
+  it("a background message told inside a change's trace stays in it", async () => {
+    const t = await startTicker(0);
+    const p = new BasicTracerProvider({ spanProcessors: [] });
+    const outer = p.getTracer("outer").startSpan("admin request");
+    context.with(trace.setSpan(context.active(), outer), () => t.tree.lookup<Bg>("/root/ticker")?.tell({ type: "tick", change: true }));
+    outer.end();
+    await waitFor(() => t.spans().length === 2, "tick and write in the request's trace");
+    for (const s of t.spans()) expect(s.spanContext().traceId).toBe(outer.spanContext().traceId);
+    await t.close();
+    await p.shutdown();
   });
 });
