@@ -3,7 +3,7 @@
 // commands work as they are, and (re)builds dist/ when it is missing or older than the sources, so they
 // never run stale code. Plain JavaScript on purpose: it runs before node_modules exists.
 //   node scripts/ensure-deps.mjs          → npm packages + nats-server, openssl, g++/make/python3 (to launch a node)
-//   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, conntrack, iproute2, tini, dig/kdig, unbound, dnsperf, haproxy, wrk
+//   node scripts/ensure-deps.mjs --test   → also docker.io, nftables, conntrack, iproute2, tini, dig/kdig, unbound, nsd, knot, zonemaster-cli, dnsperf, haproxy, wrk
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,6 +33,9 @@ const debian = [
         ["knot-dnsutils", ["/usr/bin/kdig"]],
         ["unbound", ["/usr/sbin/unbound"]],
         ["dnsperf", ["/usr/bin/dnsperf"]],
+        ["nsd", ["/usr/sbin/nsd"]],
+        ["knot", ["/usr/sbin/knotd"]],
+        ["zonemaster-cli", ["/usr/bin/zonemaster-cli"]],
         ["haproxy", ["/usr/sbin/haproxy"]],
         ["wrk", ["/usr/bin/wrk"]],
       ]
