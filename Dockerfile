@@ -12,12 +12,17 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends g++ make python3 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# node-gyp compiles against the image's own headers rather than downloading them.
+ENV npm_config_nodedir=/usr/local
 COPY . .
 # npm ci runs `prepare`, which compiles dist/ (tsc + the esbuild CLI bundle); prune then drops the dev tools.
-RUN npm ci --no-audit --no-fund \
+# An npm cache put at .npm-cache in the context (a machine without registry access) is used offline.
+RUN if [ -d .npm-cache ]; then export npm_config_cache=/src/.npm-cache npm_config_offline=true; fi \
+ && npm ci --no-audit --no-fund \
  && test -f dist/cli/main.js -a -f dist/cli-bundle/main.js \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf native/udp-batch/build/Release/obj.target native/udp-batch/build/Release/.deps
+ && rm -rf .npm-cache native/udp-batch/build/Release/obj.target native/udp-batch/build/Release/.deps \
+ && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
 
 FROM ${NODE_IMAGE}
 RUN apt-get update -q \
