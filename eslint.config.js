@@ -11,7 +11,7 @@ const SUBSYSTEMS = readdirSync(new URL("./actors/", import.meta.url), { withFile
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
 /** Folders of plain functions: tested without NATS or the kernel, and kept that way by lint. */
-export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert", "actors/l4lb/render", "actors/l4lb/names", "actors/overlay/render"];
+export const PURE_FOLDERS = ["actors/dns/wire", "actors/dns/zones", "actors/dns/mesos-dns", "actors/gossip/crdt", "actors/catalogue/convert", "actors/l4lb/render", "actors/l4lb/names", "actors/overlay/render", "actors/edge/plan"];
 const LOWER_LAYERS = ["config", "transport", "supervisors", "observability", "host"];
 
 // Up to four doors: index.js (the runtime: subtree, messages, types), and three light ones that load
