@@ -6,7 +6,9 @@ import { readAttachments } from "./attachments.js";
 
 describe("readAttachments (dcnet-cni's lease folder)", () => {
   let dir: string | undefined;
-  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("groups the leased addresses by container, IPv4 first; skips what is not a lease and counts what cannot be read", async () => {
     dir = mkdtempSync(join(tmpdir(), "dcnet-att-"));
