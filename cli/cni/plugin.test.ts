@@ -176,6 +176,15 @@ describe("cni plugin operations", () => {
     expect(() => call("CHECK", "c1", { prevResult })).toThrow("the interface is missing");
   });
 
+  it("CHECK of a container without its default route names the resolvers it cannot reach (dns in the config)", () => {
+    const { k, call } = setup({ dns: { nameservers: ["198.51.100.1", "198.51.100.2"] } });
+    const prevResult = call("ADD") as CniResult;
+    expect(prevResult.dns).toEqual({ nameservers: ["198.51.100.1", "198.51.100.2"] });
+    const plan = [...k.veths.values()][0] as VethPlan;
+    k.veths.set(plan.hostVeth, { ...plan, addrs: plan.addrs.map((a) => ({ ...a, gateway: "9.0.7.6" })) });
+    expect(() => call("CHECK", "c1", { prevResult })).toThrow("the default route via 9.0.7.1 is missing: its resolvers 198.51.100.1, 198.51.100.2 (the node's DNS, reached through the gateway) are unreachable");
+  });
+
   it("STATUS (1.1): 50 when the bridge is missing or the subnet exhausted", () => {
     const { k, call, code } = setup({ cniVersion: "1.1.0" });
     expect(call("STATUS")).toBeUndefined();

@@ -144,11 +144,18 @@ export function check(conf: NetConf, att: Attachment, k: Kernel): undefined {
   for (const r of prev.routes ?? []) {
     if (r.dst !== "0.0.0.0/0" && r.dst !== "::/0") continue;
     const gw = r.gw ?? expected.find((ip) => ip.gateway && ip.gateway.includes(":") === r.dst.includes(":"))?.gateway;
-    if (gw && !view.gateways.includes(gw)) fail(`the default route via ${gw} is missing`);
+    if (gw && !view.gateways.includes(gw)) fail(`the default route via ${gw} is missing${unreachedResolvers(conf, gw)}`);
   }
   checkHost(conf, att, k);
   checkLeases(conf, att, expected.map((ip) => ip.address.split("/")[0] as string), k);
   return undefined;
+}
+
+/** A container without its default route cannot reach the node's resolver addresses either: say so, and how to mend it. */
+function unreachedResolvers(conf: NetConf, gw: string): string {
+  const servers = (conf.dns?.nameservers ?? []).filter((n) => n.includes(":") === gw.includes(":"));
+  if (servers.length === 0) return "";
+  return `: its resolvers ${servers.join(", ")} (the node's DNS, reached through the gateway) are unreachable, so every DNS lookup in it fails; add it back (ip route add default via ${gw}) or re-create the container`;
 }
 
 function checkHost(conf: NetConf, att: Attachment, k: Kernel): void {
