@@ -152,6 +152,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
   }
 
   const cniContainers: Array<{ ns: string; what: string }> = [];
+  let runtime: CniRuntime | undefined;
 
   test("the resolver addresses are on lo (labelled dcnet's) on both hosts and answer over UDP and TCP", async () => {
     for (const h of ["h1", "h2"]) {
@@ -187,7 +188,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     expect(network.plugins[0]?.dns).toEqual({ nameservers: RESOLVERS, search: ["dcos.thisdcos.directory"] });
     const binDir = mkdtempSync(join(lab.dir, "cni-bin-"));
     symlinkSync(join(ROOT, "bin/dcnet-cni.js"), join(binDir, "dcnet-cni"));
-    const runtime = new CniRuntime({ hostNetns: lab.ns("h1"), cniPath: [binDir], network });
+    runtime = new CniRuntime({ hostNetns: lab.ns("h1"), cniPath: [binDir], network });
     for (const [i, what, caps] of [
       [1, "overlay", {}],
       [2, "bridge mode, port 8080→80", { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }] }],
@@ -195,7 +196,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
       const ns = `${lab.prefix}-cni${i}`; // the lab's prefix: its cleanup deletes it
       await mustRun("ip", ["netns", "add", ns]);
       await mustRun("ip", ["-n", ns, "link", "set", "lo", "up"]);
-      const out = await runtime.add({ containerId: `dns-ctr-${i}`, ifname: "eth0", netns: `/run/netns/${ns}` }, caps);
+      const out = await (runtime as CniRuntime).add({ containerId: `dns-ctr-${i}`, ifname: "eth0", netns: `/run/netns/${ns}` }, caps);
       if (!out.ok) throw new Error(`CNI ADD: ${out.msg}`);
       const result = out.result as { ips: Array<{ address: string }>; dns?: { nameservers: string[]; search?: string[] } };
       // What a runtime does with the result's dns: the container's resolv.conf.
@@ -254,6 +255,18 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     if (Object.values(seen).some((ips) => ips.length === 0)) console.error(`docker container output:\n${logs}`);
     expect({ place: "docker dcos", ...seen }).toEqual({ place: "docker dcos", ...expected() });
     console.log(`dns-everywhere: ${Object.keys(names).length} names × 5 places resolved in ${Date.now() - started} ms`);
+  });
+
+  test("bad input, a container without the route: its lookups fail, and the plugin's CHECK names the resolvers it cannot reach and how to mend it", async () => {
+    const ns = cniContainers[0]?.ns as string;
+    const gw = (await mustRun("ip", ["-n", ns, "-j", "route", "show", "default"])).match(/"gateway":"([^"]+)"/)?.[1] as string;
+    await mustRun("ip", ["-n", ns, "route", "del", "default"]);
+    expect(await getent(ns, EXTERNAL.name)).toEqual(["(exit 2)"]);
+    const out = await (runtime as CniRuntime).check({ containerId: "dns-ctr-1", ifname: "eth0", netns: `/run/netns/${ns}` });
+    expect(out.ok).toBe(false);
+    expect(out.ok ? "" : out.msg).toContain(`the default route via ${gw} is missing: its resolvers ${RESOLVERS.join(", ")} (the node's DNS, reached through the gateway) are unreachable, so every DNS lookup in it fails; add it back (ip route add default via ${gw})`);
+    await mustRun("ip", ["-n", ns, "route", "add", "default", "via", gw]);
+    expect(await getent(ns, EXTERNAL.name)).toEqual([EXTERNAL.ip]);
   });
 
   test("bad input: an address on another interface, port 53 taken by another process, a read-only resolv.conf — each named with what to do and counted; the node serves the address it could bind, and takes the freed one", async () => {
