@@ -29,6 +29,8 @@ export class DnsMetrics {
   readonly tcpConnections: ReturnType<typeof gauge<"listen">>;
   readonly tcpRejected: Counter<"listen" | "reason">;
   readonly udpEngine: ReturnType<typeof gauge<"listen" | "engine">>;
+  /** Receive errors of UDP sockets, by errno name; a fatal one (the socket is reopened) also counts here. */
+  readonly udpReceiveErrors: Counter<"listen" | "code" | "fatal">;
   /** Time queries waited in a batched UDP socket before the node read them: event-loop stalls. */
   readonly udpQueued: HistogramSeries;
   private readonly udpStats: Map<string, () => BatchStats | undefined>;
@@ -72,6 +74,7 @@ export class DnsMetrics {
     this.tcpConnections = gauge(registry, "dcnet_dns_tcp_connections", "Open DNS TCP connections", ["listen"]);
     this.tcpRejected = counter(registry, "dcnet_dns_tcp_closed_total", "DNS TCP connections closed by the server: over the connection limit, idle or too slow, oversized message", ["listen", "reason"]);
     this.udpEngine = gauge(registry, "dcnet_dns_udp_engine", "1 for the UDP engine each listener runs on: batch (recvmmsg/sendmmsg) or dgram (node:dgram)", ["listen", "engine"]);
+    this.udpReceiveErrors = counter(registry, "dcnet_dns_udp_receive_errors_total", "Failed reads of a UDP listener socket, by errno name (e.g. ENOBUFS); fatal=true: the socket stopped working and the listener opened a new one", ["listen", "code", "fatal"]);
     this.udpQueued = fastHistogram(registry, "dcnet_dns_udp_queued_seconds", "Time a UDP query waited in the socket receive buffer before the node read it (kernel receive timestamp; batch engine): how long the event loop kept clients waiting", "transport", ["udp"] as const, LATENCY_BUCKETS).udp;
     let udp = udpByRegistry.get(registry);
     if (!udp) udpByRegistry.set(registry, (udp = new Map()));

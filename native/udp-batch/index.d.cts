@@ -30,8 +30,14 @@ export interface BatchStats {
 
 export interface UdpBatchBinding {
   open(options: OpenOptions): BatchSocket;
-  /** onBatch(n) runs once per batch; the answer to datagram i is left in replies[i] (or not, for none). */
-  start(socket: BatchSocket, onBatch: (count: number) => void, replies: Array<Buffer | undefined>): void;
+  /**
+   * onBatch(n) runs once per batch; the answer to datagram i is left in replies[i] (or not, for none).
+   * onError runs for each receive error: `code` as Node names it (e.g. "EBADF"); `fatal` when the
+   * socket will not recover and reading has stopped (the caller opens a new one).
+   */
+  start(socket: BatchSocket, onBatch: (count: number) => void, replies: Array<Buffer | undefined>, onError?: (code: string, errno: number, fatal: boolean) => void): void;
+  /** For tests: the next readable event fails with `errno` through the receive-error path, instead of reading. */
+  injectError(socket: BatchSocket, errno: number): void;
   /** A copy of datagram i's source address, valid after the batch (for sendTo). */
   peer(socket: BatchSocket, slot: number): Buffer;
   /** Sends now; 0, or a negative errno. */

@@ -1,6 +1,7 @@
 // The addon against real sockets on loopback: every datagram of a burst is answered to its own
 // sender in batches, answers after the batch reach a kept peer, oversized datagrams are reported
-// cut, bind errors carry their code, and a closed socket stops answering and refuses calls.
+// cut, bind errors carry their code, a closed socket stops answering and refuses calls, and receive
+// errors reach the caller (a fatal one stops reading).
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { createSocket, type Socket } from "node:dgram";
 import { createRequire } from "node:module";
@@ -186,5 +187,36 @@ describe("udp-batch", () => {
     const again = nb.open({ host: "127.0.0.1", port: s.port });
     open.push(again);
     expect(nb.address(again).port).toBe(s.port);
+  });
+
+  it("a receive error is counted and reported; a passing one (ENOBUFS) keeps the socket reading, a fatal one (EBADF) stops it", async () => {
+    const s = server();
+    const errors: Array<[string, number, boolean]> = [];
+    const rx = Buffer.from(s.sock.rx);
+    const lens = new Int32Array(s.sock.lens);
+    nb.start(
+      s.sock,
+      (n) => {
+        for (let i = 0; i < n; i++) s.replies[i] = Buffer.from(`re:${rx.toString("latin1", i * 512, i * 512 + (lens[i] as number))}`);
+      },
+      s.replies,
+      (code, errno, fatal) => errors.push([code, errno, fatal]),
+    );
+    const c = await client();
+    nb.injectError(s.sock, 105); // ENOBUFS
+    c.socket.send("a", s.port, "127.0.0.1");
+    await until(() => errors.length === 1 && c.got.length === 1);
+    expect(errors).toEqual([["ENOBUFS", 105, false]]);
+    expect(c.got.map(String)).toEqual(["re:a"]); // the datagram waited through the failed read
+    expect(nb.stats(s.sock)).toMatchObject({ recvErrors: 1, lastErrno: 105 });
+
+    nb.injectError(s.sock, 9); // EBADF
+    c.socket.send("b", s.port, "127.0.0.1");
+    await until(() => errors.length === 2);
+    expect(errors[1]).toEqual(["EBADF", 9, true]);
+    c.socket.send("c", s.port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.got.map(String)).toEqual(["re:a"]);
+    expect(nb.stats(s.sock)).toMatchObject({ recvErrors: 2, lastErrno: 9, received: 1 });
   });
 });

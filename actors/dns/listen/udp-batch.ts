@@ -3,6 +3,10 @@
 // the answers go back in one sendmmsg. Datagram buffers and slot numbers are only lent for the call,
 // so the QueryPath gets `keep`, which copies the sender's address for answers that come later
 // (forwarded queries), sent on their own with sendTo.
+//
+// Receive errors come back from the addon one by one: each is counted by errno name, logged the first
+// time that errno is seen on this listen address, and a fatal one (the addon has stopped reading)
+// goes to `onDead`, which the listener actor turns into a crash: its supervisor opens a new socket.
 import type { Logger } from "pino";
 import type { UdpBatchBinding } from "@dcnet/udp-batch";
 import type { QueryPath } from "./serve.js";
@@ -17,7 +21,16 @@ const SLOT = 4096;
 /** Held by a query answered later: a copy of the sender's socket address. */
 type Peer = number | Buffer;
 
-export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, path: QueryPath, metrics: DnsMetrics, logger: Logger): UdpServer {
+export interface BatchErrorSink {
+  /** The listen address as configured (the metric's label). */
+  readonly listen: string;
+  /** errno names already logged for this listen address: kept across reopened sockets, so one cause logs once. */
+  readonly logged: Set<string>;
+  /** The socket stopped reading for good. */
+  readonly onDead: (err: Error) => void;
+}
+
+export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, path: QueryPath, metrics: DnsMetrics, logger: Logger, errors: BatchErrorSink): UdpServer {
   const sock = binding.open({ host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes, batch: BATCH, slot: SLOT });
   const rx = Buffer.from(sock.rx);
   const lens = new Int32Array(sock.lens);
@@ -50,6 +63,16 @@ export function openBatchUdp(binding: UdpBatchBinding, opts: UdpServerOptions, p
       }
     },
     replies,
+    (code, errno, fatal) => {
+      metrics.udpReceiveErrors.inc({ listen: errors.listen, code, fatal: String(fatal) });
+      if (fatal) {
+        logger.error({ listen: errors.listen, code, errno }, "DNS UDP socket failed; opening a new one");
+        errors.onDead(Object.assign(new Error(`DNS UDP socket ${errors.listen} failed: ${code}`), { code, errno: -errno, syscall: "recvmmsg" }));
+      } else if (!errors.logged.has(code)) {
+        errors.logged.add(code);
+        logger.warn({ listen: errors.listen, code, errno }, `DNS UDP receive error ${code} (counted in dcnet_dns_udp_receive_errors_total; logged once per errno)`);
+      }
+    },
   );
   let open = true;
   return {

@@ -2,7 +2,8 @@
 // the engine chosen for the node (udp-engine.ts); the socket's receive buffer (1 MiB, as dcos-net) is
 // the only queue, so a flood costs dropped datagrams, never memory. An address that cannot be bound
 // (in use, not configured yet) is retried every few seconds with a loud log, instead of
-// crash-looping the node: the rest of the node stays useful.
+// crash-looping the node: the rest of the node stays useful. A socket that fails after bind (dgram's
+// error event, the batch engine's fatal receive error) crashes the actor, and its restart binds anew.
 import type { Logger } from "pino";
 import type { Behaviour } from "../../../supervisors/index.js";
 import type { QueryPath } from "./serve.js";
@@ -25,10 +26,14 @@ interface UdpDeps {
 }
 
 export function udpBehaviour(deps: UdpDeps): Behaviour<ListenerState<UdpServer>, UdpMsg> {
+  // Outlives the actor's restarts: a socket that keeps failing the same way logs it once.
+  const logged = new Set<string>();
   const open = async (onError: (err: Error) => void): Promise<UdpServer> => {
     const { host, port } = splitListen(deps.listen);
     const opts = { host, port, recvBufferBytes: deps.recvBufferBytes ?? 1 << 20 };
-    return deps.engine.engine === "batch" ? openBatchUdp(deps.engine.binding, opts, deps.path(), deps.metrics, deps.logger) : openDgramUdp(opts, deps.path(), onError);
+    return deps.engine.engine === "batch"
+      ? openBatchUdp(deps.engine.binding, opts, deps.path(), deps.metrics, deps.logger, { listen: deps.listen, logged, onDead: onError })
+      : openDgramUdp(opts, deps.path(), onError);
   };
   const tryBind = (state: ListenerState<UdpServer>, ctx: { self: { tell(m: UdpMsg): void } }): Promise<void> =>
     bindOrRetry(

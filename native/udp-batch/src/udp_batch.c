@@ -41,10 +41,12 @@ typedef struct {
   struct iovec *in_iov;
   struct mmsghdr *out;
   struct iovec *out_iov;
-  napi_ref rx_ref, lens_ref, waits_ref, on_batch, replies;
+  napi_ref rx_ref, lens_ref, waits_ref, on_batch, replies, on_error;
   napi_async_context async;
   double batches, received, sent, send_dropped, truncated, recv_errors;
   int last_errno;
+  int inject_errno;  // injectError(): the next readable event fails with this instead of reading
+  int dead;          // polling stopped after an error the socket does not recover from
 } sock_t;
 
 #define CHECK(call)                                                    \
@@ -98,8 +100,9 @@ static void release_refs(sock_t *s) {
   if (s->waits_ref) napi_delete_reference(env, s->waits_ref);
   if (s->on_batch) napi_delete_reference(env, s->on_batch);
   if (s->replies) napi_delete_reference(env, s->replies);
+  if (s->on_error) napi_delete_reference(env, s->on_error);
   if (s->async) napi_async_destroy(env, s->async);
-  s->rx_ref = s->lens_ref = s->waits_ref = s->on_batch = s->replies = NULL;
+  s->rx_ref = s->lens_ref = s->waits_ref = s->on_batch = s->replies = s->on_error = NULL;
   s->async = NULL;
 }
 
@@ -145,12 +148,57 @@ static void send_replies(sock_t *s, napi_value replies, unsigned n) {
   }
 }
 
+// Errors a UDP socket does not come back from: polling stops (level-triggered, it would spin) and JS is
+// told, so the listener can open a new socket. Anything else (ENOMEM, ENOBUFS, a queued ICMP error)
+// fails one read and the next one works.
+static int is_fatal(int err) {
+  return err == EBADF || err == ENOTSOCK || err == EINVAL || err == EFAULT || err == ENOTCONN;
+}
+
+// A receive error: counted, and reported to JS as onError(code, errno, fatal) when start() was given one.
+static void recv_failed(sock_t *s, int err, int fatal) {
+  napi_env env = s->env;
+  s->recv_errors++;
+  s->last_errno = err;
+  if (fatal && !s->dead) {
+    s->dead = 1;
+    uv_poll_stop(&s->poll);
+  }
+  if (!s->on_error) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn, recv, argv[3], result;
+  napi_get_reference_value(env, s->on_error, &fn);
+  napi_get_global(env, &recv);
+  napi_create_string_utf8(env, uv_err_name(uv_translate_sys_error(err)), NAPI_AUTO_LENGTH, &argv[0]);
+  napi_create_int32(env, err, &argv[1]);
+  napi_get_boolean(env, fatal, &argv[2]);
+  if (napi_make_callback(env, s->async, recv, fn, 3, argv, &result) == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
 static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   sock_t *s = poll->data;
-  if (s->closing || status < 0) return;
+  if (s->closing || s->dead) return;
+  if (status < 0) {
+    // libuv reports the poll itself failing (the fd went bad under us): a dead socket. On Unix a
+    // libuv error is the negated errno.
+    recv_failed(s, -status, 1);
+    return;
+  }
+  if (s->inject_errno) {
+    int err = s->inject_errno;
+    s->inject_errno = 0;
+    recv_failed(s, err, is_fatal(err));
+    return;
+  }
   napi_env env = s->env;
-  for (int round = 0; round < MAX_ROUNDS && !s->closing; round++) {
+  for (int round = 0; round < MAX_ROUNDS && !s->closing && !s->dead; round++) {
     for (unsigned i = 0; i < s->batch; i++) {
       s->in_iov[i].iov_base = s->rx + (size_t)i * s->slot;
       s->in_iov[i].iov_len = s->slot;
@@ -166,10 +214,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     int n = recvmmsg(s->fd, s->in, s->batch, MSG_DONTWAIT | MSG_TRUNC, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        s->recv_errors++;
-        s->last_errno = errno;
-      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) recv_failed(s, errno, is_fatal(errno));
       return;
     }
     if (n == 0) return;
@@ -349,13 +394,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return self;
 }
 
-// start(sock, onBatch(n), replies[]): reading begins; onBatch runs once per recvmmsg with n datagrams
-// in rx (slot i at i*slot, length lens[i], µs spent queued waits[i]) and leaves each answer as replies[i].
+// start(sock, onBatch(n), replies[], onError?): reading begins; onBatch runs once per recvmmsg with n
+// datagrams in rx (slot i at i*slot, length lens[i], µs spent queued waits[i]) and leaves each answer
+// as replies[i]; onError(code, errno, fatal) runs for each receive error (fatal: reading has stopped).
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], name;
+  size_t argc = 4;
+  napi_value argv[4], name;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  sock_t *s = argc == 3 ? unwrap(env, argv[0]) : NULL;
+  sock_t *s = argc >= 3 ? unwrap(env, argv[0]) : NULL;
   if (!s) return NULL;
   if (s->on_batch) {
     napi_throw_error(env, "ERR_UDP_BATCH", "start(): already started");
@@ -363,6 +409,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   }
   CHECK(napi_create_reference(env, argv[1], 1, &s->on_batch));
   CHECK(napi_create_reference(env, argv[2], 1, &s->replies));
+  napi_valuetype t = napi_undefined;
+  if (argc == 4) CHECK(napi_typeof(env, argv[3], &t));
+  if (t == napi_function) CHECK(napi_create_reference(env, argv[3], 1, &s->on_error));
   CHECK(napi_create_string_utf8(env, "dcnet:udp-batch", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, argv[0], name, &s->async));
   int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
@@ -413,6 +462,23 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   }
   CHECK(napi_create_int32(env, r < 0 ? -errno : 0, &out));
   return out;
+}
+
+// injectError(sock, errno): for tests — the next readable event fails with `errno` instead of
+// reading, through the same path as a failing recvmmsg (a real UDP socket almost never fails).
+static napi_value js_inject_error(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t err;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc == 2 ? unwrap(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  if (napi_get_value_int32(env, argv[1], &err) != napi_ok || err <= 0) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "injectError(): errno must be a positive number");
+    return NULL;
+  }
+  s->inject_errno = err;
+  return NULL;
 }
 
 static void set_num(napi_env env, napi_value obj, const char *key, double v) {
@@ -493,6 +559,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"address", NULL, js_address, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"injectError", NULL, js_inject_error, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
