@@ -7,7 +7,7 @@ import { Transport } from "../../transport/index.js";
 import { checkNodeCredential, inboxPrefix, loadCredential, NatsUnauthenticatedError, type AuthError, type Credential } from "../../transport/auth/index.js";
 import { startTracing } from "../../observability/tracing.js";
 import { createLogHub, type LogHub } from "../../observability/logger.js";
-import { createRegistry } from "../../observability/metrics.js";
+import { counter, createRegistry } from "../../observability/metrics.js";
 import type { Config } from "../../config/index.js";
 import type { AnyOp } from "../admin/index.js";
 import type { ZonePart } from "../dns/index.js";
@@ -98,7 +98,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       handlerDeadlineMs: config.supervision.handlerDeadlineMs,
       ...(tracing.tracer ? { tracer: tracing.tracer } : {}),
       onCreated: (t) => (slot.tree = t),
-      onEvent: treeEventLogger(logs.child("supervisor")),
+      onEvent: treeEventLogger(logs.child("supervisor"), metrics),
       onGiveUp: ({ path, error }) => {
         // The one line an operator needs: which actor crash-looped, and why.
         log.fatal({ actor: path, err: error.message }, `root supervisor gave up: actor ${path} crash-looped (${error.message})`);
@@ -151,7 +151,9 @@ function refusing<T>(log: Logger, check: () => T): T {
   }
 }
 
-function treeEventLogger(log: Logger): (e: TreeEvent) => void {
+function treeEventLogger(log: Logger, metrics: Registry): (e: TreeEvent) => void {
+  // Per actor path: a restart storm (deploy/prometheus/alerts.yml) is a rate of this.
+  const restarts = counter(metrics, "dcnet_supervisor_restarts_total", "Actor restarts by its supervisor, by actor path.", ["actor"]);
   return (e) => {
     switch (e.type) {
       case "crashed":
@@ -159,6 +161,7 @@ function treeEventLogger(log: Logger): (e: TreeEvent) => void {
         break;
       case "restarted":
         log.warn({ actor: e.path, restarts: e.restarts }, "actor restarted");
+        restarts.inc({ actor: e.path });
         break;
       case "gave-up":
         log.error({ actor: e.path, origin: e.origin, err: e.error.message }, "supervisor gave up");
