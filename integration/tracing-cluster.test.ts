@@ -46,10 +46,11 @@ describe("tracing - a 3-node cluster as an operator sees it in Jaeger", () => {
     await receiver?.close();
   });
 
-  async function addTask(id: string, sampled: boolean): Promise<void> {
+  async function addTask(id: string, sampled: boolean, ttlMs?: number): Promise<void> {
     const file = join(lab!.dir, `${id}.json`);
     writeFileSync(file, JSON.stringify({ id, name: id, framework: "shop", runtime: "native", agentIp: "10.1.0.7", taskIps: [], state: "running", ports: [] }));
-    const r = await runDcnet(["ctl", "--nats", urls, "--node", "tr-a", "task", "add", file], { ...env(), OTEL_TRACES_SAMPLER_ARG: sampled ? "1" : "0" });
+    const ttl = ttlMs === undefined ? [] : ["--ttl", String(ttlMs)];
+    const r = await runDcnet(["ctl", "--nats", urls, "--node", "tr-a", "task", "add", file, ...ttl], { ...env(), OTEL_TRACES_SAMPLER_ARG: sampled ? "1" : "0" });
     expect(r.code).toBe(0);
   }
 
@@ -137,5 +138,26 @@ describe("tracing - a 3-node cluster as an operator sees it in Jaeger", () => {
     const spans = receiver.spans().slice(before);
     const ofChange = spans.filter((s) => s.attributes["dcnet.store.key"] === "tasks/tr-a/native/unsampled-1" || s.name === "admin task-add" || s.name.includes("gossip delta"));
     expect(ofChange.map((s) => `${node(s)} ${s.name}`)).toEqual([]);
+  });
+
+  test("a task expired by the TTL sweep (background work): no span of the sweep, and the expiry is one trace of its own across the 3 nodes", async () => {
+    const key = "tasks/tr-a/native/expiring-1";
+    await addTask("expiring-1", true, 1_000);
+    const updates = (all: readonly ReceivedSpan[]) => all.filter((s) => s.name === "dns zone update" && s.attributes["dcnet.store.key"] === key);
+    // The registration's trace has one update per node; the expiry's is a second trace with one per node.
+    await receiver.waitFor((all) => new Set(updates(all).map((s) => s.traceId)).size === 2 && updates(all).length === 6, 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const all = receiver.spans();
+    const added = all.find((s) => s.name.includes("task-add request") && updates(all).some((u) => u.traceId === s.traceId));
+    const expiry = updates(all).find((u) => u.traceId !== added?.traceId)?.traceId;
+    const spans = all.filter((s) => s.traceId === expiry);
+    const tree = receiver.tree(spans);
+    const ids = byId(spans);
+    const roots = spans.filter((s) => !ids.has(s.parentSpanId));
+    // The sweep's turn was not sampled (background); the write it made is the root of the change's trace.
+    expect({ roots: roots.map((s) => `${node(s)} ${s.name} ${s.parentSpanId}`), tree }).toEqual({ roots: ["tr-a /node/gossip/store store.update "], tree });
+    for (const n of NODES) expect(updates(spans).filter((s) => node(s) === n)).toHaveLength(1);
+    for (const n of ["tr-b", "tr-c"]) expect(spans.filter((s) => s.name === "gossip delta arrival" && node(s) === n && s.attributes["dcnet.store.key"] === key)).toHaveLength(1);
+    expect(all.filter((s) => s.name.includes("registrations expire"))).toEqual([]);
   });
 });

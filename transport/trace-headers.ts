@@ -3,7 +3,7 @@
 import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext, type TextMapGetter, type TextMapSetter, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import { BACKGROUND_ATTR, backgroundParent, clearBackground } from "../observability/background.js";
+import { BACKGROUND_ATTR, backgroundParent, clearBackground, inBackground } from "../observability/background.js";
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -46,10 +46,12 @@ const carrierGetter: TextMapGetter<TraceCarrier | undefined> = {
 };
 
 /**
- * The carrier of `ctx`'s span, or undefined when it has none (tracing off, or outside any span). The check comes
- * first so untraced callers allocate nothing and put nothing on the wire.
+ * The carrier of `ctx`'s span, or undefined when it has none (tracing off, outside any span, or inside background
+ * work). The check comes first so untraced callers allocate nothing and put nothing on the wire.
  */
 export function injectCarrier(ctx: Context): TraceCarrier | undefined {
+  // Background work is never a change's parent: the change it makes starts its own trace (supervisors/tracing.ts).
+  if (inBackground(ctx)) return undefined;
   const sc = trace.getSpanContext(ctx);
   if (sc === undefined || !isSpanContextValid(sc)) return undefined;
   const carrier: Record<string, string> = {};

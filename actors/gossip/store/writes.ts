@@ -13,6 +13,8 @@ import { later, notifyChange, safeReply, type Ack, type StoreState } from "./sta
 import type { TraceCarrier } from "./types.js";
 import { checkedTrace, keyedBytes, MAX_PAYLOAD_BYTES } from "./wire.js";
 import { startPublishSpans } from "./tracing.js";
+import { context } from "@opentelemetry/api";
+import { injectCarrier } from "../../../transport/index.js";
 
 const DEFAULT_FLUSH_TICK_MS = 2;
 /** A back-pressure flush longer than this is given up (the bytes stay queued in the client). */
@@ -33,7 +35,9 @@ function applyUpdate(s: StoreState, msg: UpdateMsg): void | Promise<void> {
   if (why !== undefined) return safeReply(s, msg.reply, { ok: false, error: why });
   s.hlc = applied.hlc;
   if (isNoop(applied.delta)) return safeReply(s, msg.reply, { ok: true });
-  const trace = checkedTrace(msg.trace);
+  // A writer without a carrier (none in a span, or background work: a TTL sweep) makes the write's own turn the
+  // change's parent, so its delta, arrivals and zone updates are one trace with it rather than roots of their own.
+  const trace = checkedTrace(msg.trace) ?? (s.rt.deps.tracer === undefined ? undefined : injectCarrier(context.active()));
   notifyChange(s, s.keys.put(msg.key, applied.next, now), trace);
   return enqueue(s, msg.key, applied.delta, msg.reply, trace);
 }
