@@ -1,8 +1,11 @@
 // bench/dns-fuzz: 1,000,000 malformed DNS packets (7 kinds: short headers, responses, question
 // counts, count lies, compression loops, truncated questions, long labels) at a node over UDP, with
-// a valid query after every 500 that must be answered right. Prints the rate the node absorbed
+// a valid query after every 100 that must be answered right. Prints the rate the node absorbed
 // them at, next to the rate it answers valid queries in the same run (the reference), and checks
-// the node's malformed counter saw every packet.
+// that every malformed packet the node received was counted malformed: exactly, 100 %. Packets the
+// kernel dropped before the node could read them (a full socket buffer) never reached it; they are
+// printed apart, from the batch engine's own received counter, and fail the run only if there are
+// more than 1 % of them (then the bench measured the kernel, not the node).
 //   npx tsx bench/dns-fuzz.ts [--count 1000000]
 import { createSocket } from "node:dgram";
 import * as dnsPacket from "dns-packet";
@@ -17,11 +20,11 @@ const COUNT = arg("--count", 1_000_000);
 // and a valid query dropped by the kernel says nothing about the server.
 const EVERY = 100;
 
-async function counter(url: string, name: string): Promise<number> {
+async function counter(url: string, name: string, label = ""): Promise<number> {
   const text = await (await fetch(url)).text();
   return text
     .split("\n")
-    .filter((l) => l.startsWith(`${name}{`))
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(label))
     .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
 }
 
@@ -58,6 +61,7 @@ try {
   const validRate = 20_000 / ((performance.now() - t0) / 1000);
 
   const before = await counter(metrics, "dcnet_dns_malformed_total");
+  const receivedBefore = await counter(metrics, "dcnet_dns_udp_datagrams_total", 'result="received"');
   const rand = seededRandom(4242);
   let wrong = 0;
   t0 = performance.now();
@@ -71,13 +75,18 @@ try {
   const secs = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 500));
   const counted = (await counter(metrics, "dcnet_dns_malformed_total")) - before;
+  // The batch engine counts every datagram it read; the valid queries asked in between are not malformed.
+  const receivedAll = (await counter(metrics, "dcnet_dns_udp_datagrams_total", 'result="received"')) - receivedBefore;
+  const batch = receivedAll > 0;
+  const received = batch ? receivedAll - Math.floor(COUNT / EVERY) : COUNT;
   sock.close();
   const alive = node.child.exitCode === null;
-  console.log(`malformed  ${COUNT} packets in ${secs.toFixed(1)} s = ${Math.round(COUNT / secs)}/s (with a valid query every ${EVERY}); counted ${counted} (${((100 * counted) / COUNT).toFixed(2)}%)`);
+  console.log(`malformed  ${COUNT} packets in ${secs.toFixed(1)} s = ${Math.round(COUNT / secs)}/s (with a valid query every ${EVERY})`);
+  console.log(`counted    ${counted} of the ${received} the node received (${((100 * counted) / received).toFixed(2)} %); ${COUNT - received} dropped by the kernel before the node read them${batch ? "" : " (unknown: dgram engine, assumed 0)"}`);
   console.log(`valid      ${COUNT / EVERY} interleaved answers, ${wrong} wrong; node alive: ${alive}`);
   console.log(`reference  valid queries one at a time: ${Math.round(validRate)}/s`);
   console.log(`ratio      malformed/valid rate = ${(COUNT / secs / validRate).toFixed(2)}`);
-  if (wrong > 0 || !alive || counted < COUNT * 0.99) process.exitCode = 1;
+  if (wrong > 0 || !alive || counted !== received || received < COUNT * 0.99) process.exitCode = 1;
 } finally {
   await node.stop();
   await nats.stop();

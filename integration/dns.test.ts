@@ -376,7 +376,8 @@ describe("dns - one node, asked with dig and kdig", () => {
     const completed = Number(/Queries completed:\s+(\d+)/.exec(stdout)?.[1]);
     const sent = Number(/Queries sent:\s+(\d+)/.exec(stdout)?.[1]);
     expect(sent).toBeGreaterThan(1000);
-    expect(completed / sent).toBeGreaterThanOrEqual(0.999);
+    // No query fails while the actors restart (actors/dns/README.md says so): every one is answered.
+    expect(completed).toBe(sent);
     expect(/Response codes:\s+(.*)/.exec(stdout)?.[1]).toMatch(/^NOERROR \d+ \(100\.00%\)$/);
     const status = await t.admin.request(NODE, "status", {});
     const restarts = Object.fromEntries(status.actors.filter((a) => a.path.startsWith("/node/dns/")).map((a) => [a.path, a.restarts]));

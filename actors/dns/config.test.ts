@@ -38,7 +38,7 @@ describe("dns config section", () => {
     const table = renderConfigTable(dnsConfigSection, "dns");
     expect(table).toContain("| `dns.listen` | string[] | `[\"127.0.0.1:8053\"]` |");
     expect(table).toContain("| `dns.mesos.mode` | native \\| forward \\| off |");
-    // One row per leaf key: 18 of its own, cache 3, thisnode 2, resolver 3, resolvConf 5, mesos 10.
-    expect(table.split("\n").filter((row) => row.startsWith("| `dns.")).length).toBe(41);
+    // One row per leaf key: 19 of its own, cache 3, thisnode 2, resolver 3, resolvConf 5, mesos 10.
+    expect(table.split("\n").filter((row) => row.startsWith("| `dns.")).length).toBe(42);
   });
 });

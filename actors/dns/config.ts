@@ -22,6 +22,7 @@ export const dnsConfigSection = z
     rotation: z.enum(["round_robin", "random", "off"]).default("round_robin").describe("Order of answers: rotated by message id (dcos-dns default), shuffled, or as stored."),
     maxInflight: z.number().int().positive().default(1024).describe("Queries being worked on at once (forwarded ones included); more are answered SERVFAIL, so memory stays bounded (dcos-dns handler_limit)."),
     maxUdpSize: z.number().int().min(512).max(65_535).default(4096).describe("Largest UDP answer sent, whatever EDNS0 size a client asks for."),
+    answerCache: z.boolean().default(true).describe("Keep the encoded answers to repeated questions about the dcnet zones (emptied at every zone change); false encodes every answer (bench/dns-qps prints both)."),
     traceEvery: z.number().int().nonnegative().default(100).describe("Trace one query in this many (a span with zone, rcode, forwarded); 0: none. Spans are exported only when tracing is on."),
     udpEngine: z
       .enum(["auto", "batch", "dgram"])

@@ -35,7 +35,7 @@ export function queryPathFor(s: QueryPathSetup): QueryPath {
   };
   return new QueryPath({
     board: s.board,
-    cache: new ResponseCache({ rotation: dns.rotation }),
+    cache: new ResponseCache({ rotation: dns.rotation, ...(dns.answerCache ? {} : { maxEntries: 0 }) }),
     metrics: s.metrics,
     logger: s.logger,
     ...(s.tracer ? { tracer: s.tracer } : {}),

@@ -79,6 +79,14 @@ describe("ResponseCache", () => {
     expect(qs.map((q) => cache.get(q, 7, "udp") !== undefined)).toEqual([false, true, true]);
   });
 
+  it("maxEntries 0 (dns.answerCache: false) keeps nothing", () => {
+    const cache = new ResponseCache({ maxEntries: 0 });
+    const q = queryBuf(APP);
+    cache.put(q, 7, "udp", encode(q), meta);
+    expect(cache.size).toBe(0);
+    expect(cache.get(q, 7, "udp")).toBeUndefined();
+  });
+
   it("stays under maxBytes", () => {
     const cache = new ResponseCache({ maxBytes: 600 });
     const qs = ["ready.spartan", APP, "web-2.dcos.thisdcos.directory", "web-1.dcos.thisdcos.directory"].map((n) => queryBuf(n));

@@ -102,7 +102,7 @@ export class ResponseCache {
    */
   put(buf: Buffer, generation: number, transport: DnsTransport, reply: Buffer | readonly Buffer[], meta: CacheMeta): void {
     this.#sync(generation);
-    if (buf.length < 12 || buf.length > MAX_KEY_BYTES) return;
+    if (this.#maxEntries === 0 || buf.length < 12 || buf.length > MAX_KEY_BYTES) return;
     const variants = (Buffer.isBuffer(reply) ? [reply] : reply).map((b) => Buffer.from(b));
     if (variants.length === 0) return;
     const key = buf.toString("latin1", 2);
