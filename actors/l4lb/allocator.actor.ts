@@ -576,6 +576,7 @@ export function allocatorBehaviour(deps: AllocatorDeps): Behaviour<AllocatorStat
     },
 
     messageName: (msg) => `allocator.${msg.type}`,
+    background: (msg) => msg.type === "tick", // periodic; not traced by default (observability/README.md § Sampling)
   };
 }
 

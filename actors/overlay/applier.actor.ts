@@ -176,6 +176,7 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
 
   return {
     handlerDeadlineMs: 60_000,
+    background: (msg) => msg.type === "reconcile", // the periodic read-back; one a change asks for stays in its trace
     async init(ctx) {
       const self = ctx.self;
       const store = deps.store();

@@ -88,6 +88,7 @@ export function claimBehaviour(deps: ClaimDeps): Behaviour<ClaimState, ClaimMsg>
 
   return {
     handlerDeadlineMs: 60_000,
+    background: (msg) => msg.type === "sweep", // periodic; not traced by default (observability/README.md § Sampling)
     init(ctx) {
       ctx.self.tell({ type: "claim" });
       const sweeper = setInterval(() => ctx.self.tell({ type: "sweep" }), cfg.releaseSweepMs);

@@ -87,6 +87,7 @@ export function listenerBehaviour(deps: ListenerDeps): Behaviour<ListenerState, 
       clearInterval(state.timer);
     },
     handlerDeadlineMs: 60_000,
+    background: (msg) => msg.type === "tick", // every 200 ms; not traced by default (observability/README.md § Sampling)
   };
 }
 

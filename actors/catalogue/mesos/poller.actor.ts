@@ -84,6 +84,7 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
       clearTimeout(state.timer);
     },
     handlerDeadlineMs: 60_000,
+    background: (msg) => msg.type === "poll", // periodic; a change it finds is written and starts its own trace
   };
 }
 

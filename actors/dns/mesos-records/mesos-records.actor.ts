@@ -176,6 +176,7 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
       await state.thread.terminate();
     },
     handlerDeadlineMs: 120_000,
+    background: (msg) => msg.type === "refresh", // the periodic safety net; one caused by a task change stays in that change's trace
   };
 }
 
