@@ -21,6 +21,7 @@ export interface NodeFlags {
   insecure?: boolean;
   l4lb?: boolean;
   l4lbCleanup?: boolean;
+  dnsCleanup?: boolean;
   overlay?: boolean;
 }
 
@@ -39,6 +40,7 @@ export function registerNode(program: Command, description: string): void {
     .option("--insecure", "run against a NATS server that does not require authentication (config nats.insecure)")
     .option("--l4lb", "program this host's kernel (nftables) for the VIPs: the east-west load balancer (config l4lb.enabled)")
     .option("--l4lb-cleanup", "remove this host's L4LB tables from the kernel and exit (no node starts)")
+    .option("--dns-cleanup", "put the host's resolv.conf back from dcnet's backup and remove the DNS resolver addresses from lo, then exit (no node starts)")
     .option("--overlay", "join the VXLAN overlay: claim a subnet and VTEP, program every peer (config overlay.enabled)")
     .addOption(new Option("--log-level <level>", "log level (config log.level)").choices(LOG_LEVELS))
     .action(async (opts: NodeFlags) => {
@@ -98,9 +100,10 @@ export async function configOrExit(flags: NodeFlags, extra: RawConfig = {}): Pro
 
 export async function runNodeCommand(flags: NodeFlags): Promise<number> {
   // The cleanup needs only the l4lb section: no node id, as it starts no node.
-  const config = await configOrExit(flags, flags.l4lbCleanup ? { id: "l4lb-cleanup" } : {});
+  const config = await configOrExit(flags, flags.l4lbCleanup ? { id: "l4lb-cleanup" } : flags.dnsCleanup ? { id: "dns-cleanup" } : {});
   if (!config) return 2;
   if (flags.l4lbCleanup) return cleanupL4lb(config);
+  if (flags.dnsCleanup) return cleanupDns(config);
   try {
     return await runUntilDone(() => startNode(config));
   } catch (err) {
@@ -118,6 +121,19 @@ async function cleanupL4lb(config: Config): Promise<number> {
     return 0;
   } catch (err) {
     console.error(`dcnet: removing the L4LB tables failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function cleanupDns(config: Config): Promise<number> {
+  const { cleanupResolverHost } = await import("../actors/dns/index.js");
+  try {
+    const r = await cleanupResolverHost(config.dns);
+    const file = { restored: `${config.dns.resolvConf.path} restored from dcnet's backup`, "kept-other": `${config.dns.resolvConf.path} is no longer dcnet's: left as it is`, "no-backup": `no backup of ${config.dns.resolvConf.path}: left as it is` }[r.resolvConf];
+    console.log(`dcnet: ${file}; resolver addresses removed from lo: ${r.removed.length > 0 ? r.removed.join(", ") : "none"}`);
+    return 0;
+  } catch (err) {
+    console.error(`dcnet: the DNS cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }

@@ -69,6 +69,9 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     return file;
   };
 
+  // Not beside the file: `ip netns exec` binds every file of /etc/netns/<ns> over /etc/<file>.
+  const h1Backup = (): string => join(lab.dir, "h1-resolv.conf.dcnet-backup");
+
   const getent = async (ns: string, name: string): Promise<string[]> => {
     const r = await runFile("ip", ["netns", "exec", ns, "getent", "ahosts", name], { timeoutMs: 15_000 });
     return r.code === 0 ? addressesOf(r.stdout) : [`(exit ${r.code})`];
@@ -119,7 +122,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     const docker = dockerd.start().then(() => ensureHostfsImage((dockerd as NetnsDockerd).socketPath));
     const common = (h: string) => ({ overlay: { cniConfDir: join(lab.dir, `cni-${h}`), cniStateDir: join(lab.dir, `cni-state-${h}`) }, dns: { resolver: { enabled: true }, mesos: { mode: "forward", resolvers: [UPSTREAM] } } });
     await Promise.all([
-      lab.startNode("h1", { ...common("h1"), overlay: { ...common("h1").overlay, docker: dockerd.socketPath }, dns: { ...common("h1").dns, manageResolvConf: true, resolvConf: { path: netnsResolvConf(lab.ns("h1")), search: ["dcos.thisdcos.directory"] } } }),
+      lab.startNode("h1", { ...common("h1"), overlay: { ...common("h1").overlay, docker: dockerd.socketPath }, dns: { ...common("h1").dns, manageResolvConf: true, resolvConf: { path: netnsResolvConf(lab.ns("h1")), backupPath: h1Backup(), search: ["dcos.thisdcos.directory"] } } }),
       lab.startNode("h2", { ...common("h2"), dns: { ...common("h2").dns, upstreams: [UPSTREAM] } }),
     ]);
     await lab.waitForMembers();
@@ -177,7 +180,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     const file = readFileSync(`/etc/netns/${lab.ns("h1")}/resolv.conf`, "utf8");
     expect(file.startsWith("# Written by dcnet")).toBe(true);
     expect(file.split("\n").filter((l) => /^(nameserver|search|options)/.test(l))).toEqual([...RESOLVERS.map((a) => `nameserver ${a}`), "search dcos.thisdcos.directory corp.example"]);
-    expect(readFileSync(`/etc/netns/${lab.ns("h1")}/resolv.conf.dcnet-backup`, "utf8")).toBe(ORIGINAL_H1);
+    expect(readFileSync(h1Backup(), "utf8")).toBe(ORIGINAL_H1);
     expect(readFileSync(`/etc/netns/${lab.ns("h2")}/resolv.conf`, "utf8")).toBe(ORIGINAL_H2);
     expect(existsSync(`/etc/netns/${lab.ns("h2")}/resolv.conf.dcnet-backup`)).toBe(false);
   });
@@ -315,6 +318,33 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     expect((await lab.dig("h2", "thisnode.thisdcos.directory", "A", { server: "198.51.100.2", port: 53, tcp: true })).answer.map((a) => a.data)).toEqual([lab.ip("h2")]);
   });
 
+  test("a node killed (no stop) leaves the host pointing at it; a restart takes its addresses and the backup back as its own; `dcnet node --dns-cleanup` undoes it all without a node", async () => {
+    const h1 = lab.ns("h1");
+    const file = `/etc/netns/${h1}/resolv.conf`;
+    const loAddrs = async (): Promise<string> => mustRun("ip", ["-n", h1, "-o", "addr", "show", "dev", "lo"]);
+    await lab.killNode("h1");
+    expect(readFileSync(file, "utf8").startsWith("# Written by dcnet")).toBe(true);
+    expect((await loAddrs()).match(/198\.51\.100\.\d/g)?.sort()).toEqual(RESOLVERS);
+    await lab.startNode("h1");
+    const st = await waitFor("h1 serving its resolver addresses again", 10_000, async () => {
+      const s = await lab.ctlJson<HostStatus>("h1", ["--node", "h1", "dns", "host"]);
+      return s.addresses.every((a) => a.udp && a.tcp) ? s : undefined;
+    }, 200);
+    expect({ states: st.addresses.map((a) => a.state), resolvConf: st.resolvConf.state }).toEqual({ states: ["owned", "owned", "owned"], resolvConf: "installed" });
+    // the host's own file is still the backup (not overwritten with dcnet's), and its resolver still the upstream
+    expect(readFileSync(h1Backup(), "utf8")).toBe(ORIGINAL_H1);
+    expect(await getent(h1, EXTERNAL.name)).toEqual([EXTERNAL.ip]);
+    await lab.killNode("h1");
+    const r = await lab.exec("h1", process.execPath, [join(ROOT, "bin/dcnet.js"), "node", "--dns-cleanup", "--config", join(lab.dir, "node-h1.json")], { timeoutMs: 20_000 });
+    expect({ code: r.code, out: r.stdout.trim() }).toEqual({ code: 0, out: `dcnet: ${file} restored from dcnet's backup; resolver addresses removed from lo: ${RESOLVERS.join(", ")}` });
+    expect(readFileSync(file, "utf8")).toBe(ORIGINAL_H1);
+    expect(existsSync(h1Backup())).toBe(false);
+    expect(await loAddrs()).not.toContain("198.51.100.");
+    // back for the next tests, with its task
+    await lab.startNode("h1");
+    await lab.registerTask("h1", taskFor(ctrIp));
+  });
+
   test("NATS gone: each node keeps answering on its resolver addresses from its own replica", async () => {
     const name = "web.marathon.containerip.dcos.thisdcos.directory";
     await waitFor("h2's replica has the task", 15_000, async () => ((await lab.dig("h2", name, "A", { server: RESOLVERS[0], port: 53 })).answer[0]?.data === ctrIp ? true : undefined), 200);
@@ -344,7 +374,7 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     await lab.stopNode("h1");
     expect(p?.lines().some((l) => l.msg === "dns: the host's resolv.conf is back")).toBe(true);
     expect(readFileSync(`/etc/netns/${lab.ns("h1")}/resolv.conf`, "utf8")).toBe(ORIGINAL_H1);
-    expect(existsSync(`/etc/netns/${lab.ns("h1")}/resolv.conf.dcnet-backup`)).toBe(false);
+    expect(existsSync(h1Backup())).toBe(false);
     const lo = await mustRun("ip", ["-n", lab.ns("h1"), "-o", "addr", "show", "dev", "lo"]);
     expect(lo).not.toContain("198.51.100.");
     expect(readdirSync(`/etc/netns/${lab.ns("h1")}`)).toEqual(["resolv.conf"]);

@@ -80,7 +80,7 @@ export const dnsConfigSection = z
       .describe("Point the host at the resolver addresses: the host's resolv.conf is kept as a backup and replaced while the node runs, put back when it stops; its nameservers become the upstreams when dns.upstreams is empty, so external names keep resolving (env DCNET_DNS_MANAGE_RESOLV_CONF). Needs dns.resolver.enabled."),
     resolvConf: z
       .strictObject({
-        path: z.string().startsWith("/").default("/etc/resolv.conf").describe("The resolv.conf dcnet manages (e.g. /etc/netns/<ns>/resolv.conf for a network namespace)."),
+        path: z.string().startsWith("/").default("/etc/resolv.conf").describe("The resolv.conf dcnet manages. For a network namespace: /etc/netns/<ns>/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf (then set backupPath outside that folder: it binds every file there)."),
         backupPath: z.string().startsWith("/").optional().describe("Where the host's own file is kept while dcnet runs; default `<path>.dcnet-backup`."),
         search: z
           .array(z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, "a domain name"))

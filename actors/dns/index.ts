@@ -6,6 +6,7 @@ export type { DnsDeps } from "./dns.sup.js";
 export type { ZoneMsg } from "./zone.actor.js";
 export type { UdpMsg } from "./listen/udp.actor.js";
 export type { ResolverHostMsg, ResolverHostStatus } from "./host/resolver-host.actor.js";
+export { cleanupResolverHost } from "./host/cleanup.js";
 export type { ZoneRow, ZonePart, ZoneFeed, ZoneBuildContext, Zone, ZoneDefaults } from "./zones/index.js";
 export { ZoneBuilder, headFromDefaults } from "./zones/index.js";
 export { DnsError, ZonePartConflictError } from "./errors.js";
