@@ -69,8 +69,12 @@ describe("tracing - a 3-node cluster as an operator sees it in Jaeger", () => {
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idle = receiver.spans().slice(before);
     console.log(`idle 3-node cluster, default settings: ${idle.length} spans exported in ${IDLE_MS / 1000} s = ${(idle.length / (IDLE_MS / 1000)).toFixed(1)} spans/s`);
-    expect(idle.map((s) => `${node(s)} ${s.name}`)).toEqual([]);
-    const background = receiver.spans().filter((s) => s.attributes["dcnet.background"] === true);
+    // A member flapping on a loaded CI machine is a change (its trace starts at the store's member turn), not background.
+    const flaps = new Set(idle.filter((s) => s.parentSpanId === "" && s.name.endsWith("store.member")).map((s) => s.traceId));
+    expect(idle.filter((s) => !flaps.has(s.traceId)).map((s) => `${node(s)} ${s.name}`)).toEqual([]);
+    // Nothing of the periodic work was exported at any time, under its names or its mark.
+    const periodic = /gossip\.hb|gossip\.digest|gossip\.bucket|membership\.(tick|heartbeat)|store\.(anti-entropy|remote-digest|remote-deltas)| expire$| check$| bind$/;
+    const background = receiver.spans().filter((s) => s.attributes["dcnet.background"] === true || periodic.test(s.name));
     expect(background.map((s) => `${node(s)} ${s.name}`)).toEqual([]);
   });
 
