@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { startNatsServer, type NatsServerHandle } from "../../integration/harness/nats-local.js";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import type { Tracer } from "@opentelemetry/api";
 import type { Config } from "../../config/index.js";
 import { startTree, supervisor, worker, type ActorRef, type Tree } from "../../supervisors/index.js";
 import { ANY, Transport, type BodyOf, type Handler, type KindDef, type SubscribeOptions, type TransportSubscription } from "../../transport/index.js";
@@ -71,6 +72,8 @@ export interface StoreNode {
 export interface NodeOptions {
   readonly incarnation?: number;
   readonly gossip?: Partial<Config["gossip"]>;
+  /** Traces the store's turns and its per-change publish/arrival spans, as a tracing node does. */
+  readonly tracer?: Tracer;
 }
 
 /** Wraps `subscribe` so a test can make the store miss delta batches (as a lossy network would). */
@@ -90,8 +93,8 @@ export async function startStoreNode(url: string, cluster: string, id: string, o
   const incarnation = opts.incarnation ?? Date.now();
   const switches = { dropDeltas: false };
   lossyDeltas(transport, switches);
-  const behaviour = storeBehaviour({ transport, logger: storeLogger.child({ node: id }), metrics: registry, config: { ...TEST_GOSSIP, ...opts.gossip }, nodeId: id, incarnation, membership });
-  const tree = await startTree(supervisor("node", "one_for_one", [supervisor("gossip", "rest_for_one", [worker("store", behaviour)])]), { handlerDeadlineMs: 20_000 });
+  const behaviour = storeBehaviour({ transport, logger: storeLogger.child({ node: id }), metrics: registry, config: { ...TEST_GOSSIP, ...opts.gossip }, nodeId: id, incarnation, membership, ...(opts.tracer ? { tracer: opts.tracer } : {}) });
+  const tree = await startTree(supervisor("node", "one_for_one", [supervisor("gossip", "rest_for_one", [worker("store", behaviour)])]), { handlerDeadlineMs: 20_000, ...(opts.tracer ? { tracer: opts.tracer } : {}) });
   const store = tree.lookup<StoreMsg>(STORE_PATH);
   if (store === undefined) throw new Error("no store actor");
   let stopped = false;

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { Registry } from "prom-client";
 import { startNatsServer, type NatsServerHandle } from "../../../integration/harness/nats-local.js";
 import { startTree, supervisor, worker } from "../../../supervisors/index.js";
@@ -41,9 +41,9 @@ afterAll(async () => {
   context.disable();
 });
 
-async function cluster(ids: readonly string[]): Promise<{ name: string; nodes: StoreNode[] }> {
+async function cluster(ids: readonly string[], traced?: typeof tracer): Promise<{ name: string; nodes: StoreNode[] }> {
   const name = `trace${++clusterSeq}`;
-  const nodes = await Promise.all(ids.map((id) => startStoreNode(server.url, name, id)));
+  const nodes = await Promise.all(ids.map((id) => startStoreNode(server.url, name, id, traced ? { tracer: traced } : {})));
   open.push(...nodes);
   await waitUntil("stores synced", async () => (await Promise.all(nodes.map(counters))).every((c) => c.synced), 5_000);
   return { name, nodes };
@@ -182,5 +182,45 @@ describe("gossip store: trace context of writes", () => {
     for (let i = 0; i < malformed.length; i++) expect(await getKey(b, `evil/${i}`)).toBeUndefined();
     expect(onB.map((e) => e.key)).toEqual(["evil/ok"]);
     expect(pick(b.tree.stats().filter((s) => s.path.endsWith("/store")), 0).restarts).toBe(0);
+  }, 20_000);
+
+  it("on a tracing node: a traced delta is published in a PRODUCER span under the write and arrives on B in a CONSUMER span that B's watchers get as their parent", async () => {
+    const exporter = new InMemorySpanExporter();
+    const traced = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const t = traced.getTracer("store-spans");
+    const { nodes } = await cluster(["a", "b"], t);
+    const [a, b] = [pick(nodes, 0), pick(nodes, 1)];
+    const onB = await watch(b, "tasks/");
+    const write = t.startSpan("admin task-add");
+    const carrier = injectCarrier(trace.setSpan(context.active(), write));
+    expect(await writeTraced(a, "tasks/a/native/s1", [setOp("task", { id: "s1" })], carrier)).toEqual({ ok: true });
+    write.end();
+    const ev = await eventFor(onB, "tasks/a/native/s1", "B's change event");
+    await waitUntil("publish and arrival spans", () => exporter.getFinishedSpans().some((s) => s.name === "gossip delta arrival"), 2_000);
+    const spans = exporter.getFinishedSpans();
+    const publish = spans.find((s) => s.name === "gossip delta publish");
+    const arrival = spans.find((s) => s.name === "gossip delta arrival");
+    expect(publish?.parentSpanContext?.spanId).toBe(write.spanContext().spanId);
+    expect(publish?.attributes["dcnet.store.key"]).toBe("tasks/a/native/s1");
+    expect(arrival?.parentSpanContext?.spanId).toBe(publish?.spanContext().spanId);
+    expect(arrival?.attributes).toMatchObject({ "dcnet.store.key": "tasks/a/native/s1", "dcnet.gossip.from": "a", "dcnet.gossip.changed": true });
+    // What B does with the change (a zone rebuild) is parented on the arrival, in the writer's trace.
+    expect(carrierSpanContext(ev.trace)).toMatchObject({ traceId: write.spanContext().traceId, spanId: arrival?.spanContext().spanId });
+    await traced.shutdown();
+  }, 20_000);
+
+  it("on a tracing node: a write that came without a carrier is parented on its own store.update turn", async () => {
+    const exporter = new InMemorySpanExporter();
+    const traced = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const { nodes } = await cluster(["a", "b"], traced.getTracer("store-spans"));
+    const [a, b] = [pick(nodes, 0), pick(nodes, 1)];
+    const onB = await watch(b, "tasks/");
+    expect(await writeTraced(a, "tasks/a/native/s2", [setOp("task", { id: "s2" })], undefined)).toEqual({ ok: true });
+    const ev = await eventFor(onB, "tasks/a/native/s2", "B's change event");
+    await waitUntil("the arrival span", () => exporter.getFinishedSpans().some((s) => s.name === "gossip delta arrival"), 2_000);
+    const update = exporter.getFinishedSpans().find((s) => s.name === "/node/gossip/store store.update");
+    expect(update?.parentSpanContext).toBeUndefined();
+    expect(carrierSpanContext(ev.trace)?.traceId).toBe(update?.spanContext().traceId);
+    await traced.shutdown();
   }, 20_000);
 });
