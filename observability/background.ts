@@ -16,7 +16,7 @@ export const BACKGROUND_ATTRS: Readonly<Record<typeof BACKGROUND_ATTR, true>> = 
 // there (a sweep that expires a task, a tick that sees a member die) starts a trace of its own.
 const BACKGROUND_KEY = createContextKey("dcnet.background");
 
-/** True when `ctx` is inside background work that began its trace (see startsOwnTrace). */
+/** True when `ctx` is inside background work that began its trace (backgroundParent set the mark). */
 export function inBackground(ctx: Context): boolean {
   return ctx.getValue(BACKGROUND_KEY) === true;
 }
