@@ -118,15 +118,14 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     lab.net.run("bridge", "/usr/sbin/unbound", ["-d", "-c", join(unboundDir, "unbound.conf")]);
     netnsResolvConf(lab.ns("h1"), ORIGINAL_H1);
     netnsResolvConf(lab.ns("h2"), ORIGINAL_H2);
-    dockerd = new NetnsDockerd(lab.ns("h1"), join(lab.dir, "dockerd-h1"));
-    const docker = dockerd.start().then(() => ensureHostfsImage((dockerd as NetnsDockerd).socketPath));
+    // dockerd sees h1's resolv.conf as the host's: started once the node has installed its own.
+    dockerd = new NetnsDockerd(lab.ns("h1"), join(lab.dir, "dockerd-h1"), netnsResolvConf(lab.ns("h1")));
     const common = (h: string) => ({ overlay: { cniConfDir: join(lab.dir, `cni-${h}`), cniStateDir: join(lab.dir, `cni-state-${h}`) }, dns: { resolver: { enabled: true }, mesos: { mode: "forward", resolvers: [UPSTREAM] } } });
     await Promise.all([
       lab.startNode("h1", { ...common("h1"), overlay: { ...common("h1").overlay, docker: dockerd.socketPath }, dns: { ...common("h1").dns, manageResolvConf: true, resolvConf: { path: netnsResolvConf(lab.ns("h1")), backupPath: h1Backup(), search: ["dcos.thisdcos.directory"] } } }),
       lab.startNode("h2", { ...common("h2"), dns: { ...common("h2").dns, upstreams: [UPSTREAM] } }),
     ]);
-    await lab.waitForMembers();
-    await docker;
+    await Promise.all([lab.waitForMembers(), dockerd.start().then(() => ensureHostfsImage((dockerd as NetnsDockerd).socketPath))]);
     // A container of h1's overlay, attached by dcnet-cni from the config the node wrote, as a task.
     const own = await waitFor("h1's overlay", 30_000, async () => (await lab.ctlJson<{ own?: { subnet: string } }>("h1", ["--node", "h1", "overlay", "status"])).own, 200);
     expect(own.subnet).toMatch(/^9\./);
@@ -234,30 +233,37 @@ describe("DNS everywhere: the host and every kind of container resolve through t
     netnsResolvConf(lab.ns("h1c1"), RESOLVERS.map((n) => `nameserver ${n}`).join("\n") + "\n");
     expect({ place: "dcbr container", ...(await resolveAll(lab.ns("h1c1"))) }).toEqual({ place: "dcbr container", ...expected() });
 
-    // Docker on the `dcos` network with the resolver addresses as its DNS (what Mesos passes as
-    // default_container_dns): Docker's embedded DNS forwards from the container through d-dcos.
+    // Docker on the `dcos` network, with the resolver addresses as its DNS (what Mesos passes as
+    // default_container_dns), and without: Docker's embedded DNS then forwards to the host's
+    // resolv.conf nameservers, i.e. the resolver addresses the node installed. Either way it
+    // forwards from inside the container, through d-dcos.
     // Only the host's /usr is mounted (no /etc: Docker writes the container's resolv.conf), so the
     // script uses no tool behind /etc/alternatives.
     const sock = (dockerd as NetnsDockerd).socketPath;
     await waitFor("the dcos Docker network", 30_000, async () => ((await dockerApi(sock, "GET", "/networks/dcos")).status === 200 ? true : undefined), 200);
     const script = Object.keys(names).map((n) => `echo "${n} $(getent ahosts ${n} | cut -d' ' -f1 | sort -u | tr '\\n' ' ')"`).join("; ");
-    const body = JSON.stringify({ Image: HOSTFS_IMAGE, Cmd: ["sh", "-c", script], Tty: true, Labels: { [TEST_LABEL]: "true" }, HostConfig: { NetworkMode: "dcos", Dns: RESOLVERS, Binds: ["/usr:/usr:ro"], Tmpfs: { "/tmp": "rw" } } });
-    const created = await dockerApi(sock, "POST", "/containers/create?name=dns-docker", { body, contentType: "application/json" });
-    expect(created.status).toBe(201);
-    const id = (JSON.parse(created.body) as { Id: string }).Id;
-    expect((await dockerApi(sock, "POST", `/containers/${id}/start`)).status).toBe(204);
-    await dockerApi(sock, "POST", `/containers/${id}/wait`, { timeoutMs: 60_000 });
-    const logs = (await dockerApi(sock, "GET", `/containers/${id}/logs?stdout=1&stderr=1`)).body;
-    const seen = Object.fromEntries(
-      logs
-        .split(/\r?\n/)
-        .map((l) => l.trim().split(/\s+/))
-        .filter((w) => w[0] && w[0] in names)
-        .map(([n, ...ips]) => [n as string, ips]),
-    );
-    if (Object.values(seen).some((ips) => ips.length === 0)) console.error(`docker container output:\n${logs}`);
-    expect({ place: "docker dcos", ...seen }).toEqual({ place: "docker dcos", ...expected() });
-    console.log(`dns-everywhere: ${Object.keys(names).length} names × 5 places resolved in ${Date.now() - started} ms`);
+    for (const [name, dns] of [
+      ["docker dcos, --dns the resolver addresses", { Dns: RESOLVERS }],
+      ["docker dcos, the host's resolv.conf", {}],
+    ] as const) {
+      const body = JSON.stringify({ Image: HOSTFS_IMAGE, Cmd: ["sh", "-c", script], Tty: true, Labels: { [TEST_LABEL]: "true" }, HostConfig: { NetworkMode: "dcos", ...dns, Binds: ["/usr:/usr:ro"], Tmpfs: { "/tmp": "rw" } } });
+      const created = await dockerApi(sock, "POST", `/containers/create?name=dns-docker-${Object.keys(dns).length}`, { body, contentType: "application/json" });
+      expect(created.status).toBe(201);
+      const id = (JSON.parse(created.body) as { Id: string }).Id;
+      expect((await dockerApi(sock, "POST", `/containers/${id}/start`)).status).toBe(204);
+      await dockerApi(sock, "POST", `/containers/${id}/wait`, { timeoutMs: 60_000 });
+      const logs = (await dockerApi(sock, "GET", `/containers/${id}/logs?stdout=1&stderr=1`)).body;
+      const seen = Object.fromEntries(
+        logs
+          .split(/\r?\n/)
+          .map((l) => l.trim().split(/\s+/))
+          .filter((w) => w[0] && w[0] in names)
+          .map(([n, ...ips]) => [n as string, ips]),
+      );
+      if (Object.values(seen).some((ips) => ips.length === 0)) console.error(`${name} output:\n${logs}`);
+      expect({ place: name, ...seen }).toEqual({ place: name, ...expected() });
+    }
+    console.log(`dns-everywhere: ${Object.keys(names).length} names × 6 places resolved in ${Date.now() - started} ms`);
   });
 
   test("bad input, a container without the route: its lookups fail, and the plugin's CHECK names the resolvers it cannot reach and how to mend it", async () => {

@@ -19,6 +19,13 @@ export class NetnsDockerd {
   constructor(
     readonly ns: string,
     readonly dir: string,
+    /**
+     * A file dockerd sees as /etc/resolv.conf (the host's resolver for Docker: its embedded DNS
+     * forwards to the nameservers listed there). It then runs in a mount namespace of its own, where
+     * that file is bound over /etc/resolv.conf; its mounts go with that namespace when it ends.
+     * The file is bound as it is at start: one replaced later (renamed over) is not seen.
+     */
+    readonly resolvConf?: string,
   ) {
     this.socketPath = join(dir, "docker.sock");
   }
@@ -37,7 +44,10 @@ export class NetnsDockerd {
     ];
     const env = { ...process.env, PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` };
     // nsenter execs dockerd: the child's pid is dockerd's.
-    const child = spawn("nsenter", [`--net=/run/netns/${this.ns}`, "--", "dockerd", ...args], { stdio: ["ignore", log, log], env });
+    const enter = ["nsenter", `--net=/run/netns/${this.ns}`, "--", "dockerd", ...args];
+    // unshare, sh and nsenter exec in turn: the child's pid is dockerd's either way.
+    const argv = this.resolvConf ? ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', this.resolvConf, ...enter] : enter;
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", log, log], env });
     closeSync(log);
     this.child = child;
     child.on("exit", () => (this.exited = true));
