@@ -1,12 +1,17 @@
-// bench/dns-qps: dnsperf against a dcnet node and against unbound serving the same names, in the
-// same run and interleaved (unbound, dcnet, unbound, dcnet, ...), then the latency of each at a
-// fixed 2,000 qps. The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV /
-// 10 NXDOMAIN under .mesos); dcnet generates its names from a Mesos master state, like Mesos-DNS.
-//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 2] [--clients 4] [--outstanding 100] [--tcp] [--udp-engine batch|dgram]
+// bench/dns-qps: dnsperf against a dcnet node and against unbound, NSD and Knot serving the same
+// names, in the same run: first a sample of the workload asked of every server, whose answers (rcode
+// and answer set) must be the same everywhere, so a faster server cannot be a wrong one; then
+// throughput, each server once per round with the order reversed every round, median of the rounds;
+// then latency at a fixed rate (default 2,000 qps), the same way, median of the rounds' p99. dcnet runs
+// twice: as configured by default, and with dns.answerCache off (every answer encoded, as unbound,
+// NSD and Knot do). The references run one worker each, as dcnet runs one Node.js thread.
+// The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV / 10 NXDOMAIN under .mesos);
+// dcnet generates its names from a Mesos master state, like Mesos-DNS.
+//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 3] [--clients 4] [--outstanding 100] [--lat-qps 2000] [--lat-runs 3] [--tcp] [--udp-engine batch|dgram]
 import { execFile, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startNatsServer } from "../integration/harness/nats-local.js";
@@ -16,15 +21,17 @@ import { dig } from "../integration/support/dig.js";
 import { benchMasterState, benchQueries, benchUnboundData, EMPTY_SUBSCRIBED } from "../integration/support/dns-lab.js";
 import { freePort, startUnbound } from "../testkit/dns/servers.js";
 import { arg, percentile } from "./stats.js";
+import { ask, startRef, type Answer } from "./dns-refs.js";
+import { oracleRecords } from "../testkit/dns/mesos-dns-oracle.js";
 
 const run = promisify(execFile);
 const SECONDS = arg("--seconds", 10);
-const RUNS = arg("--runs", 2);
+const RUNS = Math.max(3, arg("--runs", 3));
 const CLIENTS = arg("--clients", 4);
 const OUTSTANDING = arg("--outstanding", 100);
 const LAT_QPS = arg("--lat-qps", 2000);
 const LAT_SECONDS = arg("--lat-seconds", 5);
-const LAT_RUNS = arg("--lat-runs", 3);
+const LAT_RUNS = Math.max(3, arg("--lat-runs", 3));
 const MODE = process.argv.includes("--tcp") ? "tcp" : "udp";
 const ENGINE = (() => {
   const i = process.argv.indexOf("--udp-engine");
@@ -87,6 +94,7 @@ function quantileBound(b: Buckets, q: number): number {
 
 const dir = mkdtempSync(join(tmpdir(), "dcnet-dns-qps-"));
 const cleanups: Array<() => Promise<unknown>> = [];
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 try {
   const queries = join(dir, "queries.txt");
   writeFileSync(queries, benchQueries());
@@ -94,22 +102,42 @@ try {
   cleanups.push(() => nats.stop());
   const master = await startMesosMaster({ script: [EMPTY_SUBSCRIBED], masterState: benchMasterState() });
   cleanups.push(() => master.close());
-  const dnsPort = await freePort();
   const metricsPort = await freePort();
-  writeFileSync(join(dir, "node.yaml"), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: "127.0.0.1:${metricsPort}"\ndns:\n  udpEngine: ${ENGINE}\n`);
-  const node = spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.url, "--id", "bench", "--mesos", master.url, "--dns-listen", `127.0.0.1:${dnsPort}`]);
-  cleanups.push(() => node.stop());
-  await node.waitForLine(isReady, 30_000).catch(() => undefined);
-  const server = { host: "127.0.0.1", port: dnsPort };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await dig(server, ["app-0999.marathon.mesos", "A"]).catch(() => undefined);
-    if (r?.answer.some((a) => a.data === "10.0.3.250")) break;
-    if (Date.now() > deadline) throw new Error(`dcnet did not serve app-0999.marathon.mesos within 30 s; node log: ${node.lines().slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
-    await new Promise((r2) => setTimeout(r2, 200));
-  }
-  const unbound = await startUnbound(benchUnboundData());
+  // Two nodes: the default configuration, and the same with the answer cache off.
+  const startNode = async (id: string, answerCache: boolean, metricsListen: string): Promise<number> => {
+    const dnsPort = await freePort();
+    writeFileSync(join(dir, `${id}.yaml`), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: "${metricsListen}"\napi:\n  listen: ""\ndns:\n  udpEngine: ${ENGINE}\n  answerCache: ${answerCache}\n`);
+    const node = spawnDcnet(["node", "--config", join(dir, `${id}.yaml`), "--nats", nats.url, "--id", id, "--mesos", master.url, "--dns-listen", `127.0.0.1:${dnsPort}`]);
+    cleanups.push(() => node.stop());
+    await node.waitForLine(isReady, 30_000).catch(() => undefined);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await dig({ host: "127.0.0.1", port: dnsPort }, ["app-0999.marathon.mesos", "A"]).catch(() => undefined);
+      if (r?.answer.some((a) => a.data === "10.0.3.250")) break;
+      if (Date.now() > deadline) throw new Error(`dcnet ${id} did not serve app-0999.marathon.mesos within 30 s; node log: ${node.lines().slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
+      await new Promise((r2) => setTimeout(r2, 200));
+    }
+    return dnsPort;
+  };
+  const dnsPort = await startNode("bench", true, `127.0.0.1:${metricsPort}`);
+  const noCachePort = await startNode("bench-nocache", false, "");
+  // The references serve the records Mesos-DNS itself generates from the bench state (its oracle
+  // file), so every server holds the same names: SRV targets included.
+  const head = benchUnboundData().localData.slice(0, 3);
+  const records = oracleRecords("bench-state.default-rfc1123.tsv").map((l) => {
+    const [type, name, value] = l.split("\t") as [string, string, string];
+    if (type !== "SRV") return `${name} 60 IN ${type} ${value}`;
+    const at = value.lastIndexOf(":");
+    return `${name} 60 IN SRV 0 1 ${value.slice(at + 1)} ${value.slice(0, at)}`;
+  });
+  const data = { localZones: benchUnboundData().localZones, localData: [...head, ...records] };
+  const unbound = await startUnbound(data);
   cleanups.push(() => unbound.stop());
+  const zoneText = `$TTL 60\n${data.localData.join("\n")}\n`;
+  const nsd = await startRef("nsd", "mesos", zoneText, await freePort());
+  cleanups.push(() => nsd.stop());
+  const knot = await startRef("knot", "mesos", zoneText, await freePort());
+  cleanups.push(() => knot.stop());
   const floorPort = await freePort();
   const floor = fork(fileURLToPath(new URL("./dns-floor-server.ts", import.meta.url)), [String(floorPort)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   cleanups.push(async () => {
@@ -120,40 +148,78 @@ try {
     floor.once("exit", (code) => reject(new Error(`floor server exited ${code}`)));
   });
 
-  console.log(`# dnsperf -m ${MODE} -l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING}, ${RUNS} interleaved runs each; load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  const best = { unbound: 0, dcnet: 0, "node-floor": 0 };
-  const runsOf: Record<keyof typeof best, string[]> = { unbound: [], dcnet: [], "node-floor": [] };
+  type Label = "unbound" | "nsd" | "knot" | "dcnet" | "dcnet-nocache" | "node-floor";
+  const servers: ReadonlyArray<readonly [Label, number]> = [
+    ["unbound", unbound.port],
+    ["nsd", nsd.port],
+    ["knot", knot.port],
+    ["dcnet", dnsPort],
+    ["dcnet-nocache", noCachePort],
+    // The floor is a UDP socket sending one fixed answer: over TCP, and in the answer check, it has no place.
+    ...(MODE === "udp" ? [["node-floor", floorPort] as const] : []),
+  ];
+  const dnsServers = servers.filter(([l]) => l !== "node-floor");
+
+  // Same answers everywhere: every 10th query of the workload (112 of 1,111), each server asked.
+  const sample = benchQueries()
+    .trim()
+    .split("\n")
+    .filter((_, i) => i % 10 === 0)
+    .map((l) => l.split(" ") as [string, string]);
+  const rcodes = new Map<string, number>();
+  const mismatches: string[] = [];
+  for (const [name, type] of sample) {
+    const got = new Map<Label, Answer | undefined>();
+    for (const [label, port] of dnsServers) got.set(label, await ask(port, name, type));
+    const ref = JSON.stringify(got.get("unbound"));
+    for (const [label, a] of got) if (JSON.stringify(a) !== ref) mismatches.push(`${name} ${type}: ${label} ${JSON.stringify(a)} vs unbound ${ref}`);
+    const rc = got.get("unbound")?.rcode ?? "none";
+    rcodes.set(rc, (rcodes.get(rc) ?? 0) + 1);
+  }
+  console.log(`# answers: ${sample.length} sampled queries asked of ${dnsServers.map(([l]) => l).join(", ")}: ${mismatches.length === 0 ? "all the same" : `${mismatches.length} differ`} (rcodes ${[...rcodes].map(([k, v]) => `${k} ${v}`).join(", ")}; answer sets compared without TTLs)`);
+  for (const m of mismatches.slice(0, 10)) console.log(`#   ${m}`);
+  if (mismatches.length > 0) process.exitCode = 1;
+
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
+  console.log(`# dnsperf -m ${MODE} -l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING}: ${RUNS} rounds, each server once per round, order reversed every round; load average ${load()} (a shared machine)`);
+  const qps = new Map<Label, number[]>(servers.map(([l]) => [l, []]));
+  const lostBy = new Map<Label, number>(servers.map(([l]) => [l, 0]));
+  const rcodesBy = new Map<Label, string>();
   for (let r = 0; r < RUNS; r++) {
-    // The floor is a UDP socket: over TCP only the two servers are compared.
-    const servers = [["unbound", unbound.port], ["dcnet", dnsPort], ...(MODE === "udp" ? [["node-floor", floorPort] as const] : [])] as const;
-    for (const [label, port] of servers) {
+    for (const [label, port] of r % 2 === 0 ? servers : [...servers].reverse()) {
       const t = await throughput(port, queries);
-      runsOf[label].push(`${Math.round(t.qps)}${t.lost ? ` (lost ${t.lost})` : ""}`);
-      best[label] = Math.max(best[label], t.qps);
-      if (r === RUNS - 1) console.log(`# ${label} response codes: ${t.rcodes}`);
+      qps.get(label)?.push(t.qps);
+      lostBy.set(label, (lostBy.get(label) ?? 0) + t.lost);
+      rcodesBy.set(label, t.rcodes);
     }
   }
-  // Latency runs interleaved too, and the median run reported: on a shared 2-core machine one run's
-  // p99 is often another tenant's burst, for either server.
-  const latRuns: Record<"unbound" | "dcnet", Array<{ p50: number; p99: number; n: number }>> = { unbound: [], dcnet: [] };
+  for (const [label] of dnsServers) console.log(`# ${label} response codes (last round): ${rcodesBy.get(label)}`);
+  // Latency, the same way; the median round's p99 is reported: on a shared 2-core machine one run's
+  // p99 is often another tenant's burst, for any server.
+  const lat = new Map<Label, Array<{ p50: number; p99: number; n: number }>>(dnsServers.map(([l]) => [l, []]));
   const queuedBefore = await queuedBuckets(metricsPort);
   for (let r = 0; r < LAT_RUNS; r++) {
-    latRuns.unbound.push(await latency(unbound.port, queries));
-    latRuns.dcnet.push(await latency(dnsPort, queries));
+    for (const [label, port] of r % 2 === 0 ? dnsServers : [...dnsServers].reverse()) lat.get(label)?.push(await latency(port, queries));
   }
-  const median = (runs: Array<{ p50: number; p99: number; n: number }>) => [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor((runs.length - 1) / 2)] as { p50: number; p99: number; n: number };
-  const lat = { unbound: median(latRuns.unbound), dcnet: median(latRuns.dcnet) };
-  for (const label of ["unbound", "dcnet"] as const) {
-    const l = lat[label];
-    console.log(`${label.padEnd(8)} qps=${Math.round(best[label])} (runs: ${runsOf[label].join(" ")})  p50_ms=${l.p50.toFixed(3)} p99_ms=${l.p99.toFixed(3)} (at ${LAT_QPS} qps, median of ${LAT_RUNS} runs' p99: ${latRuns[label].map((x) => x.p99.toFixed(2)).join(" ")}; n=${l.n})`);
-  }
-  if (MODE === "udp") console.log(`node-floor qps=${Math.round(best["node-floor"])} (runs: ${runsOf["node-floor"].join(" ")})  a bare node:dgram socket sending one fixed answer: the ceiling of dcnet's dgram engine`);
-  console.log(`ratio    dcnet/unbound qps = ${(best.dcnet / best.unbound).toFixed(3)}   (target >= 1.0)`);
-  if (MODE === "udp") console.log(`ratio    dcnet(${ENGINE})/node-floor qps = ${(best.dcnet / best["node-floor"]).toFixed(3)}   node-floor/unbound = ${(best["node-floor"] / best.unbound).toFixed(3)}`);
-  // The server's own share of that latency: kernel receive timestamp → read by the node (batch engine).
   const queued = diffBuckets(await queuedBuckets(metricsPort), queuedBefore);
-  if (queued.total > 0) console.log(`server   dcnet queries waiting in the socket during the latency runs: p99 <= ${quantileBound(queued, 0.99) * 1000} ms, ${(100 * (1 - (queued.le.get(0.001) ?? 0) / queued.total)).toFixed(2)}% over 1 ms (n=${queued.total}); the rest of dnsperf's figure is the kernel and the client`);
-  console.log(`latency  dcnet p99 at ${LAT_QPS} qps = ${lat.dcnet.p99.toFixed(3)} ms   (target <= 1 ms; unbound ${lat.unbound.p99.toFixed(3)} ms)`);
+  console.log(`# load average after: ${load()}`);
+  const q = (l: Label) => median(qps.get(l) ?? []);
+  const p99 = (l: Label) => median((lat.get(l) ?? []).map((x) => x.p99));
+  const p50 = (l: Label) => median((lat.get(l) ?? []).map((x) => x.p50));
+  for (const [label] of servers) {
+    const runs = (qps.get(label) ?? []).map((x) => Math.round(x)).join(" ");
+    const lost = lostBy.get(label) ? ` lost ${lostBy.get(label)}` : "";
+    const l = lat.get(label);
+    const latText = l ? `  p50_ms=${p50(label).toFixed(3)} p99_ms=${p99(label).toFixed(3)} (at ${LAT_QPS} qps; rounds' p99: ${l.map((x) => x.p99.toFixed(2)).join(" ")})` : "  (one fixed answer: the ceiling of a node:dgram server)";
+    console.log(`${label.padEnd(14)} qps=${Math.round(q(label))} (rounds: ${runs}${lost})${latText}`);
+  }
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(`ratio qps      dcnet/unbound = ${ratio(q("dcnet"), q("unbound"))}  dcnet/nsd = ${ratio(q("dcnet"), q("nsd"))}  dcnet/knot = ${ratio(q("dcnet"), q("knot"))}  (target >= 1.0 vs unbound)`);
+  console.log(`ratio qps      dcnet-nocache/unbound = ${ratio(q("dcnet-nocache"), q("unbound"))}  dcnet-nocache/nsd = ${ratio(q("dcnet-nocache"), q("nsd"))}  dcnet-nocache/dcnet = ${ratio(q("dcnet-nocache"), q("dcnet"))}`);
+  if (MODE === "udp") console.log(`ratio qps      dcnet(${ENGINE})/node-floor = ${ratio(q("dcnet"), q("node-floor"))}`);
+  console.log(`ratio p99      dcnet/nsd = ${ratio(p99("dcnet"), p99("nsd"))}  dcnet-nocache/nsd = ${ratio(p99("dcnet-nocache"), p99("nsd"))}  dcnet/unbound = ${ratio(p99("dcnet"), p99("unbound"))}  dcnet/knot = ${ratio(p99("dcnet"), p99("knot"))}  (target dcnet/nsd <= 2)`);
+  // The server's own share of that latency: kernel receive timestamp → read by the node (batch engine).
+  if (queued.total > 0) console.log(`server         dcnet queries waiting in its socket during the latency rounds: p99 <= ${quantileBound(queued, 0.99) * 1000} ms, ${(100 * (1 - (queued.le.get(0.001) ?? 0) / queued.total)).toFixed(2)}% over 1 ms (n=${queued.total}); the rest of dnsperf's figure is the kernel and the client`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
