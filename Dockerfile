@@ -1,6 +1,7 @@
-# dcnet node image (deploy/docker/README.md). Two stages: `build` installs every dependency and
+# dcnet node image (deploy/compose/README.md, "The image"). Two stages: `build` installs every dependency and
 # compiles (tsc, the CLI bundle, the native UDP addon); the image keeps only the production
-# dependencies, dist/ and the addon, plus the tools the data planes drive (nft, ip, conntrack).
+# dependencies, dist/ and the addon, plus the tools the data planes drive (nft, ip, conntrack)
+# and openssl (`dcnet creds` makes the cluster's certificates with it).
 #   docker build -t dcnet:local .
 #   docker run --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_BIND_SERVICE dcnet:local node --nats nats://… --id n1
 # NODE_IMAGE: any Debian 12 image with Node ≥ 20.19 and npm (the official node image by default).
@@ -26,7 +27,7 @@ RUN if [ -d .npm-cache ]; then export npm_config_cache=/src/.npm-cache npm_confi
 
 FROM ${NODE_IMAGE}
 RUN apt-get update -q \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nftables libnftables1 iproute2 conntrack tini ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nftables libnftables1 iproute2 conntrack tini ca-certificates openssl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/dcnet
 COPY --from=build /src/package.json ./
