@@ -38,6 +38,10 @@ const debian = [
         ["zonemaster-cli", ["/usr/bin/zonemaster-cli"]],
         ["haproxy", ["/usr/sbin/haproxy"]],
         ["wrk", ["/usr/bin/wrk"]],
+        // the image, compose and alert-rule tests (issue 15): a local Debian base, Debian's compose, promtool
+        ["mmdebstrap", ["/usr/bin/mmdebstrap"]],
+        ["docker-compose", ["/usr/bin/docker-compose"]],
+        ["prometheus", ["/usr/bin/promtool"]],
       ]
     : []),
 ];
