@@ -224,7 +224,7 @@ export function mesosDnsEnumerate(rows: readonly ZoneRowLike[], domain: string):
 }
 
 /** Values never served, whatever a config key is called: by name, and keys marked `.meta({ secret: true })`. */
-const SECRET_NAME = /(token|secret|password|passwd|private|credential|key)$/i;
+const SECRET_NAME = /(token|secret|password|passwd|private|credentials?|keys?)$/i;
 export const REDACTED = "<redacted>";
 
 /** A deep copy of `value` with every secret-looking key's value replaced; `secretPaths` are dotted paths marked secret. */
