@@ -25,7 +25,7 @@
 // Parts 1 and 3 run the compiled node (bin/dcnet.js), part 2 the plugin's bundle: `npm run build` first.
 // Needs root, iperf3, containernetworking-plugins, nats-server.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -56,6 +56,7 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RR = fileURLToPath(new URL("./overlay/rr.mjs", import.meta.url));
 const WORKER = fileURLToPath(new URL("./overlay/state-worker.ts", import.meta.url));
 const REFERENCE_CNI = "/usr/lib/cni";
+const SHIM = join(ROOT, "dist/cni-shim/dcnet-cni");
 const HOSTS = ["h1", "h2", "h3"] as const;
 const IPERF_PORT = 5201;
 const RR_PORT = 7100;
@@ -395,19 +396,31 @@ async function cniPart(): Promise<boolean> {
   const state = mkdtempSync(join(tmpdir(), "dcnet-bench-cni-"));
   let net: NetnsLab | undefined;
   try {
-    const bin = join(state, "bin");
-    mkdirSync(bin);
-    symlinkSync(join(ROOT, "bin/dcnet-cni.js"), join(bin, "dcnet-cni"));
+    // Two installs of the plugin: the compiled front end (what a package puts in CNI_PATH), and the
+    // Node.js plugin alone (the front end's fallback when no node answers).
+    const binShim = join(state, "bin-shim");
+    const binNode = join(state, "bin-node");
+    mkdirSync(binShim);
+    mkdirSync(binNode);
+    if (!existsSync(SHIM)) throw new Error(`${SHIM} is missing: npm run build compiles it (needs cc)`);
+    symlinkSync(SHIM, join(binShim, "dcnet-cni"));
+    symlinkSync(join(ROOT, "bin/dcnet-cni.js"), join(binNode, "dcnet-cni"));
     net = await createNetnsLab({ hosts: { cni: "10.79.3.1/24" } });
     const H = net.ns("cni");
+    // The node's CNI socket, served in the host namespace as a node's overlay serves it.
+    const sock = join(state, "cni.sock");
+    await startServer(H, process.execPath, ["--import", "tsx", join(ROOT, "integration/harness/cni-socket-server.ts"), sock], () => Promise.resolve(existsSync(sock)));
     // The overlay's part for dcnet-cni: m-dcos with its gateway address; the reference bridge
     // plugin makes its own bridge (cni-ref) and gateway address (isGateway).
     await mustRun("ip", ["-n", H, "link", "add", "m-dcos", "address", "02:dc:00:00:01:01", "type", "bridge"]);
     await mustRun("ip", ["-n", H, "link", "set", "m-dcos", "mtu", "1450", "up"]);
     await mustRun("ip", ["-n", H, "addr", "add", "9.0.1.1/25", "dev", "m-dcos"]);
     await mustRun("ip", ["netns", "exec", H, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    const dcos = { cniVersion: "1.0.0", name: "dcos", plugins: [{ type: "dcnet-cni", bridge: "m-dcos", subnet: "9.0.1.0/25", gateway: "9.0.1.1", mtu: 1450, dataDir: join(state, "dcos") }] };
     const sides = {
-      dcnet: { subnet: "9.0.1.0/25", gateway: "9.0.1.1", rt: new CniRuntime({ hostNetns: H, cniPath: [bin], network: { cniVersion: "1.0.0", name: "dcos", plugins: [{ type: "dcnet-cni", bridge: "m-dcos", subnet: "9.0.1.0/25", gateway: "9.0.1.1", mtu: 1450, dataDir: join(state, "dcos") }] } }) },
+      // PATH without node(1): the front end cannot fall back, so every call is the socket's.
+      dcnet: { subnet: "9.0.1.0/25", gateway: "9.0.1.1", rt: new CniRuntime({ hostNetns: H, cniPath: [binShim], network: dcos, env: { DCNET_CNI_SOCKET: sock, PATH: "/nonexistent" } }) },
+      node: { subnet: "9.0.1.0/25", gateway: "9.0.1.1", rt: new CniRuntime({ hostNetns: H, cniPath: [binNode], network: dcos }) },
       ref: { subnet: "9.0.2.0/25", gateway: "9.0.2.1", rt: new CniRuntime({ hostNetns: H, cniPath: [REFERENCE_CNI], network: { cniVersion: "1.0.0", name: "ref", plugins: [{ type: "bridge", bridge: "cni-ref", isGateway: true, isDefaultGateway: true, mtu: 1450, ipam: { type: "host-local", subnet: "9.0.2.0/25", gateway: "9.0.2.1", dataDir: join(state, "ref") } }] } }) },
     } as const;
     type Side = keyof typeof sides;
@@ -417,8 +430,8 @@ async function cniPart(): Promise<boolean> {
       await mustRun("ip", ["-n", c, "link", "set", "lo", "up"]);
     }
     const att = (k: number, side: Side): CniAttachment => ({ containerId: `bench-${side}-${k}`, ifname: "eth0", netns: `/var/run/netns/${ctrs[k % ctrs.length]}` });
-    const add: Record<Side, number[]> = { dcnet: [], ref: [] };
-    const del: Record<Side, number[]> = { dcnet: [], ref: [] };
+    const add: Record<Side, number[]> = { dcnet: [], node: [], ref: [] };
+    const del: Record<Side, number[]> = { dcnet: [], node: [], ref: [] };
     const errors: string[] = [];
     const veths = async (): Promise<number> => (JSON.parse(await mustRun("ip", ["-n", H, "-j", "link", "show", "type", "veth"])) as unknown[]).length;
     const check = async (side: Side, k: number, out: CniOutcome): Promise<void> => {
@@ -431,7 +444,7 @@ async function cniPart(): Promise<boolean> {
       if (r?.ips?.length !== 1 || !inSubnet || ip?.gateway !== s.gateway || !r.routes?.some((x) => x.dst === "0.0.0.0/0") || !eth0.stdout.includes(ip.address)) errors.push(`${side} ADD ${k}: unexpected result ${JSON.stringify(r)} / eth0 ${eth0.stdout.trim()}`);
     };
     // One warm-up pair per side (the reference makes its bridge on the first ADD), not counted.
-    for (const side of ["dcnet", "ref"] as const) {
+    for (const side of ["dcnet", "node", "ref"] as const) {
       await sides[side].rt.add(att(0, side));
       await sides[side].rt.del(att(0, side));
     }
@@ -440,7 +453,8 @@ async function cniPart(): Promise<boolean> {
     const began = now();
     let n = 0;
     for (; n < CNI_N && now() - began < 300_000; n++) {
-      const order: Side[] = n % 2 === 0 ? ["dcnet", "ref"] : ["ref", "dcnet"];
+      // Each side first, second and last in turn.
+      const order = (["dcnet", "node", "ref"] as const).map((_, i, all) => all[(i + n) % all.length] as Side);
       for (const side of order) {
         const a = att(n + 1, side);
         const out = await sides[side].rt.add(a);
@@ -457,15 +471,17 @@ async function cniPart(): Promise<boolean> {
     if (leftVeths !== 0) errors.push(`${leftVeths} veth(s) left in the host`);
     const p = (xs: readonly number[], q: number): number => percentile(xs, q);
     const ok = errors.length === 0;
-    console.log(`\n## 2. CNI ADD / DEL in one host namespace: dcnet-cni (bin/dcnet-cni.js, Node ${process.version}) vs bridge + host-local (${REFERENCE_CNI}), ${n} ADD+DEL pairs per side, order alternating, each run through the same spec runner (ip netns exec + plugin process) (load average ${load()})`);
-    for (const side of ["dcnet", "ref"] as const) {
-      console.log(`${(side === "dcnet" ? "dcnet-cni" : "bridge+host-local").padEnd(18)} ADD p50=${f1(p(add[side], 50))} ms p99=${f1(p(add[side], 99))} ms   DEL p50=${f1(p(del[side], 50))} ms p99=${f1(p(del[side], 99))} ms`);
+    console.log(`\n## 2. CNI ADD / DEL in one host namespace: dcnet-cni (its compiled front end handing the call to the node's CNI socket; and bin/dcnet-cni.js alone, Node ${process.version}, the fallback) vs bridge + host-local (${REFERENCE_CNI}), ${n} ADD+DEL pairs per side, order rotating, each run through the same spec runner (ip netns exec + plugin process) (load average ${load()})`);
+    const label = { dcnet: "dcnet-cni (socket)", node: "dcnet-cni (Node.js)", ref: "bridge+host-local" } as const;
+    for (const side of ["dcnet", "node", "ref"] as const) {
+      console.log(`${label[side].padEnd(20)} ADD p50=${f1(p(add[side], 50))} ms p99=${f1(p(add[side], 99))} ms   DEL p50=${f1(p(del[side], 50))} ms p99=${f1(p(del[side], 99))} ms`);
     }
     const r50 = p(add.dcnet, 50) / p(add.ref, 50);
     const r99 = p(add.dcnet, 99) / p(add.ref, 99);
-    console.log(`ratio              ADD p50 ${f2(r50)} p99 ${f2(r99)}   DEL p50 ${f2(p(del.dcnet, 50) / p(del.ref, 50))} p99 ${f2(p(del.dcnet, 99) / p(del.ref, 99))}`);
-    console.log(`answers            ${ok ? "every ADD: one address in its subnet with its gateway, a default route, the address on eth0; every DEL: eth0 gone; no veth left" : `WRONG: ${errors.slice(0, 5).join(" | ")}`}`);
-    console.log(`target             ADD ratio ≤ ${TARGET.addRatio}: p50 ${f2(r50)}, p99 ${f2(r99)} → ${verdict(ok && r50 <= TARGET.addRatio && r99 <= TARGET.addRatio)}`);
+    console.log(`ratio (socket/ref)   ADD p50 ${f2(r50)} p99 ${f2(r99)}   DEL p50 ${f2(p(del.dcnet, 50) / p(del.ref, 50))} p99 ${f2(p(del.dcnet, 99) / p(del.ref, 99))}`);
+    console.log(`ratio (Node.js/ref)  ADD p50 ${f2(p(add.node, 50) / p(add.ref, 50))} p99 ${f2(p(add.node, 99) / p(add.ref, 99))}`);
+    console.log(`answers              ${ok ? "every ADD: one address in its subnet with its gateway, a default route, the address on eth0; every DEL: eth0 gone; no veth left" : `WRONG: ${errors.slice(0, 5).join(" | ")}`}`);
+    console.log(`target               ADD ratio (socket) ≤ ${TARGET.addRatio}: p50 ${f2(r50)}, p99 ${f2(r99)} → ${verdict(ok && r50 <= TARGET.addRatio && r99 <= TARGET.addRatio)}`);
     return ok;
   } finally {
     await net?.cleanup();

@@ -21,6 +21,8 @@ jest.setTimeout(180_000);
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUNDLE = join(ROOT, "dist/cni-bundle/main.js");
+const SHIM = join(ROOT, "dist/cni-shim/dcnet-cni");
+const SOCKET_SERVER = join(ROOT, "integration/harness/cni-socket-server.ts");
 const REFERENCE = "/usr/lib/cni";
 const CYCLES = Number(process.env.DCNET_CNI_CYCLES ?? 200);
 const CONCURRENCY = 8;
@@ -84,7 +86,7 @@ describe("dcnet-cni - CNI plugin in network namespaces", () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build (the plugin's bundle, scripts/bundle-cli.mjs)`);
+    if (!existsSync(BUNDLE) || !existsSync(SHIM)) throw new Error(`${BUNDLE} or ${SHIM} is missing: run npm run build (the plugin's bundle and front end, scripts/bundle-cli.mjs)`);
     state = mkdtempSync(join(tmpdir(), "dcnet-cni-it-"));
     binDir = join(state, "bin");
     mkdirSync(binDir);
@@ -205,6 +207,42 @@ describe("dcnet-cni - CNI plugin in network namespaces", () => {
       expect({ what, exit: r.exit, code: r.error.code }).toEqual({ what, exit: 1, code });
       expect(typeof r.error.msg).toBe("string");
     }
+    expect([leases("dcos"), await hostVeths()]).toEqual([[], []]);
+  });
+
+  test("the compiled front end: through a CNI socket in the host namespace, the Node.js plugin's answers (VERSION, error codes, ADD/DEL); with no socket it runs the Node.js plugin", async () => {
+    const shimBin = join(state, "bin-shim");
+    mkdirSync(shimBin, { recursive: true });
+    symlinkSync(SHIM, join(shimBin, "dcnet-cni"));
+    const sock = join(state, "cni.sock");
+    // The node's part, without a node: the same socket server its overlay runs (cli/cni/socket-server.ts).
+    const server = spawn("ip", ["netns", "exec", H1, process.execPath, "--import", "tsx", SOCKET_SERVER, sock], { stdio: ["ignore", "pipe", "inherit"] });
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.on("data", (d: Buffer) => (String(d).includes("ready") ? resolve() : undefined));
+      server.on("exit", (code) => reject(new Error(`socket server exited ${code}`)));
+    });
+    const network: CniNetworkList = { cniVersion: "1.0.0", name: "dcos", plugins: [plugin("dcos")] };
+    // A PATH without node(1): the front end cannot fall back, so every answer is the socket's.
+    const viaSocket = new CniRuntime({ hostNetns: H1, cniPath: [shimBin], network, env: { DCNET_CNI_SOCKET: sock, PATH: "/nonexistent" } });
+    const v = await viaSocket.exec("dcnet-cni", { CNI_COMMAND: "VERSION" }, JSON.stringify({ cniVersion: "1.0.0" }));
+    expect([v.exit, JSON.parse(v.stdout)]).toEqual([0, { cniVersion: "1.0.0", supportedVersions: ["1.0.0", "1.1.0"] }]);
+    await container("s1");
+    const env = { CNI_COMMAND: "ADD", CNI_CONTAINERID: "ctr-s1", CNI_NETNS: att("s1").netns, CNI_IFNAME: "eth0" };
+    const conf = { cniVersion: "1.0.0", name: "dcos", ...plugin("dcos") };
+    for (const [stdin, e, code] of [["{ nope", env, 6], [JSON.stringify(conf), { CNI_COMMAND: "ADD", CNI_CONTAINERID: "ctr-s1" }, 4], [JSON.stringify({ ...conf, bridge: "nobridge" }), env, 11]] as const) {
+      const r = await viaSocket.exec("dcnet-cni", e, stdin);
+      expect([r.exit, (JSON.parse(r.stdout) as { code: number }).code, r.stderr]).toEqual([1, code, expect.stringMatching(/^dcnet-cni: /)]);
+    }
+    const added = await viaSocket.add(att("s1"));
+    expect(added).toMatchObject({ ok: true, result: { ips: [{ address: expect.stringMatching(/^9\.0\.1\.\d+\/25$/) }] } });
+    expect((await link(ns("s1"), "eth0"))?.mtu).toBe(1450);
+    expect(await viaSocket.del(att("s1"))).toMatchObject({ ok: true });
+    expect([leases("dcos"), await hostVeths()]).toEqual([[], []]);
+    // No node on the socket: the same call, answered by the Node.js plugin the front end runs.
+    const fallback = new CniRuntime({ hostNetns: H1, cniPath: [shimBin], network, env: { DCNET_CNI_SOCKET: join(state, "none.sock") } });
+    expect(await fallback.add(att("s1"))).toMatchObject({ ok: true, result: { ips: [{ address: expect.stringMatching(/^9\.0\.1\./) }] } });
+    expect(await fallback.del(att("s1"))).toMatchObject({ ok: true });
     expect([leases("dcos"), await hostVeths()]).toEqual([[], []]);
   });
 

@@ -7,7 +7,8 @@
 // worker threads from files next to their modules and loads the native UDP addon, which a bundle would move.
 // bin/dcnet.js picks one or the other by command. Plain JavaScript, like the other scripts.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,3 +36,14 @@ await build({
 const cniOut = join(root, "dist", "cni-bundle");
 rmSync(cniOut, { recursive: true, force: true });
 await build({ entryPoints: [join(root, "cli", "cni", "main.ts")], outdir: cniOut, bundle: true, format: "esm", platform: "node", target: "node20", sourcemap: true, logLevel: "warning" });
+
+// Its compiled front end (native/cni-shim/): hands each call to the node's CNI socket, so an ADD does not
+// start Node.js at all; falls back to bin/dcnet-cni.js when no node answers. Plain C and libc: one cc call.
+const shimOut = join(root, "dist", "cni-shim");
+rmSync(shimOut, { recursive: true, force: true });
+mkdirSync(shimOut, { recursive: true });
+const cc = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", join(shimOut, "dcnet-cni"), join(root, "native", "cni-shim", "dcnet-cni.c")], { stdio: "inherit" });
+if (cc.error || cc.status !== 0) {
+  // Not fatal: runtimes can run bin/dcnet-cni.js itself, only slower.
+  console.error(`dcnet: the CNI front end was not compiled (${cc.error?.message ?? `cc exited ${cc.status}`}); use bin/dcnet-cni.js`);
+}

@@ -51,6 +51,9 @@ function staleBuild() {
   const built = statSync(stamp).mtimeMs;
   const newer = (path) => statSync(path).mtimeMs > built;
   for (const f of ["tsconfig.json", "tsconfig.build.json"]) if (newer(join(root, f))) return `${f} changed`;
+  // The CNI front end is C (scripts/bundle-cli.mjs compiles it); a missing binary is not stale when cc is absent.
+  const shim = join(root, "native", "cni-shim", "dcnet-cni.c");
+  if (newer(shim)) return `${relative(root, shim)} changed`;
   // "include" of tsconfig.build.json (whose comments are whole lines) names the source folders.
   const { include } = JSON.parse(readFileSync(buildConfig, "utf8").replace(/^\s*\/\/.*$/gm, ""));
   for (const dir of include.map((d) => join(root, d))) {

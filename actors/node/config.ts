@@ -11,6 +11,7 @@ import { mesosConfigSection } from "../catalogue/config.js";
 import { dnsConfigSection } from "../dns/config.js";
 import { l4lbConfigSection } from "../l4lb/config.js";
 import { overlayConfigSection } from "../overlay/config.js";
+import { edgeConfigSection } from "../edge/config.js";
 import { apiConfigSection } from "../api/config.js";
 
 const metricsConfigSection = z
@@ -37,6 +38,7 @@ export const configSchema = composeConfigSchema({
   dns: dnsConfigSection,
   l4lb: l4lbConfigSection,
   overlay: overlayConfigSection,
+  edge: edgeConfigSection,
   metrics: metricsConfigSection,
   api: apiConfigSection,
 });

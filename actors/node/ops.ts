@@ -9,6 +9,7 @@ import { GOSSIP_OPS, storeCounters, storeCountersSchema } from "../gossip/ops.js
 import { CATALOGUE_OPS } from "../catalogue/ops.js";
 import { DNS_OPS } from "../dns/ops.js";
 import { L4LB_OPS } from "../l4lb/ops.js";
+import { EDGE_OPS } from "../edge/ops.js";
 import { OVERLAY_OPS } from "../overlay/ops.js";
 
 const empty = z.strictObject({});
@@ -169,5 +170,5 @@ const NODE_OPS = [ping, status, crash, setLogLevel, shutdown] as const;
  * Every op a node serves by default and `dcnet ctl` offers, in `--help` order. A subsystem adds its
  * ops to its own `ops.ts` list; a new subsystem adds its list here.
  */
-export const ALL_OPS = [...NODE_OPS, ...GOSSIP_OPS, ...CATALOGUE_OPS, ...DNS_OPS, ...L4LB_OPS, ...OVERLAY_OPS] as const;
+export const ALL_OPS = [...NODE_OPS, ...GOSSIP_OPS, ...CATALOGUE_OPS, ...DNS_OPS, ...L4LB_OPS, ...OVERLAY_OPS, ...EDGE_OPS] as const;
 export type StandardOp = (typeof ALL_OPS)[number];

@@ -28,6 +28,7 @@ export const overlayConfigSection = z
     reconcileMs: z.number().int().positive().default(30_000).describe("Read the VXLAN device, neighbours, FDB and routes back this often (ms) and repair drift (dcos-net: 5 min)."),
     cniConfDir: z.string().min(1).default("/etc/cni/net.d").describe("Where the node writes the dcnet-cni network config (`<name>.conflist`) for container runtimes."),
     cniStateDir: z.string().min(1).default("/var/lib/dcnet/cni").describe("Where dcnet-cni keeps its address leases."),
+    cniSocket: z.string().min(1).max(107).optional().describe("Unix socket (root-only) on which the node answers dcnet-cni calls handed over by the compiled plugin front end (dist/cni-shim/dcnet-cni), so an ADD does not start Node.js; default `<cniStateDir>/cni.sock`. The front end looks there (the default cniStateDir) or in its DCNET_CNI_SOCKET environment variable, and runs the Node.js plugin itself when no node answers."),
     docker: z.string().min(1).optional().describe("Docker Engine API socket (e.g. /var/run/docker.sock). When set, the node creates the Docker network `<name>` (bridge d-dcos, the second half of its subnet, the overlay MTU) so `docker run --network <name>` containers join the overlay, as DC/OS did; unset: no Docker network."),
   })
   .prefault({});

@@ -89,3 +89,12 @@ export class IpListingError extends OverlayError {
     super(`\`${listing}\` ${detail}`, options);
   }
 }
+
+/** Another process answers on the CNI socket path (another node on this host, or one not yet stopped). */
+export class CniSocketBusyError extends OverlayError {
+  override readonly name = "CniSocketBusyError";
+  readonly code = "DCNET_E_OVERLAY_CNI_SOCKET_BUSY";
+  constructor(readonly path: string) {
+    super(`another process answers on the CNI socket ${path}: is another dcnet node running on this host? Stop it, or give this node its own overlay.cniSocket`);
+  }
+}

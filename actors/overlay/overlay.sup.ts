@@ -11,6 +11,7 @@ import { MEMBERSHIP_PATH, type MembershipMsg, type StoreMsg } from "../gossip/in
 import { claimBehaviour } from "./claim.actor.js";
 import { overlayApplierBehaviour, type OverlayApplierMsg } from "./applier.actor.js";
 import { overlayDockerBehaviour } from "./docker.actor.js";
+import { cniSocketBehaviour } from "./cni-socket.actor.js";
 
 export const OVERLAY = "overlay";
 export const OVERLAY_APPLIER_PATH = `/node/${OVERLAY}/applier`;
@@ -34,6 +35,8 @@ export function overlayTreeSpec(deps: OverlayDeps): SupervisorSpec {
     [
       worker("claim", claimBehaviour({ nodeId, config: cfg, logger: deps.child("overlay-claim"), metrics: deps.metrics, connection: () => deps.transport.nc, store: deps.store, nodeIp: deps.nodeIp }), { shutdownMs: 2000 }),
       worker("applier", overlayApplierBehaviour({ nodeId, config: cfg, dns: deps.config.dns, logger: deps.child("overlay-applier"), metrics: deps.metrics, store: deps.store, membership: () => deps.lookup<MembershipMsg>(MEMBERSHIP_PATH) }), { shutdownMs: 5000 }),
+      // The plugin's calls answered warm, once the bridge they attach to is made.
+      worker("cni-socket", cniSocketBehaviour({ path: cfg.cniSocket ?? `${cfg.cniStateDir}/cni.sock`, logger: deps.child("overlay-cni-socket"), metrics: deps.metrics }), { shutdownMs: 2000 }),
       // CNM: the Docker network on d-dcos, once the applier has made the bridge (overlay.docker set).
       ...(cfg.docker ? [worker("docker", overlayDockerBehaviour({ name: cfg.name, socketPath: cfg.docker, logger: deps.child("overlay-docker"), metrics: deps.metrics, applier: () => deps.lookup<OverlayApplierMsg>(OVERLAY_APPLIER_PATH), periodMs: cfg.reconcileMs }), { shutdownMs: 2000 })] : []),
     ],

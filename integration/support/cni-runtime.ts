@@ -43,6 +43,8 @@ export class CniRuntime {
       readonly hostNetns: string;
       readonly cniPath: readonly string[];
       readonly network: CniNetworkList;
+      /** More environment for the plugin process (e.g. dcnet-cni's DCNET_CNI_SOCKET), over the runtime's own. */
+      readonly env?: Readonly<Record<string, string>>;
     },
   ) {}
 
@@ -84,9 +86,10 @@ export class CniRuntime {
     const started = process.hrtime.bigint();
     return new Promise((resolve) => {
       const child = execFile(
-        "ip",
+        // By its path: the plugin's PATH (opts.env may change it) is not the runner's.
+        "/usr/bin/ip",
         ["netns", "exec", this.opts.hostNetns, file],
-        { env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", CNI_PATH: this.opts.cniPath.join(":"), ...env }, timeout: 30_000 },
+        { env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", CNI_PATH: this.opts.cniPath.join(":"), ...this.opts.env, ...env }, timeout: 30_000 },
         (err, stdout, stderr) => {
           const exit = err ? (typeof err.code === "number" ? err.code : -1) : 0;
           resolve({ exit, stdout: String(stdout), stderr: String(stderr), ms: Number(process.hrtime.bigint() - started) / 1e6 });
