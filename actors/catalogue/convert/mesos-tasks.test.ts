@@ -189,6 +189,13 @@ describe("taskFromMesos (streaming use)", () => {
     expect(r.task?.taskIps).toEqual(["172.17.0.3"]);
     expect(r.task?.ports.find((p) => p.name === "bar")).toEqual({ name: "bar", protocol: "tcp", port: 10000, vips: [] });
   });
+  it("carries the task's HAPROXY_* labels (Marathon-LB's, for the L7 edge) and no others", () => {
+    const labels = { labels: [{ key: "HAPROXY_GROUP", value: "external" }, { key: "HAPROXY_0_VHOST", value: "shop.example.com" }, { key: "owner", value: "team-a" }, { key: "HAPROXY_0_PATH", value: 7 }] };
+    const r = taskFromMesos({ ...raw, labels }, agents, frameworks);
+    expect(r.task?.labels).toEqual({ HAPROXY_GROUP: "external", HAPROXY_0_VHOST: "shop.example.com" });
+    expect(r.warnings?.map((w) => w.message)).toEqual(['label "HAPROXY_0_PATH" skipped: not a string pair within 255/4096 characters']);
+    expect(taskFromMesos(raw, agents, frameworks).task?.labels).toBeUndefined();
+  });
   it("drops a malformed VIP label with a warning and keeps the task", () => {
     const labels = { labels: [{ key: "VIP_PORT0", value: "tcp://def:0" }, { key: "vip_port9", value: "tcp://x:80" }] };
     const r = taskFromMesos({ ...raw, labels }, agents, frameworks);

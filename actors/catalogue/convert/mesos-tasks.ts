@@ -112,6 +112,28 @@ function healthOf(task: unknown, status: unknown): boolean | undefined {
   return isObject(task) && task["health_check"] !== undefined ? false : undefined;
 }
 
+/**
+ * The task's Marathon-LB labels (`labels.labels[]` of the TaskInfo: Marathon copies the app's labels
+ * there): only `HAPROXY_*` keys, the ones the L7 edge reads, so other labels do not grow every record.
+ * An entry that is not a string pair within the model's limits is skipped with a warning.
+ */
+function labelsOf(task: unknown, warn: (message: string) => void): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const l of asArray(get(task, "labels", "labels"))) {
+    const key = get(l, "key");
+    const value = get(l, "value") ?? "";
+    if (typeof key !== "string" || !key.startsWith("HAPROXY_")) continue;
+    if (typeof value !== "string" || key.length > 255 || value.length > 4096) {
+      warn(`label ${show(key).slice(0, 80)} skipped: not a string pair within 255/4096 characters`);
+      continue;
+    }
+    out[key] = value;
+    n++;
+  }
+  return n > 0 ? out : undefined;
+}
+
 function runtimeOf(task: unknown): string {
   const t = get(task, "container", "type");
   if (typeof t !== "string" || t.length === 0 || t === "MESOS") return "mesos";
@@ -160,6 +182,8 @@ export function taskFromMesos(
     const task: Task = { id: loc.id, name, framework: loc.framework, runtime: runtimeOf(rawTask), agentIp: loc.agentIp, taskIps, state, ports };
     const healthy = healthOf(rawTask, status);
     if (healthy !== undefined) task.healthy = healthy;
+    const labels = labelsOf(rawTask, warn);
+    if (labels) task.labels = labels;
     const checked = taskSchema.safeParse(task);
     if (!checked.success) {
       const issue = checked.error.issues[0];
