@@ -50,7 +50,7 @@ describe("container image: built from a fresh clone, a 3-node cluster of it", ()
 
   test("the image holds the compiled build and production dependencies only, with the native UDP addon", async () => {
     const out = await docker("run", "--rm", "--entrypoint", "sh", built.image, "-c",
-      "cd /opt/dcnet && ls -A; echo ---; ls node_modules node_modules/.bin 2>/dev/null | tr '\\n' ' '; echo; echo ---; find . -name '*.ts' ! -name '*.d.ts' -not -path './node_modules/*' | head -3; echo ---; ls native/udp-batch/build/Release/*.node; echo ---; command -v nft ip conntrack tini");
+      "cd /opt/dcnet && ls -A; echo ---; ls node_modules node_modules/.bin 2>/dev/null | tr '\\n' ' '; echo; echo ---; find . -name '*.ts' ! -name '*.d.ts' -not -path './node_modules/*' | head -3; echo ---; ls native/udp-batch/build/Release/*.node; echo ---; for t in nft ip conntrack tini; do command -v $t; done");
     const [top, modules, sources, addon, tools] = out.split("---\n").map((s) => s.trim());
     expect((top ?? "").split("\n").sort()).toEqual(["bin", "dist", "native", "node_modules", "package.json"]);
     for (const dev of ["typescript", "jest", "eslint", "esbuild", "tsx", "testcontainers", "@swc", "fast-check"]) expect((modules ?? "").split(" ")).not.toContain(dev);

@@ -1,6 +1,6 @@
 // The response documents, field by field, from hand-made inputs (no node, no sockets).
 import { describe, expect, it } from "@jest/globals";
-import { cleanName, dcosHosts, dcosNodes, dcosRecord, dcosServices, dcosVips, isMesosName, mesosDnsAxfr, mesosDnsEnumerate, mesosDnsHosts, mesosDnsServices, redact, REDACTED, type Answer } from "./shapes.js";
+import { type FieldView, cleanName, dcosHosts, dcosNodes, dcosRecord, dcosServices, dcosVips, isMesosName, mesosDnsAxfr, mesosDnsEnumerate, mesosDnsHosts, mesosDnsServices, redact, REDACTED, type Answer } from "./shapes.js";
 import { filterMetrics } from "./routes.js";
 
 const backend = (ip: string, port: number) => ({ owner: "n1", taskId: "t", agentIp: ip, ip, port, weight: 1 as const });
@@ -21,7 +21,7 @@ describe("dcos-net shapes", () => {
   });
 
   it("/v1/nodes: private_ip, public_ips, hostname, updated = newest write (RFC 3339 ms Z); facts without an ip are left out", () => {
-    const facts = new Map([
+    const facts = new Map<string, Record<string, FieldView>>([
       ["nodes/a", { ip: { type: "lww" as const, value: "10.0.0.2", ts: { t: 1_700_000_000_000 } }, hostname: { type: "lww" as const, value: "agent-a", ts: { t: 1_700_000_000_500 } }, publicIps: { type: "set" as const, values: ["203.0.113.2", "203.0.113.1"] } }],
       ["nodes/b", { hostname: { type: "lww" as const, value: "b", ts: { t: 1 } } }],
     ]);

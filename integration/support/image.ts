@@ -6,8 +6,10 @@
 //  - npm packages come from an npm cache filled from the lockfile on this machine (npm's own client)
 //    and put at `.npm-cache` in the build context, which the Dockerfile then installs offline;
 //  - `docker build --network host` lets the Dockerfile's apt-get reach the Debian mirror.
-// One image per commit: a second test in the same run (or a later run on the same engine) reuses it.
+// One image per content (the committed files that can change it): a second test in the same run, or a
+// later run on the same engine, reuses it.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +23,15 @@ export const CACHE_DIR = process.env.DCNET_IMAGE_CACHE ?? "/var/cache/dcnet-test
 export const BASE_IMAGE = "node:20-bookworm-slim";
 export const IMAGE = "dcnet:local";
 const COMMIT_LABEL = "org.dcnet.commit";
+/** Hash of the committed files that can change the image (tests, docs, benches and deploy files cannot). */
+const KEY_LABEL = "org.dcnet.content";
+const NOT_IN_IMAGE = /^(integration|bench|docs|testkit|deploy)\/|\.md$|\.test\.ts$/;
+
+async function contentKey(): Promise<string> {
+  const { stdout } = await run("git", ["-C", REPO_ROOT, "ls-tree", "-r", "HEAD"], { maxBuffer: 16 * 1024 * 1024 });
+  const kept = stdout.split("\n").filter((l) => l && !NOT_IN_IMAGE.test(l.split("\t")[1] ?? ""));
+  return createHash("sha256").update(kept.join("\n")).digest("hex").slice(0, 32);
+}
 
 export interface BuiltImage {
   readonly image: string;
@@ -92,7 +103,8 @@ export function ensureImage(): Promise<BuiltImage> {
 
 async function build(): Promise<BuiltImage> {
   const commit = (await run("git", ["-C", REPO_ROOT, "rev-parse", "HEAD"])).stdout.trim();
-  if ((await imageLabel(IMAGE, COMMIT_LABEL)) === commit) return { image: IMAGE, commit, timings: {} };
+  const key = await contentKey();
+  if ((await imageLabel(IMAGE, KEY_LABEL)) === key) return { image: IMAGE, commit, timings: {} };
   const timings: Record<string, number> = {};
   const lap = async (name: string, f: () => Promise<unknown>) => {
     const t0 = Date.now();
@@ -107,7 +119,7 @@ async function build(): Promise<BuiltImage> {
     let cache = "";
     await lap("npm-cache", async () => (cache = await fillNpmCache(clone)));
     await run("cp", ["-al", cache, join(clone, ".npm-cache")]).catch(() => run("cp", ["-a", cache, join(clone, ".npm-cache")]));
-    await lap("build", () => docker(["build", "--network", "host", "--label", `${COMMIT_LABEL}=${commit}`, "-t", IMAGE, clone], 900_000));
+    await lap("build", () => docker(["build", "--network", "host", "--label", `${COMMIT_LABEL}=${commit}`, "--label", `${KEY_LABEL}=${key}`, "-t", IMAGE, clone], 900_000));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
