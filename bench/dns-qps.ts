@@ -7,7 +7,7 @@
 // NSD and Knot do). The references run one worker each, as dcnet runs one Node.js thread.
 // The workload is ../shared/bench/dns-baselines.sh's (1,000 A / 100 SRV / 10 NXDOMAIN under .mesos);
 // dcnet generates its names from a Mesos master state, like Mesos-DNS.
-//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 3] [--clients 4] [--outstanding 100] [--lat-qps 2000] [--lat-runs 3] [--tcp] [--udp-engine batch|dgram]
+//   npx tsx bench/dns-qps.ts [--seconds 10] [--runs 3] [--clients 4] [--outstanding 100] [--lat-qps 2000] [--lat-runs 3] [--tcp] [--udp-engine batch|dgram] [--trace-gc]
 import { execFile, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { startNatsServer } from "../integration/harness/nats-local.js";
 import { startMesosMaster } from "../integration/support/mesos-master.js";
-import { spawnDcnet, isReady } from "../integration/support/dcnet-process.js";
+import { spawnDcnet, isReady, type DcnetProcess } from "../integration/support/dcnet-process.js";
 import { dig } from "../integration/support/dig.js";
 import { benchMasterState, benchQueries, benchUnboundData, EMPTY_SUBSCRIBED } from "../integration/support/dns-lab.js";
 import { freePort, startUnbound } from "../testkit/dns/servers.js";
@@ -33,6 +33,7 @@ const LAT_QPS = arg("--lat-qps", 2000);
 const LAT_SECONDS = arg("--lat-seconds", 5);
 const LAT_RUNS = Math.max(3, arg("--lat-runs", 3));
 const MODE = process.argv.includes("--tcp") ? "tcp" : "udp";
+const TRACE_GC = process.argv.includes("--trace-gc");
 const ENGINE = (() => {
   const i = process.argv.indexOf("--udp-engine");
   const v = i >= 0 ? process.argv[i + 1] : "batch";
@@ -70,16 +71,37 @@ interface Buckets {
   readonly total: number;
 }
 
-/** dcnet_dns_udp_queued_seconds from the node's /metrics (cumulative buckets). */
-async function queuedBuckets(port: number): Promise<Buckets> {
+/** A UDP histogram from the node's /metrics (cumulative buckets): the socket wait, or receive → answer. */
+async function queuedBuckets(port: number, metric = "dcnet_dns_udp_queued_seconds"): Promise<Buckets> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const le = new Map<number, number>();
   let total = 0;
-  for (const m of text.matchAll(/^dcnet_dns_udp_queued_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm)) {
-    if (m[1] === "+Inf") total = Number(m[2]);
-    else le.set(Number(m[1]), Number(m[2]));
+  for (const line of text.split("\n")) {
+    const m = /^(\w+)_bucket\{([^}]*)\} (\d+)$/.exec(line);
+    if (m?.[1] !== metric || !(m[2] as string).includes('transport="udp"')) continue;
+    const bound = /le="([^"]+)"/.exec(m[2] as string)?.[1];
+    if (bound === "+Inf") total = Number(m[3]);
+    else if (bound !== undefined) le.set(Number(bound), Number(m[3]));
   }
   return { le, total };
+}
+
+/** V8's --trace-gc lines of a node since line `from`: pause count, longest and total pause (ms). */
+function gcPauses(lines: ReadonlyArray<{ readonly msg?: string }>, from: number): { n: number; max: number; total: number; kinds: Map<string, number> } {
+  const kinds = new Map<string, number>();
+  let n = 0;
+  let max = 0;
+  let total = 0;
+  for (const l of lines.slice(from)) {
+    const m = /ms: ([A-Za-z-]+)[^,]*, ([\d.]+) \/ [\d.]+ ms/.exec(l.msg ?? "");
+    if (!m) continue;
+    const ms = Number(m[2]);
+    n++;
+    total += ms;
+    max = Math.max(max, ms);
+    kinds.set(m[1] as string, (kinds.get(m[1] as string) ?? 0) + 1);
+  }
+  return { n, max, total, kinds };
 }
 
 function diffBuckets(after: Buckets, before: Buckets): Buckets {
@@ -104,10 +126,16 @@ try {
   cleanups.push(() => master.close());
   const metricsPort = await freePort();
   // Two nodes: the default configuration, and the same with the answer cache off.
-  const startNode = async (id: string, answerCache: boolean, metricsListen: string): Promise<number> => {
+  const startNode = async (id: string, answerCache: boolean, metricsListen: string): Promise<{ port: number; node: DcnetProcess }> => {
     const dnsPort = await freePort();
     writeFileSync(join(dir, `${id}.yaml`), `log:\n  level: info\nmesos:\n  tasksReadinessMs: 100\nmetrics:\n  listen: "${metricsListen}"\napi:\n  listen: ""\ndns:\n  udpEngine: ${ENGINE}\n  answerCache: ${answerCache}\n`);
+    // --trace-gc (V8 prints each collection's pause on stdout): only for the default node, only when asked.
+    const execArgv = TRACE_GC && answerCache ? { DCNET_TEST_EXEC_ARGV: "--trace-gc" } : {};
+    const saved = process.env.DCNET_TEST_EXEC_ARGV;
+    Object.assign(process.env, execArgv);
     const node = spawnDcnet(["node", "--config", join(dir, `${id}.yaml`), "--nats", nats.url, "--id", id, "--mesos", master.url, "--dns-listen", `127.0.0.1:${dnsPort}`]);
+    if (saved === undefined) delete process.env.DCNET_TEST_EXEC_ARGV;
+    else process.env.DCNET_TEST_EXEC_ARGV = saved;
     cleanups.push(() => node.stop());
     await node.waitForLine(isReady, 30_000).catch(() => undefined);
     const deadline = Date.now() + 30_000;
@@ -117,10 +145,10 @@ try {
       if (Date.now() > deadline) throw new Error(`dcnet ${id} did not serve app-0999.marathon.mesos within 30 s; node log: ${node.lines().slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
       await new Promise((r2) => setTimeout(r2, 200));
     }
-    return dnsPort;
+    return { port: dnsPort, node };
   };
-  const dnsPort = await startNode("bench", true, `127.0.0.1:${metricsPort}`);
-  const noCachePort = await startNode("bench-nocache", false, "");
+  const { port: dnsPort, node: dcnetNode } = await startNode("bench", true, `127.0.0.1:${metricsPort}`);
+  const { port: noCachePort } = await startNode("bench-nocache", false, "");
   // The references serve the records Mesos-DNS itself generates from the bench state (its oracle
   // file), so every server holds the same names: SRV targets included.
   const head = benchUnboundData().localData.slice(0, 3);
@@ -198,10 +226,14 @@ try {
   // p99 is often another tenant's burst, for any server.
   const lat = new Map<Label, Array<{ p50: number; p99: number; n: number }>>(dnsServers.map(([l]) => [l, []]));
   const queuedBefore = await queuedBuckets(metricsPort);
+  const answeredBefore = await queuedBuckets(metricsPort, "dcnet_dns_request_duration_seconds");
+  const gcFrom = dcnetNode.lines().length;
   for (let r = 0; r < LAT_RUNS; r++) {
     for (const [label, port] of r % 2 === 0 ? dnsServers : [...dnsServers].reverse()) lat.get(label)?.push(await latency(port, queries));
   }
   const queued = diffBuckets(await queuedBuckets(metricsPort), queuedBefore);
+  const answered = diffBuckets(await queuedBuckets(metricsPort, "dcnet_dns_request_duration_seconds"), answeredBefore);
+  const gc = gcPauses(dcnetNode.lines(), gcFrom);
   console.log(`# load average after: ${load()}`);
   const q = (l: Label) => median(qps.get(l) ?? []);
   const p99 = (l: Label) => median((lat.get(l) ?? []).map((x) => x.p99));
@@ -219,6 +251,8 @@ try {
   if (MODE === "udp") console.log(`ratio qps      dcnet(${ENGINE})/node-floor = ${ratio(q("dcnet"), q("node-floor"))}`);
   console.log(`ratio p99      dcnet/nsd = ${ratio(p99("dcnet"), p99("nsd"))}  dcnet-nocache/nsd = ${ratio(p99("dcnet-nocache"), p99("nsd"))}  dcnet/unbound = ${ratio(p99("dcnet"), p99("unbound"))}  dcnet/knot = ${ratio(p99("dcnet"), p99("knot"))}  (target dcnet/nsd <= 2)`);
   // The server's own share of that latency: kernel receive timestamp → read by the node (batch engine).
+  if (answered.total > 0) console.log(`server         dcnet receive → answer inside the node during the latency rounds: p99 <= ${quantileBound(answered, 0.99) * 1000} ms, p99.9 <= ${quantileBound(answered, 0.999) * 1000} ms (n=${answered.total})`);
+  if (TRACE_GC) console.log(`server         dcnet GC during the latency rounds (${LAT_RUNS} x ${LAT_SECONDS} s at ${LAT_QPS} qps, plus the other servers' rounds): ${gc.n} pauses (${[...gc.kinds].map(([k, v]) => `${k} ${v}`).join(", ")}), longest ${gc.max.toFixed(2)} ms, total ${gc.total.toFixed(1)} ms`);
   if (queued.total > 0) console.log(`server         dcnet queries waiting in its socket during the latency rounds: p99 <= ${quantileBound(queued, 0.99) * 1000} ms, ${(100 * (1 - (queued.le.get(0.001) ?? 0) / queued.total)).toFixed(2)}% over 1 ms (n=${queued.total}); the rest of dnsperf's figure is the kernel and the client`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
