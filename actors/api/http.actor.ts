@@ -86,7 +86,8 @@ export function apiHttpBehaviour(deps: ApiHttpDeps): Behaviour<ApiHttpState, Api
       sources.close();
       await app.close().catch(() => undefined);
       if (!["EADDRINUSE", "EADDRNOTAVAIL", "EACCES"].includes((err as { code?: string }).code ?? "")) throw err;
-      if (state.failures++ % 30 === 0) deps.logger.error({ listen: deps.config.api.listen, err: (err as Error).message }, "cannot bind the HTTP API; retrying every 2 s");
+      // warn, not error: several nodes on one host (tests, `dcnet up` beside a node) share the default port.
+      if (state.failures++ % 30 === 0) deps.logger.warn({ listen: deps.config.api.listen, err: (err as Error).message }, "cannot bind the HTTP API; retrying every 2 s");
       state.retry = setTimeout(() => tell({ type: "bind" }), 2000);
       state.retry.unref();
       return;
