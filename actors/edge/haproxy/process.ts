@@ -57,8 +57,17 @@ export async function startHaproxy(cmd: HaproxyCommand, file: string, masterSock
   }
 }
 
+/** `show proc`. The master re-executes itself on every reload and opens its CLI again: a refused connection is retried for up to `timeoutMs`. */
 export async function procInfo(masterSock: string, timeoutMs = 2000): Promise<ProcInfo | undefined> {
-  return parseShowProc(await masterCommand(masterSock, "show proc", timeoutMs));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return parseShowProc(await masterCommand(masterSock, "show proc", Math.max(100, end - Date.now())));
+    } catch (err) {
+      if (Date.now() >= end) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** Master CLI `reload`, then waits for the reload counter to move; resolves with the new info (`failedReloads` says if it failed). */
