@@ -8,15 +8,15 @@
 // mount namespace under its folder; afterAll removes its containers, stops it, kills what it left
 // running, unmounts and deletes the folder, also on failure.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
-import { dockerApi, dockerJson, pingEngine } from "./harness/docker-api.js";
+import { NetnsDockerd } from "./support/netns-dockerd.js";
+import { dockerApi, dockerJson } from "./harness/docker-api.js";
 import { ensureHostfsImage } from "./harness/hostfs-image.js";
 import { HOSTFS_IMAGE, REPO_ROOT, TEST_LABEL } from "./harness/paths.js";
-import { mustRun, runFile, sleep, waitFor } from "./harness/shell.js";
+import { mustRun, waitFor } from "./harness/shell.js";
 import { formatIp, parseIp } from "../config/ip.js";
 
 jest.setTimeout(180_000);
@@ -41,94 +41,6 @@ function execIn(ns: string, file: string, args: readonly string[], timeoutMs = 3
   return new Promise((resolve, reject) =>
     execFile("ip", ["netns", "exec", ns, file, ...args], { timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: "" } }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout))),
   );
-}
-
-/** A dockerd of our own inside a host's namespace: no iptables, no default bridge, everything under `dir`. */
-class NetnsDockerd {
-  readonly socketPath: string;
-  private child: ChildProcess | undefined;
-  private exited = false;
-
-  constructor(
-    readonly ns: string,
-    readonly dir: string,
-  ) {
-    this.socketPath = join(dir, "docker.sock");
-  }
-
-  async start(): Promise<void> {
-    for (const d of ["data", "exec"]) mkdirSync(join(this.dir, d), { recursive: true });
-    writeFileSync(join(this.dir, "daemon.json"), "{}\n");
-    const log = openSync(join(this.dir, "dockerd.log"), "a");
-    const args = [
-      `--config-file=${join(this.dir, "daemon.json")}`,
-      `--data-root=${join(this.dir, "data")}`,
-      `--exec-root=${join(this.dir, "exec")}`,
-      `--host=unix://${this.socketPath}`,
-      `--pidfile=${join(this.dir, "dockerd.pid")}`,
-      ...["--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--userland-proxy=false", "--bridge=none"],
-    ];
-    const env = { ...process.env, PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ""}` };
-    // nsenter execs dockerd: the child's pid is dockerd's.
-    const child = spawn("nsenter", [`--net=/run/netns/${this.ns}`, "--", "dockerd", ...args], { stdio: ["ignore", log, log], env });
-    closeSync(log);
-    this.child = child;
-    child.on("exit", () => (this.exited = true));
-    const deadline = Date.now() + 30_000;
-    while (!(await pingEngine(this.socketPath))) {
-      if (this.exited || Date.now() > deadline) throw new Error(`the netns dockerd did not come up; log tail:\n${this.logTail()}`);
-      await sleep(100);
-    }
-  }
-
-  logTail(): string {
-    try {
-      return readFileSync(join(this.dir, "dockerd.log"), "utf8").split("\n").slice(-20).join("\n");
-    } catch {
-      return "(no log)";
-    }
-  }
-
-  /** Containers removed, dockerd stopped by its pid, what it left running from our folder killed, the folder deleted. */
-  async stop(): Promise<void> {
-    if (await pingEngine(this.socketPath)) {
-      const all = await dockerJson<Array<{ Id: string }>>(this.socketPath, "GET", "/containers/json?all=1").catch(() => []);
-      await Promise.all(all.map((c) => dockerApi(this.socketPath, "DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => undefined)));
-    }
-    const child = this.child;
-    if (child?.pid !== undefined && !this.exited) {
-      child.kill("SIGTERM");
-      const deadline = Date.now() + 20_000;
-      while (!this.exited && Date.now() < deadline) await sleep(100);
-      if (!this.exited) child.kill("SIGKILL");
-      while (!this.exited && Date.now() < deadline + 5_000) await sleep(50);
-    }
-    // containerd and shims started from our exec-root, should any outlive dockerd.
-    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-      let cmd: string;
-      try {
-        cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-      } catch {
-        continue;
-      }
-      if (cmd.includes(`${this.dir}/`) && Number(p) !== process.pid) {
-        try {
-          process.kill(Number(p), "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-    }
-    // Deepest first, so nested mounts come off before their parents.
-    const points = readFileSync("/proc/self/mountinfo", "utf8")
-      .split("\n")
-      .map((l) => l.split(" ")[4] ?? "")
-      .filter((m) => m.startsWith(`${this.dir}/`));
-    for (const m of [...new Set(points)].sort((a, b) => b.length - a.length)) {
-      if ((await runFile("umount", [m])).code !== 0) await runFile("umount", ["-l", m]);
-    }
-    if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 interface Inspect {
