@@ -10,7 +10,7 @@
 // later run on the same engine, reuses it.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -81,12 +81,17 @@ async function ensureBase(): Promise<void> {
 /** An npm cache holding every package of the clone's lockfile (filled by npm itself; cheap when already full). */
 async function fillNpmCache(clone: string): Promise<string> {
   const cache = join(CACHE_DIR, "npm-cache");
+  // A cache already filled for this lockfile is not filled again (npm ci would still unpack everything).
+  const lock = createHash("sha256").update(readFileSync(join(clone, "package-lock.json"))).digest("hex").slice(0, 16);
+  const marker = join(cache, `.filled-${lock}`);
+  if (existsSync(marker)) return cache;
   const scratch = mkdtempSync(join(tmpdir(), "dcnet-npm-scratch-"));
   try {
     mkdirSync(join(scratch, "native"), { recursive: true });
     await run("cp", [join(clone, "package.json"), join(clone, "package-lock.json"), scratch]);
     await run("cp", ["-a", join(clone, "native", "udp-batch"), join(scratch, "native")]);
     await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", "--cache", cache], { cwd: scratch, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+    writeFileSync(marker, "");
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
