@@ -7,6 +7,7 @@
 // stats on the node's /metrics.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LB_IP, startEdgeLab, wrk, type EdgeLab } from "./support/edge-lab.js";
 import { within } from "./support/admin.js";
@@ -171,6 +172,25 @@ describe("the L7 edge (HAProxy 2.6 in a network namespace)", () => {
     expect(metrics).toMatch(/dcnet_edge_haproxy_server_up\{backend="marathon_later_0",server="s1",status="no check"[^}]*\} 1/);
     expect(metrics).toMatch(/dcnet_edge_haproxy_http_responses\{proxy="labels_http_in",class="2xx"[^}]*\} \d+/);
   }, 30_000);
+
+  it("a certificate HAProxy cannot load: that service is rejected with HAProxy's words (haproxy -c, by leaving it out), the others keep updating", async () => {
+    const garbage = join(e.runDir, "garbage.pem");
+    writeFileSync(garbage, "not a certificate\n");
+    await e.task("badcert.1", "badcert", 32501, { ...G, HAPROXY_0_VHOST: "badcert.example.com", HAPROXY_0_SSL_CERT: garbage });
+    const rejected = await within(10_000, async () => {
+      const r = (await status()).rejected.find((x) => x.name === "marathon/badcert");
+      if (!r) throw new Error("not rejected yet");
+      return r;
+    });
+    expect(rejected.value.reason).toMatch(/^haproxy -c refused it: .*garbage\.pem/);
+    await e.task("after.1", "after", 32501, { ...G, HAPROXY_0_VHOST: "after.example.com" });
+    await served("after.example.com", /^vip1/);
+    expect(await body("shop.example.com")).toMatch(/^shop[478] /);
+    // Fixed labels: retried and served.
+    await e.task("badcert.1", "badcert", 32501, { ...G, HAPROXY_0_VHOST: "badcert.example.com" });
+    await served("badcert.example.com", /^vip1/);
+    expect((await status()).rejected.find((x) => x.name === "marathon/badcert")).toBeUndefined();
+  }, 40_000);
 
   it("serves a pool applied over admin (ADDRESS endpoint), rejects a bad one with a reason, removes it", async () => {
     const pool = { name: "web", haproxy: { frontends: [{ bindPort: 8080, protocol: "HTTP", linkBackend: { defaultBackend: "direct" } }], backends: [{ name: "direct", protocol: "HTTP", services: [{ endpoint: { type: "ADDRESS", address: "10.79.0.2", port: 32501 } }] }] } };

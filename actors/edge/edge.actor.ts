@@ -61,6 +61,8 @@ interface EdgeState {
   readonly tasks: Map<string, { readonly source: string; readonly task: Task }>;
   readonly pools: Map<string, Pool>;
   readonly badPools: Map<string, string>;
+  /** Services and pools `haproxy -c` refused (found by leaving them out), with their input then: retried when it changes. */
+  readonly refusedOwners: Map<string, { readonly reason: string; readonly signature: string }>;
   slots: Slots;
   /** Structure hash of what HAProxy runs; undefined until it runs. */
   hash: string | undefined;
@@ -186,11 +188,71 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
     m.rejectedNow.set({ source: "pool" }, counts.pool);
   };
 
+  /** What an owner's part of the model was made from: `labels:<framework>/<name>` → its tasks' labels; `pool:<name>` → the document. */
+  const signature = (s: EdgeState, owner: string, tasks: readonly EdgeTask[]): string => {
+    if (owner.startsWith("pool:")) return JSON.stringify(s.pools.get(owner.slice(5)) ?? null);
+    const app = owner.slice("labels:".length);
+    return JSON.stringify(tasks.filter((t) => `${t.framework}/${t.name}` === app).map((t) => Object.entries(t.labels ?? {}).sort()));
+  };
+
+  /** The model from the store's tasks and pools, without the owners in `exclude` (reported as rejected with their reason). */
+  const build = (s: EdgeState, extra: ReadonlySet<string> = new Set()): EdgeModel => {
+    const tasks = edgeTasks(s.tasks);
+    for (const [owner, r] of s.refusedOwners) if (signature(s, owner, tasks) !== r.signature) s.refusedOwners.delete(owner);
+    const out = new Set([...s.refusedOwners.keys(), ...extra]);
+    const built = buildModel(
+      tasks.filter((t) => !out.has(`labels:${t.framework}/${t.name}`)),
+      [...s.pools.values()].filter((p) => !out.has(`pool:${p.name}`)),
+      dopts,
+    );
+    const refused: Rejected[] = [...s.refusedOwners].map(([owner, r]) => ({ source: owner.startsWith("pool:") ? "pool" : "labels", name: owner.slice(owner.indexOf(":") + 1), reason: r.reason }));
+    const badPools: Rejected[] = [...s.badPools].map(([name, reason]) => ({ source: "pool", name, reason }));
+    return { ...built, rejected: [...built.rejected, ...badPools, ...refused] };
+  };
+
+  /**
+   * `haproxy -c` refused the whole config: find the services or pools that make it fail by leaving
+   * out, one at a time, each owner whose sections are new or changed (all owners when none is),
+   * validating each try (Marathon-LB PR #481, on the in-memory model). Found ones are rejected with
+   * HAProxy's words until their labels or document change; everything else goes on.
+   */
+  const isolate = async (s: EdgeState, model: EdgeModel, sections: ReadonlyMap<string, string>, problem: string): Promise<boolean> => {
+    const changed = new Set<string>();
+    const owners = new Set<string>();
+    for (const b of model.backends) {
+      owners.add(b.owner);
+      if (s.sections?.get(`backend ${b.name}`) !== sections.get(`backend ${b.name}`)) changed.add(b.owner);
+    }
+    for (const f of model.frontends) {
+      if (f.owner === "labels") continue;
+      owners.add(f.owner);
+      if (s.sections?.get(`frontend ${f.name}`) !== sections.get(`frontend ${f.name}`)) changed.add(f.owner);
+    }
+    const candidates = [...(changed.size > 0 ? changed : owners)].sort().slice(0, 16);
+    const tryWithout = async (out: ReadonlySet<string>): Promise<boolean> => {
+      const m = build(s, out);
+      const r = render(m, plan(m, s.slots, cfg.minSlots).slots, ropts);
+      writeFileSync(files.next, r.text, { mode: 0o600 });
+      return (await validateConfig(cmd, files.next)) === undefined;
+    };
+    const tasks = edgeTasks(s.tasks);
+    const reject = (owner: string) => s.refusedOwners.set(owner, { reason: `haproxy -c refused it: ${problem}`, signature: signature(s, owner, tasks) });
+    for (const c of candidates) {
+      if (await tryWithout(new Set([c]))) {
+        reject(c);
+        return true;
+      }
+    }
+    if (candidates.length > 1 && (await tryWithout(new Set(candidates)))) {
+      for (const c of candidates) reject(c);
+      return true;
+    }
+    return false;
+  };
+
   const sync = async (s: EdgeState, self: ActorRef<EdgeMsg>): Promise<void> => {
     if (s.stopping) return;
-    const badPools: Rejected[] = [...s.badPools].map(([name, reason]) => ({ source: "pool", name, reason }));
-    const built = buildModel(edgeTasks(s.tasks), [...s.pools.values()], dopts);
-    const model: EdgeModel = { ...built, rejected: [...built.rejected, ...badPools] };
+    const model = build(s);
     s.model = model;
     noteRejected(s, model.rejected);
     m.backends.set(model.backends.length);
@@ -267,8 +329,9 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
     if (problem) {
       s.lastError = `haproxy -c refused the config: ${problem}`;
       m.reloads.inc({ outcome: "refused" });
-      log.error({ problem }, "haproxy -c refused the first config; retrying on the next change");
+      log.error({ problem }, "haproxy -c refused the first config; looking for the services that make it fail");
       s.refusedHash = hash;
+      if (await isolate(s, s.model, sections, problem)) schedule(s, self, 0);
       return;
     }
     try {
@@ -295,6 +358,7 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
       s.lastReload = { at: Date.now(), reason, ok: false, ms: performance.now() - t0, error: problem };
       m.reloads.inc({ outcome: "refused" });
       log.error({ reason, problem }, "haproxy -c refused the new config; HAProxy keeps its last good one");
+      if (await isolate(s, s.model, sections, problem)) schedule(s, self, 0);
       return;
     }
     renameSync(files.next, files.cfg);
@@ -345,6 +409,7 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
         tasks: new Map(),
         pools: new Map(),
         badPools: new Map(),
+        refusedOwners: new Map(),
         slots: new Map(),
         hash: undefined,
         sections: undefined,

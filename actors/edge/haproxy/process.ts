@@ -15,14 +15,18 @@ export interface HaproxyCommand {
 export async function validateConfig(cmd: HaproxyCommand, file: string, timeoutMs = 20_000): Promise<string | undefined> {
   let r;
   try {
-    r = await runCommand([...cmd.prefix, cmd.binary, "-c", "-q", "-f", file], { timeoutMs });
+    r = await runCommand([...cmd.prefix, cmd.binary, "-c", "-f", file], { timeoutMs });
   } catch (err) {
     return `cannot run ${cmd.binary}: ${(err as Error).message}`;
   }
   if (r.timedOut) return `haproxy -c did not finish within ${timeoutMs} ms`;
   if (r.code === 0) return undefined;
-  const lines = r.stderr.split("\n").filter((l) => /ALERT|error/i.test(l));
-  return (lines.length > 0 ? lines : r.stderr.split("\n")).slice(0, 5).join(" | ").trim() || `haproxy -c exited ${r.code}`;
+  // HAProxy's own words, without its "[ALERT]    (pid) : " prefixes and the closing summary.
+  const lines = r.stderr
+    .split("\n")
+    .filter((l) => /ALERT/.test(l) && !/Error\(s\) found in configuration file|Fatal errors found/.test(l))
+    .map((l) => l.replace(/^\[ALERT\]\s+\(\d+\)\s*:\s*/, ""));
+  return lines.slice(0, 3).join(" | ").trim() || `haproxy -c exited ${r.code}: ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`;
 }
 
 export interface Running {
