@@ -192,6 +192,47 @@ describe("the L7 edge (HAProxy 2.6 in a network namespace)", () => {
     expect((await status()).rejected.find((x) => x.name === "marathon/badcert")).toBeUndefined();
   }, 40_000);
 
+  it("a burst of 20 new vhosts is batched into few reloads (debounce + edge.minReloadIntervalMs), every one served", async () => {
+    await new Promise((r) => setTimeout(r, 400));
+    const before = (await status()).reloads;
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => e.task(`burst${i}.1`, `burst${i}`, 32501, { ...G, HAPROXY_0_VHOST: `burst${i}.example.com` })));
+    const ms = Date.now() - t0;
+    for (let i = 0; i < 20; i++) await served(`burst${i}.example.com`, /^vip1/);
+    const reloads = (await status()).reloads - before;
+    console.log(`edge: 20 new vhosts registered in ${ms} ms → ${reloads} reloads`);
+    // At most one per 300 ms interval while they arrived, plus the one that carries the rest.
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(Math.ceil(ms / 300) + 1);
+    expect(reloads).toBeLessThan(20);
+  }, 30_000);
+
+  it("takes a task whose health check fails out of rotation (HAPROXY_0_HEALTHCHECK_PATH, checks on slots)", async () => {
+    await e.backend(32601, "hc1");
+    await e.backend(32602, "hc2");
+    const L = { ...G, HAPROXY_0_VHOST: "hc.example.com", HAPROXY_0_HEALTHCHECK_PATH: "/health" };
+    await e.task("hc.1", "hc", 32601, L);
+    await e.task("hc.2", "hc", 32602, L);
+    await within(10_000, async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add((await body("hc.example.com")).split(" ")[0] as string);
+      if (seen.size !== 2) throw new Error([...seen].join(","));
+    }, 100);
+    const metrics = async () => (await (await fetch(`http://127.0.0.1:${e.metricsPort}/metrics`)).text()).split("\n").filter((l) => l.startsWith('dcnet_edge_haproxy_server_up{backend="marathon_hc_0"') && !l.includes('status="MAINT'));
+    await within(5000, async () => {
+      const up = (await metrics()).filter((l) => /status="UP[^"]*".* 1$/.test(l));
+      if (up.length !== 2) throw new Error((await metrics()).join("\n"));
+    }, 100);
+    // The task stays registered and running in the catalogue; only HAProxy's check can notice.
+    await e.stopBackend(32602);
+    const down = await within(5000, async () => {
+      const d = (await metrics()).filter((l) => /status="DOWN[^"]*".* 0$/.test(l));
+      if (d.length !== 1) throw new Error((await metrics()).join("\n"));
+    }, 100);
+    for (let i = 0; i < 6; i++) expect((await body("hc.example.com")).split(" ")[0]).toBe("hc1");
+    console.log(`edge: failing health check → server DOWN in HAProxy within ${down.ms} ms (inter 200 ms, fall 2)`);
+  }, 30_000);
+
   it("serves a pool applied over admin (ADDRESS endpoint), rejects a bad one with a reason, removes it", async () => {
     const pool = { name: "web", haproxy: { frontends: [{ bindPort: 8080, protocol: "HTTP", linkBackend: { defaultBackend: "direct" } }], backends: [{ name: "direct", protocol: "HTTP", services: [{ endpoint: { type: "ADDRESS", address: "10.79.0.2", port: 32501 } }] }] } };
     await e.admin.request("edge1", "edge-pool", { action: "apply", pool });

@@ -117,7 +117,7 @@ export async function startEdgeLab(opts: EdgeLabOptions = {}): Promise<EdgeLab> 
       log: { level: "error" },
       metrics: { listen: `127.0.0.1:${metricsPort}` },
       dns: { enabled: false },
-      edge: { enabled: true, commandPrefix: ["ip", "netns", "exec", lab.ns("lb")], runDir, minReloadIntervalMs: 300, hardStopAfterMs: 3000, ...(opts.edge ?? {}) },
+      edge: { enabled: true, commandPrefix: ["ip", "netns", "exec", lab.ns("lb")], runDir, minReloadIntervalMs: 300, hardStopAfterMs: 3000, check: { interMs: 200, fall: 2, rise: 1 }, ...(opts.edge ?? {}) },
     });
     node = await startNode(config, { logs: createLogHub({ level: (process.env["EDGE_LOG"] as "info" | undefined) ?? "fatal", bindings: { node: "edge1" } }) });
     client = await Transport.connect({ servers: [nats.url], cluster: config.cluster, nodeId: "edge-client", logger: pino({ level: "silent" }), metrics: createRegistry({ node: "edge-client", cluster: config.cluster }) });
