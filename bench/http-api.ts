@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const nats = await startNatsServer({});
   const dnsPort = await freePort();
   const apiPort = await freePort();
-  const node = spawnDcnet(["node", "--nats", nats.url, "--id", "bench-api", "--dns-listen", `127.0.0.1:${dnsPort}`, "--metrics-listen", ""], { DCNET_API_LISTEN: `127.0.0.1:${apiPort}`, DCNET_LOG_LEVEL: "warn" });
+  const node = spawnDcnet(["node", "--nats", nats.url, "--id", "bench-api", "--dns-listen", `127.0.0.1:${dnsPort}`, "--metrics-listen", ""], { DCNET_API_LISTEN: `127.0.0.1:${apiPort}` });
   const base = `http://127.0.0.1:${apiPort}`;
   const dns = dnsClient(dnsPort);
   try {

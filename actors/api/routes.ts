@@ -87,7 +87,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const { sources, config } = opts;
   // Fastify's own limit on a URL is far above any DNS name; ours says which parameter is wrong.
   const name = { type: "string", minLength: 1, maxLength: config.api.maxNameLength, pattern: "^[A-Za-z0-9_*.-]+$" } as const;
-  const app = Fastify({ logger: false, maxParamLength: 1024, ...(opts.server ?? {}) } as FastifyServerOptions) as unknown as FastifyInstance;
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1024 }, ...(opts.server ?? {}) } as FastifyServerOptions) as unknown as FastifyInstance;
   const codeName: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable" };
   const fail = (code: number, message: string) => ({ code, error: codeName[code] ?? "Error", message });
 
