@@ -5,7 +5,10 @@
 // scaling 3→6→1→3 under wrk with zero errors and no reload (master CLI `show proc`); a broken-label
 // service rejected while another is served; HAProxy killed → serving again within 2 s; HAProxy
 // stats on the node's /metrics.
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { Command } from "commander";
+import { registerCtl } from "../cli/ctl.command.js";
+import { ALL_OPS } from "../actors/node/ops.js";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +30,22 @@ describe("the L7 edge (HAProxy 2.6 in a network namespace)", () => {
       if (!want.test(b)) throw new Error(`got ${JSON.stringify(b)}`);
       return b;
     }, 50);
+
+  /** `dcnet ctl …` in this process, built from the same op list (as integration/fixtures/extensions.test.ts). */
+  const ctl = async (args: string[]): Promise<{ code: number; lines: string[] }> => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(...a.join(" ").split("\n")));
+    try {
+      const program = new Command().exitOverride();
+      registerCtl(program, ALL_OPS);
+      process.exitCode = undefined;
+      await program.parseAsync(["ctl", "--nats", e.natsUrl, "--node", "edge1", ...args], { from: "user" });
+      return { code: Number(process.exitCode ?? 0), lines };
+    } finally {
+      process.exitCode = undefined;
+      spy.mockRestore();
+    }
+  };
 
   beforeAll(async () => {
     e = await startEdgeLab();
@@ -235,13 +254,19 @@ describe("the L7 edge (HAProxy 2.6 in a network namespace)", () => {
 
   it("serves a pool applied over admin (ADDRESS endpoint), rejects a bad one with a reason, removes it", async () => {
     const pool = { name: "web", haproxy: { frontends: [{ bindPort: 8080, protocol: "HTTP", linkBackend: { defaultBackend: "direct" } }], backends: [{ name: "direct", protocol: "HTTP", services: [{ endpoint: { type: "ADDRESS", address: "10.79.0.2", port: 32501 } }] }] } };
-    await e.admin.request("edge1", "edge-pool", { action: "apply", pool });
+    // Applied the way an operator does: `dcnet ctl edge pool apply FILE`.
+    const file = join(e.runDir, "web.json");
+    writeFileSync(file, JSON.stringify(pool));
+    const out = await ctl(["edge", "pool", "apply", file]);
+    expect(out).toEqual({ code: 0, lines: ["pool web applied (1 frontends, 1 backends)"] });
     await within(10_000, async () => {
       const r = await e.curl([`http://${LB_IP}:8080/p`]);
       if (r.stdout.trim() !== "vip1 /p") throw new Error(r.stdout + r.stderr);
     }, 100);
     await expect(e.admin.request("edge1", "edge-pool", { action: "apply", pool: { ...pool, name: "bad", haproxy: { ...pool.haproxy, frontends: [{ bindPort: 8081, protocol: "HTTP", linkBackend: { map: [{ backend: "direct", pathReg: "([" }] } }] } } })).rejects.toThrow(/pathReg: bad regex/);
     expect(await e.admin.request("edge1", "edge-pool", { action: "ls" })).toMatchObject({ pools: [{ name: "web", frontends: ["HTTP *:8080"], backends: ["direct"] }] });
+    expect((await ctl(["edge", "pool", "ls"])).lines.join("\n")).toMatch(/^POOL\s+FRONTENDS\s+BACKENDS\nweb\s+HTTP \*:8080\s+direct$/);
+    expect((await ctl(["edge", "status"])).lines.join("\n")).toMatch(/pools: web[\s\S]*pool_web_direct\s+pool:web\s+http\s+1\s+0\s+1\/8/);
     await e.admin.request("edge1", "edge-pool", { action: "rm", name: "web" });
     await within(10_000, async () => {
       const r = await e.curl([`http://${LB_IP}:8080/p`]);

@@ -61,6 +61,7 @@ export interface EdgeLab {
   readonly admin: AdminClient<(typeof ALL_OPS)[number]>;
   readonly runDir: string;
   readonly metricsPort: number;
+  readonly natsUrl: string;
   /** Starts an HTTP (or TCP echo) backend on BE_IP:port answering `name`. */
   backend(port: number, name: string, kind?: "http" | "tcp"): Promise<void>;
   stopBackend(port: number): Promise<void>;
@@ -129,6 +130,7 @@ export async function startEdgeLab(opts: EdgeLabOptions = {}): Promise<EdgeLab> 
       admin,
       runDir,
       metricsPort,
+      natsUrl: nats.url,
       backend: (port, name, kind = "http") => beCmd({ op: kind, port, name }),
       stopBackend: (port) => beCmd({ op: "stop", port }),
       async task(id, name, port, labels, state = "running") {
