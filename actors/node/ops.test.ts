@@ -69,6 +69,9 @@ describe("the standard admin ops", () => {
       ["l4lb-resume", "admin.l4lb-resume", "admin.ok"],
       ["overlay-status", "admin.overlay-status", "admin.overlay-status.reply"],
       ["overlay-leases", "admin.overlay-leases", "admin.overlay-leases.reply"],
+      ["edge-status", "admin.edge-status", "admin.edge-status.reply"],
+      ["edge-config", "admin.edge-config", "admin.edge-config.reply"],
+      ["edge-pool", "admin.edge-pool", "admin.edge-pool.reply"],
     ]);
     for (const op of ALL_OPS) expect(op.name).toMatch(OP_PATTERN);
   });
