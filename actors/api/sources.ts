@@ -17,6 +17,7 @@ const VIPS_PATH = "/node/catalogue/vips";
 const ZONE_PATH = `/node/${DNS}/zone`;
 const UDP0_PATH = `/node/${DNS}/udp-0`;
 const NODES_PREFIX = "nodes/";
+const LISTENER_TTL_MS = 5000;
 
 export class ServiceUnavailable extends Error {
   readonly statusCode = 503;
@@ -34,11 +35,20 @@ export function actorSources(deps: ActorSourcesDeps): ApiSources & { close(): vo
     return ref;
   };
   const zone = () => actor<ZoneMsg>(ZONE_PATH, "dns.enabled false, or restarting");
-  const resolver = new ListenerResolver(async () => {
-    const addr = await actor<UdpMsg>(UDP0_PATH, "dns.enabled false, or restarting").ask<string>((reply) => ({ type: "address", reply }), ASK_MS);
-    if (!addr) throw new ServiceUnavailable("the DNS listener is not bound yet");
-    const { host, port } = splitListen(addr);
-    return { host: reachable(host), port };
+  // The listener's address is asked once and kept for a few seconds: an ask per lookup would put a
+  // mailbox hop in front of every request (the listener keeps its address across restarts anyway).
+  let listener: { at: number; addr: Promise<{ host: string; port: number }> } | undefined;
+  const resolver = new ListenerResolver(() => {
+    if (listener && Date.now() - listener.at < LISTENER_TTL_MS) return listener.addr;
+    const addr = (async () => {
+      const a = await actor<UdpMsg>(UDP0_PATH, "dns.enabled false, or restarting").ask<string>((reply) => ({ type: "address", reply }), ASK_MS);
+      if (!a) throw new ServiceUnavailable("the DNS listener is not bound yet");
+      const { host, port } = splitListen(a);
+      return { host: reachable(host), port };
+    })();
+    listener = { at: Date.now(), addr };
+    addr.catch(() => (listener = undefined));
+    return addr;
   });
   const records = (z?: string) => zone().ask<{ zones: readonly string[]; rows: readonly ZoneRow[] }>((reply) => ({ type: "records", ...(z !== undefined ? { zone: z } : {}), reply }), ASK_MS);
   return {
