@@ -86,6 +86,17 @@ async function queuedBuckets(port: number, metric = "dcnet_dns_udp_queued_second
   return { le, total };
 }
 
+/** Zone rebuilds so far on the node (dcnet_dns_zone_build_seconds count and sum, all zones). */
+async function zoneBuilds(port: number): Promise<{ n: number; seconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (suffix: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith(`dcnet_dns_zone_build_seconds_${suffix}{`))
+      .reduce((a, l) => a + Number(l.split(" ").pop()), 0);
+  return { n: sum("count"), seconds: sum("sum") };
+}
+
 /** V8's --trace-gc lines of a node since line `from`: pause count, longest and total pause (ms). */
 function gcPauses(lines: ReadonlyArray<{ readonly msg?: string }>, from: number): { n: number; max: number; total: number; kinds: Map<string, number> } {
   const kinds = new Map<string, number>();
@@ -228,12 +239,14 @@ try {
   const queuedBefore = await queuedBuckets(metricsPort);
   const answeredBefore = await queuedBuckets(metricsPort, "dcnet_dns_request_duration_seconds");
   const gcFrom = dcnetNode.lines().length;
+  const buildsBefore = await zoneBuilds(metricsPort);
   for (let r = 0; r < LAT_RUNS; r++) {
     for (const [label, port] of r % 2 === 0 ? dnsServers : [...dnsServers].reverse()) lat.get(label)?.push(await latency(port, queries));
   }
   const queued = diffBuckets(await queuedBuckets(metricsPort), queuedBefore);
   const answered = diffBuckets(await queuedBuckets(metricsPort, "dcnet_dns_request_duration_seconds"), answeredBefore);
   const gc = gcPauses(dcnetNode.lines(), gcFrom);
+  const buildsAfter = await zoneBuilds(metricsPort);
   console.log(`# load average after: ${load()}`);
   const q = (l: Label) => median(qps.get(l) ?? []);
   const p99 = (l: Label) => median((lat.get(l) ?? []).map((x) => x.p99));
@@ -252,6 +265,7 @@ try {
   console.log(`ratio p99      dcnet/nsd = ${ratio(p99("dcnet"), p99("nsd"))}  dcnet-nocache/nsd = ${ratio(p99("dcnet-nocache"), p99("nsd"))}  dcnet/unbound = ${ratio(p99("dcnet"), p99("unbound"))}  dcnet/knot = ${ratio(p99("dcnet"), p99("knot"))}  (target dcnet/nsd <= 2)`);
   // The server's own share of that latency: kernel receive timestamp → read by the node (batch engine).
   if (answered.total > 0) console.log(`server         dcnet receive → answer inside the node during the latency rounds: p99 <= ${quantileBound(answered, 0.99) * 1000} ms, p99.9 <= ${quantileBound(answered, 0.999) * 1000} ms (n=${answered.total})`);
+  console.log(`server         dcnet zone rebuilds on its main thread during the latency rounds: ${buildsAfter.n - buildsBefore.n}, ${((buildsAfter.seconds - buildsBefore.seconds) * 1000).toFixed(1)} ms in all (the master state did not change: a rebuild here is background work)`);
   if (TRACE_GC) console.log(`server         dcnet GC during the latency rounds (${LAT_RUNS} x ${LAT_SECONDS} s at ${LAT_QPS} qps, plus the other servers' rounds): ${gc.n} pauses (${[...gc.kinds].map(([k, v]) => `${k} ${v}`).join(", ")}), longest ${gc.max.toFixed(2)} ms, total ${gc.total.toFixed(1)} ms`);
   if (queued.total > 0) console.log(`server         dcnet queries waiting in its socket during the latency rounds: p99 <= ${quantileBound(queued, 0.99) * 1000} ms, ${(100 * (1 - (queued.le.get(0.001) ?? 0) / queued.total)).toFixed(2)}% over 1 ms (n=${queued.total}); the rest of dnsperf's figure is the kernel and the client`);
 } finally {
