@@ -169,9 +169,11 @@ describe("the L7 edge (HAProxy 2.6 in a network namespace)", () => {
     expect(r.text).not.toMatch(/Socket errors: connect [1-9]/);
     expect(r.non2xx).toBe(0);
     // Survived the reload, cut by hard-stop-after (3 s), well before curl's own 9 s limit.
-    expect(s.ms - reloadedAt).toBeGreaterThan(2000);
+    // (reloadedAt is when the new vhost was first served, a little after the reload itself.)
+    expect(s.ms - reloadedAt).toBeGreaterThan(1000);
     expect(s.ms).toBeLessThan(8500);
-    expect(s.stdout.length).toBeGreaterThan(20);
+    // A byte per 100 ms: ~1 s before the reload and ~3 s after it (cut at the reload: ~10–20).
+    expect(s.stdout.length).toBeGreaterThan(30);
     const after = await within(3000, async () => {
       const i = await procInfo(master);
       if (i?.oldWorkers.length !== 0) throw new Error(`old workers: ${i?.oldWorkers.join(",")}`);
