@@ -53,15 +53,18 @@ export interface ApiOptions {
   readonly authorize?: (socket: unknown) => string | undefined;
 }
 
-/** dcos-net's registries (`/v1/metrics/:registry`) → the prefixes of dcnet's metrics that stand for them. */
+/** dcos-net's registries (`/v1/metrics/:registry`) → the dcnet subsystems whose metrics (`dcnet_<subsystem>_…`) stand for them; `default` is all. */
+const REGISTRY_SUBSYSTEMS: Readonly<Record<string, readonly string[]>> = {
+  dns: ["dns"],
+  l4lb: ["l4lb"],
+  overlay: ["overlay"],
+  lashup: ["gossip"],
+  mesos_listener: ["catalogue"],
+  api: ["api"],
+};
 export const METRIC_REGISTRIES: Readonly<Record<string, readonly string[]>> = {
   default: [""],
-  dns: ["dcnet_dns_"],
-  l4lb: ["dcnet_l4lb_"],
-  overlay: ["dcnet_overlay_"],
-  lashup: ["dcnet_gossip_"],
-  mesos_listener: ["dcnet_catalogue_"],
-  api: ["dcnet_api_"],
+  ...Object.fromEntries(Object.entries(REGISTRY_SUBSYSTEMS).map(([r, subs]) => [r, subs.map((s) => `dcnet_${s}_`)])),
 };
 
 /** Keeps the metric families whose name starts with one of `prefixes` (HELP, TYPE and samples). */

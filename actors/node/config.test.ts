@@ -107,6 +107,7 @@ describe("config - validation", () => {
         cookieKey: "dcnet",
       },
       metrics: { listen: "127.0.0.1:9163" },
+      api: { listen: "127.0.0.1:62080", maxNameLength: 253 },
     });
   });
 
@@ -197,6 +198,7 @@ describe("config - docs/config.md", () => {
     const env = envKeys(configSchema);
     expect(Object.keys(env).sort()).toEqual([
       "DCNET_ADMIN_ALLOW_CRASH",
+      "DCNET_API_LISTEN",
       "DCNET_CLUSTER",
       "DCNET_DNS_LISTEN",
       "DCNET_DNS_UPSTREAMS",
