@@ -11,6 +11,7 @@ import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour, ReplyTo } from "../../supervisors/index.js";
 import type { Config } from "../../config/index.js";
 import type { StoreMsg, WatchEvent } from "../gossip/index.js";
+import type { NamesBoard, PublishedNames } from "../l4lb/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 import { readTask, TASKS_PREFIX, type Task } from "../catalogue/model.js";
 import { Gauge } from "prom-client";
@@ -43,6 +44,8 @@ export interface EdgeStatus {
 export type EdgeMsg =
   | { readonly type: "task"; readonly ev: WatchEvent }
   | { readonly type: "pool"; readonly ev: WatchEvent }
+  /** The named VIPs this node's L4LB has programmed (pool endpoints of type ADDRESS may name one). */
+  | { readonly type: "names"; readonly names: PublishedNames }
   | { readonly type: "sync" }
   | { readonly type: "exited"; readonly gen: number; readonly how: string }
   | { readonly type: "restart" }
@@ -55,6 +58,8 @@ export interface EdgeDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly store: () => ActorRef<StoreMsg> | undefined;
+  /** This node's L4LB names board, when the node has one. */
+  readonly board?: NamesBoard;
 }
 
 interface EdgeState {
@@ -84,6 +89,8 @@ interface EdgeState {
   stopping: boolean;
   readonly rejectedSeen: Set<string>;
   readonly watchIds: number[];
+  names: PublishedNames;
+  unsubscribeNames: (() => void) | undefined;
 }
 
 const EMPTY: EdgeModel = { frontends: [], backends: [], rejected: [] };
@@ -200,10 +207,11 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
     const tasks = edgeTasks(s.tasks);
     for (const [owner, r] of s.refusedOwners) if (signature(s, owner, tasks) !== r.signature) s.refusedOwners.delete(owner);
     const out = new Set([...s.refusedOwners.keys(), ...extra]);
+    const names = s.names;
     const built = buildModel(
       tasks.filter((t) => !out.has(`labels:${t.framework}/${t.name}`)),
       [...s.pools.values()].filter((p) => !out.has(`pool:${p.name}`)),
-      dopts,
+      { ...dopts, vipAddress: (n) => names.get(n)?.v4 ?? names.get(n)?.v6 },
     );
     const refused: Rejected[] = [...s.refusedOwners].map(([owner, r]) => ({ source: owner.startsWith("pool:") ? "pool" : "labels", name: owner.slice(owner.indexOf(":") + 1), reason: r.reason }));
     const badPools: Rejected[] = [...s.badPools].map(([name, reason]) => ({ source: "pool", name, reason }));
@@ -429,7 +437,10 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
         stopping: false,
         rejectedSeen: new Set(),
         watchIds: [],
+        names: new Map(),
+        unsubscribeNames: undefined,
       };
+      s.unsubscribeNames = deps.board?.subscribe((names) => ctx.self.tell({ type: "names", names }));
       registerStats(deps.metrics, () => (s.proc ? files.admin : undefined));
       for (const [prefix, type] of [
         [TASKS_PREFIX, "task"],
@@ -464,6 +475,10 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
           schedule(s, ctx.self);
           return s;
         }
+        case "names":
+          s.names = msg.names;
+          schedule(s, ctx.self);
+          return s;
         case "sync":
           await sync(s, ctx.self);
           return s;
@@ -499,6 +514,7 @@ export function edgeBehaviour(deps: EdgeDeps): Behaviour<EdgeState, EdgeMsg> {
     },
     async terminate(s) {
       s.stopping = true;
+      s.unsubscribeNames?.();
       if (s.scheduled) clearTimeout(s.scheduled);
       for (const id of s.watchIds) deps.store()?.tell({ type: "unwatch", id });
       const p = s.proc;

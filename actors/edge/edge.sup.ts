@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
 import { supervisor, worker, type ActorRef, type SupervisorSpec } from "../../supervisors/index.js";
 import type { StoreMsg } from "../gossip/index.js";
+import type { NamesBoard } from "../l4lb/index.js";
 import { edgeBehaviour } from "./edge.actor.js";
 
 export const EDGE = "edge";
@@ -16,8 +17,10 @@ export interface EdgeDeps {
   readonly metrics: Registry;
   readonly child: (sub: string) => Logger;
   readonly store: () => ActorRef<StoreMsg> | undefined;
+  /** The L4LB's names board: pool endpoints may name a VIP (`<name>.<framework>.l4lb.thisdcos.directory`). */
+  readonly board?: NamesBoard;
 }
 
 export function edgeTreeSpec(deps: EdgeDeps): SupervisorSpec {
-  return supervisor(EDGE, "one_for_one", [worker("haproxy", edgeBehaviour({ config: deps.config.edge, logger: deps.child("edge"), metrics: deps.metrics, store: deps.store }), { shutdownMs: 5000 })], { intensity: 5, periodMs: 30_000 });
+  return supervisor(EDGE, "one_for_one", [worker("haproxy", edgeBehaviour({ config: deps.config.edge, logger: deps.child("edge"), metrics: deps.metrics, store: deps.store, ...(deps.board ? { board: deps.board } : {}) }), { shutdownMs: 5000 })], { intensity: 5, periodMs: 30_000 });
 }

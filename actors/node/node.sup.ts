@@ -53,7 +53,7 @@ export function nodeTreeSpec(config: Config, deps: NodeTreeDeps): SupervisorSpec
         dnsTreeSpec({ config, path: `/${ROOT}/${DNS}`, metrics: deps.metrics, ...(deps.tracer ? { tracer: deps.tracer } : {}), child, store, lookup: deps.lookup, nodeIp, zoneParts }),
       ),
       ...optional(config.l4lb.enabled, () => l4lbTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, board, child, lookup: deps.lookup })),
-      ...optional(config.edge.enabled, () => edgeTreeSpec({ config, metrics: deps.metrics, child, store })),
+      ...optional(config.edge.enabled, () => edgeTreeSpec({ config, metrics: deps.metrics, child, store, board })),
       ...optional(config.overlay.enabled, () => overlayTreeSpec({ config, transport: deps.transport, metrics: deps.metrics, child, store, lookup: deps.lookup, nodeIp })),
       // Last: it reads every view above (catalogue, store, DNS) and serves them over HTTP.
       ...optional(config.api.listen, () => apiTreeSpec({ config, version: deps.version, metrics: deps.metrics, child, lookup: deps.lookup })),

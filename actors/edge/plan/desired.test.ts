@@ -126,12 +126,23 @@ describe("pools", () => {
     expect(m.frontends[0]).toMatchObject({ port: 8080, defaultBackend: "pool_web_shop", routes: [{ hosts: ["api.example.com"], pathBeg: ["/v2"], backend: "pool_web_api" }] });
   });
 
+  it("an ADDRESS endpoint may name an L4LB VIP: its address on this node, the same server id when it moves", () => {
+    const doc = pool({ name: "vip", haproxy: { frontends: [{ bindPort: 8081, protocol: "TCP", linkBackend: { defaultBackend: "v" } }], backends: [{ name: "v", protocol: "TCP", services: [{ endpoint: { type: "ADDRESS", address: "web.marathon.l4lb.thisdcos.directory", port: 80 } }] }] } });
+    const at = (ip: string | undefined) => buildModel([], [doc], { ...O, vipAddress: (n) => (n === "web.marathon" ? ip : undefined) });
+    expect(at("11.0.0.3").backends[0]?.endpoints).toEqual([{ id: "addr:web.marathon.l4lb.thisdcos.directory:80", addr: "11.0.0.3", port: 80, state: "ready" }]);
+    expect(at("11.0.0.4").backends[0]?.endpoints[0]?.id).toBe("addr:web.marathon.l4lb.thisdcos.directory:80");
+    const none = at(undefined);
+    expect(none.backends[0]?.endpoints).toEqual([]);
+    expect(none.rejected).toEqual([{ source: "pool", name: "vip/v", reason: expect.stringContaining("named VIP web.marathon.l4lb.thisdcos.directory has no address on this node") }]);
+  });
+
   it.each([
     [{ ...web, extra: 1 }, /Unrecognized key.*extra/],
     [{ ...web, haproxy: { ...web.haproxy, frontends: [{ bindPort: 1, protocol: "HTTP", linkBackend: { map: [{ backend: "shop", hostReg: "([" }] } }] } }, /hostReg: bad regex/],
     [{ ...web, haproxy: { ...web.haproxy, frontends: [{ bindPort: 1, protocol: "HTTP", linkBackend: { defaultBackend: "nope" } }] } }, /backend nope is not defined/],
     [{ ...web, haproxy: { ...web.haproxy, frontends: [{ bindPort: 1, protocol: "HTTPS" }] } }, /HTTPS needs certificates/],
     [{ ...web, haproxy: { ...web.haproxy, backends: [{ name: "x", protocol: "TCP", services: [{ endpoint: { type: "ADDRESS" } }] }] } }, /type ADDRESS needs an IP address/],
+    [{ ...web, haproxy: { ...web.haproxy, backends: [{ name: "x", protocol: "TCP", services: [{ endpoint: { type: "ADDRESS", address: "web.example.com", port: 80 } }] }] } }, /type ADDRESS needs an IP address or a named VIP's name/],
     [{ ...web, haproxy: { ...web.haproxy, backends: [{ name: "x", protocol: "TCP", miscStrs: ["option x"], services: [{}] }] } }, /miscStrs.*not supported/],
   ])("rejects a bad document with a reason naming the field (%#)", (doc, re) => {
     const r = readPool(doc);

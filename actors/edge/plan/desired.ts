@@ -2,7 +2,7 @@
 // id, endpoints by id, so equal input renders equal text. Every conflict is settled the same way on
 // every node: pools (operator-owned) before labels, then by name; the later claimant is rejected.
 import { parseAppLabels, type PortSpec } from "./labels.js";
-import type { Pool } from "./pool.js";
+import { NAMED_VIP, type Pool } from "./pool.js";
 import { sanitize, type Backend, type EdgeModel, type EdgeTask, type Endpoint, type Frontend, type Rejected, type Route } from "./types.js";
 
 export interface DesiredOptions {
@@ -17,6 +17,8 @@ export interface DesiredOptions {
   /** Whether a certificate file exists (the caller's I/O; pure code only asks). */
   readonly certExists: (path: string) => boolean;
   readonly check: { readonly interMs: number; readonly fall: number; readonly rise: number };
+  /** A named VIP's address on this node (`<name>.<framework>`, without the l4lb zone); undefined = not programmed here. */
+  readonly vipAddress?: (name: string) => string | undefined;
 }
 
 const SERVING = new Set(["running", "killing"]);
@@ -93,7 +95,15 @@ export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], o
       for (const s of b.services) {
         const ep = s.endpoint;
         if (ep.type === "ADDRESS") {
-          const e: Endpoint = { id: `addr:${ep.address as string}:${ep.port as number}`, addr: ep.address as string, port: ep.port as number, state: "ready" };
+          const address = ep.address as string;
+          const named = NAMED_VIP.test(address);
+          // A named VIP keeps its endpoint id when its address changes: the slot moves, no reload.
+          const addr = named ? opts.vipAddress?.(address.slice(0, -".l4lb.thisdcos.directory".length)) : address;
+          if (addr === undefined) {
+            rejected.push({ source: "pool", name: `${pool.name}/${b.name}`, reason: `named VIP ${address} has no address on this node (the L4LB is off here, or has not programmed it yet); the backend has no server from it` });
+            continue;
+          }
+          const e: Endpoint = { id: `addr:${address}:${ep.port as number}`, addr, port: ep.port as number, state: "ready" };
           endpoints.set(e.id, e);
           continue;
         }

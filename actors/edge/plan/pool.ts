@@ -28,6 +28,8 @@ const host = z
 const pathBeg = z.string().regex(/^\/[^\s"'\\]*$/, "a path starting with / (no spaces or quotes)");
 const pemPath = z.string().regex(/^\/[^\s"'\\]+$/, "an absolute path to a PEM file");
 const ignored = z.unknown().optional();
+/** A named L4LB VIP's DNS name: its address comes from this node's L4LB (the names it has programmed). */
+export const NAMED_VIP = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+l4lb\.thisdcos\.directory$/;
 
 const frontend = z.strictObject({
   name: word.optional(),
@@ -74,7 +76,8 @@ const service = z.strictObject({
     })
     .superRefine((e, ctx) => {
       if (e.type === "ADDRESS") {
-        if (e.address === undefined || ipFamily(e.address) === 0) ctx.addIssue({ code: "custom", path: ["address"], message: "type ADDRESS needs an IP address (e.g. a VIP's)" });
+        if (e.address === undefined || (ipFamily(e.address) === 0 && !NAMED_VIP.test(e.address)))
+          ctx.addIssue({ code: "custom", path: ["address"], message: "type ADDRESS needs an IP address or a named VIP's name (<name>.<framework>.l4lb.thisdcos.directory)" });
         if (e.port === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "type ADDRESS needs a port" });
       } else if (e.address !== undefined) ctx.addIssue({ code: "custom", path: ["address"], message: "address is only for type ADDRESS" });
     })
