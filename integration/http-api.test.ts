@@ -18,6 +18,7 @@ import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
 import { startMesosMaster, type MesosMaster } from "./support/mesos-master.js";
 import { oracleRecords } from "../testkit/dns/mesos-dns-oracle.js";
 import { VERSION } from "../config/version.js";
+import { loadCredential } from "../transport/auth/index.js";
 
 jest.setTimeout(90_000);
 
@@ -163,7 +164,8 @@ describe("HTTP API: dcos-net and Mesos-DNS contracts on one node", () => {
     expect(await get("/v1/services/_myservice._tcp.mesos.")).toMatchObject({ status: 200, body: [{ service: "", host: "", ip: "", port: "" }] });
     // dcos-net: {host: target, port: number, service: name, ip?} per SRV answer; unknown → [].
     const records = (await get("/v1/records")).body as Array<{ name: string; host: string; rtype: string }>;
-    const srv = records.find((r) => r.rtype === "SRV" && r.name.endsWith(".dcos.thisdcos.directory"));
+    // the .mesos mirror under thisdcos.directory: a dcnet name with SRV records
+    const srv = records.find((r) => r.rtype === "SRV" && r.name.endsWith(".thisdcos.directory"));
     expect(srv).toBeDefined();
     const dcos = (await get(`/v1/services/${srv?.name}`)).body as Array<Record<string, unknown>>;
     expect(dcos.length).toBeGreaterThan(0);
@@ -270,9 +272,9 @@ describe("HTTP API beyond loopback: TLS with the cluster's certificates", () => 
 
   const call = (bundle?: string): Promise<{ status: number; body: string } | { error: string }> =>
     new Promise((resolve) => {
-      const pem = bundle ? readFileSync(bundle, "utf8") : undefined;
+      const pem = bundle ? loadCredential(bundle).tls : undefined;
       const req = httpsRequest(
-        { host: "127.0.0.1", port, path: "/v1/version", ca: readFileSync(join(creds.dir, "ca.crt")), ...(pem ? { cert: pem, key: pem } : {}) },
+        { host: "127.0.0.1", port, path: "/v1/version", ca: readFileSync(join(creds.dir, "ca.crt")), ...(pem ? { cert: pem.cert, key: pem.key } : {}) },
         (res) => {
           let body = "";
           res.on("data", (c: Buffer) => (body += c.toString()));
@@ -291,7 +293,7 @@ describe("HTTP API beyond loopback: TLS with the cluster's certificates", () => 
     port = await freePort();
     writeFileSync(
       join(dir, "node.yaml"),
-      [`api:`, `  listen: "127.0.0.1:${port}"`, `  tls: {cert: "${join(creds.dir, "nats-0.crt")}", key: "${join(creds.dir, "nats-0.key")}", ca: "${join(creds.dir, "ca.crt")}"}`, 'metrics:\n  listen: ""', "dns:\n  enabled: false", ""].join("\n"),
+      ["cluster: apitls", `api:`, `  listen: "127.0.0.1:${port}"`, `  tls: {cert: "${join(creds.dir, "nats-0.crt")}", key: "${join(creds.dir, "nats-0.key")}", ca: "${join(creds.dir, "ca.crt")}"}`, 'metrics:\n  listen: ""', "dns:\n  enabled: false", ""].join("\n"),
     );
     node = spawnDcnet(["node", "--config", join(dir, "node.yaml"), "--nats", nats.url, "--id", "tls-1"]);
     await node.waitForLine(isReady, 30_000);
