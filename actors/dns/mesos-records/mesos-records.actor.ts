@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
-import type { StoreMsg, UpdateOp, WatchEvent } from "../../gossip/index.js";
+import type { KeyView, StoreMsg, UpdateOp, WatchEvent } from "../../gossip/index.js";
 import type { Config } from "../../../config/index.js";
 import { counter } from "../../../observability/metrics.js";
 import { startThread, type Thread } from "../../../supervisors/thread.js";
@@ -180,10 +180,27 @@ export function mesosRecordsBehaviour(deps: MesosRecordsDeps): Behaviour<MesosRe
   };
 }
 
-/** Names currently under dns/mesos/ in the store, with an encoding no real record set has, so each is rewritten or deleted. */
-async function existingNames(store: () => ActorRef<StoreMsg> | undefined): Promise<Map<string, string>> {
+/**
+ * The record sets the store holds under dns/mesos/, encoded as read.ts encodes a generated set (JSON
+ * of the sorted `rrs` strings), so a node taking over the publishing writes only names whose records
+ * differ. Rewriting every name instead (as before) made each change of publisher rewrite all of a
+ * big cluster's names and rebuild the `.mesos` zones on every node: hundreds of ms on the main thread
+ * each time, the DNS latency tail bench/dns-qps showed (issue 16). A value that is not an lww array
+ * encodes as "", which no real set has, so that name is rewritten.
+ */
+export async function existingNames(store: () => ActorRef<StoreMsg> | undefined): Promise<Map<string, string>> {
   const ref = store();
   if (!ref) throw new StoreUnavailableError();
   const keys = await ref.ask<readonly string[]>((reply) => ({ type: "keys", prefix: MESOS_RECORDS_PREFIX, reply }), 30_000);
-  return new Map(keys.map((k) => [k.slice(MESOS_RECORDS_PREFIX.length), ""]));
+  const out = new Map<string, string>();
+  // A bounded number of asks in flight: the store's mailbox stays open to the rest of the node.
+  for (let i = 0; i < keys.length; i += 256) {
+    const chunk = keys.slice(i, i + 256);
+    const views = await Promise.all(chunk.map((key) => ref.ask<KeyView | undefined>((reply) => ({ type: "get", key, reply }), 30_000)));
+    chunk.forEach((key, j) => {
+      const rrs = views[j]?.rrs;
+      out.set(key.slice(MESOS_RECORDS_PREFIX.length), rrs?.type === "lww" && Array.isArray(rrs.value) ? JSON.stringify(rrs.value) : "");
+    });
+  }
+  return out;
 }
