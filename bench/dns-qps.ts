@@ -133,7 +133,9 @@ try {
   writeFileSync(queries, benchQueries());
   const nats = await startNatsServer({});
   cleanups.push(() => nats.stop());
-  const master = await startMesosMaster({ script: [EMPTY_SUBSCRIBED], masterState: benchMasterState() });
+  // Heartbeats as a real master sends them: without, each node's stream times out every ~45 s and
+  // the node publishing the .mesos records changes each time (background work in the latency rounds).
+  const master = await startMesosMaster({ script: [EMPTY_SUBSCRIBED], masterState: benchMasterState(), heartbeatMs: 5000 });
   cleanups.push(() => master.close());
   const metricsPort = await freePort();
   // Two nodes: the default configuration, and the same with the answer cache off.
