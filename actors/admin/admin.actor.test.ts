@@ -210,6 +210,7 @@ describe("dcnet ctl built from the same declarations", () => {
       "dns",
       "dns records",
       "dns lookup",
+      "dns host",
       "vip",
       "vip ls",
       "l4lb",
@@ -219,6 +220,10 @@ describe("dcnet ctl built from the same declarations", () => {
       "overlay",
       "overlay status",
       "overlay leases",
+      "edge",
+      "edge status",
+      "edge config",
+      "edge pool",
       "hello",
     ]);
   });

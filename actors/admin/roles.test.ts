@@ -29,8 +29,8 @@ describe("roles", () => {
 
   it("every standard op declares the role the design gives it", () => {
     const byRole = (r: AdminRole): string[] => ALL_OPS.filter((o) => o.role === r).map((o) => o.name).sort();
-    expect(byRole("viewer")).toEqual(["dns-lookup", "dns-records", "l4lb-status", "members", "overlay-leases", "overlay-status", "ping", "state-get", "state-keys", "status", "task-ls", "vip-ls"]);
-    expect(byRole("operator")).toEqual(["log-level", "state-batch", "state-update", "task-add", "task-rm"]);
+    expect(byRole("viewer")).toEqual(["dns-host", "dns-lookup", "dns-records", "edge-status", "l4lb-status", "members", "overlay-leases", "overlay-status", "ping", "state-get", "state-keys", "status", "task-ls", "vip-ls"]);
+    expect(byRole("operator")).toEqual(["edge-config", "edge-pool", "log-level", "state-batch", "state-update", "task-add", "task-rm"]);
     expect(byRole("admin")).toEqual(["crash", "l4lb-cleanup", "l4lb-resume", "shutdown"]);
   });
 });

@@ -48,6 +48,10 @@ describe("config - validation", () => {
         thisnode: { publicIps: [] },
         zones: {},
         mesos: { mode: "native", domain: "mesos", resolvers: [], ttl: 60, mirror: true, compat: false, refreshMs: 30_000, changeDelayMs: 100, ipSources: ["netinfo", "mesos", "host"], enforceRFC952: false },
+        answerCache: true,
+        resolver: { enabled: false, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3"], port: 53 },
+        manageResolvConf: false,
+        resolvConf: { path: "/etc/resolv.conf", search: [], options: [], keepSearch: true },
       },
       l4lb: {
         enabled: false,
@@ -201,6 +205,8 @@ describe("config - docs/config.md", () => {
       "DCNET_API_LISTEN",
       "DCNET_CLUSTER",
       "DCNET_DNS_LISTEN",
+      "DCNET_DNS_MANAGE_RESOLV_CONF",
+      "DCNET_DNS_RESOLVER_ENABLED",
       "DCNET_DNS_UPSTREAMS",
       "DCNET_EDGE_ENABLED",
       "DCNET_ID",
@@ -214,6 +220,7 @@ describe("config - docs/config.md", () => {
       "DCNET_NATS_INSECURE",
       "DCNET_OVERLAY_ENABLED",
       "DCNET_TRACING",
+      "DCNET_TRACING_BACKGROUND_RATIO",
     ]);
     const doc = renderConfigDoc(configSchema);
     for (const [name, { path }] of Object.entries(env)) expect(doc).toMatch(new RegExp(`\\| \`${path.join("\\.")}\` \\|.*env ${name}\\b`));
