@@ -11,6 +11,7 @@ import { startCluster, type Cluster } from "./harness/cluster.js";
 import type { StartedNodeHost } from "./harness/node-host.js";
 import { connectAdmin, within, type TestAdmin } from "./support/admin.js";
 import { runDcnet } from "./support/dcnet-process.js";
+import { TASK_RECORD_VERSION } from "../actors/catalogue/index.js";
 
 jest.setTimeout(120_000);
 
@@ -239,7 +240,8 @@ describe("gossip - replicated state across a 3-node cluster", () => {
       }
     });
     const ls = await admin(0).request("node-0", "task-ls", {});
-    expect(ls.tasks.find((t) => t.task.id === "web-1")).toEqual({ owner: "node-2", task });
+    // As registered, stamped with the record version the node writes.
+    expect(ls.tasks.find((t) => t.task.id === "web-1")).toEqual({ owner: "node-2", task: { ...task, v: TASK_RECORD_VERSION } });
     // And its VIP, derived on every node from the replicated tasks.
     for (const n of NODES) {
       const vips = await admin(0).request(n, "vip-ls", {});
