@@ -82,7 +82,7 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
       const times = others.map((m) => m.events.find((e) => e.ev.type === "dead" && e.ev.node === victim.id)?.at).filter((t): t is number => t !== undefined);
       if (times.length > 0) firstDead.push(Math.min(...times) - killAt);
       if (times.length === others.length) allDead.push(Math.max(...times) - killAt);
-      for (const m of others) for (const e of m.events) if (e.ev.type === "dead" && e.ev.node !== victim.id && !members.slice(n - 1 - k).some((x) => x.id === e.ev.node) && e.at > killAt) falsePositives += 1;
+      for (const m of others) for (const e of m.events) if (e.ev.type === "dead" && e.at > killAt && !members.slice(n - 1 - k).some((x) => x.id === e.ev.node)) { falsePositives += 1; if (process.env.DEBUG_FP) console.log(`false death: ${m.id} saw ${e.ev.node} dead at +${(e.at - killAt).toFixed(0)} ms (kill ${k})`); }
       await sleep(1000);
     }
     return { label: detector, n, converged, startS, msgsPerNodeS, cpuPerNodeMs, falsePositives, suspicions, firstDead, allDead };

@@ -1,7 +1,7 @@
 // The SWIM detector on a simulated network and clock (swim-sim.ts): detection, refutation,
 // dissemination in O(log n) periods, constant load per member, Lifeguard's local health, partitions.
 import { describe, expect, it } from "@jest/globals";
-import { Sim, SIM_CONFIG } from "./swim-sim.js";
+import { Sim, SIM_CONFIG, seeded } from "./swim-sim.js";
 import { Swim, JOIN, type SwimMessage } from "./swim.js";
 
 const at = (ms: number) => ({ mono: ms, wall: ms });
@@ -101,11 +101,16 @@ describe("swim: suspicion and refutation", () => {
     // n = 10: floor 2·1·200 = 400 ms, ceiling 1,600 ms.
     expect(s.receive("p1", suspect("p1"), at(0)).events).toEqual([{ type: "suspect", node: "p0", incarnation: 1 }]);
     const deadAt = (confirmations: number): number => {
-      const x = new Swim({ ...SIM_CONFIG, probeIntervalMs: 10_000 }, "me", 1);
+      // The same seeded probe order in every run; pings to others are answered, so only p0 goes unanswered.
+      const x = new Swim({ ...SIM_CONFIG, probeIntervalMs: 10_000 }, "me", 1, seeded(42));
       for (let i = 0; i < 9; i++) x.receive(`p${i}`, { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
       x.receive("p1", suspect("p1"), at(0));
       for (let c = 0; c < confirmations; c++) x.receive(`p${c + 2}`, suspect(`p${c + 2}`), at(1));
-      for (let t = 40; t < 200_000; t += 40) if (x.tick(at(t)).events.some((e) => e.type === "dead")) return t;
+      for (let t = 40; t < 200_000; t += 40) {
+        const out = x.tick(at(t));
+        if (out.events.some((e) => e.type === "dead")) return t;
+        for (const send of out.sends) if (send.msg.t === "ping" && send.to !== "p0") x.receive(send.to as string, { t: "ack", seq: send.msg.seq, life: 1, ver: 0, updates: [] }, at(t));
+      }
       return Infinity;
     };
     const none = deadAt(0);

@@ -11,11 +11,11 @@
 // so it reaches every member in O(log n) periods. Periodically, and on join, one member swaps its
 // whole list with another (push-pull): joins learn the cluster from one member, partitions heal.
 //
-// Lifeguard: a member whose own probes fail (no ack, and fewer nacks from the helpers than expected),
-// that had to refute a suspicion of itself, or whose event loop stalled, raises its local health
-// multiplier (0..maxLocalHealth): its probe period and timeout stretch, so a slow member does not
-// accuse others for its own slowness. A stall seen by the tick also voids the probe in flight and
-// pushes every suspicion deadline back by its length.
+// Lifeguard: a member whose own probes fail (no ack, and fewer nacks from the helpers than expected)
+// or that had to refute a suspicion of itself raises its local health multiplier (0..maxLocalHealth):
+// its probe period and timeout stretch, so a slow member does not accuse others for its own
+// slowness. A stall of its event loop seen by the tick voids the probe in flight and pushes every
+// suspicion deadline back by its length (acks that arrived meanwhile were sitting unread).
 //
 // Identity: `life` is the member's process start time (the contract's `incarnation`: a higher one is
 // a restart, `rejoin`); `ver` is SWIM's incarnation number within one life, raised only to refute.
@@ -437,7 +437,6 @@ export class Swim {
     // Acks that arrived meanwhile sat unread: the probe in flight proves nothing, suspicions wait longer.
     if (this.#probe !== undefined) this.#probe.void = true;
     for (const p of this.#suspects) if (p.suspicion !== undefined) p.suspicion.startMono += stallMs;
-    this.#health = Math.min(this.#cfg.maxLocalHealth, this.#health + 1);
   }
 
   // ---- merging updates ----
