@@ -26,10 +26,13 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
 }
 
-const live = () => members.filter((m) => m.id !== "killed");
 const sawEvent = (m: MemberInstance, type: string, node: string, after = 0) => m.events.some((e) => e.ev.type === type && e.ev.node === node && e.at >= after);
-/** Dead events about members that were never killed, paused or cut: must stay 0. */
-const falseDeaths = (allowed: readonly string[]) => members.reduce((n, m) => n + m.events.filter((e) => e.ev.type === "dead" && !allowed.includes(e.ev.node)).length, 0);
+/**
+ * Dead events about members that were never killed, paused or cut, seen by members that were never
+ * cut off themselves (a cut-off node rightly takes the unreachable majority for dead): must stay 0.
+ */
+const falseDeaths = (allowed: readonly string[]): string[] =>
+  members.filter((m) => !allowed.includes(m.id)).flatMap((m) => m.events.filter((e) => e.ev.type === "dead" && !allowed.includes(e.ev.node)).map((e) => `${m.id} saw ${e.ev.node} dead`));
 
 beforeAll(async () => {
   nats = await startNatsServer({ jetstream: false });
@@ -58,7 +61,7 @@ describe("SWIM membership, 50 instances on one nats-server", () => {
     await loaded;
     await sleep(1000);
     expect(members.filter((m) => sawEvent(m, "dead", "child", start))).toEqual([]);
-    expect(falseDeaths([])).toBe(0);
+    expect(falseDeaths([])).toEqual([]);
   });
 
   test("a paused node (SIGSTOP 4 s) is dead to all others, and alive again with the same incarnation after SIGCONT", async () => {
@@ -73,7 +76,7 @@ describe("SWIM membership, 50 instances on one nats-server", () => {
     const resumed = performance.now();
     await waitFor("the paused node refuted: alive everywhere", () => members.every((m) => sawEvent(m, "alive", "child", resumed)), 15_000);
     expect(members.filter((m) => sawEvent(m, "rejoin", "child"))).toEqual([]);
-    expect(falseDeaths(["child"])).toBe(0);
+    expect(falseDeaths(["child"])).toEqual([]);
   });
 
   test("a partitioned node is dead to the majority; after the heal it is alive again (same incarnation) on every node", async () => {
@@ -87,7 +90,7 @@ describe("SWIM membership, 50 instances on one nats-server", () => {
     await waitFor("the healed node alive everywhere", () => members.every((m) => m === cut || sawEvent(m, "alive", cut.id, healed)), 20_000);
     expect(members.filter((m) => sawEvent(m, "rejoin", cut.id))).toEqual([]);
     await waitFor("the healed node sees everyone alive", async () => (await aliveSeen(cut)) === 49, 10_000);
-    expect(falseDeaths(["child", cut.id])).toBe(0);
+    expect(falseDeaths(["child", cut.id])).toEqual([]);
   });
 
   test("a killed node is dead on every other member within seconds", async () => {
@@ -101,7 +104,6 @@ describe("SWIM membership, 50 instances on one nats-server", () => {
       const types = m.events.filter((e) => e.ev.node === victim.id && e.at >= start).map((e) => e.ev.type);
       expect(types.slice(0, 2)).toEqual(["suspect", "dead"]);
     }
-    expect(falseDeaths(["child", (members[10] as MemberInstance).id, victim.id])).toBe(0);
-    expect(live().length).toBe(49);
+    expect(falseDeaths(["child", (members[10] as MemberInstance).id, victim.id])).toEqual([]);
   });
 });

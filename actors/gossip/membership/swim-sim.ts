@@ -41,7 +41,7 @@ export const SIM_CONFIG: SwimConfig = {
   probeTimeoutMs: 80,
   indirectProbes: 3,
   suspicionMult: 2,
-  suspicionMaxMult: 4,
+  suspicionMaxMult: 6,
   suspicionConfirmations: 3,
   retransmitMult: 4,
   maxPiggyback: 8,

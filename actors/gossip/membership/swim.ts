@@ -85,7 +85,7 @@ export const SWIM_DEFAULTS = {
   probeTimeoutMs: 80,
   indirectProbes: 3,
   suspicionMult: 2,
-  suspicionMaxMult: 4,
+  suspicionMaxMult: 6,
   suspicionConfirmations: 3,
   retransmitMult: 4,
   maxPiggyback: 8,
@@ -427,7 +427,9 @@ export class Swim {
         this.#suspects.delete(p);
         continue;
       }
-      if (at.mono - s.startMono < this.#suspicionTimeoutMs(s)) continue;
+      // An unhealthy member (its own probes failing: it may be the one cut off) waits (1 + health)
+      // times longer before it turns a suspicion into a death.
+      if (at.mono - s.startMono < this.#suspicionTimeoutMs(s) * (1 + this.#health)) continue;
       this.#apply({ node: p.node, life: p.life, ver: p.ver, status: "dead", from: this.#self }, at, out, false);
     }
   }
@@ -447,7 +449,9 @@ export class Swim {
         out.rejected.push({ reason: "clock-skew", message: `swim update about ${u.node}: incarnation ${u.life} is ${u.life - at.wall} ms ahead of this node's clock (limit ${this.#cfg.maxClockSkewMs} ms)` });
         continue;
       }
-      this.#apply(u, at, out, false, fromSync);
+      // A whole list may come from a node that was cut off and took the rest for dead: its "dead"
+      // is only a suspicion here (as memberlist does), which a live member refutes in time.
+      this.#apply(fromSync && u.status === "dead" ? { ...u, status: "suspect" } : u, at, out, false, fromSync);
     }
   }
 
@@ -565,6 +569,11 @@ export class Swim {
       return;
     }
     if (u.life < this.#life || u.status === "alive" || u.ver < this.#ver) return;
+    if (u.status === "dead") {
+      // We were declared dead: we were the cut-off side, and the deaths we declared meanwhile are
+      // probably the cut, not the others. They are not spread any further.
+      for (const [key, q] of this.#queue) if (q.update.status === "dead" && q.update.from === this.#self) this.#queue.delete(key);
+    }
     // Refute: a higher version of our own `alive` overrides every suspicion of the old one.
     this.#ver = u.ver + 1;
     this.counters.refutations += 1;
