@@ -78,8 +78,8 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
       const killAt = performance.now();
       await victim.stop();
       const until = performance.now() + 30_000;
-      while (performance.now() < until && !others.every((m) => m.events.some((e) => e.ev.type === "dead" && e.ev.node === victim.id))) await sleep(50);
-      const times = others.map((m) => m.events.find((e) => e.ev.type === "dead" && e.ev.node === victim.id)?.at).filter((t): t is number => t !== undefined);
+      while (performance.now() < until && !others.every((m) => m.events.some((e) => e.ev.type === "dead" && e.ev.node === victim.id && e.at >= killAt))) await sleep(50);
+      const times = others.map((m) => m.events.find((e) => e.ev.type === "dead" && e.ev.node === victim.id && e.at >= killAt)?.at).filter((t): t is number => t !== undefined);
       if (times.length > 0) firstDead.push(Math.min(...times) - killAt);
       if (times.length === others.length) allDead.push(Math.max(...times) - killAt);
       for (const m of others) for (const e of m.events) if (e.ev.type === "dead" && e.at > killAt && !members.slice(n - 1 - k).some((x) => x.id === e.ev.node)) { falsePositives += 1; if (process.env.DEBUG_FP) console.log(`false death: ${m.id} saw ${e.ev.node} dead at +${(e.at - killAt).toFixed(0)} ms (kill ${k})`); }

@@ -241,9 +241,12 @@ export class Swim {
       this.#sync(out);
       // Alone, or the table grew by more than a tenth since the last swap (a cold start, a healed
       // partition): swap again soon; a steady cluster swaps rarely.
-      const growing = this.size > 1.1 * this.#sizeAtSync;
-      this.#sizeAtSync = this.size;
-      this.#nextSyncMono = at.mono + (this.#peers.size === 0 || growing ? this.#cfg.joinRetryMs : this.#syncPeriodMs());
+      // Counted over every known member, dead ones too, so flapping under load does not look like growth;
+      // and never faster than a quarter period: whole lists are the most expensive messages there are.
+      const growing = this.#peers.size > 1.1 * this.#sizeAtSync;
+      this.#sizeAtSync = this.#peers.size;
+      const period = this.#syncPeriodMs();
+      this.#nextSyncMono = at.mono + (this.#peers.size === 0 ? this.#cfg.joinRetryMs : growing ? Math.max(this.#cfg.joinRetryMs, period / 4) : period);
     }
     return out;
   }
