@@ -5,6 +5,7 @@
 // window, then detection of killed instances (kill → first `dead` anywhere, and → every member).
 // SWIM at every size, today's all-to-all heartbeats at the sizes where it still runs, same run.
 //   npx tsx bench/membership.ts [--sizes 100,300,1000] [--heartbeat-sizes 100] [--window-s 30] [--ten-minutes] [--kills 5]
+//   (DEBUG_FP=1 prints every false death: who saw whom dead, when after which kill)
 import { startNatsCluster } from "../integration/harness/nats-local.js";
 import { startMember, aliveSeen, type MemberInstance } from "../testkit/gossip/members.js";
 import { percentile, arg } from "./stats.js";
