@@ -86,6 +86,10 @@ export interface Subjects {
   gossipDigestRequest(from: string): string;
   /** `dcnet.<cluster>.gossip.bucket.<nodeId>`: request the keys of some buckets from one node (repair, full sync); any node may ask. */
   gossipBucket(nodeId: string): string;
+  /** `dcnet.<cluster>.gossip.swim.<to>.<from>`: SWIM probes, acks and push-pull between two nodes (`to`/`from` may be `ANY` to subscribe). */
+  gossipSwim(to: string, from: string): string;
+  /** `dcnet.<cluster>.gossip.join.<from>`: a node's push-pull to any one member (subscribed in a queue group). */
+  gossipJoin(from: string): string;
   /** `dcnet.<cluster>.catalogue.register.<from>`: task registrations from NATS sources (reserved for actors/catalogue). */
   catalogueRegister(from: string): string;
 }
@@ -114,6 +118,8 @@ export function subjects(cluster: string): Subjects {
     gossipDigest: (from) => `${root}.gossip.digest.${nodeOrAny(from)}`,
     gossipDigestRequest: (from) => `${root}.gossip.digest-request.${nodeOrAny(from)}`,
     gossipBucket: (nodeId) => `${root}.gossip.bucket.${node(nodeId)}`,
+    gossipSwim: (to, from) => `${root}.gossip.swim.${nodeOrAny(to)}.${nodeOrAny(from)}`,
+    gossipJoin: (from) => `${root}.gossip.join.${nodeOrAny(from)}`,
     catalogueRegister: (from) => `${root}.catalogue.register.${nodeOrAny(from)}`,
   };
 }

@@ -4,6 +4,17 @@ import { z } from "zod";
 
 export const gossipConfigSection = z
   .strictObject({
+    detector: z
+      .enum(["swim", "heartbeat"])
+      .default("heartbeat")
+      .describe(
+        "Failure detector: `swim` (one probe per node per probeIntervalMs, indirect probes, suspicion with refutation; constant load per node, for large clusters) or `heartbeat` (every node beats to every other: n² messages per interval).",
+      ),
+    probeIntervalMs: z.number().int().positive().default(200).describe("swim: probe period, ms (stretched up to 9x by the node's own local health)."),
+    probeTimeoutMs: z.number().int().positive().default(80).describe("swim: wait for a direct ack before asking others to probe, ms; below probeIntervalMs."),
+    indirectProbes: z.number().int().nonnegative().default(3).describe("swim: members asked to probe an unanswering member for us."),
+    suspicionMult: z.number().positive().default(3).describe("swim: a suspicion becomes death after suspicionMult x log10(n) x probeIntervalMs at least (up to 6x that without independent confirmations, and x(1 + local health) when our own probes fail)."),
+    syncIntervalMs: z.number().int().positive().default(5000).describe("swim: push-pull of the whole member list with one member, ms (x log2(n/32) above 32 nodes)."),
     heartbeatMs: z.number().int().positive().default(200).describe("Membership heartbeat interval, ms."),
     suspectAfterMs: z.number().int().positive().default(800).describe("A peer silent this long (ms, not counting our own stalls) is suspect."),
     deadAfterMs: z.number().int().positive().default(1600).describe("A peer silent this long (ms) is dead."),

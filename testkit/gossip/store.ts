@@ -24,6 +24,12 @@ const storeLogger = process.env.DCNET_TEST_LOG === undefined ? silent : pino({ l
 
 /** Fast timings so a test sees several anti-entropy rounds and a grace period in about a second. */
 export const TEST_GOSSIP: Config["gossip"] = {
+  detector: "heartbeat",
+  probeIntervalMs: 200,
+  probeTimeoutMs: 80,
+  indirectProbes: 3,
+  suspicionMult: 2,
+  syncIntervalMs: 5000,
   heartbeatMs: 200,
   suspectAfterMs: 800,
   deadAfterMs: 1600,

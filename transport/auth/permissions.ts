@@ -52,6 +52,8 @@ function nodePermissions(cluster: string, id: string, kvBuckets: readonly string
       s.gossipDigest(id),
       s.gossipDigestRequest(id),
       withLastToken(s.gossipBucket(id), ANY),
+      s.gossipSwim(ANY, id),
+      s.gossipJoin(id),
       ...kvBuckets.flatMap(kvPublish),
     ],
     subscribe: [
@@ -60,6 +62,8 @@ function nodePermissions(cluster: string, id: string, kvBuckets: readonly string
       s.gossipDigest(ANY),
       s.gossipDigestRequest(ANY),
       s.gossipBucket(id),
+      s.gossipSwim(id, ANY),
+      s.gossipJoin(ANY),
       `${s.adminNode(ANY, id)}.>`,
       `${s.adminAll(ANY)}.>`,
       SERVICE_DISCOVERY,

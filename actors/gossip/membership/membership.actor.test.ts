@@ -14,6 +14,12 @@ import { heartbeatKind } from "./protocol.js";
 import type { Member, MemberEvent } from "./types.js";
 
 const GOSSIP: Config["gossip"] = {
+  detector: "heartbeat",
+  probeIntervalMs: 200,
+  probeTimeoutMs: 80,
+  indirectProbes: 3,
+  suspicionMult: 2,
+  syncIntervalMs: 5000,
   heartbeatMs: 200,
   suspectAfterMs: 800,
   deadAfterMs: 1600,

@@ -1,0 +1,234 @@
+// The SWIM detector on a simulated network and clock (swim-sim.ts): detection, refutation,
+// dissemination in O(log n) periods, constant load per member, Lifeguard's local health, partitions.
+import { describe, expect, it } from "@jest/globals";
+import { Sim, SIM_CONFIG, seeded } from "./swim-sim.js";
+import { Swim, JOIN, type SwimMessage } from "./swim.js";
+
+const at = (ms: number) => ({ mono: ms, wall: ms });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+describe("swim: detection of a killed member", () => {
+  it("1,000 members: a killed one is dead everywhere within seconds, nobody else is accused", () => {
+    const sim = Sim.steady(1000, 11);
+    sim.run(1000);
+    const killAt = sim.now;
+    (sim.nodes.get("n500") as { down: boolean }).down = true;
+    sim.run(4000);
+    const dead = sim.seen("dead", "n500");
+    expect(dead).toHaveLength(999);
+    const times = dead.map((d) => d.at - killAt);
+    expect(Math.min(...times)).toBeLessThanOrEqual(2000);
+    expect(median(times)).toBeLessThanOrEqual(3000);
+    expect(sim.falseDeaths(new Set(["n500"]))).toBe(0);
+    // Suspicion always comes before death, on every member.
+    for (const n of sim.nodes.values()) {
+      if (n.down) continue;
+      const types = n.events.filter((e) => e.ev.node === "n500").map((e) => e.ev.type);
+      expect(types).toEqual(["suspect", "dead"]);
+    }
+  });
+
+  it("sends the same number of messages per member per second at 100 and 1,000 members", () => {
+    const rate = (n: number): number => {
+      const sim = Sim.steady(n, 3);
+      sim.run(400);
+      for (const x of sim.nodes.values()) x.sent = 0;
+      sim.run(2000);
+      return [...sim.nodes.values()].reduce((a, x) => a + x.sent, 0) / n / 2;
+    };
+    const small = rate(100);
+    const big = rate(1000);
+    // ping + ack per period (5 periods a second), whatever n is.
+    expect(small).toBeGreaterThan(8);
+    expect(big / small).toBeGreaterThan(0.9);
+    expect(big / small).toBeLessThan(1.1);
+  });
+});
+
+describe("swim: dissemination", () => {
+  it("a join reaches all 1,000 members in O(log n) periods, on messages of bounded size", () => {
+    const sim = Sim.steady(1000, 5);
+    const joiner = sim.add("late", 2_000);
+    const start = sim.now;
+    sim.run(4000);
+    const joins = sim.seen("join", "late");
+    expect(joins).toHaveLength(1000);
+    const periods = (Math.max(...joins.map((j) => j.at)) - start) / SIM_CONFIG.probeIntervalMs;
+    // The joiner's request reaches one member; infection-style spread does the rest.
+    expect(periods).toBeLessThan(3 * Math.log2(1000));
+    expect(sim.maxUpdatesPerMessage).toBeLessThanOrEqual(SIM_CONFIG.maxPiggyback);
+    expect(joiner.swim.counts().alive).toBe(1000);
+  });
+
+  it("cold start: 100 members that know nobody find each other through join requests", () => {
+    const sim = new Sim(9);
+    for (let i = 0; i < 100; i++) sim.add(`c${i}`);
+    sim.run(6000);
+    for (const n of sim.nodes.values()) expect(n.swim.counts()).toEqual({ alive: 99, suspect: 0, dead: 0, unknown: 0 });
+    expect(sim.falseDeaths()).toBe(0);
+  });
+
+  it("a restarted member (higher incarnation) is a rejoin everywhere", () => {
+    const sim = Sim.steady(50, 2);
+    sim.run(500);
+    sim.restart("n7", 5_000);
+    sim.run(3000);
+    const rejoins = sim.seen("rejoin", "n7");
+    expect(rejoins).toHaveLength(49);
+    for (const n of sim.nodes.values()) if (n.id !== "n7") expect(n.swim.member("n7")).toMatchObject({ incarnation: 5_000, state: "alive" });
+  });
+});
+
+describe("swim: suspicion and refutation", () => {
+  it("a member paused shorter than the suspicion timeout refutes and is never dead", () => {
+    const sim = Sim.steady(50, 4);
+    sim.run(500);
+    const n3 = sim.nodes.get("n3") as { down: boolean; swim: Swim };
+    n3.down = true;
+    sim.run(400);
+    n3.down = false;
+    sim.run(4000);
+    expect(sim.seen("suspect", "n3").length).toBeGreaterThan(0);
+    expect(sim.falseDeaths()).toBe(0);
+    expect(n3.swim.counters.refutations).toBeGreaterThan(0);
+    for (const n of sim.nodes.values()) if (n.id !== "n3") expect(n.swim.member("n3")?.state).toBe("alive");
+  });
+
+  it("confirmations from independent accusers shorten the timeout toward its floor", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    for (let i = 0; i < 9; i++) s.receive(`p${i}`, { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+    const suspect = (from: string): SwimMessage => ({ t: "ack", seq: 0, life: 1, ver: 0, updates: [{ node: "p0", life: 1, ver: 0, status: "suspect", from }] });
+    // n = 10: floor 2·1·200 = 400 ms, ceiling 2,400 ms.
+    expect(s.receive("p1", suspect("p1"), at(0)).events).toEqual([{ type: "suspect", node: "p0", incarnation: 1 }]);
+    const deadAt = (confirmations: number): number => {
+      // The same seeded probe order in every run; pings to others are answered, so only p0 goes unanswered.
+      const x = new Swim({ ...SIM_CONFIG, probeIntervalMs: 10_000 }, "me", 1, seeded(42));
+      for (let i = 0; i < 9; i++) x.receive(`p${i}`, { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+      x.receive("p1", suspect("p1"), at(0));
+      for (let c = 0; c < confirmations; c++) x.receive(`p${c + 2}`, suspect(`p${c + 2}`), at(1));
+      for (let t = 40; t < 200_000; t += 40) {
+        const out = x.tick(at(t));
+        if (out.events.some((e) => e.type === "dead")) return t;
+        for (const send of out.sends) if (send.msg.t === "ping" && send.to !== "p0") x.receive(send.to as string, { t: "ack", seq: send.msg.seq, life: 1, ver: 0, updates: [] }, at(t));
+      }
+      return Infinity;
+    };
+    const none = deadAt(0);
+    const one = deadAt(1);
+    const three = deadAt(3);
+    expect(none).toBeGreaterThan(one);
+    expect(one).toBeGreaterThan(three);
+    // With the expected confirmations the floor: 2 · log10(10) · 10,000 ms.
+    expect(three).toBeLessThanOrEqual(20_000 + 80);
+    expect(none).toBeLessThanOrEqual(6 * 20_000 + 80);
+  });
+
+  it("a suspicion of ourselves is refuted with a higher version, gossiped on the next message", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    s.receive("a", { t: "ping", seq: 1, target: "me", life: 1, ver: 0, updates: [{ node: "me", life: 1, ver: 0, status: "suspect", from: "a" }] }, at(0));
+    expect(s.ver).toBe(1);
+    expect(s.localHealth).toBe(1);
+    const out = s.receive("a", { t: "ping", seq: 2, target: "me", life: 1, ver: 0, updates: [] }, at(1));
+    const ack = out.sends[0]?.msg;
+    expect(ack?.t).toBe("ack");
+    expect(ack?.t === "ack" && ack.updates).toContainEqual({ node: "me", life: 1, ver: 1, status: "alive" });
+  });
+});
+
+describe("swim: Lifeguard local health", () => {
+  it("a slow member (60 ms each way: round trip beyond the probe timeout) is never declared dead", () => {
+    const sim = Sim.steady(30, 8);
+    sim.run(500);
+    (sim.nodes.get("n1") as { slowMs: number }).slowMs = 60;
+    sim.run(20_000);
+    expect(sim.falseDeaths()).toBe(0);
+  });
+
+  it("a member too slow to answer within a period (100 ms each way) raises its local health and gets nobody else killed", () => {
+    const sim = Sim.steady(30, 8);
+    sim.run(500);
+    const slow = sim.nodes.get("n1") as { slowMs: number; swim: Swim; events: Array<{ ev: { type: string } }> };
+    slow.slowMs = 100;
+    let maxHealth = 0;
+    for (let i = 0; i < 100; i++) {
+      sim.run(200);
+      maxHealth = Math.max(maxHealth, slow.swim.localHealth);
+    }
+    expect(maxHealth).toBeGreaterThan(0);
+    // It may itself be taken for dead (it is as good as unreachable), but it accuses no one to death
+    // and no healthy member dies of its failed probes.
+    expect(slow.events.filter((e) => e.ev.type === "dead")).toEqual([]);
+    for (const n of sim.nodes.values()) for (const e of n.events) if (e.ev.type === "dead") expect((e.ev as { node: string }).node).toBe("n1");
+  });
+
+  it("a member whose event loop stalls 2.5 s accuses nobody; taken for dead meanwhile, it refutes and is alive again", () => {
+    const sim = Sim.steady(20, 12);
+    sim.run(500);
+    sim.stall("n2", 2500);
+    sim.run(3000);
+    const n2 = sim.nodes.get("n2") as { events: Array<{ ev: { type: string } }> };
+    expect(n2.events.filter((e) => e.ev.type === "suspect" || e.ev.type === "dead")).toEqual([]);
+    for (const n of sim.nodes.values()) {
+      for (const e of n.events) if (e.ev.type === "dead") expect((e.ev as { node: string }).node).toBe("n2");
+      if (n.id !== "n2") expect(n.swim.member("n2")?.state).toBe("alive");
+    }
+  });
+});
+
+describe("swim: partitions and our own connection", () => {
+  it("a partitioned minority is dead to the majority, and alive again (same incarnation) after the heal", () => {
+    const sim = Sim.steady(50, 21);
+    sim.run(500);
+    const minority = ["n1", "n2", "n3"];
+    for (const id of minority) (sim.nodes.get(id) as { group: number }).group = 1;
+    sim.run(6000);
+    for (const id of minority) expect(sim.seen("dead", id).filter((s) => !minority.includes(s.by))).toHaveLength(47);
+    for (const id of minority) (sim.nodes.get(id) as { group: number }).group = 0;
+    sim.run(15_000);
+    for (const n of sim.nodes.values()) expect(n.swim.counts()).toEqual({ alive: 49, suspect: 0, dead: 0, unknown: 0 });
+    for (const id of minority) {
+      expect(sim.seen("alive", id).filter((s) => !minority.includes(s.by))).toHaveLength(47);
+      expect(sim.seen("rejoin", id)).toHaveLength(0);
+    }
+  });
+
+  it("losing our connection makes peers unknown, never dead; the reconnect's push-pull makes them alive", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    s.receive("a", { t: "ack", seq: 0, life: 1, ver: 0, updates: [{ node: "b", life: 1, ver: 0, status: "alive" }] }, at(0));
+    expect(s.setConnected(false, at(10))).toEqual([
+      { type: "unknown", node: "a", incarnation: 1 },
+      { type: "unknown", node: "b", incarnation: 1 },
+    ]);
+    for (let t = 50; t < 30_000; t += 40) expect(s.tick(at(t)).events).toEqual([]);
+    expect(s.setConnected(true, at(30_000))).toEqual([]);
+    const out = s.tick(at(30_040));
+    const sync = out.sends.find((x) => x.msg.t === "sync");
+    expect(sync).toBeDefined();
+    const back = s.receive("a", { t: "sync", reply: false, life: 1, ver: 0, members: [{ node: "b", life: 1, ver: 0, status: "alive" }] }, at(30_050));
+    expect(back.events).toEqual([
+      { type: "alive", node: "a", incarnation: 1 },
+      { type: "alive", node: "b", incarnation: 1 },
+    ]);
+  });
+});
+
+describe("swim: bad input", () => {
+  it("refuses an incarnation from the future and reports another process with our id once", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1_000);
+    const ahead = s.receive("x", { t: "ping", seq: 1, target: "me", life: 500_000, ver: 0, updates: [] }, at(1000));
+    expect(ahead.rejected.map((r) => r.reason)).toEqual(["clock-skew"]);
+    expect(ahead.sends).toEqual([]);
+    expect(s.member("x")).toBeUndefined();
+    const twin = { t: "ack" as const, seq: 0, life: 1, ver: 0, updates: [{ node: "me", life: 2_000, ver: 0, status: "alive" as const }] };
+    expect(s.receive("y", twin, at(1000)).rejected.map((r) => r.reason)).toEqual(["impostor"]);
+    expect(s.receive("y", twin, at(1001)).rejected).toEqual([]);
+  });
+
+  it("alone, it asks the bus for any member every joinRetryMs", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    const sends = (t: number) => s.tick(at(t)).sends;
+    expect(sends(0).map((x) => x.to)).toEqual([JOIN]);
+    expect(sends(40)).toEqual([]);
+    expect(sends(520).map((x) => x.to)).toEqual([JOIN]);
+  });
+});

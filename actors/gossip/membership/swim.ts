@@ -1,0 +1,698 @@
+// SWIM failure detector with Lifeguard's refinements. Pure: no timers, no I/O, randomness injected.
+// The membership actor feeds it ticks and received messages and sends what it returns.
+//
+// Per probe period each member pings ONE member (round-robin over a shuffled list), so the load per
+// member is constant whatever the cluster size. No ack within the probe timeout: k other members are
+// asked to ping it for us (ping-req); still nothing by the end of the period: we suspect it.
+// A suspicion is gossiped; the suspect refutes it by raising its version (`ver`) and gossiping
+// `alive`; unrefuted it becomes dead after a timeout that grows with log10(n) and shrinks with every
+// independent confirmation (another member suspecting it on its own). Every change rides on probe
+// messages (at most `maxPiggyback` per message, each retransmitted retransmitMult·log10(n+1) times),
+// so it reaches every member in O(log n) periods. Periodically, and on join, one member swaps its
+// whole list with another (push-pull): joins learn the cluster from one member, partitions heal.
+//
+// Lifeguard: a member whose own probes fail (no ack, and fewer nacks from the helpers than expected)
+// or that had to refute a suspicion of itself raises its local health multiplier (0..maxLocalHealth):
+// its probe period and timeout stretch, so a slow member does not accuse others for its own
+// slowness. A stall of its event loop seen by the tick voids the probe in flight and pushes every
+// suspicion deadline back by its length (acks that arrived meanwhile were sitting unread).
+//
+// Identity: `life` is the member's process start time (the contract's `incarnation`: a higher one is
+// a restart, `rejoin`); `ver` is SWIM's incarnation number within one life, raised only to refute.
+import type { Member, MemberEvent, MemberState } from "./types.js";
+import type { Instant } from "./detector.js";
+
+export type SwimStatus = "alive" | "suspect" | "dead";
+
+/** One member's state as gossiped. `from` names the accuser of a suspect/dead update (confirmations count distinct accusers). */
+export interface Update {
+  readonly node: string;
+  readonly life: number;
+  readonly ver: number;
+  readonly status: SwimStatus;
+  readonly from?: string;
+}
+
+export type SwimMessage =
+  | { readonly t: "ping"; readonly seq: number; readonly target: string; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
+  | { readonly t: "ack"; readonly seq: number; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
+  | { readonly t: "ping-req"; readonly seq: number; readonly target: string; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
+  | { readonly t: "nack"; readonly seq: number; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
+  /** Push-pull: the sender's whole list; `reply` asks for the receiver's list back. */
+  | { readonly t: "sync"; readonly reply: boolean; readonly life: number; readonly ver: number; readonly members: readonly Update[] };
+
+/** Where a message goes: one member, or `join` (any one member of the cluster, picked by the bus). */
+export interface Send {
+  readonly to: string | typeof JOIN;
+  readonly msg: SwimMessage;
+}
+
+export const JOIN = Symbol("join");
+
+export interface SwimConfig {
+  /** Base probe period (ms), stretched by the local health multiplier. */
+  readonly probeIntervalMs: number;
+  /** Direct ack wait (ms) before indirect probes, stretched like the period; < probeIntervalMs. */
+  readonly probeTimeoutMs: number;
+  /** Members asked to probe for us (k). */
+  readonly indirectProbes: number;
+  /** Suspicion timeout floor = suspicionMult · max(1, log10 n) · probeIntervalMs. */
+  readonly suspicionMult: number;
+  /** Suspicion timeout ceiling = suspicionMaxMult · floor (no confirmations). */
+  readonly suspicionMaxMult: number;
+  /** Independent confirmations that bring the timeout down to the floor. */
+  readonly suspicionConfirmations: number;
+  /** Each update is piggybacked retransmitMult · ceil(log10(n+1)) times. */
+  readonly retransmitMult: number;
+  readonly maxPiggyback: number;
+  /** Local health multiplier ceiling (Lifeguard's S). */
+  readonly maxLocalHealth: number;
+  /** Push-pull with a random known member (dead ones included) or any member the bus picks, alternately, so groups and partitions merge; scaled by log2(n/32). */
+  readonly syncIntervalMs: number;
+  /** While we know nobody, a join request goes to the bus this often. */
+  readonly joinRetryMs: number;
+  /** A tick later than expected by more than this is a stall of our own event loop. */
+  readonly stallThresholdMs: number;
+  readonly tickMs: number;
+  /** Dead members leave the table this long after they died. */
+  readonly forgetDeadAfterMs: number;
+  /** Incarnations (lives) this far ahead of our wall clock are refused. */
+  readonly maxClockSkewMs: number;
+}
+
+export const SWIM_DEFAULTS = {
+  probeIntervalMs: 200,
+  probeTimeoutMs: 80,
+  indirectProbes: 3,
+  suspicionMult: 2,
+  suspicionMaxMult: 6,
+  suspicionConfirmations: 3,
+  retransmitMult: 4,
+  maxPiggyback: 8,
+  maxLocalHealth: 8,
+  syncIntervalMs: 5000,
+  joinRetryMs: 500,
+} as const;
+
+export type SwimRejectReason = "clock-skew" | "impostor";
+
+export interface SwimOutput {
+  readonly sends: Send[];
+  readonly events: MemberEvent[];
+  readonly rejected: Array<{ readonly reason: SwimRejectReason; readonly message: string }>;
+  /** Our own event-loop stall seen by this tick (ms), else 0. */
+  stallMs: number;
+  readonly forgotten: string[];
+}
+
+interface Peer {
+  readonly node: string;
+  life: number;
+  ver: number;
+  status: SwimStatus;
+  /** Our NATS connection is down: we cannot judge, watchers were told `unknown`. */
+  unknown: boolean;
+  heardWall: number;
+  sinceMono: number;
+  sinceWall: number;
+  suspicion?: Suspicion;
+  /** Who declared it dead (kept for the lists we hand out in push-pull). */
+  accuser?: string;
+}
+
+interface Suspicion {
+  startMono: number;
+  readonly first: string;
+  readonly accusers: Set<string>;
+  /** Timeout floor/ceiling fixed when the suspicion starts (n at that moment). */
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+interface Probe {
+  readonly target: string;
+  readonly seq: number;
+  readonly timeoutMono: number;
+  readonly endMono: number;
+  indirect: boolean;
+  acked: boolean;
+  nacks: number;
+  expectedNacks: number;
+  /** A stall of our own happened while it was in flight: its outcome proves nothing. */
+  void: boolean;
+}
+
+interface Relay {
+  readonly requester: string;
+  readonly seq: number;
+  readonly nackMono: number;
+  nacked: boolean;
+}
+
+interface Queued {
+  update: Update;
+  sent: number;
+  /** Enqueue order: among equally sent updates the newest goes first (memberlist's queue does too). */
+  readonly order: number;
+}
+
+export interface SwimCounters {
+  probes: number;
+  probesFailed: number;
+  indirectProbes: number;
+  refutations: number;
+  syncs: number;
+}
+
+export class Swim {
+  readonly #cfg: SwimConfig;
+  readonly #self: string;
+  readonly #life: number;
+  #ver = 0;
+  readonly #random: () => number;
+  readonly #peers = new Map<string, Peer>();
+  readonly #queue = new Map<string, Queued>();
+  /** node → its queued suspicion keys (`node accuser`). */
+  readonly #confirmations = new Map<string, Set<string>>();
+  #order: string[] = [];
+  #orderAt = 0;
+  #seq = 0;
+  #enqueued = 0;
+  #sizeAtSync = 0;
+  #probe: Probe | undefined;
+  readonly #relays = new Map<number, Relay>();
+  #health = 0;
+  #nextProbeMono: number | undefined;
+  #nextSyncMono: number | undefined;
+  #lastTickMono: number | undefined;
+  #connected = true;
+  readonly #impostors = new Set<number>();
+  /** Members under suspicion and dead ones: ticks look at these, never at the whole table. */
+  readonly #suspects = new Set<Peer>();
+  readonly #deadSet = new Set<Peer>();
+  readonly counters: SwimCounters = { probes: 0, probesFailed: 0, indirectProbes: 0, refutations: 0, syncs: 0 };
+
+  constructor(cfg: SwimConfig, self: string, life: number, random: () => number = Math.random) {
+    this.#cfg = cfg;
+    this.#self = self;
+    this.#life = life;
+    this.#random = random;
+  }
+
+  get localHealth(): number {
+    return this.#health;
+  }
+
+  get ver(): number {
+    return this.#ver;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Known members that are not dead, this one included: the n that scales timeouts and retransmits. */
+  get size(): number {
+    return 1 + this.#peers.size - this.#deadSet.size;
+  }
+
+  /** Probe period as our local health stretches it. */
+  probePeriodMs(): number {
+    return this.#cfg.probeIntervalMs * (1 + this.#health);
+  }
+
+  tick(at: Instant): SwimOutput {
+    const out = output();
+    const late = this.#lastTickMono === undefined ? 0 : at.mono - this.#lastTickMono - this.#cfg.tickMs;
+    this.#lastTickMono = at.mono;
+    if (late > this.#cfg.stallThresholdMs) this.#stalled(late, out);
+    this.#forget(at, out);
+    if (!this.#connected) return out;
+    this.#expireRelays(at, out);
+    this.#ageSuspicions(at, out);
+    const probe = this.#probe;
+    if (probe !== undefined && !probe.acked && !probe.indirect && !probe.void && at.mono >= probe.timeoutMono) this.#indirect(probe, at, out);
+    if (this.#nextProbeMono === undefined || at.mono >= this.#nextProbeMono) {
+      this.#finishProbe(at, out);
+      this.#startProbe(at, out);
+      this.#nextProbeMono = at.mono + this.probePeriodMs();
+    }
+    if (this.#nextSyncMono === undefined || at.mono >= this.#nextSyncMono) {
+      this.#sync(out);
+      // Alone, or the table grew by more than a tenth since the last swap (a cold start, a healed
+      // partition): swap again soon; a steady cluster swaps rarely.
+      // Counted over every known member, dead ones too, so flapping under load does not look like growth;
+      // and never faster than a quarter period: whole lists are the most expensive messages there are.
+      const growing = this.#peers.size > 1.1 * this.#sizeAtSync;
+      this.#sizeAtSync = this.#peers.size;
+      const period = this.#syncPeriodMs();
+      this.#nextSyncMono = at.mono + (this.#peers.size === 0 ? this.#cfg.joinRetryMs : growing ? Math.max(this.#cfg.joinRetryMs, period / 4) : period);
+    }
+    return out;
+  }
+
+  receive(from: string, msg: SwimMessage, at: Instant): SwimOutput {
+    const out = output();
+    if (from === this.#self) return out;
+    if (!this.#connected) return out;
+    if (msg.life - at.wall > this.#cfg.maxClockSkewMs) {
+      out.rejected.push({ reason: "clock-skew", message: `swim ${msg.t} from ${from}: incarnation ${msg.life} is ${msg.life - at.wall} ms ahead of this node's clock (limit ${this.#cfg.maxClockSkewMs} ms)` });
+      return out;
+    }
+    // Any message is its sender's own word that it is alive at (life, ver).
+    this.#apply({ node: from, life: msg.life, ver: msg.ver, status: "alive" }, at, out, true);
+    const p = this.#peers.get(from);
+    if (p !== undefined && p.life === msg.life) p.heardWall = at.wall;
+    if (msg.t === "sync") {
+      this.#merge(msg.members, at, out, true);
+      if (msg.reply) out.sends.push({ to: from, msg: { t: "sync", reply: false, life: this.#life, ver: this.#ver, members: this.#list() } });
+      return out;
+    }
+    this.#merge(msg.updates, at, out);
+    switch (msg.t) {
+      case "ping":
+        // A ping meant for an earlier process with our id is answered anyway: we are that node now.
+        out.sends.push({ to: from, msg: this.#stamp({ t: "ack", seq: msg.seq }) });
+        return out;
+      case "ping-req": {
+        const seq = ++this.#seq;
+        this.#relays.set(seq, { requester: from, seq: msg.seq, nackMono: at.mono + 0.8 * this.#cfg.probeTimeoutMs * (1 + this.#health), nacked: false });
+        out.sends.push({ to: msg.target, msg: this.#stamp({ t: "ping", seq, target: msg.target }) });
+        return out;
+      }
+      case "ack": {
+        const relay = this.#relays.get(msg.seq);
+        if (relay !== undefined) {
+          this.#relays.delete(msg.seq);
+          out.sends.push({ to: relay.requester, msg: this.#stamp({ t: "ack", seq: relay.seq }) });
+          return out;
+        }
+        const probe = this.#probe;
+        if (probe !== undefined && probe.seq === msg.seq && !probe.acked) {
+          probe.acked = true;
+          this.#health = Math.max(0, this.#health - 1);
+        }
+        return out;
+      }
+      case "nack": {
+        const probe = this.#probe;
+        if (probe !== undefined && probe.seq === msg.seq) probe.nacks += 1;
+        return out;
+      }
+    }
+  }
+
+  /** Our own connection to the bus changed. Lost: live peers become unknown (never dead). Back: push-pull at once. */
+  setConnected(connected: boolean, at: Instant): MemberEvent[] {
+    if (connected === this.#connected) return [];
+    this.#connected = connected;
+    const events: MemberEvent[] = [];
+    this.#probe = undefined;
+    this.#relays.clear();
+    if (connected) {
+      // Time spent cut off is nobody's silence: suspicions restart, a sync brings the table up to date.
+      for (const p of this.#suspects) if (p.suspicion !== undefined) p.suspicion.startMono = at.mono;
+      this.#nextSyncMono = at.mono;
+      this.#nextProbeMono = at.mono + this.probePeriodMs();
+      return events;
+    }
+    for (const p of this.#peers.values()) {
+      if (p.status === "dead" || p.unknown) continue;
+      p.unknown = true;
+      enter(p, at);
+      events.push({ type: "unknown", node: p.node, incarnation: p.life });
+    }
+    return events;
+  }
+
+  members(): Member[] {
+    return [...this.#peers.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map(toMember);
+  }
+
+  member(node: string): Member | undefined {
+    const p = this.#peers.get(node);
+    return p === undefined ? undefined : toMember(p);
+  }
+
+  counts(): Record<MemberState, number> {
+    const out: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, unknown: 0 };
+    for (const p of this.#peers.values()) out[stateOf(p)] += 1;
+    return out;
+  }
+
+  /** Updates waiting to be piggybacked (bounded by the number of members: one per member). */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  // ---- probing ----
+
+  #startProbe(at: Instant, out: SwimOutput): void {
+    const target = this.#nextTarget();
+    if (target === undefined) return;
+    const seq = ++this.#seq;
+    const scale = 1 + this.#health;
+    this.#probe = { target, seq, timeoutMono: at.mono + this.#cfg.probeTimeoutMs * scale, endMono: at.mono + this.#cfg.probeIntervalMs * scale, indirect: false, acked: false, nacks: 0, expectedNacks: 0, void: false };
+    this.counters.probes += 1;
+    const ping = this.#stamp({ t: "ping", seq, target });
+    const p = this.#peers.get(target);
+    // Lifeguard's buddy system: a suspect we probe hears of its suspicion at once and can refute it.
+    if (p?.status === "suspect") ping.updates.unshift({ node: target, life: p.life, ver: p.ver, status: "suspect", from: this.#self });
+    if (ping.updates.length > this.#cfg.maxPiggyback) ping.updates.pop();
+    out.sends.push({ to: target, msg: ping });
+  }
+
+  #indirect(probe: Probe, _at: Instant, out: SwimOutput): void {
+    probe.indirect = true;
+    const helpers = this.#pick(this.#cfg.indirectProbes, (p) => p.status === "alive" && !p.unknown && p.node !== probe.target);
+    probe.expectedNacks = helpers.length;
+    this.counters.indirectProbes += helpers.length;
+    for (const h of helpers) out.sends.push({ to: h, msg: this.#stamp({ t: "ping-req", seq: probe.seq, target: probe.target }) });
+  }
+
+  #finishProbe(at: Instant, out: SwimOutput): void {
+    const probe = this.#probe;
+    this.#probe = undefined;
+    if (probe === undefined || probe.acked || probe.void) return;
+    this.counters.probesFailed += 1;
+    // Lifeguard: helpers that did not even nack point at us, not at the target.
+    const missing = probe.expectedNacks - probe.nacks;
+    this.#health = Math.min(this.#cfg.maxLocalHealth, this.#health + Math.max(1, missing));
+    const p = this.#peers.get(probe.target);
+    // Already suspect (told by others): our own failed probe is one more independent confirmation.
+    if (p === undefined || p.status === "dead") return;
+    this.#apply({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: this.#self }, at, out, false);
+  }
+
+  #nextTarget(): string | undefined {
+    for (let tries = 0; tries < 2; tries++) {
+      while (this.#orderAt < this.#order.length) {
+        const node = this.#order[this.#orderAt++] as string;
+        const p = this.#peers.get(node);
+        if (p !== undefined && p.status !== "dead") return node;
+      }
+      // One pass done: a fresh shuffle (memberlist's round-robin bounds the time to probe any member).
+      this.#order = shuffle(
+        [...this.#peers.values()].filter((p) => p.status !== "dead").map((p) => p.node),
+        this.#random,
+      );
+      this.#orderAt = 0;
+      if (this.#order.length === 0) return undefined;
+    }
+    return undefined;
+  }
+
+  #expireRelays(at: Instant, out: SwimOutput): void {
+    for (const [seq, r] of this.#relays) {
+      if (!r.nacked && at.mono >= r.nackMono) {
+        r.nacked = true;
+        out.sends.push({ to: r.requester, msg: this.#stamp({ t: "nack", seq: r.seq }) });
+      }
+      // An ack later than two periods is useless to the requester.
+      if (at.mono >= r.nackMono + 2 * this.probePeriodMs()) this.#relays.delete(seq);
+    }
+  }
+
+  // ---- suspicion ----
+
+  #suspicionTimeoutMs(s: Suspicion): number {
+    const k = this.#cfg.suspicionConfirmations;
+    const confirmations = Math.max(0, s.accusers.size - 1);
+    if (k <= 0) return s.minMs;
+    const frac = Math.log(confirmations + 1) / Math.log(k + 1);
+    return Math.max(s.minMs, s.maxMs - frac * (s.maxMs - s.minMs));
+  }
+
+  #ageSuspicions(at: Instant, out: SwimOutput): void {
+    for (const p of [...this.#suspects]) {
+      const s = p.suspicion;
+      if (p.status !== "suspect" || s === undefined) {
+        this.#suspects.delete(p);
+        continue;
+      }
+      // An unhealthy member (its own probes failing: it may be the one cut off) waits (1 + health)
+      // times longer before it turns a suspicion into a death.
+      if (at.mono - s.startMono < this.#suspicionTimeoutMs(s) * (1 + this.#health)) continue;
+      this.#apply({ node: p.node, life: p.life, ver: p.ver, status: "dead", from: this.#self }, at, out, false);
+    }
+  }
+
+  #stalled(stallMs: number, out: SwimOutput): void {
+    out.stallMs = stallMs;
+    // Acks that arrived meanwhile sat unread: the probe in flight proves nothing, suspicions wait longer.
+    if (this.#probe !== undefined) this.#probe.void = true;
+    for (const p of this.#suspects) if (p.suspicion !== undefined) p.suspicion.startMono += stallMs;
+  }
+
+  // ---- merging updates ----
+
+  #merge(updates: readonly Update[], at: Instant, out: SwimOutput, fromSync = false): void {
+    for (const u of updates) {
+      if (u.life - at.wall > this.#cfg.maxClockSkewMs) {
+        out.rejected.push({ reason: "clock-skew", message: `swim update about ${u.node}: incarnation ${u.life} is ${u.life - at.wall} ms ahead of this node's clock (limit ${this.#cfg.maxClockSkewMs} ms)` });
+        continue;
+      }
+      // A whole list may come from a node that was cut off and took the rest for dead: its "dead"
+      // is only a suspicion here (as memberlist does), which a live member refutes in time.
+      this.#apply(fromSync && u.status === "dead" ? { ...u, status: "suspect" } : u, at, out, false, fromSync);
+    }
+  }
+
+  /** Applies one update by SWIM's precedence; `direct` = the member's own word (its message), never re-gossiped as is. */
+  #apply(u: Update, at: Instant, out: SwimOutput, direct: boolean, fromSync = false): void {
+    if (u.node === this.#self) return this.#aboutSelf(u, out);
+    const p = this.#peers.get(u.node);
+    if (p === undefined) {
+      // A dead member we never knew is nothing to us.
+      if (u.status === "dead") return;
+      const fresh: Peer = { node: u.node, life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, sinceMono: at.mono, sinceWall: at.wall };
+      this.#peers.set(u.node, fresh);
+      // A random place in the probe order, so a new member is probed within one pass.
+      this.#order.splice(this.#orderAt + Math.floor(this.#random() * (this.#order.length - this.#orderAt + 1)), 0, u.node);
+      out.events.push({ type: "join", node: u.node, incarnation: u.life });
+      // Learnt from a whole list it is news to us, hardly to the cluster: not re-gossiped (a backlog of
+      // old joins would delay fresh suspicions). At a cold start push-pull runs faster instead (#sync).
+      if (!fromSync) this.#enqueue({ node: u.node, life: u.life, ver: u.ver, status: "alive" });
+      if (u.status === "suspect") this.#suspect(fresh, u, at, out);
+      return;
+    }
+    if (u.life < p.life) return;
+    if (u.life > p.life) {
+      const previous = p.life;
+      p.life = u.life;
+      p.ver = u.ver;
+      this.#setStatus(p, "alive");
+      p.unknown = false;
+      enter(p, at);
+      out.events.push({ type: "rejoin", node: p.node, incarnation: p.life, previous });
+      this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "alive" });
+      if (u.status === "suspect") this.#suspect(p, u, at, out);
+      else if (u.status === "dead") this.#dead(p, u, at, out);
+      return;
+    }
+    switch (u.status) {
+      case "alive": {
+        const newer = u.ver > p.ver;
+        if (!newer && !(u.ver === p.ver && p.status === "alive" && p.unknown)) return;
+        const was = stateOf(p);
+        p.ver = Math.max(p.ver, u.ver);
+        this.#setStatus(p, "alive");
+        p.unknown = false;
+        if (was !== "alive") {
+          enter(p, at);
+          out.events.push({ type: "alive", node: p.node, incarnation: p.life });
+        }
+        if (newer && !direct) this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "alive" });
+        else if (newer && was !== "alive") this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "alive" });
+        return;
+      }
+      case "suspect":
+        if (u.ver < p.ver || p.status === "dead") return;
+        this.#suspect(p, u, at, out);
+        return;
+      case "dead":
+        if (u.ver < p.ver || p.status === "dead") return;
+        this.#dead(p, u, at, out);
+        return;
+    }
+  }
+
+  #suspect(p: Peer, u: Update, at: Instant, out: SwimOutput): void {
+    const accuser = u.from ?? "?";
+    if (p.status === "suspect" && u.ver === p.ver && p.suspicion !== undefined) {
+      // An independent confirmation: the timeout shortens, and others should count it too.
+      if (p.suspicion.accusers.has(accuser)) return;
+      p.suspicion.accusers.add(accuser);
+      this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: accuser });
+      return;
+    }
+    const n = this.size;
+    const minMs = this.#cfg.suspicionMult * Math.max(1, Math.log10(n)) * this.#cfg.probeIntervalMs;
+    p.ver = u.ver;
+    this.#setStatus(p, "suspect");
+    p.suspicion = { startMono: at.mono, first: accuser, accusers: new Set([accuser]), minMs, maxMs: this.#cfg.suspicionMaxMult * minMs };
+    enter(p, at);
+    out.events.push({ type: "suspect", node: p.node, incarnation: p.life });
+    this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: accuser });
+  }
+
+  #dead(p: Peer, u: Update, at: Instant, out: SwimOutput): void {
+    // Watchers always see suspect before dead.
+    if (p.status === "alive") {
+      p.status = "suspect";
+      out.events.push({ type: "suspect", node: p.node, incarnation: p.life });
+    }
+    p.ver = u.ver;
+    this.#setStatus(p, "dead");
+    p.accuser = u.from ?? this.#self;
+    p.unknown = false;
+    enter(p, at);
+    out.events.push({ type: "dead", node: p.node, incarnation: p.life });
+    this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "dead", from: u.from ?? this.#self });
+  }
+
+  /** The one place a status changes, so the suspect and dead sets stay exact. */
+  #setStatus(p: Peer, status: SwimStatus): void {
+    p.status = status;
+    if (status === "suspect") this.#suspects.add(p);
+    else {
+      this.#suspects.delete(p);
+      delete p.suspicion;
+    }
+    if (status === "dead") this.#deadSet.add(p);
+    else this.#deadSet.delete(p);
+  }
+
+  #aboutSelf(u: Update, out: SwimOutput): void {
+    if (u.life > this.#life) {
+      if (!this.#impostors.has(u.life)) {
+        this.#impostors.add(u.life);
+        out.rejected.push({ reason: "impostor", message: `another process uses this node's id (incarnation ${u.life}, ours ${this.#life})` });
+      }
+      return;
+    }
+    if (u.life < this.#life || u.status === "alive" || u.ver < this.#ver) return;
+    if (u.status === "dead") {
+      // We were declared dead: we were the cut-off side, and the deaths we declared meanwhile are
+      // probably the cut, not the others. They are not spread any further.
+      for (const [key, q] of this.#queue) if (q.update.status === "dead" && q.update.from === this.#self) this.#queue.delete(key);
+    }
+    // Refute: a higher version of our own `alive` overrides every suspicion of the old one.
+    this.#ver = u.ver + 1;
+    this.counters.refutations += 1;
+    this.#health = Math.min(this.#cfg.maxLocalHealth, this.#health + 1);
+    this.#enqueue({ node: this.#self, life: this.#life, ver: this.#ver, status: "alive" });
+  }
+
+  // ---- dissemination ----
+
+  #enqueue(u: Update): void {
+    if (u.status === "suspect" && u.from !== undefined) {
+      // Each accuser's suspicion travels on its own: receivers count distinct accusers.
+      const key = `${u.node} ${u.from}`;
+      this.#queue.set(key, { update: u, sent: 0, order: ++this.#enqueued });
+      const keys = this.#confirmations.get(u.node) ?? new Set<string>();
+      keys.add(key);
+      this.#confirmations.set(u.node, keys);
+      return;
+    }
+    this.#queue.set(u.node, { update: u, sent: 0, order: ++this.#enqueued });
+    // A newer word about a node makes its older suspicions moot.
+    const keys = this.#confirmations.get(u.node);
+    if (keys !== undefined) {
+      for (const key of keys) this.#queue.delete(key);
+      this.#confirmations.delete(u.node);
+    }
+  }
+
+  #piggyback(): Update[] {
+    if (this.#queue.size === 0) return [];
+    const limit = this.#cfg.retransmitMult * Math.ceil(Math.log10(this.size + 1));
+    // Least-sent first: a fresh update spreads before old ones finish their rounds. One pass keeping
+    // the k least-sent (k is small), not a sort of the whole queue per message.
+    const k = this.#cfg.maxPiggyback;
+    const picked: Array<[string, Queued]> = [];
+    const before = (a: Queued, b: Queued): boolean => a.sent < b.sent || (a.sent === b.sent && a.order > b.order);
+    for (const e of this.#queue) {
+      if (picked.length === k && !before(e[1], (picked[k - 1] as [string, Queued])[1])) continue;
+      let i = picked.length;
+      while (i > 0 && before(e[1], (picked[i - 1] as [string, Queued])[1])) i -= 1;
+      picked.splice(i, 0, e);
+      if (picked.length > k) picked.pop();
+    }
+    const out: Update[] = [];
+    for (const [key, q] of picked) {
+      out.push(q.update);
+      q.sent += 1;
+      if (q.sent >= limit) this.#queue.delete(key);
+    }
+    return out;
+  }
+
+  #stamp<M extends { t: "ping" | "ack" | "ping-req" | "nack" }>(m: M): M & { life: number; ver: number; updates: Update[] } {
+    return { ...m, life: this.#life, ver: this.#ver, updates: this.#piggyback() };
+  }
+
+  #list(): Update[] {
+    const list: Update[] = [{ node: this.#self, life: this.#life, ver: this.#ver, status: "alive" }];
+    // A suspicion keeps its first accuser: relaying it must not count as confirming it.
+    for (const p of this.#peers.values()) list.push({ node: p.node, life: p.life, ver: p.ver, status: p.status, ...(p.status === "alive" ? {} : { from: p.suspicion?.first ?? p.accuser ?? this.#self }) });
+    return list;
+  }
+
+  #syncPeriodMs(): number {
+    return this.#cfg.syncIntervalMs * Math.max(1, Math.ceil(Math.log2(this.size / 32)));
+  }
+
+  #sync(out: SwimOutput): void {
+    this.counters.syncs += 1;
+    const all = [...this.#peers.keys()];
+    // Every other swap goes to whoever the bus picks, not to a member we know: groups that formed
+    // apart (members started together, each joined through a different one) find each other.
+    const to = all.length === 0 || this.counters.syncs % 2 === 0 ? JOIN : (all[Math.floor(this.#random() * all.length)] as string);
+    out.sends.push({ to, msg: { t: "sync", reply: true, life: this.#life, ver: this.#ver, members: this.#list() } });
+  }
+
+  #forget(at: Instant, out: SwimOutput): void {
+    for (const p of this.#deadSet) {
+      if (at.mono - p.sinceMono > this.#cfg.forgetDeadAfterMs) {
+        this.#deadSet.delete(p);
+        this.#peers.delete(p.node);
+        this.#queue.delete(p.node);
+        out.forgotten.push(p.node);
+      }
+    }
+  }
+
+  /** Up to `k` distinct random members matching `ok`. */
+  #pick(k: number, ok: (p: Peer) => boolean): string[] {
+    const candidates = [...this.#peers.values()].filter(ok).map((p) => p.node);
+    return shuffle(candidates, this.#random).slice(0, k);
+  }
+}
+
+function output(): SwimOutput {
+  return { sends: [], events: [], rejected: [], stallMs: 0, forgotten: [] };
+}
+
+function enter(p: Peer, at: Instant): void {
+  p.sinceMono = at.mono;
+  p.sinceWall = at.wall;
+}
+
+function stateOf(p: Peer): MemberState {
+  if (p.status === "dead") return "dead";
+  return p.unknown ? "unknown" : p.status;
+}
+
+function toMember(p: Peer): Member {
+  return { node: p.node, incarnation: p.life, state: stateOf(p), lastHeardAt: p.heardWall, since: p.sinceWall, self: false };
+}
+
+function shuffle<T>(xs: T[], random: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
+}
