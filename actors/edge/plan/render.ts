@@ -133,6 +133,11 @@ function head(opts: RenderOptions): string {
     `  timeout server ${t.serverMs}ms`,
     `  timeout tunnel ${t.tunnelMs}ms`,
     "  timeout http-request 10s",
+    // At a reload the old worker keeps idle keep-alive client connections until their next request,
+    // answers it with "Connection: close", then closes: a client that sends on an idle connection at
+    // that moment gets an answer, not a reset (without it, 2.6 closes them at once and wrk saw read
+    // errors in about one reload in four). hard-stop-after still bounds how long the old worker lives.
+    "  option idle-close-on-response",
     // A connection to a task killed a moment ago is retried on another server (l7.md §6).
     "  retries 3",
     "  option redispatch",
