@@ -7,36 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import * as dnsPacket from "dns-packet";
+import { nsdConfig } from "../integration/support/nsd-config.js";
 
 export interface RefServer {
   readonly name: string;
   readonly port: number;
   stop(): Promise<void>;
-}
-
-function nsdConfig(dir: string, port: number, zone: string): string {
-  return [
-    "server:",
-    "  ip-address: 127.0.0.1",
-    `  port: ${port}`,
-    '  username: ""',
-    '  chroot: ""',
-    '  database: ""',
-    `  zonesdir: "${dir}"`,
-    `  pidfile: "${dir}/nsd.pid"`,
-    `  xfrdfile: "${dir}/xfrd.state"`,
-    `  xfrdir: "${dir}"`,
-    `  zonelistfile: "${dir}/zone.list"`,
-    `  cookie-secret-file: "${dir}/cookie"`,
-    "  server-count: 1",
-    "  verbosity: 0",
-    "remote-control:",
-    "  control-enable: no",
-    "zone:",
-    `  name: "${zone}"`,
-    `  zonefile: "${dir}/zone"`,
-    "",
-  ].join("\n");
 }
 
 function knotConfig(dir: string, port: number, zone: string): string {
@@ -69,7 +45,7 @@ export async function startRef(kind: "nsd" | "knot", zone: string, zoneText: str
   const dir = mkdtempSync(join(tmpdir(), `dcnet-${kind}-`));
   writeFileSync(join(dir, "zone"), zoneText.endsWith("\n") ? zoneText : `${zoneText}\n`);
   const conf = join(dir, `${kind}.conf`);
-  writeFileSync(conf, kind === "nsd" ? nsdConfig(dir, port, zone) : knotConfig(dir, port, zone));
+  writeFileSync(conf, kind === "nsd" ? nsdConfig({ dir, addresses: ["127.0.0.1"], port, zone }) : knotConfig(dir, port, zone));
   const child: ChildProcess = kind === "nsd" ? spawn("/usr/sbin/nsd", ["-d", "-c", conf], { stdio: ["ignore", "ignore", "pipe"] }) : spawn("/usr/sbin/knotd", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr?.on("data", (b: Buffer) => (err += b.toString()));

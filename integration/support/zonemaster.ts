@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NetnsLab } from "../harness/netns.js";
 import { waitFor } from "../harness/shell.js";
+import { nsdConfig } from "./nsd-config.js";
 
 /** The namespace of a `createNetnsLab({ hosts: {} })` lab: lo up, a bridge without address or ports. */
 export const HOST = "bridge";
@@ -23,31 +24,7 @@ export interface Finding {
 export async function startNsd(lab: NetnsLab, dir: string, ips: readonly string[], zone: { readonly name: string; readonly text: string }): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "zone"), zone.text.endsWith("\n") ? zone.text : `${zone.text}\n`);
-  writeFileSync(
-    join(dir, "nsd.conf"),
-    [
-      "server:",
-      ...ips.map((ip) => `  ip-address: ${ip}`),
-      "  port: 53",
-      '  username: ""',
-      '  chroot: ""',
-      '  database: ""',
-      `  zonesdir: "${dir}"`,
-      `  pidfile: "${dir}/nsd.pid"`,
-      `  xfrdfile: "${dir}/xfrd.state"`,
-      `  xfrdir: "${dir}"`,
-      `  zonelistfile: "${dir}/zone.list"`,
-      `  cookie-secret-file: "${dir}/cookie"`,
-      "  server-count: 1",
-      "  hide-version: yes",
-      "remote-control:",
-      "  control-enable: no",
-      "zone:",
-      `  name: "${zone.name}"`,
-      `  zonefile: "${dir}/zone"`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(dir, "nsd.conf"), nsdConfig({ dir, addresses: ips, port: 53, zone: zone.name }));
   lab.run(HOST, "nsd", ["-d", "-c", join(dir, "nsd.conf")], { stdio: "ignore" });
   for (const ip of ips) await waitForSoa(lab, ip, zone.name, 10_000);
 }
