@@ -1,6 +1,6 @@
 // A deterministic simulated network of Swim instances on a virtual clock: the unit tests and the
 // pure bench of swim.ts run 1,000 members in it without NATS, timers or threads.
-import { JOIN, Swim, type SwimConfig, type SwimMessage, type Update } from "./swim.js";
+import { JOIN, Swim, SWIM_DEFAULTS, type SwimConfig, type SwimMessage, type Update } from "./swim.js";
 import type { MemberEvent } from "./types.js";
 
 /** mulberry32: small, fast, seedable; good enough to shuffle probe orders reproducibly. */
@@ -37,17 +37,7 @@ interface InFlight {
 }
 
 export const SIM_CONFIG: SwimConfig = {
-  probeIntervalMs: 200,
-  probeTimeoutMs: 80,
-  indirectProbes: 3,
-  suspicionMult: 2,
-  suspicionMaxMult: 6,
-  suspicionConfirmations: 3,
-  retransmitMult: 4,
-  maxPiggyback: 8,
-  maxLocalHealth: 8,
-  syncIntervalMs: 5000,
-  joinRetryMs: 500,
+  ...SWIM_DEFAULTS,
   stallThresholdMs: 25,
   tickMs: 40,
   forgetDeadAfterMs: 3_600_000,
