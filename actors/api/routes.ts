@@ -2,7 +2,6 @@
 // (resolver.go, port 8123) on one server, same paths, shapes and status codes as the originals.
 // Every route declares its parameter and response schemas; fastify checks the parameters (400 with
 // the reason) and serialises the responses from the schemas. Read-only: other methods get 405.
-import { Readable } from "node:stream";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Counter } from "prom-client";
 import type { Config } from "../../config/index.js";
@@ -11,7 +10,6 @@ import {
   cleanName,
   dcosHosts,
   dcosNodes,
-  dcosRecord,
   dcosServices,
   dcosVips,
   isMesosName,
@@ -26,6 +24,7 @@ import {
   type ZoneRowLike,
 } from "./shapes.js";
 import type { DnsReply, QueryType } from "./resolver.js";
+import { recordsBody, zoneRows, type RecordsPager } from "./records.js";
 
 /** Where the API's data comes from: the node's actors (sources.ts), or a test's stand-ins. */
 export interface ApiSources {
@@ -33,10 +32,8 @@ export interface ApiSources {
   /** Node facts by store key (`nodes/<id>`). */
   nodes(): Promise<ReadonlyMap<string, Readonly<Record<string, FieldView>>>>;
   query(name: string, type: QueryType): Promise<DnsReply>;
-  /** Origins of the zones this node serves. */
-  zones(): Promise<readonly string[]>;
-  /** Every record of one zone, in presentation form. */
-  zoneRows(zone: string): Promise<readonly ZoneRowLike[]>;
+  /** One page of the zones' records in presentation form (the DNS zone actor's `records-page`). */
+  recordsPage: RecordsPager;
   /** Prometheus text of the node's registry. */
   metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
 }
@@ -176,8 +173,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     mesosDnsAxfr(await mesosRows(sources, config), mesosDomain(), Math.max(1, Math.round(config.dns.mesos.refreshMs / 1000)), config.dns.mesos.ttl),
   );
 
-  // Streamed: one zone's rows in memory at a time, the JSON text written as it is made (dcos-net streams it too).
-  route("/v1/records", { response: { 200: {} } }, async () => Readable.from(recordsStream(sources), { objectMode: false }), { contentType: "application/json" });
+  // Streamed a page at a time (records.ts): the next page is asked for when the response has taken the last (dcos-net streams it too).
+  route("/v1/records", { response: { 200: {} } }, async () => recordsBody(sources.recordsPage), { contentType: "application/json" });
 
   const metricsRoute = async (registry: string) => {
     const prefixes = METRIC_REGISTRIES[registry];
@@ -198,34 +195,10 @@ function firstAddress(answers: readonly Answer[], type: "A" | "AAAA"): string | 
 
 const mesosDomain = (): string => "mesos";
 
+/** Mesos-DNS's records: the `mesos` zone's A, AAAA and SRV rows and its SOA (for the serial). */
 async function mesosRows(sources: ApiSources, config: Config): Promise<readonly ZoneRowLike[]> {
   if (config.dns.mesos.mode === "off") return [];
-  const zones = await sources.zones();
-  return zones.includes(mesosDomain()) ? sources.zoneRows(mesosDomain()) : [];
-}
-
-/** Records in chunks of this many, so a large zone is not one string and not one write per record. */
-const RECORDS_PER_CHUNK = 256;
-
-async function* recordsStream(sources: ApiSources): AsyncGenerator<string> {
-  yield "[";
-  let first = true;
-  for (const zone of await sources.zones()) {
-    const rows = await sources.zoneRows(zone);
-    let chunk: string[] = [];
-    for (const row of rows) {
-      const r = dcosRecord(row);
-      if (!r) continue;
-      chunk.push((first ? "" : ",\n") + JSON.stringify(r));
-      first = false;
-      if (chunk.length >= RECORDS_PER_CHUNK) {
-        yield chunk.join("");
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) yield chunk.join("");
-  }
-  yield "]";
+  return zoneRows(sources.recordsPage, mesosDomain(), ["A", "AAAA", "SRV", "SOA"]);
 }
 
 /**

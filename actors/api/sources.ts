@@ -5,7 +5,7 @@ import type { Registry } from "prom-client";
 import type { ActorRef } from "../../supervisors/index.js";
 import { splitListen } from "../../config/index.js";
 import type { VipsMsg, VipTable } from "../catalogue/index.js";
-import { DNS, type UdpMsg, type ZoneMsg, type ZoneRow } from "../dns/index.js";
+import { DNS, type RecordsPage, type UdpMsg, type ZoneMsg } from "../dns/index.js";
 import { STORE_PATH, type KeyView, type StoreMsg } from "../gossip/index.js";
 import { ListenerResolver, reachable } from "./resolver.js";
 import type { ApiSources } from "./routes.js";
@@ -50,7 +50,6 @@ export function actorSources(deps: ActorSourcesDeps): ApiSources & { close(): vo
     addr.catch(() => (listener = undefined));
     return addr;
   });
-  const records = (z?: string) => zone().ask<{ zones: readonly string[]; rows: readonly ZoneRow[] }>((reply) => ({ type: "records", ...(z !== undefined ? { zone: z } : {}), reply }), ASK_MS);
   return {
     vips: () => actor<VipsMsg>(VIPS_PATH, "restarting").ask<VipTable>((reply) => ({ type: "table", reply }), ASK_MS),
     async nodes() {
@@ -60,9 +59,7 @@ export function actorSources(deps: ActorSourcesDeps): ApiSources & { close(): vo
       return new Map(views.filter((e): e is readonly [string, KeyView] => e[1] !== undefined).map(([k, v]) => [k, v as Readonly<Record<string, FieldView>>]));
     },
     query: (name, type) => resolver.query(name, type),
-    // "." names no zone: the reply carries the zone list and no rows.
-    zones: async () => (await records(".")).zones,
-    zoneRows: async (z) => (await records(z)).rows,
+    recordsPage: (req) => zone().ask<RecordsPage>((reply) => ({ type: "records-page", ...req, reply }), ASK_MS),
     metrics: async () => ({ contentType: deps.registry.contentType, text: await deps.registry.metrics() }),
     close: () => resolver.close(),
   };

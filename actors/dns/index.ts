@@ -4,6 +4,7 @@
 export { dnsTreeSpec, DNS } from "./dns.sup.js";
 export type { DnsDeps } from "./dns.sup.js";
 export type { ZoneMsg } from "./zone.actor.js";
+export type { RecordCursor, RecordsPage, RecordsPageRequest } from "./records-page.js";
 export type { UdpMsg } from "./listen/udp.actor.js";
 export type { ResolverHostMsg, ResolverHostStatus } from "./host/resolver-host.actor.js";
 export { cleanupResolverHost } from "./host/cleanup.js";

@@ -9,6 +9,7 @@ import { startTree, supervisor, worker, type ActorRef, type ReplyTo, type Tree }
 import type { KeyView, StoreMsg, WatchEvent } from "../gossip/index.js";
 import { ZoneBoard } from "./board.js";
 import { DnsMetrics } from "./metrics.js";
+import type { RecordCursor, RecordsPage } from "./records-page.js";
 import { zoneBehaviour, type ZoneMsg } from "./zone.actor.js";
 import { ZoneBuilder, zoneRecords, type ZonePart } from "./zones/index.js";
 
@@ -105,6 +106,44 @@ describe("zone actor", () => {
     expect(board.current.generation).toBeGreaterThan(before.generation);
     const rows = await tree!.lookup<ZoneMsg>("/node/dns/zone")!.ask<{ zones: readonly string[] }>((reply) => ({ type: "records", reply }), 1000);
     expect(rows.zones).toEqual(["fixed.thisdcos.directory", "hello.thisdcos.directory"]);
+  });
+
+  it("records-page: a zone of M records in ceil(M/limit) asks of at most limit rows, equal to zoneRecords; a change mid-walk neither repeats nor drops a record present throughout", async () => {
+    const store = new FakeStore();
+    for (let i = 0; i < 300; i++) store.set(`hello/w${i}`, { ip: lww(`10.1.${i >> 8}.${i & 255}`) });
+    const { board } = await start([countingPart("hello", "hello/", { n: 0 })], store);
+    await until("the snapshot replayed", () => names(board, "hello.thisdcos.directory").includes("w299.hello.thisdcos.directory"));
+    const zone = tree!.lookup<ZoneMsg>("/node/dns/zone")!;
+    const walk = async (between?: (n: number) => Promise<void>) => {
+      const pages: RecordsPage[] = [];
+      for (let after: RecordCursor | undefined, n = 0; n < 1000; n++) {
+        const page = await zone.ask<RecordsPage>((reply) => ({ type: "records-page", zone: "hello.thisdcos.directory", limit: 50, ...(after ? { after } : {}), reply }), 1000);
+        pages.push(page);
+        if (!page.next) break;
+        after = page.next;
+        await between?.(n);
+      }
+      return pages;
+    };
+    const all = zoneRecords(board.current.zones.get("hello.thisdcos.directory")!);
+    const pages = await walk();
+    expect(pages).toHaveLength(Math.ceil(all.length / 50));
+    for (const p of pages) expect(p.rows.length).toBeLessThanOrEqual(50);
+    expect(pages.flatMap((p) => p.rows)).toEqual(all);
+    // Between the first two pages: one name removed, one added at each end of the order.
+    const changed = await walk(async (n) => {
+      if (n > 0) return;
+      const generation = board.current.generation;
+      store.set("hello/w150", undefined);
+      store.set("hello/a-first", { ip: lww("10.2.0.1") });
+      store.set("hello/zz-last", { ip: lww("10.2.0.2") });
+      await until("the rebuild", () => board.current.generation > generation && names(board, "hello.thisdcos.directory").includes("zz-last.hello.thisdcos.directory"));
+    });
+    const seen = changed.flatMap((p) => p.rows.map((r) => `${r.name} ${r.type} ${r.data}`));
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const r of all.filter((x) => x.name !== "w150.hello.thisdcos.directory." && x.type !== "SOA")) expect(seen).toContain(`${r.name} ${r.type} ${r.data}`);
+    expect(seen).toContain("zz-last.hello.thisdcos.directory. A 10.2.0.2");
+    expect(seen).not.toContain("a-first.hello.thisdcos.directory. A 10.2.0.1");
   });
 
   it("after a crash the board keeps the last zones until the new incarnation has replayed the store", async () => {

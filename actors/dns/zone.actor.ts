@@ -12,6 +12,7 @@ import type { StoreMsg, WatchEvent } from "../gossip/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 import type { ZoneBoard } from "./board.js";
 import type { DnsMetrics } from "./metrics.js";
+import { RecordPager, type RecordsPage, type RecordsPageRequest } from "./records-page.js";
 import { assembleZoneSet, runZonePart, watchCover, zoneRecords, zoneSize, type RunningZonePart, type Zone, type ZoneBuildContext, type ZonePart, type ZoneRow } from "./zones/index.js";
 
 export type ZoneMsg =
@@ -21,7 +22,9 @@ export type ZoneMsg =
   | { readonly type: "rebuild" }
   /** Queued after the watches' initial snapshots, so it arrives once they are all folded in. */
   | { readonly type: "replayed" }
-  | { readonly type: "records"; readonly zone?: string; readonly reply: ReplyTo<{ readonly zones: readonly string[]; readonly rows: readonly ZoneRow[] }> };
+  | { readonly type: "records"; readonly zone?: string; readonly reply: ReplyTo<{ readonly zones: readonly string[]; readonly rows: readonly ZoneRow[] }> }
+  /** The same rows a page at a time (records-page.ts), for readers that stream them. */
+  | ({ readonly type: "records-page"; readonly reply: ReplyTo<RecordsPage> } & RecordsPageRequest);
 
 interface ZoneState {
   /** In registration order: built-in parts first, then other subsystems'. */
@@ -64,6 +67,8 @@ interface ZoneDeps {
 }
 
 export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
+  // Outside the state: its name indexes belong to the published zones (which outlive a restart), not to this incarnation.
+  const pager = new RecordPager();
   // The SOA serial comes from the replicated state, not the clock of this node's rebuild: the newest
   // write folded in, in seconds (HLC wall time, the same on every replica). Nodes holding the same
   // state serve the same serial (Zonemaster CONSISTENCY01), and it never goes below the last one
@@ -188,6 +193,9 @@ export function zoneBehaviour(deps: ZoneDeps): Behaviour<ZoneState, ZoneMsg> {
           msg.reply({ zones: zones.map((z) => z.origin).sort(), rows: selected.flatMap((z) => zoneRecords(z)) });
           return state;
         }
+        case "records-page":
+          msg.reply(pager.page(deps.board.current.zones, msg));
+          return state;
       }
     },
     terminate(state) {
