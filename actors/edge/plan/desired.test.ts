@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { buildModel } from "./desired.js";
 import { readPool, type Pool } from "./pool.js";
-import { DESIRED_OPTS as O, task } from "./fixtures.js";
+import { DESIRED_OPTS as O, RENDER_OPTS, task } from "./fixtures.js";
+import { plan } from "./planner.js";
+import { render } from "./render.js";
 
 const G = { HAPROXY_GROUP: "external" };
 const pool = (doc: unknown): Pool => {
@@ -134,6 +136,19 @@ describe("pools", () => {
     const none = at(undefined);
     expect(none.backends[0]?.endpoints).toEqual([]);
     expect(none.rejected).toEqual([{ source: "pool", name: "vip/v", reason: expect.stringContaining("named VIP web.marathon.l4lb.thisdcos.directory has no address on this node") }]);
+  });
+
+  it("an HTTP backend with an ADDRESS endpoint never shares server connections between clients (a VIP balances per connection)", () => {
+    const doc = (protocol: "HTTP" | "TCP") => pool({ name: "vip", haproxy: { frontends: [{ bindPort: 8081, protocol, linkBackend: { defaultBackend: "v" } }], backends: [{ name: "v", protocol, services: [{ endpoint: { type: "ADDRESS", address: "web.marathon.l4lb.thisdcos.directory", port: 80 } }] }] } });
+    const opts = { ...O, vipAddress: () => "11.0.0.3" };
+    const http = buildModel([], [doc("HTTP")], opts);
+    expect(http.backends[0]?.perConnection).toBe(true);
+    expect(render(http, plan(http, new Map(), 2).slots, RENDER_OPTS).text).toMatch(/backend pool_vip_v\n( {2}.*\n)* {2}http-reuse never\n/);
+    // Tasks selected by name are HAProxy's own servers: connections may be shared as usual.
+    expect(buildModel([task("shop", {}, { hostPort: 31000 })], [pool(web)], O).backends.find((b) => b.name === "pool_web_shop")?.perConnection).toBeUndefined();
+    // TCP: one server connection per client connection anyway.
+    const tcp = buildModel([], [doc("TCP")], opts);
+    expect(render(tcp, plan(tcp, new Map(), 2).slots, RENDER_OPTS).text).not.toMatch(/http-reuse/);
   });
 
   it.each([

@@ -131,6 +131,7 @@ export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], o
         allow: b.allowedCidrs ?? [],
         ...(http && b.rewriteHttp?.path ? { rewritePath: { from: b.rewriteHttp.path.fromPath, to: b.rewriteHttp.path.toPath } } : {}),
         hsts: false,
+        ...(http && b.services.some((s) => s.endpoint.type === "ADDRESS") ? { perConnection: true } : {}),
         endpoints: [...endpoints.values()].sort((x, y) => (x.id < y.id ? -1 : 1)),
         owner: `pool:${pool.name}`,
       });

@@ -102,6 +102,11 @@ function backendHead(b: Backend, opts: RenderOptions): string[] {
   if (b.check?.path) out.push(`  option httpchk GET ${b.check.path}`);
   if (b.rewritePath) out.push(`  http-request replace-path ^${escapeRe(b.rewritePath.from)}/?(.*) ${b.rewritePath.to.replace(/\/$/, "")}/\\1`);
   if (b.hsts) out.push('  http-response set-header Strict-Transport-Security "max-age=15768000"');
+  // HAProxy's default (http-reuse safe) hands an idle server connection to the next client: behind
+  // a per-connection balancer (an L4LB VIP) every client would then reach the backend the first
+  // connection did, and a backend added to the VIP would never be reached (seen in
+  // integration/edge-l4lb.test.ts). A client connection keeps its own server connection instead.
+  if (b.perConnection && b.mode === "http") out.push("  http-reuse never");
   return out;
 }
 

@@ -25,6 +25,12 @@ export interface Backend {
   readonly allow: readonly string[];
   readonly rewritePath?: { readonly from: string; readonly to: string };
   readonly hsts: boolean;
+  /**
+   * An endpoint is itself a load balancer that chooses per connection (a pool's ADDRESS: an L4LB
+   * VIP, or another balancer): HAProxy must not share its server connections between clients
+   * (`http-reuse never`), or every client would ride the connection that reached one backend first.
+   */
+  readonly perConnection?: boolean;
   /** Sorted by id. */
   readonly endpoints: readonly Endpoint[];
   /** `labels:<service>` or `pool:<name>`: who asked for it (status, rejections). */
