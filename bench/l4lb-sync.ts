@@ -20,7 +20,7 @@
 //      it); the node runs with --trace-gc so the live heap is printed too. Target ≤ 150 MB.
 // All kernel work happens in namespaces the bench creates and deletes (also on failure).
 //   npx tsx bench/l4lb-sync.ts [--vips 10000] [--backends 3] [--rounds 5] [--changes 200]
-//        [--propagation 50] [--parts 1,2,3,4] [--no-rss-reference]
+//        [--propagation 50] [--parts 1,2,3,4] [--no-rss-reference] [--heap-snapshot DIR]
 // Parts 3 and 4 run the compiled node (bin/dcnet.js): `npm run build` first.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -46,6 +46,8 @@ const PROPAGATION = Math.min(arg("--propagation", 50), 1000);
 const partsArg = process.argv.includes("--parts") ? (process.argv[process.argv.indexOf("--parts") + 1] ?? "") : "";
 /** Set in the re-run of parts 1–2 inside the dcnet namespace: that namespace and the reference's. */
 const INSIDE = process.argv.includes("--inside") ? { dcnet: process.argv[process.argv.indexOf("--inside") + 1] ?? "", ref: process.argv[process.argv.indexOf("--inside") + 2] ?? "" } : undefined;
+/** Part 4: a directory for a V8 heap snapshot of each node, written after its RSS is read. */
+const HEAP_DIR = process.argv.includes("--heap-snapshot") ? process.argv[process.argv.indexOf("--heap-snapshot") + 1] : undefined;
 const PARTS = new Set(partsArg.split(",").filter((p) => /^[1-4]$/.test(p)));
 const part = (n: string): boolean => PARTS.size === 0 || PARTS.has(n);
 /** No change round starts after this (each is bounded by its own timeouts too). */
@@ -249,7 +251,7 @@ try {
     net = undefined;
   }
   if (part("3")) failed = !(await propagationPart({ rounds: PROPAGATION, target: TARGET.propagationP99 })) || failed;
-  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, reference: !process.argv.includes("--no-rss-reference") })) || failed;
+  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, reference: !process.argv.includes("--no-rss-reference"), ...(HEAP_DIR ? { heapDir: HEAP_DIR } : {}) })) || failed;
 } finally {
   await net?.cleanup();
   rmSync(dir, { recursive: true, force: true });

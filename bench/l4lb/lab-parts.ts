@@ -6,7 +6,7 @@
 //   4. RSS of one node holding 10,000 VIPs × 3 backends (30,000 tasks from its Mesos agent poller),
 //      next to the same node with l4lb off.
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -283,10 +283,37 @@ function lastFullGc(lines: ReadonlyArray<{ readonly msg?: string }>): string | u
   return undefined;
 }
 
-async function rssRun(o: { readonly vips: number; readonly backends: number; readonly l4lb: boolean }): Promise<RssRun> {
-  // spawnDcnet passes DCNET_TEST_EXEC_ARGV to the node's node(1): GC lines only, no change of behaviour.
+/**
+ * Asks the node for a V8 heap snapshot (it runs with --heapsnapshot-signal=SIGUSR2 and writes into
+ * `dir`) and waits until the file stops growing. Taken after the RSS reading: writing a snapshot
+ * grows the process itself.
+ */
+async function heapSnapshot(pid: number, dir: string, label: string): Promise<string | undefined> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  const deadline = now() + 120_000;
+  let last = -1;
+  while (now() < deadline) {
+    await sleep(1000);
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith(".heapsnapshot"));
+    if (file === undefined) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === last) {
+      console.log(`# heap snapshot (${label}): ${join(dir, file)} (${f1(size / 1e6)} MB)`);
+      return file;
+    }
+    last = size;
+  }
+  console.log(`# heap snapshot (${label}): none written within 120 s`);
+  return undefined;
+}
+
+async function rssRun(o: { readonly vips: number; readonly backends: number; readonly l4lb: boolean; readonly heapDir?: string }): Promise<RssRun> {
+  // spawnDcnet passes DCNET_TEST_EXEC_ARGV to the node's node(1): GC lines only, no change of behaviour
+  // (and, with a heap snapshot directory, the signal that writes a snapshot there on request).
   const flags = process.env.DCNET_TEST_EXEC_ARGV;
-  process.env.DCNET_TEST_EXEC_ARGV = [flags ?? "", "--trace-gc"].join(" ").trim();
+  const snapshot = o.heapDir === undefined ? [] : [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${o.heapDir}`];
+  process.env.DCNET_TEST_EXEC_ARGV = [flags ?? "", "--trace-gc", ...snapshot].join(" ").trim();
   const lab = await startL4lbLab({ hosts: 1, containersPerHost: 0, nodeConfig: { l4lb: { ...LAB_NODE_CONFIG.l4lb, enabled: o.l4lb } } });
   let worker: Worker | undefined;
   try {
@@ -321,6 +348,11 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
     await sleep(RSS_SETTLE_MS);
     const after = memoryOf(node.pid);
     const gc = lastFullGc(node.lines());
+    if (o.heapDir !== undefined) {
+      // The node's log with its GC lines (--trace-gc), next to the snapshot.
+      writeFileSync(join(o.heapDir, `node-l4lb-${o.l4lb ? "on" : "off"}.log`), node.lines().map((l) => (typeof l.msg === "string" && Object.keys(l).length === 1 ? l.msg : JSON.stringify(l))).join("\n"));
+      await heapSnapshot(node.pid, o.heapDir, `l4lb ${o.l4lb ? "on" : "off"}, ${o.vips} VIPs`);
+    }
     const base = { before, after, bytes, convergeMs, ...(gc ? { lastFullGc: gc } : {}) };
     if (!o.l4lb) return base;
     const desired = desiredState({ table: benchTable({ vips: o.vips, backends: o.backends, owner: "h1" }), addresses: new Map(), deadNodes: new Set(), localIps: new Set([lab.ip("h1"), lab.ip("h1", 6), "127.0.0.1", "::1"]), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 });
@@ -340,7 +372,7 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
  * reference is the same node and tasks with l4lb off: the difference is the L4LB's share.
  * Returns whether the kernel ended up holding exactly the VIP set.
  */
-export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly reference: boolean }): Promise<boolean> {
+export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly reference: boolean; readonly heapDir?: string }): Promise<boolean> {
   const off = o.reference ? await rssRun({ ...o, l4lb: false }) : undefined;
   const on = await rssRun({ ...o, l4lb: true });
   const mem = (r: RssRun) => `VmRSS ${f1(r.before.rss)} → ${f1(r.after.rss)} MB (anonymous ${f1(r.before.anon)} → ${f1(r.after.anon)} MB; peak VmHWM ${f1(r.after.hwm)} MB; ${r.lastFullGc ?? "no full GC seen"})`;
