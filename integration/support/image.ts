@@ -10,7 +10,7 @@
 // later run on the same engine, reuses it.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -63,6 +63,10 @@ async function ensureBase(): Promise<void> {
   }
   mkdirSync(CACHE_DIR, { recursive: true });
   const tar = join(CACHE_DIR, "node20-bookworm.tar");
+  // A directory here is a rootfs an earlier harness left (mmdebstrap picked its format from the name
+  // `.tar.part`: a directory); docker import needs the tar, so it is made again.
+  if (existsSync(tar) && !statSync(tar).isFile()) rmSync(tar, { recursive: true, force: true });
+  rmSync(`${tar}.part`, { recursive: true, force: true });
   if (!existsSync(tar)) {
     const hook = [
       'mkdir -p "$1/usr/local/bin" "$1/usr/local/lib/node_modules" "$1/usr/local/include"',
@@ -72,7 +76,7 @@ async function ensureBase(): Promise<void> {
       'ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"',
       'ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"',
     ].join(" && ");
-    await run("mmdebstrap", ["--quiet", "--variant=minbase", "--include=ca-certificates", `--customize-hook=${hook}`, "bookworm", `${tar}.part`, "http://deb.debian.org/debian"], { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    await run("mmdebstrap", ["--quiet", "--format=tar", "--variant=minbase", "--include=ca-certificates", `--customize-hook=${hook}`, "bookworm", `${tar}.part`, "http://deb.debian.org/debian"], { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
     await run("mv", [`${tar}.part`, tar]);
   }
   await docker(["import", "-c", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "-c", 'CMD ["node"]', tar, BASE_IMAGE]);
@@ -120,9 +124,10 @@ async function build(): Promise<BuiltImage> {
   const clone = join(dir, "dcnet");
   try {
     await lap("clone", () => run("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, clone]));
-    await lap("base", ensureBase);
+    // The base (Debian mirror) and the npm cache (npm registry) need nothing of each other: on a fresh
+    // machine they are the two long downloads, so they run side by side.
     let cache = "";
-    await lap("npm-cache", async () => (cache = await fillNpmCache(clone)));
+    await lap("base+npm-cache", () => Promise.all([lap("base", ensureBase), lap("npm-cache", async () => (cache = await fillNpmCache(clone)))]));
     await run("cp", ["-al", cache, join(clone, ".npm-cache")]).catch(() => run("cp", ["-a", cache, join(clone, ".npm-cache")]));
     await lap("build", () => docker(["build", "--network", "host", "--label", `${COMMIT_LABEL}=${commit}`, "--label", `${KEY_LABEL}=${key}`, "-t", IMAGE, clone], 900_000));
   } finally {
