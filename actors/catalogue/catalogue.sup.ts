@@ -9,6 +9,7 @@ import { supervisor, worker, type ActorRef, type ChildSpec, type SupervisorSpec 
 import type { StoreMsg } from "../gossip/index.js";
 import { pollerBehaviour } from "./mesos/poller.actor.js";
 import { listenerBehaviour } from "./mesos/listener.actor.js";
+import { marathonBehaviour } from "./marathon/source.actor.js";
 import { registrationsBehaviour } from "./registrations.actor.js";
 import { vipsBehaviour } from "./vips.actor.js";
 
@@ -29,6 +30,7 @@ export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
   const log = deps.child;
   const listener: ChildSpec[] = mesos.masters.length === 0 ? [] : [worker("operator-listener", listenerBehaviour({ nodeId, config: mesos, logger: log("operator-listener"), metrics, store }), { shutdownMs: 2000 })];
   const poller: ChildSpec[] = mesos.agent === undefined ? [] : [worker("agent-poller", pollerBehaviour({ nodeId, agent: mesos.agent, config: mesos, logger: log("agent-poller"), metrics, store }), { shutdownMs: 2000 })];
+  const marathon: ChildSpec[] = mesos.marathon.servers.length === 0 ? [] : [worker("marathon", marathonBehaviour({ nodeId, config: mesos.marathon, logger: log("marathon"), metrics, store }), { shutdownMs: 2000 })];
   return supervisor(
     CATALOGUE,
     "one_for_one",
@@ -37,6 +39,7 @@ export function catalogueTreeSpec(deps: CatalogueDeps): SupervisorSpec {
       // Sources before the view: the VIP table follows what they write.
       ...listener,
       ...poller,
+      ...marathon,
       worker("vips", vipsBehaviour({ logger: log("vips"), metrics, store }), { shutdownMs: 1000 }),
     ],
     { intensity: 3, periodMs: 10_000 },

@@ -21,6 +21,20 @@ export const mesosConfigSection = z
     pollMs: z.number().int().positive().default(2000).describe("Agent poll interval, ms."),
     maxBackoffMs: z.number().int().positive().default(60_000).describe("After failures the poll interval doubles, with jitter, up to this (ms)."),
     timeoutMs: z.number().int().positive().default(10_000).describe("Timeout of one Mesos call, ms."),
+    marathon: z
+      .strictObject({
+        servers: z
+          .array(httpUrl)
+          .default([])
+          .describe("Marathon servers (e.g. http://master.mesos:8080): the catalogue's Marathon source reads /v2/apps?embed=apps.tasks and follows /v2/events, writing tasks with every app label and each port's service port (what the edge uses). Empty: no Marathon source (the default). A standby redirects to the leader; on failure the next server is tried."),
+        token: z.string().min(1).optional().describe("Sent as `Authorization: token=<token>` to Marathon (DC/OS strict mode)."),
+        resyncMs: z.number().int().min(1000).default(60_000).describe("The whole app list is fetched again this often (ms), events or not (Marathon-LB refetched after 300 s of silence)."),
+        timeoutMs: z.number().int().positive().default(10_000).describe("Timeout of one Marathon call, and of the event stream's headers (ms)."),
+        maxBackoffMs: z.number().int().positive().default(30_000).describe("After failures the reconnect delay doubles from 1 s, with jitter, up to this (ms); the last good tasks stay published meanwhile."),
+        debounceMs: z.number().int().min(0).max(10_000).default(50).describe("Events that ask for a refetch (a deployment, an app change) within this window (ms) make one /v2/apps call."),
+      })
+      .prefault({})
+      .describe("The Marathon source (off unless servers are given)."),
   })
   .prefault({});
 

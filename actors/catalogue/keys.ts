@@ -6,8 +6,8 @@ export const TASKS_PREFIX = "tasks/";
 /** Which node holds the leading Mesos master's stream (fields `node`, `master`): written by the listener, read by DNS. */
 export const LEADER_KEY = "mesos/leader";
 
-/** native: NATS registrations; mesos: this node's agent; operator: the Mesos master stream (leader). */
-const TASK_SOURCES = ["native", "mesos", "operator"] as const;
+/** native: NATS registrations; mesos: this node's agent; operator: the Mesos master stream (leader); marathon: Marathon's apps and events. */
+const TASK_SOURCES = ["native", "mesos", "operator", "marathon"] as const;
 export type TaskSource = (typeof TASK_SOURCES)[number];
 
 export function taskKey(owner: string, id: string, source: TaskSource = "native"): string {

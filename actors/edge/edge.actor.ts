@@ -95,13 +95,26 @@ interface EdgeState {
 
 const EMPTY: EdgeModel = { frontends: [], backends: [], rejected: [] };
 
+/** Which copy of a task the edge reads when sources disagree: higher wins. */
+function sourceRank(source: string): number {
+  // Marathon's copy carries every app label and the service ports; the node-local sources' copy
+  // (agent, registration) beats the master stream's, as for the VIP table.
+  return source === "marathon" ? 2 : source === "operator" ? 0 : 1;
+}
+
+/** A port as the edge reads it: Marathon's service port kept when valid (records are read loosely: an unknown field may hold anything). */
+function edgePort(p: Task["ports"][number]): EdgeTask["ports"][number] {
+  const { servicePort: v, ...rest } = p as Task["ports"][number] & { servicePort?: unknown };
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535 ? { ...rest, servicePort: v } : rest;
+}
+
 function edgeTasks(tasks: EdgeState["tasks"]): EdgeTask[] {
-  // One task may be in the store twice (the master stream's copy and the agent's / a registration):
-  // the node-local sources' copy wins, as for the VIP table.
+  // One task may be in the store more than once (the master stream's copy, the agent's or a
+  // registration, Marathon's): one copy per task id, by sourceRank.
   const by = new Map<string, { source: string; task: Task }>();
   for (const e of tasks.values()) {
     const prev = by.get(e.task.id);
-    if (!prev || (prev.source === "operator" && e.source !== "operator")) by.set(e.task.id, e);
+    if (!prev || sourceRank(e.source) > sourceRank(prev.source)) by.set(e.task.id, e);
   }
   return [...by.values()].map(({ task: t }) => ({
     id: t.id,
@@ -112,7 +125,7 @@ function edgeTasks(tasks: EdgeState["tasks"]): EdgeTask[] {
     state: t.state,
     ...(t.healthy !== undefined ? { healthy: t.healthy } : {}),
     ...(t.labels ? { labels: t.labels } : {}),
-    ports: t.ports,
+    ports: t.ports.map(edgePort),
   }));
 }
 

@@ -74,6 +74,8 @@ export interface EdgeLab {
 
 export interface EdgeLabOptions {
   readonly edge?: Record<string, unknown>;
+  /** The node's `mesos` section (the catalogue's sources), e.g. { marathon: { servers: [...] } }. */
+  readonly mesos?: Record<string, unknown>;
 }
 
 export async function startEdgeLab(opts: EdgeLabOptions = {}): Promise<EdgeLab> {
@@ -118,6 +120,7 @@ export async function startEdgeLab(opts: EdgeLabOptions = {}): Promise<EdgeLab> 
       log: { level: "error" },
       metrics: { listen: `127.0.0.1:${metricsPort}` },
       dns: { enabled: false },
+      ...(opts.mesos ? { mesos: opts.mesos } : {}),
       edge: { enabled: true, commandPrefix: ["ip", "netns", "exec", lab.ns("lb")], runDir, minReloadIntervalMs: 300, hardStopAfterMs: 3000, check: { interMs: 200, fall: 2, rise: 1 }, ...(opts.edge ?? {}) },
     });
     node = await startNode(config, { logs: createLogHub({ level: (process.env["EDGE_LOG"] as "info" | undefined) ?? "fatal", bindings: { node: "edge1" } }) });

@@ -72,6 +72,28 @@ describe("the edge model from labels", () => {
     });
   });
 
+  it("Marathon's service ports (the Marathon source): a frontend per port unless HAPROXY_{n}_PORT says otherwise; a grouped app's unlabelled port is exposed as tcp", () => {
+    const sp = (name: string, labels: Record<string, string>, servicePort: number, hostPort: number) => {
+      const t = task(name, labels, { hostPort });
+      return { ...t, ports: t.ports.map((p) => ({ ...p, servicePort })) };
+    };
+    const m = buildModel(
+      [
+        sp("web", { ...G, HAPROXY_0_VHOST: "web.example.com" }, 10001, 31001),
+        sp("echo", G, 10002, 31002),
+        sp("pinned", { ...G, HAPROXY_0_PORT: "10100" }, 10003, 31003),
+        sp("clash", G, 10002, 31004),
+        sp("other", { HAPROXY_GROUP: "internal" }, 10005, 31005),
+      ],
+      [],
+      O,
+    );
+    expect(m.frontends.map((f) => `${f.name} ${f.mode} ${f.port}`)).toEqual(["labels_http_in http 80", "marathon_clash_0_10002 tcp 10002", "marathon_pinned_0_10100 tcp 10100", "marathon_web_0_10001 http 10001"]);
+    expect(m.backends.find((b) => b.name === "marathon_clash_0")?.endpoints.map((e) => `${e.addr}:${e.port}`)).toEqual(["10.0.0.1:31004"]);
+    // Apps in id order: the later claimant of a service port loses, with a reason naming it.
+    expect(m.rejected).toEqual([{ source: "labels", name: "marathon/echo:0", reason: "service port 10002 (Marathon): port already used by marathon/clash" }]);
+  });
+
   it("a missing certificate rejects that service only; present ones make the :443 frontend", () => {
     const m = buildModel(
       [task("a", { ...G, HAPROXY_0_VHOST: "a.example.com", HAPROXY_0_SSL_CERT: "/nope/a.pem" }), task("b", { ...G, HAPROXY_0_VHOST: "b.example.com", HAPROXY_0_SSL_CERT: "/certs/b.pem" })],

@@ -41,6 +41,8 @@ interface App {
   readonly tasks: readonly EdgeTask[];
   readonly labels: Readonly<Record<string, string>>;
   readonly portCount: number;
+  /** Marathon's service port of each port index, from the app's tasks (the Marathon source). */
+  readonly servicePorts: readonly (number | undefined)[];
 }
 
 export function appsOf(tasks: readonly EdgeTask[]): App[] {
@@ -65,7 +67,8 @@ export function appsOf(tasks: readonly EdgeTask[]): App[] {
     }
     let best: { n: number; labels: Readonly<Record<string, string>>; ports: number } | undefined;
     for (const v of votes.values()) if (!best || v.n > best.n) best = v;
-    return { id, tasks: list, labels: best?.labels ?? {}, portCount: best?.ports ?? 0 };
+    const servicePorts = Array.from({ length: best?.ports ?? 0 }, (_, i) => list.map((t) => t.ports[i]?.servicePort).find((p) => p !== undefined));
+    return { id, tasks: list, labels: best?.labels ?? {}, portCount: best?.ports ?? 0, servicePorts };
   });
 }
 
@@ -172,7 +175,7 @@ export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], o
   const vhostClaims = new Map<string, string>();
   const specs: { spec: PortSpec; app: App }[] = [];
   for (const app of appsOf(tasks)) {
-    for (const r of parseAppLabels(app.id, app.labels, app.portCount, opts)) {
+    for (const r of parseAppLabels(app.id, app.labels, app.portCount, opts, app.servicePorts)) {
       if (r.ok) specs.push({ spec: r.spec, app });
       else rejected.push({ source: "labels", name: `${r.service}:${r.index}`, reason: r.reason });
     }
@@ -187,7 +190,7 @@ export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], o
     const name = `${spec.service}:${spec.index}`;
     const reject = (reason: string) => rejected.push({ source: "labels", name, reason });
     if (spec.port !== undefined && claimedPorts.has(spec.port)) {
-      reject(`HAPROXY_${spec.index}_PORT=${spec.port}: port already used by ${claimedPorts.get(spec.port) ?? "?"}`);
+      reject(`${spec.portFrom === "service" ? `service port ${spec.port} (Marathon)` : `HAPROXY_${spec.index}_PORT=${spec.port}`}: port already used by ${claimedPorts.get(spec.port) ?? "?"}`);
       continue;
     }
     if (spec.sslCert !== undefined && !opts.certExists(spec.sslCert)) {

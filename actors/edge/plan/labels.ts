@@ -6,8 +6,11 @@
 // HAPROXY_{n}_HEALTHCHECK_PATH means http; else tcp. MODE=tcp together with a VHOST is refused (the
 // vhost could never be routed; Marathon-LB silently ignored one or the other, #125/#451).
 //
-// Service ports come from HAPROXY_{n}_PORT (there is no Marathon service-port source): an http port
-// with a VHOST and no PORT is served only by the shared :80/:443 frontends; a tcp port needs a PORT.
+// Service ports come from HAPROXY_{n}_PORT, else from Marathon's service port of that port (the
+// catalogue's Marathon source writes it), as Marathon-LB: each such port gets its own frontend, and
+// an app in the LB's group exposes every port that has a service port, labelled or not. Without
+// either, an http port with a VHOST is served only by the shared :80/:443 frontends and a tcp port
+// is rejected.
 import { z } from "zod";
 import { BALANCES, type Balance, type Mode } from "./types.js";
 
@@ -18,6 +21,8 @@ export interface PortSpec {
   readonly mode: Mode;
   readonly bindAddr: string;
   readonly port?: number;
+  /** Where `port` came from: HAPROXY_{n}_PORT, or Marathon's service port. */
+  readonly portFrom?: "label" | "service";
   readonly vhosts: readonly string[];
   readonly paths: readonly string[];
   readonly balance: Balance;
@@ -99,8 +104,12 @@ function groupsOf(v: string | undefined): string[] {
 }
 
 /** Every port index an app's labels expose, each parsed or rejected. Ports outside the LB's groups are left out silently. */
-export function parseAppLabels(service: string, labels: Readonly<Record<string, string>>, portCount: number, opts: LabelOptions): LabelResult[] {
+export function parseAppLabels(service: string, labels: Readonly<Record<string, string>>, portCount: number, opts: LabelOptions, servicePorts: readonly (number | undefined)[] = []): LabelResult[] {
   const perPort = new Map<number, Map<string, string>>();
+  // A port with a service port is exposed without labels of its own (Marathon-LB).
+  servicePorts.forEach((p, i) => {
+    if (p !== undefined && i < portCount) perPort.set(i, new Map());
+  });
   for (const [k, v] of Object.entries(labels)) {
     const m = PER_PORT.exec(k);
     if (!m) continue;
@@ -117,7 +126,7 @@ export function parseAppLabels(service: string, labels: Readonly<Record<string, 
     try {
       if (opts.strict && !(l.has("ENABLED") && bool(l.get("ENABLED") as string, `HAPROXY_${index}_ENABLED`))) continue;
       if (!opts.strict && l.has("ENABLED") && !bool(l.get("ENABLED") as string, `HAPROXY_${index}_ENABLED`)) continue;
-      out.push({ ok: true, spec: parsePort(service, index, l, portCount) });
+      out.push({ ok: true, spec: parsePort(service, index, l, portCount, servicePorts[index]) });
     } catch (err) {
       if (!(err instanceof Bad)) throw err;
       out.push({ ok: false, service, index, reason: err.message });
@@ -126,7 +135,7 @@ export function parseAppLabels(service: string, labels: Readonly<Record<string, 
   return out;
 }
 
-function parsePort(service: string, index: number, l: Map<string, string>, portCount: number): PortSpec {
+function parsePort(service: string, index: number, l: Map<string, string>, portCount: number, servicePort: number | undefined): PortSpec {
   const name = (s: string) => `HAPROXY_${index}_${s}`;
   for (const k of l.keys()) if (!KNOWN.has(k)) throw new Bad(`${name(k)}: not supported by dcnet's edge (raw HAProxy template overrides are off)`);
   if (index >= portCount) throw new Bad(`${name([...l.keys()][0] ?? "")}: port index ${index} but the task has ${portCount} port${portCount === 1 ? "" : "s"}`);
@@ -150,7 +159,8 @@ function parsePort(service: string, index: number, l: Map<string, string>, portC
   if (paths.length > 0 && !paths.some((p) => p.startsWith("/"))) throw new Bad(`${name("PATH")}: flags without a path`);
   if (paths.length > 0 && vhosts.length === 0) throw new Bad(`${name("PATH")}: needs ${name("VHOST")}`);
 
-  const port = l.has("PORT") ? int(get("PORT") as string, name("PORT"), 1, 65535) : undefined;
+  const labelPort = l.has("PORT") ? int(get("PORT") as string, name("PORT"), 1, 65535) : undefined;
+  const port = labelPort ?? servicePort;
   const healthPath = get("HEALTHCHECK_PATH")?.trim();
   if (healthPath !== undefined && !PATH_WORD.test(healthPath)) throw new Bad(`${name("HEALTHCHECK_PATH")}: ${JSON.stringify(healthPath)} is not a path`);
 
@@ -161,7 +171,7 @@ function parsePort(service: string, index: number, l: Map<string, string>, portC
     mode = rawMode;
     if (mode === "tcp" && vhosts.length > 0) throw new Bad(`${name("MODE")}=tcp with ${name("VHOST")}: a vhost is routed by HTTP Host, so it needs http mode`);
   } else mode = vhosts.length > 0 || healthPath ? "http" : "tcp";
-  if (mode === "tcp" && port === undefined) throw new Bad(`${name("PORT")}: a tcp service needs a service port`);
+  if (mode === "tcp" && port === undefined) throw new Bad(`${name("PORT")}: a tcp service needs a service port (this label, or Marathon's service port through the catalogue's Marathon source)`);
   if (mode === "http" && port === undefined && vhosts.length === 0) throw new Bad(`${name("VHOST")} or ${name("PORT")}: an http service needs one`);
 
   const bindAddr = get("BIND_ADDR")?.trim() || "*";
@@ -188,7 +198,7 @@ function parsePort(service: string, index: number, l: Map<string, string>, portC
     index,
     mode,
     bindAddr,
-    ...(port !== undefined ? { port } : {}),
+    ...(port !== undefined ? { port, portFrom: labelPort !== undefined ? ("label" as const) : ("service" as const) } : {}),
     vhosts,
     paths,
     balance: balanceRaw as Balance,

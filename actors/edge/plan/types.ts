@@ -88,7 +88,7 @@ export interface EdgeTask {
   readonly state: "preparing" | "running" | "killing" | "terminal";
   readonly healthy?: boolean;
   readonly labels?: Readonly<Record<string, string>>;
-  readonly ports: readonly { readonly name: string; readonly protocol: "tcp" | "udp"; readonly port?: number; readonly hostPort?: number }[];
+  readonly ports: readonly { readonly name: string; readonly protocol: "tcp" | "udp"; readonly port?: number; readonly hostPort?: number; /** Marathon's service port (the Marathon source's records). */ readonly servicePort?: number }[];
 }
 
 /** Lowercase `[A-Za-z0-9-]` with `_` for the rest: HAProxy names and ACL names (Marathon-LB's rule). */
