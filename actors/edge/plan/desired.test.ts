@@ -150,6 +150,16 @@ describe("pools", () => {
     expect(m.frontends[0]).toMatchObject({ port: 8080, defaultBackend: "pool_web_shop", routes: [{ hosts: ["api.example.com"], pathBeg: ["/v2"], backend: "pool_web_api" }] });
   });
 
+  it("a marathon serviceID selects a nested app's tasks by the name Mesos gives them (/shop/web → web.shop), exactly or by pattern", () => {
+    const doc = (service: Record<string, string>) => pool({ name: "p", haproxy: { frontends: [{ bindPort: 8090, protocol: "HTTP", linkBackend: { defaultBackend: "b" } }], backends: [{ name: "b", protocol: "HTTP", services: [{ marathon: service, endpoint: { type: "AGENT_IP" } }] }] } });
+    const ts = [task("web.shop", {}, { hostPort: 31000 }), task("api.shop", {}, { hostPort: 31001 }), task("shop", {}, { hostPort: 31002 })];
+    const picked = (service: Record<string, string>) => buildModel(ts, [doc(service)], O).backends[0]?.endpoints.map((e) => e.port);
+    expect(picked({ serviceID: "/shop/web" })).toEqual([31000]);
+    expect(picked({ serviceID: "/shop" })).toEqual([31002]);
+    expect(picked({ serviceIDPattern: "^/shop/" })).toEqual([31001, 31000]);
+    expect(picked({ serviceIDPattern: "^web\\." })).toEqual([31000]);
+  });
+
   it("an ADDRESS endpoint may name an L4LB VIP: its address on this node, the same server id when it moves", () => {
     const doc = pool({ name: "vip", haproxy: { frontends: [{ bindPort: 8081, protocol: "TCP", linkBackend: { defaultBackend: "v" } }], backends: [{ name: "v", protocol: "TCP", services: [{ endpoint: { type: "ADDRESS", address: "web.marathon.l4lb.thisdcos.directory", port: 80 } }] }] } });
     const at = (ip: string | undefined) => buildModel([], [doc], { ...O, vipAddress: (n) => (n === "web.marathon" ? ip : undefined) });

@@ -78,6 +78,23 @@ function matches(value: string | undefined, exact: string | undefined, pattern: 
   return true;
 }
 
+/**
+ * A Marathon `serviceID` (an app id, `/shop/web`) against a task's name: Marathon names an app's
+ * Mesos tasks `web.shop` (PathId.toHostname: the path reversed, joined by dots), and so do the
+ * catalogue's Mesos and Marathon sources. An exact id matches its hostname form; a pattern is tried
+ * on the name, on `/name`, and on the id read back from the name (`/shop/web`; an app id with dots
+ * in a segment cannot be read back, so such a pattern should match the name form).
+ */
+function matchesServiceId(name: string, exact: string | undefined, pattern: string | undefined): boolean {
+  const hostname = (id: string) => id.split("/").filter((x) => x.length > 0).reverse().join(".");
+  if (exact !== undefined && name !== exact && `/${name}` !== exact && hostname(exact) !== name) return false;
+  if (pattern !== undefined) {
+    const re = new RegExp(pattern);
+    if (![name, `/${name}`, `/${name.split(".").reverse().join("/")}`].some((f) => re.test(f))) return false;
+  }
+  return true;
+}
+
 export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], opts: DesiredOptions): EdgeModel {
   const rejected: Rejected[] = [];
   const frontends: Frontend[] = [];
@@ -113,7 +130,7 @@ export function buildModel(tasks: readonly EdgeTask[], pools: readonly Pool[], o
         for (const t of tasks) {
           const m = s.marathon;
           const me = s.mesos;
-          if (m && !(t.framework === "marathon" && matches(t.name, m["serviceID"], m["serviceIDPattern"]) && matches(t.name, m["containerName"], m["containerNamePattern"]))) continue;
+          if (m && !(t.framework === "marathon" && matchesServiceId(t.name, m["serviceID"], m["serviceIDPattern"]) && matches(t.name, m["containerName"], m["containerNamePattern"]))) continue;
           if (me && !(matches(t.framework, me["frameworkName"], me["frameworkNamePattern"]) && matches(t.name, me["taskName"], me["taskNamePattern"]) && matches(t.id, me["taskID"], me["taskIDPattern"]))) continue;
           const indexes = ep.allPorts ? t.ports.map((_, i) => i) : [ep.portName !== undefined ? t.ports.findIndex((p) => p.name === ep.portName) : ep.port !== undefined ? t.ports.findIndex((p) => p.port === ep.port || p.hostPort === ep.port) : 0];
           for (const i of indexes) {
