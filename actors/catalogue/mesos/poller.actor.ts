@@ -6,9 +6,9 @@ import type { ActorRef, Behaviour } from "../../../supervisors/index.js";
 import type { StoreMsg } from "../../gossip/index.js";
 import { parseTaskKey, sourcePrefix } from "../keys.js";
 import { storeWriter } from "../store-writer.js";
-import { mesosCall } from "./stream.js";
+import { mesosCallBytes, parseAnswer } from "./stream.js";
 import { mesosStateFromGetState } from "../convert/mesos-state.js";
-import { publishTasks, hostResolver } from "./publish.js";
+import { agentHostnames, answerDigest, publishTasks, resolveHosts } from "./publish.js";
 import type { MesosSourceDeps } from "./publish.js";
 import { counter } from "../../../observability/metrics.js";
 import { tasksFromMesosState } from "../convert/mesos-tasks.js";
@@ -18,11 +18,20 @@ import { StoreUnavailableError } from "../../gossip/index.js";
 type PollerMsg = { readonly type: "poll" };
 
 interface PollerState {
-  /** Task id → the JSON last written, so unchanged tasks are not rewritten. */
+  /** Task id → the digest of the JSON last written (publish.ts), so unchanged tasks are not rewritten. */
   readonly written: Map<string, string>;
   readonly backoff: Backoff;
   timer?: NodeJS.Timeout;
   lastError?: string;
+  /**
+   * The answerDigest whose tasks are published: a poll with the same digest changes nothing and is
+   * neither parsed nor converted. Set only once its publish succeeded, so a failed write is retried.
+   */
+  published?: string;
+  /** Whether that answer needed GET_AGENT (an agent's GET_STATE has no agents list). */
+  askedAgent: boolean;
+  /** Its agent hostnames that are names: resolved again at every poll, a new address is a change. */
+  hostnames: readonly string[];
 }
 
 interface PollerDeps extends MesosSourceDeps {
@@ -48,21 +57,36 @@ export function pollerBehaviour(deps: PollerDeps): Behaviour<PollerState, Poller
         if (p) written.set(p.id, "");
       }
       ctx.self.tell({ type: "poll" });
-      return { written, backoff: new Backoff({ initialMs: deps.config.pollMs, maxMs: deps.config.maxBackoffMs }) };
+      return { written, backoff: new Backoff({ initialMs: deps.config.pollMs, maxMs: deps.config.maxBackoffMs }), askedAgent: false, hostnames: [] };
     },
     async handle(state, _msg, ctx) {
       let delay = deps.config.pollMs;
       try {
         const call = { timeoutMs: deps.config.timeoutMs, ...(deps.config.token ? { token: deps.config.token } : {}) };
-        let mesos = mesosStateFromGetState(await mesosCall(deps.agent, { type: "GET_STATE" }, call));
-        // An agent's GET_STATE has no agents list (a master's does): GET_AGENT says who this agent is.
-        if (mesos.agents.length === 0) mesos = { ...mesos, agents: agentOf(await mesosCall(deps.agent, { type: "GET_AGENT" }, call)) };
-        const result = tasksFromMesosState(mesos, { resolveHost: await hostResolver(mesos) });
-        if (result.problems.length > 0) {
-          problems.inc({ source: "agent" }, result.problems.length);
-          deps.logger.warn({ count: result.problems.length, first: result.problems[0] }, "skipped malformed items in the agent's state");
+        const getState = await mesosCallBytes(deps.agent, { type: "GET_STATE" }, call);
+        // Asked as the last answer needed it: an equal GET_STATE needs it again, a different one is parsed.
+        let getAgent = state.askedAgent ? await mesosCallBytes(deps.agent, { type: "GET_AGENT" }, call) : undefined;
+        const seen = answerDigest(getAgent ? [getState, getAgent] : [getState], await resolveHosts(state.hostnames));
+        if (seen !== state.published) {
+          let mesos = mesosStateFromGetState(parseAnswer(deps.agent, getState));
+          // An agent's GET_STATE has no agents list (a master's does): GET_AGENT says who this agent is.
+          const askAgent = mesos.agents.length === 0;
+          if (askAgent) {
+            getAgent ??= await mesosCallBytes(deps.agent, { type: "GET_AGENT" }, call);
+            mesos = { ...mesos, agents: agentOf(parseAnswer(deps.agent, getAgent)) };
+          }
+          const hostnames = agentHostnames(mesos);
+          const resolved = await resolveHosts(hostnames);
+          const result = tasksFromMesosState(mesos, { resolveHost: (host) => resolved.get(host) });
+          if (result.problems.length > 0) {
+            problems.inc({ source: "agent" }, result.problems.length);
+            deps.logger.warn({ count: result.problems.length, first: result.problems[0] }, "skipped malformed items in the agent's state");
+          }
+          await publishTasks(state.written, result.tasks.filter((t) => t.state !== "terminal"), write, deps.nodeId, "mesos");
+          state.published = answerDigest(askAgent && getAgent ? [getState, getAgent] : [getState], resolved);
+          state.askedAgent = askAgent;
+          state.hostnames = hostnames;
         }
-        await publishTasks(state.written, result.tasks.filter((t) => t.state !== "terminal"), write, deps.nodeId, "mesos");
         polls.inc({ outcome: "ok" });
         if (state.lastError) deps.logger.info({ agent: deps.agent }, "mesos agent reachable again");
         state.lastError = undefined;

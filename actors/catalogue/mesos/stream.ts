@@ -112,6 +112,19 @@ export function mesosCall(base: string, body: unknown, opts: MesosCallOptions): 
 }
 
 /**
+ * mesosCall's answer as bytes, not parsed: a caller that polls (the agent poller) digests them and
+ * parses only an answer it has not seen (parseAnswer). Same errors as mesosCall, except bad JSON.
+ */
+export function mesosCallBytes(base: string, body: unknown, opts: MesosCallOptions): Promise<Uint8Array> {
+  return requestBytes(operatorUrl(base), { method: "POST", body: JSON.stringify(body) }, opts);
+}
+
+/** The JSON of an answer mesosCallBytes gave; MesosHttpError naming the call when it is not JSON. */
+export function parseAnswer(base: string, bytes: Uint8Array): unknown {
+  return parseJson(operatorUrl(base), new TextDecoder().decode(bytes));
+}
+
+/**
  * GET of a v0 endpoint such as `/master/state` (what Mesos-DNS reads), as text: the caller can
  * skip parsing a document that has not changed. Same errors as mesosCall.
  */
@@ -122,7 +135,10 @@ export function mesosGetText(base: string, path: string, opts: MesosCallOptions)
 }
 
 async function requestJson(url: string, init: { method: string; body?: string }, opts: MesosCallOptions): Promise<unknown> {
-  const text = await requestText(url, init, opts);
+  return parseJson(url, await requestText(url, init, opts));
+}
+
+function parseJson(url: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
@@ -131,6 +147,10 @@ async function requestJson(url: string, init: { method: string; body?: string },
 }
 
 async function requestText(url: string, init: { method: string; body?: string }, opts: MesosCallOptions): Promise<string> {
+  return new TextDecoder().decode(await requestBytes(url, init, opts));
+}
+
+async function requestBytes(url: string, init: { method: string; body?: string }, opts: MesosCallOptions): Promise<Uint8Array> {
   const ctl = new AbortController();
   const timeout = new MesosTimeoutError(url, opts.timeoutMs);
   const timer = setTimeout(() => ctl.abort(timeout), opts.timeoutMs);
@@ -139,7 +159,7 @@ async function requestText(url: string, init: { method: string; body?: string },
   try {
     const res = await fetch(url, { ...init, headers: headers(opts), redirect: "manual", signal: ctl.signal });
     if (res.status !== 200) throw await rejectStatus(url, res);
-    return new TextDecoder().decode(await readLimited(res, opts.maxBytes ?? 64 * 1024 * 1024, url));
+    return await readLimited(res, opts.maxBytes ?? 64 * 1024 * 1024, url);
   } catch (err) {
     if (ctl.signal.aborted && ctl.signal.reason === timeout) throw timeout;
     if (opts.signal?.aborted) throw opts.signal.reason;
