@@ -99,4 +99,22 @@ describe("task records across versions (README.md: add optional fields freely, n
       { numRuns: 500 },
     );
   });
+
+  it("readTask hands back the record itself (shared by every reader), equal field for field to what the schema parses", () => {
+    // Sharing is only sound while the schema has no defaults or transforms: then zod's copy and the
+    // record are equal, for records with random known fields dropped, random extras and any state.
+    const key = fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(k in good) && k !== "v" && k !== "__proto__");
+    const optional = fc.subarray(["healthy", "v", "labels", "containerId"] as const);
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.jsonValue(), { maxKeys: 3 }), optional, fc.constantFrom("preparing", "running", "killing", "terminal"), (extra, keep, state) => {
+        const full: Record<string, unknown> = { ...good, state, v: TASK_RECORD_VERSION, labels: { tier: "web" }, containerId: "c-1", ...extra };
+        for (const k of ["healthy", "v", "labels", "containerId"] as const) if (!keep.includes(k)) delete full[k];
+        const record = JSON.parse(JSON.stringify(full)) as unknown;
+        const r = readTask(record);
+        expect(r.ok && r.task).toBe(record);
+        expect(taskSchema.parse(record)).toEqual(record);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

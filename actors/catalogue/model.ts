@@ -97,11 +97,17 @@ export type TaskRead =
   | { readonly ok: true; readonly task: Task; /** Written by a newer version (`v` > TASK_RECORD_VERSION). */ readonly newer: boolean }
   | { readonly ok: false; readonly reason: string };
 
-/** Reads one task record (a store value, a peer's reply). Never throws. */
+/**
+ * Reads one task record (a store value, a peer's reply). Never throws. The task returned is `value`
+ * itself, checked, not zod's copy: taskSchema only checks (no defaults, no transforms, unknown
+ * fields kept), so the copy would be equal field for field, and every reader of a store key — the
+ * VIP view, the DNS zone, the edge — then shares the store's one record instead of holding its own
+ * (30,000 tasks: ~10 MB per copy). Records are values: no reader changes one.
+ */
 export function readTask(value: unknown): TaskRead {
   const r = taskSchema.safeParse(value);
   if (!r.success) return { ok: false, reason: issueText(r.error.issues) };
-  return { ok: true, task: r.data, newer: (r.data.v ?? 1) > TASK_RECORD_VERSION };
+  return { ok: true, task: value as Task, newer: (r.data.v ?? 1) > TASK_RECORD_VERSION };
 }
 
 /** `ports.0.protocol: Invalid option: expected one of "tcp"|"udp"` — the field first, then zod's words. */

@@ -32,14 +32,12 @@ export type VipsMsg =
   | { readonly type: "changed"; readonly ev: WatchEvent }
   | { readonly type: "rebuild" };
 
-interface Entry {
-  readonly owner: string;
-  readonly task: Task;
-}
-
 interface VipsState {
-  /** Every task of the catalogue by store key, the operator table included. */
-  readonly tasks: Map<string, Entry>;
+  /**
+   * Every task of the catalogue by store key (its owner is in the key), the operator table included:
+   * the store's own records (readTask does not copy), so the catalogue holds no second copy.
+   */
+  readonly tasks: Map<string, Task>;
   /** The table, kept up to date task by task: a change rebuilds only the VIP keys it touches. */
   readonly builder: VipTableBuilder;
   table: VipTable;
@@ -90,10 +88,7 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
           msg.reply(state.table);
           return state;
         case "tasks":
-          msg.reply([...state.tasks.keys()].sort().map((k) => {
-            const e = state.tasks.get(k) as Entry;
-            return { owner: e.owner, task: e.task };
-          }));
+          msg.reply([...state.tasks.keys()].sort().map((k) => ({ owner: parseTaskKey(k)?.owner ?? "", task: state.tasks.get(k) as Task })));
           return state;
         case "watch": {
           rebuild(state);
@@ -122,7 +117,7 @@ export function vipsBehaviour(deps: VipsDeps): Behaviour<VipsState, VipsMsg> {
             }
             // The master stream's table feeds DNS; VIP backends come from each node's own sources
             // (agent poller, registrations), as the L4LB did in dcos-net, so no backend counts twice.
-            state.tasks.set(msg.ev.key, { owner: parsed.owner, task: read.task });
+            state.tasks.set(msg.ev.key, read.task);
             state.builder.set(msg.ev.key, parsed.source === "operator" ? [] : backendsOf(read.task, parsed.owner));
           } else {
             if (msg.ev.value) {

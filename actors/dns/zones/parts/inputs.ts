@@ -3,7 +3,7 @@
 // by the node that follows the leading master (written by ../../mesos-records/). Anything malformed
 // is skipped, never thrown.
 import type { KeyView } from "../../../gossip/index.js";
-import { taskSchema, type Task } from "../../../catalogue/model.js";
+import { readTask, type Task } from "../../../catalogue/model.js";
 import type { DnsRecord } from "../../mesos-dns/generate.js";
 
 /** Key prefix of the `.mesos` record sets: one key per owner name (`dns/mesos/<name>`), field `rrs`. */
@@ -35,8 +35,9 @@ export function decodeRrs(name: string, view: KeyView | undefined): DnsRecord[] 
 export function parseTask(view: KeyView | undefined): Task | undefined {
   const field = view?.task;
   if (field?.type !== "lww") return undefined;
-  const r = taskSchema.safeParse(field.value);
-  return r.success ? r.data : undefined;
+  // readTask hands back the store's own record (checked), so the zone shares it with the catalogue.
+  const r = readTask(field.value);
+  return r.ok ? r.task : undefined;
 }
 
 export interface NodeFacts {
