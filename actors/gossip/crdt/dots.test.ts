@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { compactWith, compareDots, contextOf, covers, forget, includes, isCompact, joinContexts, sameContext, topOf } from "./dots.js";
+import { compactWith, compareDots, contextOf, covers, dotOf, forget, includes, isCompact, joinContexts, sameContext, topOf } from "./dots.js";
 import type { CausalContext, Dot } from "./types.js";
 
 const dotArb = fc.record({ r: fc.constantFrom("a", "b", "c"), n: fc.integer({ min: 1, max: 8 }) });
@@ -68,5 +68,35 @@ describe("causal contexts", () => {
     expect(cc).toEqual({ vv: { a: 3, c: 1 }, cloud: [{ r: "b", n: 5 }] });
     expect(topOf(cc, "b")).toBe(5);
     expect(topOf(cc, "z")).toBe(0);
+  });
+
+  it("a one-replica context without cloud, and a dot, are one shared frozen object however they were made", () => {
+    // What most keys of a store hold: sharing them is only sound because nothing changes a context
+    // or a dot once made (frozen: a write to one would throw in strict mode instead of corrupting keys).
+    const a = compact([{ r: "a", n: 1 }, { r: "a", n: 2 }]);
+    expect(a).toEqual({ vv: { a: 2 }, cloud: [] });
+    expect(compact([{ r: "a", n: 2 }, { r: "a", n: 1 }])).toBe(a);
+    expect(joinContexts(compact([{ r: "a", n: 1 }]), compact([{ r: "a", n: 2 }]))).toBe(a);
+    expect(compactWith({ vv: { a: 1 }, cloud: [] }, [{ r: "a", n: 2 }])).toBe(a);
+    expect(forget(compact([{ r: "a", n: 1 }, { r: "a", n: 2 }, { r: "b", n: 1 }]), (r) => r === "b")).toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a.vv) && Object.isFrozen(a.cloud)).toBe(true);
+    expect(() => {
+      (a.vv as Record<string, number>)["a"] = 7;
+    }).toThrow(TypeError);
+    expect(dotOf("a", 3)).toBe(dotOf("a", 3));
+    expect(dotOf("a", 3)).toEqual({ r: "a", n: 3 });
+    expect(dotOf("a\u00003", 1)).not.toBe(dotOf("a", 31));
+  });
+
+  it("shared or not, every context made equals the one built from its dots alone", () => {
+    fc.assert(
+      fc.property(dotsArb, dotsArb, (xs, ys) => {
+        const j = joinContexts(compact(xs), compact(ys));
+        expect(isCompact(j)).toBe(true);
+        expect(sameContext(j, compact([...xs, ...ys]))).toBe(true);
+        expect(expand(forget(j, (r) => r === "c"))).toEqual(new Set([...xs, ...ys].filter((d) => d.r !== "c").map(key)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

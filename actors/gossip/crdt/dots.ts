@@ -28,6 +28,54 @@ export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
 
 export const EMPTY_CC: CausalContext = Object.freeze({ vv: Object.freeze({}), cloud: Object.freeze([]) });
 
+/** The cloud of every context without one: one frozen array, not an empty array per key. */
+const NO_CLOUD: readonly Dot[] = EMPTY_CC.cloud;
+
+/**
+ * Shared instances of what most keys hold: a dot of one replica, and a context of one replica with
+ * no cloud (every key one node wrote). Dots and contexts are values — nothing changes one after
+ * this module made it — so equal ones can be one frozen object; at 30,000 keys that saves a dot, a
+ * context, its vv and its cloud per key (~4.5 MB). Bounded: the caches are cleared when full.
+ */
+const SHARED_MAX = 8192;
+const sharedContexts = new Map<string, CausalContext>();
+const sharedDots = new Map<string, Dot>();
+
+function sharedKey(r: ReplicaId, n: number): string {
+  return `${n}\u0000${r}`;
+}
+
+/** The dot (r, n), shared with every other holder of it. */
+export function dotOf(r: ReplicaId, n: number): Dot {
+  const key = sharedKey(r, n);
+  let d = sharedDots.get(key);
+  if (d === undefined) {
+    if (sharedDots.size >= SHARED_MAX) sharedDots.clear();
+    d = Object.freeze({ r, n });
+    sharedDots.set(key, d);
+  }
+  return d;
+}
+
+/** A compact context made here (vv owned by the caller, not used by it again), shared when common. */
+function made(vv: MutableVv, cloud: readonly Dot[]): CausalContext {
+  if (cloud.length > 0) return { vv, cloud };
+  let only: ReplicaId | undefined;
+  for (const r in vv) {
+    if (only !== undefined) return { vv, cloud: NO_CLOUD };
+    only = r;
+  }
+  if (only === undefined) return EMPTY_CC;
+  const key = sharedKey(only, vvGet(vv, only));
+  let cc = sharedContexts.get(key);
+  if (cc === undefined) {
+    if (sharedContexts.size >= SHARED_MAX) sharedContexts.clear();
+    cc = Object.freeze({ vv: Object.freeze(vv), cloud: NO_CLOUD });
+    sharedContexts.set(key, cc);
+  }
+  return cc;
+}
+
 /** Binary search in a sorted cloud. */
 function cloudHas(cloud: readonly Dot[], d: Dot): boolean {
   let lo = 0;
@@ -68,7 +116,7 @@ export function contextOf(sorted: readonly Dot[]): CausalContext {
   if (sorted.length === 0) return EMPTY_CC;
   const vv: MutableVv = {};
   const cloud = foldInto(vv, sorted);
-  return { vv, cloud };
+  return made(vv, cloud);
 }
 
 /** Merges two sorted dot lists (duplicates kept; foldInto drops them). */
@@ -101,7 +149,7 @@ export function joinContexts(a: CausalContext, b: CausalContext): CausalContext 
   const vv: MutableVv = { ...a.vv };
   for (const r in b.vv) if (vvGet(b.vv, r) > vvGet(vv, r)) setOwn(vv, r, vvGet(b.vv, r));
   const cloud = foldInto(vv, mergeSorted(a.cloud, b.cloud));
-  return { vv, cloud };
+  return made(vv, cloud);
 }
 
 /** Highest counter of replica r this context has seen (its next dot is this + 1). */
@@ -121,7 +169,7 @@ export function forget(cc: CausalContext, drop: (r: ReplicaId) => boolean): Caus
   }
   const cloud = cc.cloud.filter((d) => !drop(d.r));
   if (!changed && cloud.length === cc.cloud.length) return cc;
-  return { vv, cloud };
+  return made(vv, cloud);
 }
 
 /** Is this context in compact form (see the top of this file)? */
@@ -147,7 +195,7 @@ export function compactWith(cc: CausalContext, extra: readonly Dot[]): CausalCon
     if (typeof n === "number" && Number.isFinite(n) && n >= 1) setOwn(vv, r, Math.floor(n));
   }
   const dots = cc.cloud.concat(extra).sort(compareDots);
-  return { vv, cloud: foldInto(vv, dots) };
+  return made(vv, foldInto(vv, dots));
 }
 
 /** Structural equality of two compact contexts. */

@@ -4,7 +4,7 @@
 // their entries; a write adds one fresh dot. Concurrent writes that were not observed survive the
 // merge: two LWW writes both stay until read picks the highest HLC (and the next write replaces
 // both); a concurrent add and remove of one element leave the add (add-wins).
-import { compareDots, contextOf, setOwn, topOf } from "./dots.js";
+import { compareDots, contextOf, dotOf, setOwn, topOf } from "./dots.js";
 import { hlcCompare } from "./hlc.js";
 import { canonical, emptyKey } from "./kernel.js";
 import type { Dot, Entry, FieldView, Hlc, KeyState, KeyView, ReplicaId, Value } from "./types.js";
@@ -26,7 +26,7 @@ function delta(s: KeyState, gone: Dot[], replica?: ReplicaId, entry?: Entry): Ke
   }
   // The fresh dot is above everything this replica has written to the key, as long as the caller
   // merges each delta into its state before the next mutation (the store does).
-  const dot: Dot = { r: replica, n: topOf(s.cc, replica) + 1 };
+  const dot: Dot = dotOf(replica, topOf(s.cc, replica) + 1);
   let at = gone.length;
   while (at > 0 && compareDots(gone[at - 1] as Dot, dot) > 0) at--;
   gone.splice(at, 0, dot);

@@ -7,12 +7,23 @@ import type { KeyState } from "../crdt/types.js";
 import { BucketIndex, bucketOf, keyHash, type KeyHash } from "./buckets.js";
 import { ENVELOPE_OVERHEAD_BYTES, keyedBytes, type KeyedState } from "./wire.js";
 
+/**
+ * One key. Its bucket-hash contribution is two int32 fields (small integers: no boxed numbers, no
+ * object of their own; ~70 bytes a key less at 30,000 keys), `live` false for a tombstone.
+ */
 interface KeyRecord {
   readonly state: KeyState;
   readonly stateHash: string;
   readonly bucket: number;
-  /** Contribution to the bucket hash; undefined for a tombstone. */
-  readonly hash: KeyHash | undefined;
+  readonly live: boolean;
+  /** keyHash's halves as signed int32 (`| 0`); meaningless when not live. */
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** A record's contribution to its bucket hash; undefined for a tombstone. */
+function contribution(rec: KeyRecord | undefined): KeyHash | undefined {
+  return rec?.live ? { hi: rec.hi >>> 0, lo: rec.lo >>> 0 } : undefined;
 }
 
 /** What a put did to one key. `changed` is false when the state is equal (as a set) to before. */
@@ -60,12 +71,13 @@ export class Keyspace {
     if (rec !== undefined && rec.stateHash === stateHash) return { key, before: rec.state, after: rec.state, changed: false };
     const bucket = rec?.bucket ?? bucketOf(key);
     const hash = isEmpty(next) ? undefined : keyHash(key, stateHash);
-    if (rec?.hash !== undefined) this.#buckets.toggle(bucket, rec.hash);
+    const old = contribution(rec);
+    if (old !== undefined) this.#buckets.toggle(bucket, old);
     if (hash !== undefined) this.#buckets.toggle(bucket, hash);
     if (rec === undefined) this.#buckets.addMember(bucket, key);
-    this.#records.set(key, { state: next, stateHash, bucket, hash });
+    this.#records.set(key, { state: next, stateHash, bucket, live: hash !== undefined, hi: (hash?.hi ?? 0) | 0, lo: (hash?.lo ?? 0) | 0 });
     if (hash !== undefined) this.#empty.delete(key);
-    else if (rec === undefined || rec.hash !== undefined) this.#empty.set(key, now);
+    else if (rec === undefined || rec.live) this.#empty.set(key, now);
     return { key, before: rec?.state, after: next, changed: true };
   }
 
@@ -82,7 +94,8 @@ export class Keyspace {
   delete(key: string): void {
     const rec = this.#records.get(key);
     if (rec === undefined) return;
-    if (rec.hash !== undefined) this.#buckets.toggle(rec.bucket, rec.hash);
+    const old = contribution(rec);
+    if (old !== undefined) this.#buckets.toggle(rec.bucket, old);
     this.#buckets.removeMember(rec.bucket, key);
     this.#records.delete(key);
     this.#empty.delete(key);
@@ -99,14 +112,14 @@ export class Keyspace {
   /** Live keys starting with `prefix`, in code-unit order. */
   liveKeys(prefix: string): string[] {
     const out: string[] = [];
-    for (const [key, rec] of this.#records) if (rec.hash !== undefined && key.startsWith(prefix)) out.push(key);
+    for (const [key, rec] of this.#records) if (rec.live && key.startsWith(prefix)) out.push(key);
     return out.sort(compareKeys);
   }
 
   /** Live key → canonical state hash: what a restarted store compares its rebuilt state with. */
   liveHashes(): Map<string, string> {
     const out = new Map<string, string>();
-    for (const [key, rec] of this.#records) if (rec.hash !== undefined) out.set(key, rec.stateHash);
+    for (const [key, rec] of this.#records) if (rec.live) out.set(key, rec.stateHash);
     return out;
   }
 
