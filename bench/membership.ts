@@ -1,14 +1,19 @@
-// bench/membership: failure detection at cluster sizes, many membership instances in ONE process
-// sharing one nats-server (testkit/gossip/members.ts: each its own connection, registry, actor).
-// Per size and detector: messages per node per second (NATS in+out of every instance), CPU per node
-// (this process's CPU time / n), false positives (dead events about live members) over a quiet
-// window, then detection of killed instances (kill → first `dead` anywhere, and → every member).
-// SWIM at every size, today's all-to-all heartbeats at the sizes where it still runs, same run.
-//   npx tsx bench/membership.ts [--sizes 100,300,1000] [--heartbeat-sizes 100] [--window-s 30] [--ten-minutes] [--kills 5]
-//   (DEBUG_FP=1 prints every false death: who saw whom dead, when after which kill)
+// bench/membership: failure detection at cluster sizes. n membership instances sharing one
+// nats-server, spread over worker processes (bench/membership-worker.ts: each hosts its slice on ONE
+// shared NATS connection, testkit/gossip/members.ts), so 1,000 instances use both cores instead of
+// saturating one event loop. Per size and detector: messages per node per second (every instance's
+// sent + received), CPU per node (the workers' CPU time / n), false positives (dead events about live
+// members) over a quiet window and the kill phase, then detection of killed instances (kill → first
+// `dead` anywhere, and → `dead` on every other member). SWIM at every size, today's all-to-all
+// heartbeats at the sizes where it still runs, same run, heartbeats first.
+//   npx tsx bench/membership.ts [--sizes 100,300,1000] [--heartbeat-sizes 100] [--window-s 30] [--ten-minutes]
+//                               [--kills 5] [--per-process 250]
+//   (DEBUG_FP=1 prints every false death: who saw whom dead, when)
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { startNatsCluster } from "../integration/harness/nats-local.js";
-import { startMember, aliveSeen, type MemberInstance } from "../testkit/gossip/members.js";
 import { percentile, arg } from "./stats.js";
+import type { WorkerCommand, WorkerReply } from "./membership-worker.js";
 
 const list = (name: string, dflt: string): number[] => {
   const i = process.argv.indexOf(name);
@@ -18,11 +23,64 @@ const SIZES = list("--sizes", "100,300,1000");
 const HB_SIZES = list("--heartbeat-sizes", "100");
 const WINDOW_S = process.argv.includes("--ten-minutes") ? 600 : arg("--window-s", 30);
 const KILLS = arg("--kills", 5);
+const PER_PROCESS = arg("--per-process", 250);
+const WORKER = fileURLToPath(new URL("./membership-worker.ts", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = (): number => performance.timeOrigin + performance.now();
+
+type ReplyTo<C extends WorkerCommand> = Extract<WorkerReply, { type: C["type"] }>;
+
+class Worker {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, (r: WorkerReply) => void>();
+  #seq = 1;
+  readonly ready: Promise<void>;
+
+  constructor() {
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each worker, written there when it exits.
+    const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    this.#child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...prof], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.ready = new Promise((resolve, reject) => {
+      this.#pending.set(0, () => resolve());
+      this.#child.once("exit", (code) => reject(new Error(`membership worker exited ${code}`)));
+    });
+    this.#child.on("message", (m: { seq: number; reply: WorkerReply }) => {
+      this.#pending.get(m.seq)?.(m.reply);
+      this.#pending.delete(m.seq);
+    });
+  }
+
+  call<C extends WorkerCommand>(cmd: C, timeoutMs = 300_000): Promise<ReplyTo<C>> {
+    const seq = this.#seq++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`membership worker: no answer to ${cmd.type} in ${timeoutMs} ms`)), timeoutMs);
+      this.#pending.set(seq, (r) => {
+        clearTimeout(timer);
+        if (r.type === "error") reject(new Error(`membership worker: ${r.message}`));
+        else resolve(r as ReplyTo<C>);
+      });
+      this.#child.send({ seq, cmd });
+    });
+  }
+
+  /** Asks it to exit (it writes its profile, if any), SIGKILL after 10 s. */
+  exit(): Promise<void> {
+    if (this.#child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const hard = setTimeout(() => this.#child.kill("SIGKILL"), 10_000);
+      this.#child.once("exit", () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      this.#child.disconnect();
+    });
+  }
+}
 
 interface Result {
   readonly label: string;
   readonly n: number;
+  readonly processes: number;
   readonly converged: boolean;
   readonly startS: number;
   readonly msgsPerNodeS: number;
@@ -35,17 +93,23 @@ interface Result {
 
 async function run(url: string, detector: "swim" | "heartbeat", n: number): Promise<Result> {
   const cluster = `b${detector[0]}${n}`;
-  const gossip = { detector } as const;
+  const processes = Math.max(1, Math.ceil(n / PER_PROCESS));
+  const ids = Array.from({ length: n }, (_, i) => `m${i}`);
+  const slices = Array.from({ length: processes }, (_, p) => ids.filter((_, i) => i % processes === p));
+  const where = new Map<string, number>();
+  slices.forEach((s, p) => s.forEach((id) => where.set(id, p)));
+  const workers = slices.map(() => new Worker());
+  const all = <C extends WorkerCommand>(cmd: C) => Promise.all(workers.map((w) => w.call(cmd)));
   const t0 = performance.now();
-  const members: MemberInstance[] = [];
   try {
-    for (let i = 0; i < n; i++) members.push(await startMember(url, cluster, `m${i}`, gossip));
-    // Converged: every instance sees every other alive (checked on a sample of 20, then all).
+    await Promise.all(workers.map((w) => w.ready));
+    // Instances start in parallel across processes, one after another within each (as nodes boot).
+    await Promise.all(workers.map((w, p) => w.call({ type: "start", url, cluster, ids: slices[p] as string[], gossip: { detector } })));
+    // Converged: every instance sees every other alive.
     let converged = false;
-    const deadline = performance.now() + 120_000;
+    const deadline = performance.now() + 180_000;
     while (performance.now() < deadline) {
-      const seen = await Promise.all(members.map(aliveSeen));
-      if (seen.every((s) => s === n - 1)) {
+      if ((await all({ type: "alive" })).every((r) => r.min === n - 1)) {
         converged = true;
         break;
       }
@@ -53,49 +117,55 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
     }
     const startS = (performance.now() - t0) / 1000;
     await sleep(2000);
-    const msgs = () => members.reduce((a, m) => a + m.transport.nc.stats().inMsgs + m.transport.nc.stats().outMsgs, 0);
-    const evBefore = members.map((m) => m.events.length);
-    const m0 = msgs();
-    const c0 = process.cpuUsage();
+    const windowStart = now();
+    const c0 = await all({ type: "counters" });
     const w0 = performance.now();
     await sleep(WINDOW_S * 1000);
+    const c1 = await all({ type: "counters" });
     const secs = (performance.now() - w0) / 1000;
-    const cpu = process.cpuUsage(c0);
-    const msgsPerNodeS = (msgs() - m0) / n / secs;
-    const cpuPerNodeMs = (cpu.user + cpu.system) / 1000 / n / secs;
-    let falsePositives = 0;
-    let suspicions = 0;
-    members.forEach((m, i) => {
-      for (const e of m.events.slice(evBefore[i])) {
-        if (e.ev.type === "dead") falsePositives += 1;
-        if (e.ev.type === "suspect") suspicions += 1;
-      }
-    });
+    const sum = (cs: ReadonlyArray<{ messages: number; cpuUs: number }>, f: "messages" | "cpuUs") => cs.reduce((a, c) => a + c[f], 0);
+    const msgsPerNodeS = (sum(c1, "messages") - sum(c0, "messages")) / n / secs;
+    const cpuPerNodeMs = (sum(c1, "cpuUs") - sum(c0, "cpuUs")) / 1000 / n / secs;
+    const windowEnd = now();
+    const window = await all({ type: "falseDeaths", since: windowStart, except: [] });
+    let falsePositives = window.reduce((a, r) => a + r.dead.filter((d) => d.at <= windowEnd).length, 0);
+    const suspicions = window.reduce((a, r) => a + r.suspicions, 0);
     const firstDead: number[] = [];
     const allDead: number[] = [];
+    const victims: string[] = [];
     for (let k = 0; k < KILLS; k++) {
-      const victim = members[n - 1 - k] as MemberInstance;
-      const others = members.slice(0, n - 1 - k);
-      const killAt = performance.now();
-      await victim.stop();
+      const victim = ids[n - 1 - k] as string;
+      victims.push(victim);
+      const { at: killAt } = await (workers[where.get(victim) as number] as Worker).call({ type: "kill", id: victim });
+      const others = n - 1 - k;
       const until = performance.now() + 30_000;
-      while (performance.now() < until && !others.every((m) => m.events.some((e) => e.ev.type === "dead" && e.ev.node === victim.id && e.at >= killAt))) await sleep(50);
-      const times = others.map((m) => m.events.find((e) => e.ev.type === "dead" && e.ev.node === victim.id && e.at >= killAt)?.at).filter((t): t is number => t !== undefined);
+      let times: number[] = [];
+      while (performance.now() < until) {
+        times = (await all({ type: "dead", node: victim, since: killAt })).flatMap((r) => r.times);
+        if (times.length === others) break;
+        await sleep(100);
+      }
       if (times.length > 0) firstDead.push(Math.min(...times) - killAt);
-      if (times.length === others.length) allDead.push(Math.max(...times) - killAt);
-      for (const m of others) for (const e of m.events) if (e.ev.type === "dead" && e.at > killAt && !members.slice(n - 1 - k).some((x) => x.id === e.ev.node)) { falsePositives += 1; if (process.env.DEBUG_FP) console.log(`false death: ${m.id} saw ${e.ev.node} dead at +${(e.at - killAt).toFixed(0)} ms (kill ${k})`); }
+      if (times.length === others) allDead.push(Math.max(...times) - killAt);
       await sleep(1000);
     }
-    return { label: detector, n, converged, startS, msgsPerNodeS, cpuPerNodeMs, falsePositives, suspicions, firstDead, allDead };
+    // False deaths in the kill phase: dead events about instances that were never killed.
+    const killPhase = await all({ type: "falseDeaths", since: windowEnd, except: victims });
+    for (const r of killPhase) {
+      falsePositives += r.dead.length;
+      if (process.env.DEBUG_FP) for (const d of r.dead) console.log(`false death: ${d.by} saw ${d.node} dead at +${(d.at - windowEnd).toFixed(0)} ms after the window`);
+    }
+    return { label: detector, n, processes, converged, startS, msgsPerNodeS, cpuPerNodeMs, falsePositives, suspicions, firstDead, allDead };
   } finally {
-    await Promise.all(members.map((m) => m.stop().catch(() => undefined)));
+    await Promise.all(workers.map((w) => w.call({ type: "stop" }, 60_000).catch(() => undefined)));
+    await Promise.all(workers.map((w) => w.exit()));
   }
 }
 
 function line(r: Result): string {
   const f = (xs: number[], p: number) => (xs.length === 0 ? "n/a" : `${(percentile(xs, p) / 1000).toFixed(2)} s`);
   return (
-    `${r.label.padEnd(9)} n=${String(r.n).padStart(4)} ${r.converged ? "converged" : "NOT CONVERGED"} in ${r.startS.toFixed(1)} s | msgs/node/s ${r.msgsPerNodeS.toFixed(1)} | CPU/node ${r.cpuPerNodeMs.toFixed(2)} ms/s` +
+    `${r.label.padEnd(9)} n=${String(r.n).padStart(4)} (${r.processes} proc) ${r.converged ? "converged" : "NOT CONVERGED"} in ${r.startS.toFixed(1)} s | msgs/node/s ${r.msgsPerNodeS.toFixed(1)} | CPU/node ${r.cpuPerNodeMs.toFixed(2)} ms/s` +
     ` | false deaths over ${WINDOW_S} s + kills: ${r.falsePositives} (suspicions in window ${r.suspicions})` +
     ` | killed → first dead p50 ${f(r.firstDead, 50)} p99 ${f(r.firstDead, 99)}; → dead everywhere p50 ${f(r.allDead, 50)} p99 ${f(r.allDead, 99)} (${r.firstDead.length}/${KILLS} kills seen)`
   );
@@ -103,7 +173,7 @@ function line(r: Result): string {
 
 const nats = await startNatsCluster(1, { jetstream: false });
 try {
-  console.log(`bench/membership: window ${WINDOW_S} s${WINDOW_S === 600 ? " (10 minutes)" : " (pass --ten-minutes for 10)"}, ${KILLS} kills per run; all instances in this one process`);
+  console.log(`bench/membership: window ${WINDOW_S} s${WINDOW_S === 600 ? " (10 minutes)" : " (pass --ten-minutes for 10)"}, ${KILLS} kills per run; ≤ ${PER_PROCESS} instances per worker process, one shared NATS connection each`);
   for (const n of SIZES) {
     // Heartbeats first where they run, then SWIM, so both see the same machine a minute apart.
     if (HB_SIZES.includes(n)) console.log(line(await run(nats.urls[0] as string, "heartbeat", n)));

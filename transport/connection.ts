@@ -52,6 +52,8 @@ export class Transport {
   readonly #listeners = new Set<StatusListener>();
   #status: ConnStatus;
   #watching: Promise<void> = Promise.resolve();
+  /** Set when this transport rides on a connection it does not own (Transport.over). */
+  #shared: { readonly subs: Set<TransportSubscription>; stopWatching: () => void } | undefined;
 
   /** Connects (waiting for the first server to answer, forever) and starts following the connection status. */
   static async connect(opts: TransportOptions): Promise<Transport> {
@@ -92,6 +94,26 @@ export class Transport {
     const t = new Transport(nc, opts, log, metrics);
     t.#watching = t.#watch();
     log.info({ server: t.#status.server }, "connected to NATS");
+    return t;
+  }
+
+  /**
+   * A transport for one more node identity on a connection someone else owns and closes: many node
+   * instances in one test or bench process share one NATS connection, so the host's cost per
+   * message is the instances' work, not one socket write per instance (testkit/gossip). close()
+   * only unsubscribes what this transport subscribed. Never used by a node: a node owns its connection.
+   */
+  static async over(nc: NatsConnection, opts: Omit<TransportOptions, "servers">): Promise<Transport> {
+    subjects(opts.cluster);
+    validateNodeId(opts.nodeId);
+    const metrics = opts.metrics ? (await import("./metrics.js")).transportMetrics(opts.metrics) : undefined;
+    const t = new Transport(nc, { ...opts, servers: [] }, opts.logger, metrics);
+    // nats.js's status iterator has stop() (its QueuedIterator), typed only as AsyncIterable.
+    const statuses = nc.status() as AsyncIterable<Status> & { stop?: () => void };
+    t.#shared = { subs: new Set(), stopWatching: () => statuses.stop?.() };
+    t.#watching = (async () => {
+      for await (const s of statuses) t.#onNatsStatus(s);
+    })();
     return t;
   }
 
@@ -161,7 +183,17 @@ export class Transport {
   }
 
   subscribe<D extends KindDef<unknown>>(subject: string, defs: readonly D[], handler: Handler<BodyOf<D>>, opts: SubscribeOptions = {}): TransportSubscription {
-    return subscribeEnvelopes({ nc: this.nc, log: this.#log, rejects: this.rejects, tracer: this.#tracer, maxBytes: this.#maxBytes }, subject, defs, handler, opts);
+    const sub = subscribeEnvelopes({ nc: this.nc, log: this.#log, rejects: this.rejects, tracer: this.#tracer, maxBytes: this.#maxBytes }, subject, defs, handler, opts);
+    const shared = this.#shared;
+    if (shared === undefined) return sub;
+    shared.subs.add(sub);
+    return {
+      ...sub,
+      unsubscribe: () => {
+        shared.subs.delete(sub);
+        sub.unsubscribe();
+      },
+    };
   }
 
   /** One request, one reply. Throws TimeoutError, NoRespondersError, BadReplyError, ServiceError, TransportClosedError. */
@@ -247,6 +279,15 @@ export class Transport {
 
   /** Drains subscriptions and closes. Idempotent. */
   async close(): Promise<void> {
+    const shared = this.#shared;
+    if (shared !== undefined) {
+      for (const sub of shared.subs) sub.unsubscribe();
+      shared.subs.clear();
+      shared.stopWatching();
+      await this.#watching;
+      this.#set("closed", undefined);
+      return;
+    }
     if (!this.nc.isClosed() && !this.nc.isDraining()) {
       try {
         await this.nc.drain();

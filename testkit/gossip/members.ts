@@ -1,8 +1,13 @@
-// Many membership instances in one process, sharing one nats-server: each its own NATS connection,
-// registry (per-instance metrics) and actor tree, as on separate nodes. Used by bench/membership and
-// integration/membership.test.ts. `cut` is an in-process partition: the instance neither receives
+// Many membership instances in one process, sharing one nats-server: each its own registry
+// (per-instance metrics), actor tree and transport, as on separate nodes. The transport is either the
+// instance's own NATS connection (a URL: as a node has) or an identity riding on a host's shared
+// connection (a MemberHost: one socket for hundreds of instances, so the process's cost is the
+// instances' work and not one write per message per connection; bench/membership at 300 and 1,000).
+// Used by bench/membership and integration/membership.test.ts. `cut` is an in-process partition: the instance neither receives
 // nor sends membership messages (its process and connection stay up, like a node behind a cut link).
 import { Registry } from "prom-client";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { pino } from "pino";
 import type { Config } from "../../config/index.js";
 import { supervisor, worker, startTree, type ActorRef, type Tree } from "../../supervisors/index.js";
@@ -11,6 +16,7 @@ import type { BodyOf } from "../../transport/envelope.js";
 import { gossipConfigSection } from "../../actors/gossip/config.js";
 import { membershipBehaviour, type MemberEvent, type MembershipMsg } from "../../actors/gossip/membership/index.js";
 
+const FLUSH_MS = 4;
 const silent = pino({ level: process.env.DCNET_TEST_LOG ?? "silent" });
 
 export interface MemberInstance {
@@ -24,9 +30,44 @@ export interface MemberInstance {
   stop(): Promise<void>;
 }
 
-export async function startMember(url: string, cluster: string, id: string, gossip: Partial<Config["gossip"]>, incarnation = Date.now()): Promise<MemberInstance> {
+/** One NATS connection shared by the instances started on it. */
+export interface MemberHost {
+  readonly nc: NatsConnection;
+  close(): Promise<void>;
+}
+
+export async function startMemberHost(url: string, name = "dcnet-members"): Promise<MemberHost> {
+  // Instances' subscriptions all live on this connection: no slow-consumer limit on the whole host's inflow.
+  const nc = await connect({ servers: [url], name, pingInterval: 5_000, maxPingOut: 3, maxReconnectAttempts: -1 });
+  // nats.js writes its buffer to the socket once per microtask checkpoint, and every instance's
+  // actor turn is a macrotask of its own: without this, 1,000 instances make one write(2) per
+  // message (a third of the host's CPU at 100 instances; still a quarter when flushed every 1 ms on
+  // a loaded machine). Publishes made within FLUSH_MS go out together, as the same messages a real
+  // node's own connection would send, in one write; 4 ms is far below every SWIM timeout (80 ms).
+  const send = nc.publish.bind(nc);
+  let batch: Array<Parameters<NatsConnection["publish"]>> = [];
+  const flush = (): void => {
+    const out = batch;
+    batch = [];
+    for (const args of out) {
+      try {
+        send(...args);
+      } catch {
+        // Closed or draining: the host is shutting down, the instances with it.
+        return;
+      }
+    }
+  };
+  nc.publish = (...args: Parameters<NatsConnection["publish"]>): void => {
+    if (batch.push(args) === 1) setTimeout(flush, FLUSH_MS);
+  };
+  return { nc, close: () => nc.drain() };
+}
+
+export async function startMember(on: string | MemberHost, cluster: string, id: string, gossip: Partial<Config["gossip"]>, incarnation = Date.now()): Promise<MemberInstance> {
   const registry = new Registry();
-  const transport = await Transport.connect({ servers: [url], cluster, nodeId: id, logger: silent, metrics: registry });
+  const topts = { cluster, nodeId: id, logger: silent, metrics: registry };
+  const transport = typeof on === "string" ? await Transport.connect({ ...topts, servers: [on] }) : await Transport.over(on.nc, topts);
   const sw = { cut: false };
   const subscribe = transport.subscribe.bind(transport);
   transport.subscribe = <D extends KindDef<unknown>>(subject: string, defs: readonly D[], handler: Handler<BodyOf<D>>, opts?: SubscribeOptions): TransportSubscription =>
@@ -61,6 +102,12 @@ export async function startMember(url: string, cluster: string, id: string, goss
       await transport.close();
     },
   };
+}
+
+/** SWIM messages this instance sent and received (its own counter, whatever connection it rides on). */
+export async function swimMessages(m: MemberInstance): Promise<number> {
+  const metric = await m.registry.getSingleMetric("dcnet_gossip_swim_messages_total")?.get();
+  return (metric?.values ?? []).reduce((a, v) => a + v.value, 0);
 }
 
 /** How many alive peers an instance sees (itself not counted). */

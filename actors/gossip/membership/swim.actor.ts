@@ -45,6 +45,10 @@ interface SwimState {
   readonly swim: Swim;
   readonly watchers: Map<number, (ev: MemberEvent) => void>;
   nextWatchId: number;
+  countsDirty: boolean;
+  /** Last local health put in the gauge. */
+  health: number;
+  nextCountsMono: number;
   readonly startedAt: number;
   readonly stop: () => void;
 }
@@ -78,7 +82,7 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
         deps.nodeId,
         deps.incarnation,
       );
-      const state: SwimState = { swim, watchers: new Map(), nextWatchId: 1, startedAt: Date.now(), stop: () => undefined };
+      const state: SwimState = { swim, watchers: new Map(), nextWatchId: 1, countsDirty: true, nextCountsMono: 0, health: -1, startedAt: Date.now(), stop: () => undefined };
       if (deps.transport.status().state !== "connected") swim.setConnected(false, now());
       const stop = start(deps, ctx, tickMs, m);
       log.info({ node: deps.nodeId, incarnation: deps.incarnation, detector: "swim", probeIntervalMs: cfg.probeIntervalMs }, "membership started");
@@ -91,6 +95,7 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
           return s;
         case "tick":
           apply(s, s.swim.tick(msg.at), deps, m, rejects);
+          updateCounts(s, msg.at, m);
           return s;
         case "connection":
           emit(s, s.swim.setConnected(msg.connected, msg.at), deps, m);
@@ -121,7 +126,7 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
 function start(deps: MembershipDeps, ctx: ActorContext<SwimActorMsg>, tickMs: number, m: SwimMetrics): () => void {
   const { transport, nodeId } = deps;
   const onMsg = (env: { from: string; body: SwimMessage }): void => {
-    m.messages.inc({ direction: "in" });
+    m.messagesIn.inc();
     ctx.self.tell({ type: "swim", from: env.from, body: env.body, at: now() });
   };
   const subs: TransportSubscription[] = [
@@ -150,7 +155,7 @@ function apply(s: SwimState, out: SwimOutput, deps: MembershipDeps, m: SwimMetri
     for (const send of out.sends) {
       try {
         transport.publish(send.to === JOIN ? transport.subjects.gossipJoin(nodeId) : transport.subjects.gossipSwim(send.to, nodeId), swimKind, send.msg);
-        m.messages.inc({ direction: "out" });
+        m.messagesOut.inc();
       } catch (err) {
         // Closed/draining: the node is shutting down and terminate() is about to clear the timer.
         if (err instanceof TransportClosedError) return;
@@ -158,7 +163,10 @@ function apply(s: SwimState, out: SwimOutput, deps: MembershipDeps, m: SwimMetri
       }
     }
   }
-  m.health.set(s.swim.localHealth);
+  if (s.swim.localHealth !== s.health) {
+    s.health = s.swim.localHealth;
+    m.health.set(s.health);
+  }
   emit(s, out.events, deps, m);
 }
 
@@ -177,6 +185,14 @@ function emit(s: SwimState, events: readonly MemberEvent[], deps: MembershipDeps
       }
     }
   }
+  s.countsDirty = true;
+}
+
+/** Counting walks the whole table: at most once a second (on a tick), not once per event of a storm. */
+function updateCounts(s: SwimState, at: Instant, m: SwimMetrics): void {
+  if (!s.countsDirty || at.mono < s.nextCountsMono) return;
+  s.countsDirty = false;
+  s.nextCountsMono = at.mono + 1000;
   const counts = s.swim.counts();
   for (const st of STATES) m.members.set({ state: st }, counts[st] + (st === "alive" ? 1 : 0));
 }
@@ -189,16 +205,20 @@ interface SwimMetrics {
   readonly members: Gauge<"state">;
   readonly events: Counter<"type">;
   readonly stall: Counter;
-  readonly messages: Counter<"direction">;
+  // Bound children: a label lookup per message is a hash per message, times a thousand instances.
+  readonly messagesIn: { inc(): void };
+  readonly messagesOut: { inc(): void };
   readonly health: Gauge;
 }
 
 function swimMetrics(registry: Registry): SwimMetrics {
+  const messages = getOrCreate(registry, "dcnet_gossip_swim_messages_total", () => new Counter({ name: "dcnet_gossip_swim_messages_total", help: "SWIM messages (probes, acks, indirect probes, push-pull) by direction", labelNames: ["direction"], registers: [registry] }));
   return {
+    messagesIn: messages.labels({ direction: "in" }),
+    messagesOut: messages.labels({ direction: "out" }),
     members: getOrCreate(registry, "dcnet_gossip_members", () => new Gauge({ name: "dcnet_gossip_members", help: "Cluster members by state, this node included", labelNames: ["state"], registers: [registry] })),
     events: getOrCreate(registry, "dcnet_gossip_member_events_total", () => new Counter({ name: "dcnet_gossip_member_events_total", help: "Membership events by type", labelNames: ["type"], registers: [registry] })),
     stall: getOrCreate(registry, "dcnet_gossip_event_loop_stall_seconds_total", () => new Counter({ name: "dcnet_gossip_event_loop_stall_seconds_total", help: "Own event-loop stalls seen by the failure detector and excluded from peers' silence", registers: [registry] })),
-    messages: getOrCreate(registry, "dcnet_gossip_swim_messages_total", () => new Counter({ name: "dcnet_gossip_swim_messages_total", help: "SWIM messages (probes, acks, indirect probes, push-pull) by direction", labelNames: ["direction"], registers: [registry] })),
     health: getOrCreate(registry, "dcnet_gossip_swim_local_health", () => new Gauge({ name: "dcnet_gossip_swim_local_health", help: "Lifeguard local health multiplier: 0 healthy; probe period and timeout stretch by (1 + this)", registers: [registry] })),
   };
 }

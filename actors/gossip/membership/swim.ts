@@ -185,6 +185,7 @@ export class Swim {
   #nextProbeMono: number | undefined;
   #nextSyncMono: number | undefined;
   #lastTickMono: number | undefined;
+  #nextForgetMono = 0;
   #connected = true;
   readonly #impostors = new Set<number>();
   /** Members under suspicion and dead ones: ticks look at these, never at the whole table. */
@@ -226,7 +227,11 @@ export class Swim {
     const late = this.#lastTickMono === undefined ? 0 : at.mono - this.#lastTickMono - this.#cfg.tickMs;
     this.#lastTickMono = at.mono;
     if (late > this.#cfg.stallThresholdMs) this.#stalled(late, out);
-    this.#forget(at, out);
+    // Forgetting is minutes-scale housekeeping: once a second, not a walk of the dead on every tick.
+    if (at.mono >= this.#nextForgetMono) {
+      this.#nextForgetMono = at.mono + 1000;
+      this.#forget(at, out);
+    }
     if (!this.#connected) return out;
     this.#expireRelays(at, out);
     this.#ageSuspicions(at, out);
@@ -424,7 +429,8 @@ export class Swim {
   }
 
   #ageSuspicions(at: Instant, out: SwimOutput): void {
-    for (const p of [...this.#suspects]) {
+    // (Deleting the current element while iterating a Set is safe: no copy per tick.)
+    for (const p of this.#suspects) {
       const s = p.suspicion;
       if (p.status !== "suspect" || s === undefined) {
         this.#suspects.delete(p);

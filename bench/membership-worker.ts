@@ -1,0 +1,133 @@
+// Child process of bench/membership.ts: hosts a slice of the membership instances on ONE shared NATS
+// connection (testkit/gossip/members.ts), so a run of 1,000 spreads over several processes (cores)
+// instead of saturating one event loop. Event times are absolute (timeOrigin + now, ms), comparable
+// between the processes of one machine.
+// IPC, parent → child: {type:"start"} | {type:"alive"} | {type:"counters"} | {type:"kill", id} |
+// {type:"dead", node, since} | {type:"falseDeaths", since, except} | {type:"stop"}; each is answered by
+// one message carrying the same `type` and `seq`.
+import { startMember, startMemberHost, swimMessages, type MemberHost, type MemberInstance } from "../testkit/gossip/members.js";
+import type { Config } from "../config/index.js";
+
+export type WorkerCommand =
+  | { readonly type: "start"; readonly url: string; readonly cluster: string; readonly ids: readonly string[]; readonly gossip: Partial<Config["gossip"]> }
+  /** The fewest alive peers any of this process's instances sees. */
+  | { readonly type: "alive" }
+  /** Messages sent + received by the instances, and this process's CPU time (µs). */
+  | { readonly type: "counters" }
+  | { readonly type: "kill"; readonly id: string }
+  /** When this process's live instances first saw `node` dead after `since`: one time per instance that did. */
+  | { readonly type: "dead"; readonly node: string; readonly since: number }
+  /** Dead and suspect events after `since` about members not in `except`, seen by live instances. */
+  | { readonly type: "falseDeaths"; readonly since: number; readonly except: readonly string[] }
+  | { readonly type: "stop" };
+
+export type WorkerReply =
+  | { readonly type: "start"; readonly started: number }
+  | { readonly type: "alive"; readonly min: number }
+  | { readonly type: "counters"; readonly messages: number; readonly cpuUs: number }
+  | { readonly type: "kill"; readonly at: number }
+  | { readonly type: "dead"; readonly times: number[]; readonly watching: number }
+  | { readonly type: "falseDeaths"; readonly dead: Array<{ readonly by: string; readonly node: string; readonly at: number }>; readonly suspicions: number }
+  | { readonly type: "stop" }
+  | { readonly type: "error"; readonly message: string };
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+interface Hosted {
+  readonly m: MemberInstance;
+  /** node → is it alive in this instance's view (from the events, so counting costs nothing). */
+  readonly alive: Map<string, boolean>;
+  aliveCount: number;
+  /** Absolute time of each event (MemberInstance's are this process's performance.now()). */
+  readonly events: Array<{ readonly at: number; readonly type: string; readonly node: string }>;
+}
+
+let host: MemberHost | undefined;
+let detector: string | undefined;
+const hosted = new Map<string, Hosted>();
+const killed = new Set<string>();
+
+async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<WorkerReply> {
+  host = await startMemberHost(c.url, `bench-members-${process.pid}`);
+  detector = c.gossip.detector;
+  for (const id of c.ids) {
+    const m = await startMember(host, c.cluster, id, c.gossip);
+    const h: Hosted = { m, alive: new Map(), aliveCount: 0, events: [] };
+    // Follow the instance's events as they are pushed (events[] grows; read what is new on each push).
+    const push = m.events.push.bind(m.events);
+    m.events.push = (...items) => {
+      for (const e of items) {
+        const up = e.ev.type === "join" || e.ev.type === "alive" || e.ev.type === "rejoin";
+        const was = h.alive.get(e.ev.node) === true;
+        if (up !== was) h.aliveCount += up ? 1 : -1;
+        h.alive.set(e.ev.node, up);
+        h.events.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
+      }
+      return push(...items);
+    };
+    for (const e of m.events.splice(0)) m.events.push(e);
+    hosted.set(id, h);
+  }
+  return { type: "start", started: hosted.size };
+}
+
+async function counters(): Promise<WorkerReply> {
+  const live = [...hosted.values()].filter((h) => !killed.has(h.m.id));
+  const cpu = process.cpuUsage();
+  if (detector === "swim") return { type: "counters", messages: (await Promise.all(live.map((h) => swimMessages(h.m)))).reduce((a, b) => a + b, 0), cpuUs: cpu.user + cpu.system };
+  // A shared connection gets one copy of a message per matching subscription: its totals are the instances' sum.
+  const s = host?.nc.stats();
+  return { type: "counters", messages: (s?.inMsgs ?? 0) + (s?.outMsgs ?? 0), cpuUs: cpu.user + cpu.system };
+}
+
+async function handle(c: WorkerCommand): Promise<WorkerReply> {
+  const live = (): Hosted[] => [...hosted.values()].filter((h) => !killed.has(h.m.id));
+  switch (c.type) {
+    case "start":
+      return start(c);
+    case "alive":
+      return { type: "alive", min: Math.min(...live().map((h) => h.aliveCount)) };
+    case "counters":
+      return counters();
+    case "kill": {
+      const h = hosted.get(c.id);
+      if (h === undefined) throw new Error(`no instance ${c.id} here`);
+      killed.add(c.id);
+      const at = now();
+      await h.m.stop();
+      return { type: "kill", at };
+    }
+    case "dead": {
+      const watchers = live();
+      const times = watchers.map((h) => h.events.find((e) => e.type === "dead" && e.node === c.node && e.at >= c.since)?.at).filter((t): t is number => t !== undefined);
+      return { type: "dead", times, watching: watchers.length };
+    }
+    case "falseDeaths": {
+      const except = new Set(c.except);
+      const dead: Array<{ by: string; node: string; at: number }> = [];
+      let suspicions = 0;
+      for (const h of live()) {
+        for (const e of h.events) {
+          if (e.at < c.since || except.has(e.node)) continue;
+          if (e.type === "dead") dead.push({ by: h.m.id, node: e.node, at: e.at });
+          if (e.type === "suspect") suspicions += 1;
+        }
+      }
+      return { type: "falseDeaths", dead, suspicions };
+    }
+    case "stop":
+      await Promise.all(live().map((h) => h.m.stop().catch(() => undefined)));
+      await host?.close();
+      return { type: "stop" };
+  }
+}
+
+process.on("message", (raw: { seq: number; cmd: WorkerCommand }) => {
+  handle(raw.cmd).then(
+    (reply) => process.send?.({ seq: raw.seq, reply }),
+    (err: unknown) => process.send?.({ seq: raw.seq, reply: { type: "error", message: err instanceof Error ? err.message : String(err) } }),
+  );
+});
+process.send?.({ seq: 0, reply: { type: "stop" } });
+// The parent went away (or asked us to go by disconnecting): exit, writing a CPU profile if asked for one.
+process.on("disconnect", () => process.exit(0));
