@@ -13,11 +13,11 @@ export interface CallOutcome {
 }
 
 /** `stdin` is read only when the request needs it (parseRequest's order of checks). */
-export function pluginCall(env: NodeJS.ProcessEnv, stdin: () => string, run: Run = systemRun()): CallOutcome {
+export async function pluginCall(env: NodeJS.ProcessEnv, stdin: () => string, run: Run = systemRun()): Promise<CallOutcome> {
   let text: string | undefined;
   const read = (): string => (text = stdin());
   try {
-    const out = handle(parseRequest(env, read), systemKernel(run));
+    const out = await handle(parseRequest(env, read), systemKernel(run));
     return { exit: 0, stdout: out ? `${JSON.stringify(out)}\n` : "", stderr: "" };
   } catch (e) {
     const err = toErrorObject(e, versionInUse(text));

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { pluginCall } from "./call.js";
 import { CniIoError } from "./errors.js";
 
-const out = pluginCall(process.env, () => {
+const out = await pluginCall(process.env, () => {
   try {
     return readFileSync(0, "utf8");
   } catch (e) {

@@ -16,18 +16,18 @@ import { addMappings, listMappings, missingMappings, removeMappings } from "./po
 import { buildResult, containerInterface, parseResult, type CniResult } from "./result.js";
 import type { Run } from "./run.js";
 
-/** The kernel verbs the operations need; systemKernel runs `ip`, `nsenter` and `nft`. */
+/** The kernel verbs the operations need; systemKernel runs `ip` and `nft`. */
 export interface Kernel {
   netnsExists(path: string): boolean;
-  bridgeInfo(bridge: string): BridgeInfo;
-  attach(plan: VethPlan): BridgeInfo;
-  detach(hostVeth: string): void;
-  inspectContainer(netns: string, ifname: string, v6: boolean): ContainerView | undefined;
-  inspectHost(hostVeth: string): HostView | undefined;
+  bridgeInfo(bridge: string): Promise<BridgeInfo>;
+  attach(plan: VethPlan): Promise<BridgeInfo>;
+  detach(hostVeth: string): Promise<void>;
+  inspectContainer(netns: string, ifname: string, v6: boolean): Promise<ContainerView | undefined>;
+  inspectHost(hostVeth: string): Promise<HostView | undefined>;
   /** `subnet`: the container subnet (CIDR) whose containers reach each other through mapped ports. */
-  addMappings(subnet: string, target: string, mappings: readonly PortMapping[]): void;
-  removeMappings(target: string, mappings: readonly PortMapping[]): void;
-  listMappings(): Map<string, string>;
+  addMappings(subnet: string, target: string, mappings: readonly PortMapping[]): Promise<void>;
+  removeMappings(target: string, mappings: readonly PortMapping[]): Promise<void>;
+  listMappings(): Promise<Map<string, string>>;
 }
 
 export function systemKernel(run: Run): Kernel {
@@ -47,7 +47,7 @@ export function systemKernel(run: Run): Kernel {
 /** What a call prints on stdout: a result, a version answer, or nothing. */
 export type Output = CniResult | { readonly cniVersion: string; readonly supportedVersions: readonly string[] } | undefined;
 
-export function handle(req: CniRequest, k: Kernel): Output {
+export async function handle(req: CniRequest, k: Kernel): Promise<Output> {
   switch (req.command) {
     case "VERSION":
       return { cniVersion: req.cniVersion, supportedVersions: SUPPORTED_VERSIONS };
@@ -64,7 +64,7 @@ export function handle(req: CniRequest, k: Kernel): Output {
   }
 }
 
-export function add(conf: NetConf, att: Attachment, k: Kernel): CniResult {
+export async function add(conf: NetConf, att: Attachment, k: Kernel): Promise<CniResult> {
   if (!k.netnsExists(att.netns)) throw new CniNoNetnsError(`network namespace ${att.netns} does not exist`);
   const prev = conf.prevResult ? parseResult(conf.prevResult, conf.cniVersion) : undefined;
   const store = new LeaseStore(conf.dataDir);
@@ -73,7 +73,7 @@ export function add(conf: NetConf, att: Attachment, k: Kernel): CniResult {
   if (mine.length > 0) {
     throw new CniAttachmentExistsError(`container ${att.containerId} is attached with ${att.ifname} already (${mine.map((l) => l.ip).join(", ")})`, "the spec allows one ADD per (container, ifname) until its DEL");
   }
-  const mtu = conf.mtu ?? k.bridgeInfo(conf.bridge).mtu;
+  const mtu = conf.mtu ?? (await k.bridgeInfo(conf.bridge)).mtu;
   const record: LeaseRecord = { containerId: att.containerId, ifname: att.ifname, netns: att.netns, ...(conf.portMappings.length > 0 ? { portMappings: conf.portMappings } : {}) };
   const taken = new Set(leases.map((l) => l.ip));
   const reserved: string[] = [];
@@ -89,23 +89,23 @@ export function add(conf: NetConf, att: Attachment, k: Kernel): CniResult {
       { family: "ip", address: `${ip4}/${conf.v4.cidr.prefix}`, gateway: formatIp("ip", conf.v4.gateway) },
       ...(ip6 && conf.v6 ? [{ family: "ip6" as const, address: `${ip6}/${conf.v6.cidr.prefix}`, gateway: formatIp("ip6", conf.v6.gateway) }] : []),
     ];
-    const plan: VethPlan = { bridge: conf.bridge, hostVeth: hostVethName(att), hostMac: macs.host, containerMac: macs.container, ifname: att.ifname, netns: att.netns, mtu, addrs };
-    const bridge = k.attach(plan);
+    const plan: VethPlan = { bridge: conf.bridge, hostVeth: hostVethName(att), hostMac: macs.host, containerMac: macs.container, ifname: att.ifname, netns: att.netns, mtu, addrs, scratchDir: conf.dataDir };
+    const bridge = await k.attach(plan);
     veth = plan.hostVeth;
-    k.addMappings(cidrText(conf.v4.cidr), ip4, conf.portMappings);
+    await k.addMappings(cidrText(conf.v4.cidr), ip4, conf.portMappings);
     const ends = { host: { name: plan.hostVeth, mac: plan.hostMac }, container: { name: att.ifname, mac: plan.containerMac, sandbox: att.netns } };
     return buildResult(conf.cniVersion, { bridge: { name: conf.bridge, mac: bridge.mac }, ...ends, mtu, ips: addrs }, conf.dns, prev);
   } catch (e) {
-    rollback(k, store, veth, reserved, e);
+    await rollback(k, store, veth, reserved, e);
     throw e;
   }
 }
 
 /** Undoes an ADD's veth (when it got that far) and its leases; a failing undo keeps the leases. */
-function rollback(k: Kernel, store: LeaseStore, hostVeth: string | undefined, reserved: readonly string[], cause: unknown): void {
+async function rollback(k: Kernel, store: LeaseStore, hostVeth: string | undefined, reserved: readonly string[], cause: unknown): Promise<void> {
   if (hostVeth) {
     try {
-      k.detach(hostVeth);
+      await k.detach(hostVeth);
     } catch (e) {
       // Keeping the leases keeps the addresses out of use until the runtime's DEL removes the veth.
       const why = e instanceof CniError ? `${e.message}: ${e.details ?? ""}` : String(e);
@@ -115,17 +115,17 @@ function rollback(k: Kernel, store: LeaseStore, hostVeth: string | undefined, re
   store.release(reserved);
 }
 
-export function del(conf: NetConf, att: AttachmentId, k: Kernel): undefined {
+export async function del(conf: NetConf, att: AttachmentId, k: Kernel): Promise<undefined> {
   const store = new LeaseStore(conf.dataDir);
   const mine = ownedBy(store.scan(), att);
   const mapped = mine.find((l) => l.family === "ip" && (l.record?.portMappings?.length ?? 0) > 0);
-  if (mapped) k.removeMappings(mapped.ip, mapped.record?.portMappings ?? []);
-  k.detach(hostVethName(att));
+  if (mapped) await k.removeMappings(mapped.ip, mapped.record?.portMappings ?? []);
+  await k.detach(hostVethName(att));
   store.release(mine.map((l) => l.ip));
   return undefined;
 }
 
-export function check(conf: NetConf, att: Attachment, k: Kernel): undefined {
+export async function check(conf: NetConf, att: Attachment, k: Kernel): Promise<undefined> {
   if (!conf.prevResult) throw new CniConfigError("Required prevResult missing", "CHECK needs the result of the attachment's ADD as prevResult");
   if (!k.netnsExists(att.netns)) throw new CniNoNetnsError(`network namespace ${att.netns} does not exist`);
   const prev = parseResult(conf.prevResult, conf.cniVersion);
@@ -135,7 +135,7 @@ export function check(conf: NetConf, att: Attachment, k: Kernel): undefined {
   const idx = containerInterface(prev, att.ifname, att.netns);
   if (idx < 0) fail("prevResult lists no such interface in this sandbox");
   const expected = (prev.ips ?? []).filter((ip) => ip.interface === idx);
-  const view = k.inspectContainer(att.netns, att.ifname, conf.v6 !== undefined) ?? fail("the interface is missing");
+  const view = (await k.inspectContainer(att.netns, att.ifname, conf.v6 !== undefined)) ?? fail("the interface is missing");
   const want = prev.interfaces?.[idx];
   if (want?.mac && want.mac.toLowerCase() !== view.mac.toLowerCase()) fail(`MAC is ${view.mac}, prevResult says ${want.mac}`);
   if (conf.mtu !== undefined && view.mtu !== conf.mtu) fail(`MTU is ${view.mtu}, the config says ${conf.mtu}`);
@@ -146,8 +146,8 @@ export function check(conf: NetConf, att: Attachment, k: Kernel): undefined {
     const gw = r.gw ?? expected.find((ip) => ip.gateway && ip.gateway.includes(":") === r.dst.includes(":"))?.gateway;
     if (gw && !view.gateways.includes(gw)) fail(`the default route via ${gw} is missing${unreachedResolvers(conf, gw)}`);
   }
-  checkHost(conf, att, k);
-  checkLeases(conf, att, expected.map((ip) => ip.address.split("/")[0] as string), k);
+  await checkHost(conf, att, k);
+  await checkLeases(conf, att, expected.map((ip) => ip.address.split("/")[0] as string), k);
   return undefined;
 }
 
@@ -158,29 +158,29 @@ function unreachedResolvers(conf: NetConf, gw: string): string {
   return `: its resolvers ${servers.join(", ")} (the node's DNS, reached through the gateway) are unreachable, so every DNS lookup in it fails; add it back (ip route add default via ${gw}) or re-create the container`;
 }
 
-function checkHost(conf: NetConf, att: Attachment, k: Kernel): void {
+async function checkHost(conf: NetConf, att: Attachment, k: Kernel): Promise<void> {
   const name = hostVethName(att);
-  const host = k.inspectHost(name);
+  const host = await k.inspectHost(name);
   if (!host) throw new CniCheckFailedError(`host end ${name} of ${att.ifname} is missing`);
   if (host.master !== conf.bridge) throw new CniCheckFailedError(`host end ${name} is not a port of ${conf.bridge}`);
   if (!host.hairpin) throw new CniCheckFailedError(`host end ${name} has hairpin off`);
 }
 
-function checkLeases(conf: NetConf, att: Attachment, addresses: readonly string[], k: Kernel): void {
+async function checkLeases(conf: NetConf, att: Attachment, addresses: readonly string[], k: Kernel): Promise<void> {
   const mine: Lease[] = ownedBy(new LeaseStore(conf.dataDir).scan(), att);
   for (const a of addresses) {
     if (!mine.some((l) => l.ip === a)) throw new CniCheckFailedError(`${att.ifname} in ${att.netns}: address ${a} is not leased to container ${att.containerId}`);
   }
   const mapped = mine.find((l) => l.family === "ip" && (l.record?.portMappings?.length ?? 0) > 0);
   if (!mapped) return;
-  const missing = missingMappings(k.listMappings(), mapped.ip, mapped.record?.portMappings ?? []);
+  const missing = missingMappings(await k.listMappings(), mapped.ip, mapped.record?.portMappings ?? []);
   if (missing.length > 0) throw new CniCheckFailedError(`port mappings missing: ${missing.map((m) => `${m.protocol}/${m.hostPort}`).join(", ")}`);
 }
 
 /** STATUS (1.1): ready when the bridge is there and the subnet has a free address. */
-export function status(conf: NetConf, k: Kernel): undefined {
+export async function status(conf: NetConf, k: Kernel): Promise<undefined> {
   try {
-    k.bridgeInfo(conf.bridge);
+    await k.bridgeInfo(conf.bridge);
   } catch (e) {
     if (e instanceof CniError) throw new CniUnavailableError(e.message, e.details);
     throw e;
@@ -196,7 +196,7 @@ export function status(conf: NetConf, k: Kernel): undefined {
  * mappings and host veth; also temporary files of killed plugin calls. Goes on past a failure and
  * reports the failures together.
  */
-export function gc(conf: NetConf, valid: readonly AttachmentId[], k: Kernel): undefined {
+export async function gc(conf: NetConf, valid: readonly AttachmentId[], k: Kernel): Promise<undefined> {
   const store = new LeaseStore(conf.dataDir);
   const keep = new Set(valid.map((v) => `${v.containerId}\0${v.ifname}`));
   const stale = new Map<string, Lease[]>();
@@ -209,7 +209,7 @@ export function gc(conf: NetConf, valid: readonly AttachmentId[], k: Kernel): un
   for (const leases of stale.values()) {
     const rec = leases[0]?.record as LeaseRecord;
     try {
-      del(conf, { containerId: rec.containerId, ifname: rec.ifname }, k);
+      await del(conf, { containerId: rec.containerId, ifname: rec.ifname }, k);
     } catch (e) {
       errors.push(e instanceof Error ? e.message : String(e));
     }

@@ -13,7 +13,7 @@ const LISTING = (elem: unknown[]) => JSON.stringify({ nftables: [{ metainfo: {} 
 function fakeRun(answers: Array<Partial<RunResult>>): { run: Run; inputs: string[]; calls: string[] } {
   const inputs: string[] = [];
   const calls: string[] = [];
-  const run: Run = (file, args, input) => {
+  const run: Run = async (file, args, input) => {
     calls.push([file, ...args].join(" "));
     inputs.push(input ?? "");
     return { code: 0, stdout: "", stderr: "", ...(answers.shift() ?? {}) };
@@ -41,11 +41,11 @@ describe("cni portmap", () => {
     expect(renderDelete(M).trim().split("\n")).toEqual(["delete element ip dcnet-portmap ports { tcp . 8081 }", "delete element ip dcnet-portmap addrports { 10.77.0.1 . udp . 5353 }"]);
   });
 
-  it("a host port held by another container: CniPortConflictError; other nft failures: CniKernelError", () => {
-    expect(() => addMappings(fakeRun([{ code: 1, stderr: "Error: Could not process rule: File exists" }]).run, "9.0.7.0/25", "9.0.7.5", M)).toThrow(CniPortConflictError);
-    expect(() => addMappings(fakeRun([{ code: 1, stderr: "Error: syntax error" }]).run, "9.0.7.0/25", "9.0.7.5", M)).toThrow(CniKernelError);
+  it("a host port held by another container: CniPortConflictError; other nft failures: CniKernelError", async () => {
+    await expect(addMappings(fakeRun([{ code: 1, stderr: "Error: Could not process rule: File exists" }]).run, "9.0.7.0/25", "9.0.7.5", M)).rejects.toThrow(CniPortConflictError);
+    await expect(addMappings(fakeRun([{ code: 1, stderr: "Error: syntax error" }]).run, "9.0.7.0/25", "9.0.7.5", M)).rejects.toThrow(CniKernelError);
     const none = fakeRun([]);
-    addMappings(none.run, "9.0.7.0/25", "9.0.7.5", []);
+    await addMappings(none.run, "9.0.7.0/25", "9.0.7.5", []);
     expect(none.calls).toEqual([]);
   });
 
@@ -54,13 +54,13 @@ describe("cni portmap", () => {
     expect(mapElements(LISTING([]))).toEqual([]);
   });
 
-  it("DEL: one transaction; if it fails, only the elements still pointing at this container are deleted", () => {
+  it("DEL: one transaction; if it fails, only the elements still pointing at this container are deleted", async () => {
     const ok = fakeRun([{}]);
-    removeMappings(ok.run, "9.0.7.5", M);
+    await removeMappings(ok.run, "9.0.7.5", M);
     expect(ok.calls).toEqual(["nft -f -"]);
     // A repeated DEL: ours are gone, and tcp/8081 belongs to another container by now.
     const again = fakeRun([{ code: 1, stderr: "No such file or directory" }, { stdout: LISTING([[{ concat: ["tcp", 8081] }, { concat: ["9.0.7.9", 80] }]]) }, { code: 1, stderr: "Error: No such file or directory; did you mean table ‘dcnet-portmap’" }]);
-    removeMappings(again.run, "9.0.7.5", M);
+    await removeMappings(again.run, "9.0.7.5", M);
     expect(again.calls).toEqual(["nft -f -", "nft -j list map ip dcnet-portmap ports", "nft -j list map ip dcnet-portmap addrports"]);
   });
 

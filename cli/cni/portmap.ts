@@ -8,7 +8,7 @@
 // br_netfilter (bridge-nf-call-iptables, on by default) the DNATed packet is bridged back out, and the
 // hooks see the bridge's ports, not the bridge. ADD adds its elements with `create`, so a port another container
 // holds fails the whole transaction (nothing half-applied); DEL deletes the elements its lease lists.
-// Rendering is pure; apply/remove/list run `nft`.
+// Rendering is pure; apply/remove/list run `nft` (asynchronously, as every step of a call: run.ts).
 import type { PortMapping } from "./config.js";
 import { CniKernelError, CniPortConflictError } from "./errors.js";
 import { firstLines, type Run } from "./run.js";
@@ -64,9 +64,9 @@ export function renderDelete(mappings: readonly PortMapping[]): string {
   return [...mappings.map((m) => `delete element ${T} ${mapOf(m)} { ${key(m)} }`), ""].join("\n");
 }
 
-export function addMappings(run: Run, subnet: string, target: string, mappings: readonly PortMapping[]): void {
+export async function addMappings(run: Run, subnet: string, target: string, mappings: readonly PortMapping[]): Promise<void> {
   if (mappings.length === 0) return;
-  const r = run("nft", ["-f", "-"], renderAdd(subnet, target, mappings));
+  const r = await run("nft", ["-f", "-"], renderAdd(subnet, target, mappings));
   if (r.code === 0) return;
   if (/File exists/.test(r.stderr)) {
     const ports = mappings.map((m) => `${m.protocol}/${m.hostPort}${m.hostIP ? ` on ${m.hostIP}` : ""}`).join(", ");
@@ -80,21 +80,21 @@ export function addMappings(run: Run, subnet: string, target: string, mappings: 
  * (a DEL repeated after a crash, elements already gone), only the elements still pointing at `target`
  * are deleted, so a port another container has taken since is left alone.
  */
-export function removeMappings(run: Run, target: string, mappings: readonly PortMapping[]): void {
+export async function removeMappings(run: Run, target: string, mappings: readonly PortMapping[]): Promise<void> {
   if (mappings.length === 0) return;
-  if (run("nft", ["-f", "-"], renderDelete(mappings)).code === 0) return;
-  const present = listMappings(run);
+  if ((await run("nft", ["-f", "-"], renderDelete(mappings))).code === 0) return;
+  const present = await listMappings(run);
   const ours = mappings.filter((m) => present.get(`${mapOf(m)} ${key(m)}`) === `${target} . ${m.containerPort}`);
   if (ours.length === 0) return;
-  const r = run("nft", ["-f", "-"], renderDelete(ours));
+  const r = await run("nft", ["-f", "-"], renderDelete(ours));
   if (r.code !== 0) throw new CniKernelError("nft could not remove the port mappings", firstLines(r.stderr));
 }
 
 /** `"<map> <key>" → "<addr> . <port>"` of both maps (empty when the table does not exist). */
-export function listMappings(run: Run): Map<string, string> {
+export async function listMappings(run: Run): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const map of ["ports", "addrports"] as const) {
-    const r = run("nft", ["-j", "list", "map", "ip", PORTMAP_TABLE, map]);
+    const r = await run("nft", ["-j", "list", "map", "ip", PORTMAP_TABLE, map]);
     if (r.code !== 0) {
       if (/No such file or directory/.test(r.stderr)) continue;
       throw new CniKernelError(`nft could not list ${map}`, firstLines(r.stderr));
