@@ -156,7 +156,23 @@ export interface VipTableBuild {
 interface Source {
   /** Its place among the sources, as a Map keeps it: set again keeps it, delete and set moves it last. */
   readonly seq: number;
-  readonly byVip: ReadonlyMap<string, readonly Backend[]>;
+  /**
+   * Its backends in the order given, and parallel to them the VIP key of each (the builder's one
+   * instance of that key). Two flat arrays, not a map per source: at 30,000 one-backend tasks a
+   * Map each was ~6 MB of hash tables.
+   */
+  readonly keys: readonly string[];
+  readonly backends: readonly Backend[];
+}
+
+/** The sources contributing to one VIP key, and that key's one string instance (sources share it). */
+interface Contributors {
+  readonly key: string;
+  /**
+   * Source ids, each once; few per key, so an array (a Set each was ~2 MB at 10,000 keys), replaced
+   * rather than pushed to: an array grown by push keeps room for 16 more (~130 bytes each).
+   */
+  sources: readonly string[];
 }
 
 /**
@@ -169,7 +185,7 @@ export class VipTableBuilder {
   #seq = 0;
   readonly #sources = new Map<string, Source>();
   /** VIP key → the sources contributing to it. */
-  readonly #contributors = new Map<string, Set<string>>();
+  readonly #contributors = new Map<string, Contributors>();
   /** VIP keys some set/delete touched since the last build. */
   readonly #dirty = new Set<string>();
   #table: Map<string, readonly Backend[]> = new Map();
@@ -178,33 +194,38 @@ export class VipTableBuilder {
 
   /** The entries of one source, replacing what it had. */
   set(source: string, entries: Iterable<{ vip: VipKey; backend: Backend }>): void {
-    const byVip = new Map<string, Backend[]>();
+    const keys: string[] = [];
+    const backends: Backend[] = [];
+    const mine = new Set<string>();
     for (const { vip, backend } of entries) {
-      const key = vipKeyString(vip);
-      const list = byVip.get(key);
-      if (list) list.push(backend);
-      else byVip.set(key, [backend]);
+      const text = vipKeyString(vip);
+      let c = this.#contributors.get(text);
+      if (!c) this.#contributors.set(text, (c = { key: text, sources: [] }));
+      keys.push(c.key);
+      backends.push(backend);
+      mine.add(c.key);
     }
     const old = this.#sources.get(source);
-    if (old) for (const key of old.byVip.keys()) if (!byVip.has(key)) this.#leave(key, source);
-    for (const key of byVip.keys()) {
-      let c = this.#contributors.get(key);
-      if (!c) this.#contributors.set(key, (c = new Set()));
-      c.add(source);
+    if (old) for (const key of new Set(old.keys)) if (!mine.has(key)) this.#leave(key, source);
+    for (const key of mine) {
+      const c = this.#contributors.get(key) as Contributors;
+      if (!c.sources.includes(source)) c.sources = c.sources.concat(source);
       this.#dirty.add(key);
     }
-    this.#sources.set(source, { seq: old ? old.seq : this.#seq++, byVip });
+    // Exact-size copies: arrays grown by push keep room for 16 more entries, at 30,000 sources ~8 MB.
+    this.#sources.set(source, { seq: old ? old.seq : this.#seq++, keys: keys.slice(), backends: backends.slice() });
   }
 
   delete(source: string): void {
     const old = this.#sources.get(source);
     if (!old) return;
-    for (const key of old.byVip.keys()) this.#leave(key, source);
+    for (const key of new Set(old.keys)) this.#leave(key, source);
     this.#sources.delete(source);
   }
 
   #leave(key: string, source: string): void {
-    this.#contributors.get(key)?.delete(source);
+    const c = this.#contributors.get(key);
+    if (c?.sources.includes(source)) c.sources = c.sources.filter((s) => s !== source);
     this.#dirty.add(key);
   }
 
@@ -216,8 +237,8 @@ export class VipTableBuilder {
     let removed = 0;
     for (const key of this.#dirty) {
       const before = this.#table.get(key);
-      const ids = this.#contributors.get(key);
-      if (!ids || ids.size === 0) {
+      const c = this.#contributors.get(key);
+      if (!c || c.sources.length === 0) {
         this.#contributors.delete(key);
         if (before) {
           updates.set(key, undefined);
@@ -226,7 +247,7 @@ export class VipTableBuilder {
         }
         continue;
       }
-      const list = this.#backendsOf(key, ids);
+      const list = this.#backendsOf(key, c.sources);
       if (before && sameBackends(before, list)) continue;
       if (!before) added.push(key);
       updates.set(key, list);
@@ -249,12 +270,14 @@ export class VipTableBuilder {
   }
 
   /** vipTable's grouping for one key: its sources in order, duplicates dropped (last kept), sorted. */
-  #backendsOf(key: string, ids: ReadonlySet<string>): Backend[] {
+  #backendsOf(key: string, ids: readonly string[]): Backend[] {
     const sources: Source[] = [];
     for (const id of ids) sources.push(this.#sources.get(id) as Source);
     if (sources.length > 1) sources.sort((a, b) => a.seq - b.seq);
     const g = new Map<string, Backend>();
-    for (const s of sources) for (const b of s.byVip.get(key) ?? []) g.set(dedupeId(b), b);
+    for (const s of sources) {
+      for (let i = 0; i < s.keys.length; i++) if (s.keys[i] === key) g.set(dedupeId(s.backends[i] as Backend), s.backends[i] as Backend);
+    }
     return [...g.values()].sort(compareBackends);
   }
 }
