@@ -12,7 +12,8 @@ import { canonicalValue, sameValue } from "./value.js";
 
 type Pair = readonly [Dot, Entry];
 
-const EMPTY: KeyState = Object.freeze({ entries: Object.freeze([]), cc: EMPTY_CC });
+const NO_ENTRIES: readonly Pair[] = Object.freeze([]);
+const EMPTY: KeyState = Object.freeze({ entries: NO_ENTRIES, cc: EMPTY_CC });
 
 /** The state of a key nobody wrote. Frozen and shared: states are values. */
 export function emptyKey(): KeyState {
@@ -78,7 +79,9 @@ export function merge(a0: KeyState, b0: KeyState): KeyState {
   const { entries, changed } = joinEntries(a, b);
   const cc = joinContexts(a.cc, b.cc);
   if (!changed && cc === a.cc) return a;
-  return { entries, cc };
+  // A merged state is kept (a store holds one per key): its entries at their exact size, not an
+  // array grown by push with room for 16 more (~130 bytes a key).
+  return { entries: entries.length === 0 ? NO_ENTRIES : entries.slice(), cc };
 }
 
 function joinEntries(a: KeyState, b: KeyState): { entries: Pair[]; changed: boolean } {
