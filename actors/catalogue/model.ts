@@ -21,7 +21,7 @@ export type Protocol = (typeof PROTOCOLS)[number];
  * The compatibility rule (README.md, "Task records across versions"): add optional fields freely,
  * never change a field's meaning, bump this when a field is added.
  */
-export const TASK_RECORD_VERSION = 2;
+export const TASK_RECORD_VERSION = 3;
 
 const name = z.string().min(1).max(253);
 const ip = z.union([z.ipv4(), z.ipv6()]);
@@ -37,6 +37,11 @@ const portFields = {
   hostPort: portNumber.optional(),
   /** Raw VIP labels on this port, e.g. "/myapp:80", "name:80", "11.1.1.1:80". */
   vips: z.array(z.string().min(3).max(300)).max(32),
+  /**
+   * Version 3. Marathon's service port of this port (the catalogue's Marathon source): the L7
+   * edge's frontend port for it when HAPROXY_{n}_PORT is absent, as Marathon-LB.
+   */
+  servicePort: portNumber.optional(),
 };
 
 const taskFields = {

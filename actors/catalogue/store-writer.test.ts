@@ -32,8 +32,8 @@ describe("taskUpdateOps", () => {
   });
 
   it("records are stamped with the version this node writes (absent = 1, the records of before versions)", () => {
-    expect(TASK_RECORD_VERSION).toBe(2);
-    expect((taskUpdateOps({ task })[0] as { value: object }).value).toHaveProperty("v", 2);
+    expect(TASK_RECORD_VERSION).toBe(3);
+    expect((taskUpdateOps({ task })[0] as { value: object }).value).toHaveProperty("v", 3);
   });
 
   it("a removal deletes the key", () => {

@@ -102,12 +102,6 @@ function sourceRank(source: string): number {
   return source === "marathon" ? 2 : source === "operator" ? 0 : 1;
 }
 
-/** A port as the edge reads it: Marathon's service port kept when valid (records are read loosely: an unknown field may hold anything). */
-function edgePort(p: Task["ports"][number]): EdgeTask["ports"][number] {
-  const { servicePort: v, ...rest } = p as Task["ports"][number] & { servicePort?: unknown };
-  return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535 ? { ...rest, servicePort: v } : rest;
-}
-
 function edgeTasks(tasks: EdgeState["tasks"]): EdgeTask[] {
   // One task may be in the store more than once (the master stream's copy, the agent's or a
   // registration, Marathon's): one copy per task id, by sourceRank.
@@ -125,7 +119,7 @@ function edgeTasks(tasks: EdgeState["tasks"]): EdgeTask[] {
     state: t.state,
     ...(t.healthy !== undefined ? { healthy: t.healthy } : {}),
     ...(t.labels ? { labels: t.labels } : {}),
-    ports: t.ports.map(edgePort),
+    ports: t.ports,
   }));
 }
 

@@ -14,9 +14,9 @@ import { mapTaskState } from "../convert/mesos-state.js";
 import type { ConversionProblem } from "../convert/vips.js";
 import type { Task, TaskPort } from "../model.js";
 
-/** A task port with Marathon's service port (the LB's frontend port for it), when the app has one. */
-export type MarathonPort = TaskPort & { servicePort?: number };
-export type MarathonTask = Omit<Task, "ports"> & { ports: MarathonPort[] };
+/** A task as this source writes it: every port carries Marathon's service port when the app has one (record version 3). */
+export type MarathonTask = Task;
+type MarathonPort = TaskPort;
 
 export interface ConvertOptions {
   /** The framework's name (Marathon's /v2/info `name`; "marathon" by default). */
