@@ -20,7 +20,7 @@
 //      it); the node runs with --trace-gc so the live heap is printed too. Target ≤ 150 MB.
 // All kernel work happens in namespaces the bench creates and deletes (also on failure).
 //   npx tsx bench/l4lb-sync.ts [--vips 10000] [--backends 3] [--rounds 5] [--changes 200]
-//        [--propagation 50] [--parts 1,2,3,4] [--no-rss-reference] [--heap-snapshot DIR]
+//        [--propagation 50] [--parts 1,2,3,4] [--no-rss-reference] [--settle-s 10] [--heap-snapshot DIR]
 // Parts 3 and 4 run the compiled node (bin/dcnet.js): `npm run build` first.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -251,7 +251,7 @@ try {
     net = undefined;
   }
   if (part("3")) failed = !(await propagationPart({ rounds: PROPAGATION, target: TARGET.propagationP99 })) || failed;
-  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, reference: !process.argv.includes("--no-rss-reference"), ...(HEAP_DIR ? { heapDir: HEAP_DIR } : {}) })) || failed;
+  if (part("4")) failed = !(await rssPart({ vips: VIPS, backends: BACKENDS, target: TARGET.rssMb, reference: !process.argv.includes("--no-rss-reference"), ...(HEAP_DIR ? { heapDir: HEAP_DIR } : {}), settleS: arg("--settle-s", 10) })) || failed;
 } finally {
   await net?.cleanup();
   rmSync(dir, { recursive: true, force: true });

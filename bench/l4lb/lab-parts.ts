@@ -247,6 +247,13 @@ async function benchElements(lab: L4lbLab, host: string, table: string): Promise
   return out.sort();
 }
 
+/** Samples as text: every value when few, else min / median / max and every tenth. */
+function series(xs: readonly number[]): string {
+  if (xs.length <= 12) return xs.map((x) => x.toFixed(0)).join(" ");
+  const sorted = [...xs].sort((a, b) => a - b);
+  return `min ${f1(sorted[0] ?? Number.NaN)} median ${f1(percentile(xs, 50))} max ${f1(sorted[sorted.length - 1] ?? Number.NaN)}; every 10 s: ${xs.filter((_, i) => i % 10 === 9).map((x) => x.toFixed(0)).join(" ")}`;
+}
+
 /** MB from /proc/<pid>/status: resident, its anonymous part (heaps), and the peak. */
 function memoryOf(pid: number): { rss: number; anon: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -264,6 +271,8 @@ interface RssRun {
   /** Agent answer served → every VIP in the kernel (l4lb on) / the answer served + settle (off). */
   readonly convergeMs: number;
   readonly kernel?: KernelCheckText;
+  /** VmRSS (MB) once a second while settling. */
+  readonly samples: readonly number[];
 }
 
 interface KernelCheckText {
@@ -271,7 +280,8 @@ interface KernelCheckText {
   readonly text: string;
 }
 
-const RSS_SETTLE_MS = 10_000;
+/** After the burst: RSS is sampled every second this long; the figure is the last sample. */
+const RSS_SETTLE_DEFAULT_S = 10;
 const FULL_GC = /Mark-Compact[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
 
 /** The node's last full GC line (--trace-gc writes them to its stdout): how much of the heap is live. */
@@ -308,7 +318,7 @@ async function heapSnapshot(pid: number, dir: string, label: string): Promise<st
   return undefined;
 }
 
-async function rssRun(o: { readonly vips: number; readonly backends: number; readonly l4lb: boolean; readonly heapDir?: string }): Promise<RssRun> {
+async function rssRun(o: { readonly vips: number; readonly backends: number; readonly l4lb: boolean; readonly heapDir?: string; readonly settleS: number }): Promise<RssRun> {
   // spawnDcnet passes DCNET_TEST_EXEC_ARGV to the node's node(1): GC lines only, no change of behaviour
   // (and, with a heap snapshot directory, the signal that writes a snapshot there on request).
   const flags = process.env.DCNET_TEST_EXEC_ARGV;
@@ -345,7 +355,11 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
       );
     }
     // Garbage of the burst is collected lazily: the settled figure is the one that lasts.
-    await sleep(RSS_SETTLE_MS);
+    const samples: number[] = [];
+    for (let t = 0; t < o.settleS; t++) {
+      await sleep(1000);
+      samples.push(memoryOf(node.pid).rss);
+    }
     const after = memoryOf(node.pid);
     const gc = lastFullGc(node.lines());
     if (o.heapDir !== undefined) {
@@ -353,7 +367,7 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
       writeFileSync(join(o.heapDir, `node-l4lb-${o.l4lb ? "on" : "off"}.log`), node.lines().map((l) => (typeof l.msg === "string" && Object.keys(l).length === 1 ? l.msg : JSON.stringify(l))).join("\n"));
       await heapSnapshot(node.pid, o.heapDir, `l4lb ${o.l4lb ? "on" : "off"}, ${o.vips} VIPs`);
     }
-    const base = { before, after, bytes, convergeMs, ...(gc ? { lastFullGc: gc } : {}) };
+    const base = { before, after, bytes, convergeMs, samples, ...(gc ? { lastFullGc: gc } : {}) };
     if (!o.l4lb) return base;
     const desired = desiredState({ table: benchTable({ vips: o.vips, backends: o.backends, owner: "h1" }), addresses: new Map(), deadNodes: new Set(), localIps: new Set([lab.ip("h1"), lab.ip("h1", 6), "127.0.0.1", "::1"]), forbidden: cfg.forbidden, maxBackends: cfg.maxBackends, ipv6: cfg.ipv6 });
     const check = await checkKernel(lab.ns("h1"), desired.state, { table: L4LB_TABLE, selection: cfg.selection, maxBackends: cfg.maxBackends });
@@ -372,14 +386,17 @@ async function rssRun(o: { readonly vips: number; readonly backends: number; rea
  * reference is the same node and tasks with l4lb off: the difference is the L4LB's share.
  * Returns whether the kernel ended up holding exactly the VIP set.
  */
-export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly reference: boolean; readonly heapDir?: string }): Promise<boolean> {
-  const off = o.reference ? await rssRun({ ...o, l4lb: false }) : undefined;
-  const on = await rssRun({ ...o, l4lb: true });
+export async function rssPart(o: { readonly vips: number; readonly backends: number; readonly target: number; readonly reference: boolean; readonly heapDir?: string; readonly settleS?: number }): Promise<boolean> {
+  const settleS = Math.max(1, Math.min(o.settleS ?? RSS_SETTLE_DEFAULT_S, 600));
+  const off = o.reference ? await rssRun({ ...o, settleS, l4lb: false }) : undefined;
+  const on = await rssRun({ ...o, settleS, l4lb: true });
   const mem = (r: RssRun) => `VmRSS ${f1(r.before.rss)} → ${f1(r.after.rss)} MB (anonymous ${f1(r.before.anon)} → ${f1(r.after.anon)} MB; peak VmHWM ${f1(r.after.hwm)} MB; ${r.lastFullGc ?? "no full GC seen"})`;
   const ok = on.kernel?.ok === true;
-  console.log(`\n## 4. RSS of a dcnet node at ${o.vips.toLocaleString("en")} VIPs × ${o.backends} backends: ${(o.vips * o.backends).toLocaleString("en")} tasks in one Mesos agent answer (${f1(on.bytes / 1e6)} MB) read by the node's agent poller, settled ${RSS_SETTLE_MS / 1000} s (load average ${load()})`);
+  console.log(`\n## 4. RSS of a dcnet node at ${o.vips.toLocaleString("en")} VIPs × ${o.backends} backends: ${(o.vips * o.backends).toLocaleString("en")} tasks in one Mesos agent answer (${f1(on.bytes / 1e6)} MB) read by the node's agent poller, settled ${settleS} s (load average ${load()})`);
   console.log(`dcnet      l4lb on:  ${mem(on)}; every VIP in the kernel ${f1(on.convergeMs / 1000)} s after the agent answered`);
+  console.log(`           VmRSS while settling, once a second: ${series(on.samples)}`);
   if (off) console.log(`reference  l4lb off: ${mem(off)}; the L4LB's share: ${f1(on.after.rss - off.after.rss)} MB`);
+  if (off) console.log(`           VmRSS while settling, once a second: ${series(off.samples)}`);
   console.log(`kernel     ${on.kernel?.text ?? "?"}`);
   console.log(`target     RSS ≤ ${o.target} MB: ${f1(on.after.rss)} MB → ${ok && on.after.rss <= o.target ? "PASS" : "MISS"}`);
   return ok;
