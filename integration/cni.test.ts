@@ -157,6 +157,38 @@ describe("dcnet-cni - CNI plugin in network namespaces", () => {
     expect([leases("dcos"), await hostVeths()]).toEqual([[], []]);
   });
 
+  test("a namespace given by a path outside /var/run/netns (/proc/<pid>/ns/net, as containerd and docker pass): ADD, CHECK and DEL work the same, no name left in /var/run/netns", async () => {
+    const rt = dcos();
+    await container("byproc");
+    // A process holding the namespace, as a container's init does; killed by the afterAll sweep too.
+    const holder = spawn("ip", ["netns", "exec", ns("byproc"), "sleep", "120"], { stdio: "ignore" });
+    servers.push(holder);
+    const pid = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = await runFile("ip", ["netns", "pids", ns("byproc")]);
+        const p = r.stdout.trim().split("\n").filter(Boolean)[0];
+        if (p) return p;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error(`no process in ${ns("byproc")}`);
+    })();
+    const before = readdirSync("/var/run/netns").filter((n) => n.startsWith("dcnet-cni-"));
+    const a: CniAttachment = { containerId: "ctr-proc", ifname: "eth0", netns: `/proc/${pid}/ns/net` };
+    const added = await rt.add(a);
+    if (!added.ok) throw new Error(JSON.stringify(added));
+    expect(added.result).toMatchObject({ interfaces: [{}, {}, { name: "eth0", sandbox: a.netns }], ips: [{ address: expect.stringMatching(/^9\.0\.1\.\d+\/25$/) }] });
+    const address = String((added.result?.ips as Array<{ address: string }>)[0]?.address);
+    const eth0 = await link(ns("byproc"), "eth0");
+    expect(eth0?.addr_info.map((x) => `${x.local}/${x.prefixlen}`)).toContain(address);
+    expect(await mustRun("ip", ["-n", ns("byproc"), "route", "show", "default"])).toMatch(/default via 9\.0\.1\.1 dev eth0/);
+    expect(await rt.check(a)).toMatchObject({ ok: true });
+    expect(await rt.del(a)).toMatchObject({ ok: true });
+    expect(await link(ns("byproc"), "eth0")).toBeUndefined();
+    expect([leases("dcos"), await hostVeths()]).toEqual([[], []]);
+    expect(readdirSync("/var/run/netns").filter((n) => n.startsWith("dcnet-cni-"))).toEqual(before);
+    holder.kill("SIGKILL");
+  });
+
   test("CHECK: without prevResult code 7; after the container's address is removed, code 102", async () => {
     const rt = dcos();
     await container("k1");
