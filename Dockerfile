@@ -15,14 +15,27 @@ RUN apt-get update -q \
 WORKDIR /src
 # node-gyp compiles against the image's own headers rather than downloading them.
 ENV npm_config_nodedir=/usr/local
+# The dependencies before the sources, in layers of their own: a change to the sources alone reuses
+# the installed node_modules and the compiled addon (docker's layer cache) and only recompiles dist/.
+# An npm cache put at .npm-cache in the context (a machine without registry access) is used offline;
+# the glob copies it only if it is there, beside the lockfile, into /src/.deps.
+COPY native/udp-batch ./native/udp-batch
+COPY package.json package-lock.json .npm-cach[e] ./.deps/
+# --ignore-scripts: `prepare` compiles dist/ from sources not copied yet; `npm rebuild` then runs the
+# dependencies' own install scripts (node-gyp for native/udp-batch).
+RUN mv .deps/package.json .deps/package-lock.json ./ \
+ && if [ -d .deps/_cacache ]; then export npm_config_cache=/src/.deps npm_config_offline=true; fi \
+ && npm ci --ignore-scripts --no-audit --no-fund \
+ && npm rebuild --no-audit --no-fund \
+ && rm -rf .deps
 COPY . .
-# npm ci runs `prepare`, which compiles dist/ (tsc + the esbuild CLI bundle); prune then drops the dev tools.
-# An npm cache put at .npm-cache in the context (a machine without registry access) is used offline.
-RUN if [ -d .npm-cache ]; then export npm_config_cache=/src/.npm-cache npm_config_offline=true; fi \
- && npm ci --no-audit --no-fund \
+# tsc + the esbuild CLI bundle; prune then drops the dev tools.
+RUN if [ -d .npm-cache ]; then export npm_config_offline=true; fi \
+ && rm -rf .npm-cache \
+ && npm run build \
  && test -f dist/cli/main.js -a -f dist/cli-bundle/main.js \
  && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf .npm-cache native/udp-batch/build/Release/obj.target native/udp-batch/build/Release/.deps \
+ && rm -rf native/udp-batch/build/Release/obj.target native/udp-batch/build/Release/.deps \
  && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
 
 FROM ${NODE_IMAGE}
