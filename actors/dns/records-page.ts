@@ -47,14 +47,11 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `a.` against `b.` in plain string order, without building either string. */
 export function compareOwners(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a.charCodeAt(i) - b.charCodeAt(i);
-    if (d !== 0) return d;
-  }
-  if (a.length === b.length) return 0;
-  // One is a prefix of the other; the shorter one goes on with its dot.
-  return a.length < b.length ? 46 - b.charCodeAt(n) || -1 : a.charCodeAt(n) - 46 || 1;
+  // Only when one name is a prefix of the other does the dot change the order; otherwise the first
+  // difference lies inside both names and the native comparison decides.
+  if (a.length < b.length && b.startsWith(a)) return 46 - b.charCodeAt(a.length) || -1;
+  if (b.length < a.length && a.startsWith(b)) return a.charCodeAt(b.length) - 46 || 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The rows of one owner, in `zoneRecords` order (type, data; equal keys keep the zone's order). */
