@@ -4,8 +4,8 @@
 //
 // A process costs far more than anything else a call does, and a process started by Node (a large
 // process to fork, pipes, event-loop turns) costs more than one started by a small one: on the bench
-// machine an `ip -batch` from Node took ~30 ms at p50 under load where the same from Python took
-// ~18. So an ADD is ONE `ip -j -batch -` started by Node: the host lines (show the bridge, missing →
+// machine an `ip -n … -batch` from Node took 31 ms at p50 under load where the same from Python took
+// 18–20. So an ADD is ONE `ip -j -batch -` started by Node: the host lines (show the bridge, missing →
 // nothing made; create the pair with the container end already in the netns under its final name;
 // enslave the host end; hairpin on), then `netns exec <name> ip -batch <file>`, which `ip` forks
 // itself to run the container's lines (addresses, up, default routes) inside the namespace. The
