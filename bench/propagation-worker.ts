@@ -18,11 +18,12 @@ import { Packr } from "msgpackr";
 import { join } from "node:path";
 import { freePort } from "../integration/harness/nats-local.js";
 import { inboxPrefix, loadCredential } from "../transport/auth/index.js";
+import { startMemberHost, type MemberHost } from "../testkit/gossip/members.js";
 
 const packr = new Packr({ useRecords: false });
 
 type FromParent =
-  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number>; full: boolean; creds?: string }
+  | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number | string>; full: boolean; creds?: string; shared?: boolean }
   | { type: "write"; node: number; keys: number; fields: number; ratePerSec: number; prefix: string }
   | { type: "report" }
   | { type: "stop" };
@@ -42,7 +43,7 @@ const send = (m: unknown): void => void process.send?.(m);
 let STORE = "/gossip/store";
 
 /** A whole node, exactly as `dcnet node` runs it (admin service, facts, …). */
-async function startFullNode(id: string, servers: string[], gossip: Record<string, number>, creds?: string): Promise<Instance> {
+async function startFullNode(id: string, servers: string[], gossip: Record<string, number | string>, creds?: string): Promise<Instance> {
   STORE = "/node/gossip/store";
   // Its own DNS port and no metrics listener: several nodes share this machine.
   const nats = creds === undefined ? { servers, insecure: true } : { servers, credentials: join(creds, `${id}.pem`) };
@@ -51,13 +52,14 @@ async function startFullNode(id: string, servers: string[], gossip: Record<strin
   return { tree: node.tree, transport: node.transport, stop: (reason) => node.stop(reason) };
 }
 
-async function startInstance(id: string, servers: string[], gossip: Record<string, number>, creds?: string): Promise<Instance> {
+async function startInstance(id: string, servers: string[], gossip: Record<string, number | string>, creds?: string, host?: MemberHost): Promise<Instance> {
   const config = validateConfig({ id, nats: { servers }, log: { level: "error" }, gossip });
   const log = pino({ level: "error" }, pino.destination(2));
   const metrics = createRegistry({ node: id, cluster: config.cluster });
   const cred = creds === undefined ? undefined : loadCredential(join(creds, `${id}.pem`));
   const tls = cred === undefined ? {} : { tls: cred.tls, inboxPrefix: inboxPrefix(cred.cluster, cred.name) };
-  const transport = await Transport.connect({ servers, cluster: config.cluster, nodeId: id, logger: log, metrics, ...tls });
+  const transport =
+    host === undefined ? await Transport.connect({ servers, cluster: config.cluster, nodeId: id, logger: log, metrics, ...tls }) : await Transport.over(host.nc, { cluster: config.cluster, nodeId: id, logger: log, metrics });
   const slot: { tree?: Tree } = {};
   const spec = gossipTreeSpec({ config, transport, metrics, incarnation: Date.now(), child: () => log, lookup: (p) => slot.tree?.lookup(p), path: "/gossip" });
   const tree = await startTree(spec, { onCreated: (t) => (slot.tree = t) });
@@ -77,10 +79,14 @@ function store(n: Instance) {
   return ref;
 }
 
+/** `shared`: this process's instances ride on one NATS connection (testkit/gossip/members.ts), for hundreds per process. */
+let host: MemberHost | undefined;
+
 async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
+  if (m.shared === true) host = await startMemberHost(m.servers[m.worker % m.servers.length] as string, `bench-stores-${m.worker}`);
   for (let i = 0; i < m.count; i++) {
     const servers = [m.servers[(m.worker + i) % m.servers.length] as string];
-    const node = await (m.full ? startFullNode : startInstance)(`w${m.worker}-n${i}`, servers, m.gossip, m.creds);
+    const node = m.full ? await startFullNode(`w${m.worker}-n${i}`, servers, m.gossip, m.creds) : await startInstance(`w${m.worker}-n${i}`, servers, m.gossip, m.creds, host);
     const index = nodes.length;
     nodes.push(node);
     await store(node).ask<number>(
@@ -115,7 +121,9 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   const before = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
-  const msgsBefore = node.transport.nc.stats().outMsgs;
+  // On a shared connection the writer's own messages are its delta batches (the connection's count is everyone's).
+  const outMsgs = (): number => (host === undefined ? node.transport.nc.stats().outMsgs : Number.NaN);
+  const msgsBefore = outMsgs();
   const t0 = now();
   for (let k = 0; k < m.keys; k++) {
     const key = `bench/${m.prefix}/${k}`;
@@ -127,7 +135,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 60_000);
   }
   const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
-  const msgsOut = node.transport.nc.stats().outMsgs - msgsBefore;
+  const msgsOut = outMsgs() - msgsBefore;
   // What whole-key replication (lashup) would send for each change: the key's full value.
   const full = await ref.ask<KeyView | undefined>((reply) => ({ type: "get", key: `bench/${m.prefix}/0`, reply }), 5000);
   const wholeKeyBytes = packr.pack({ key: `bench/${m.prefix}/0`, value: full }).length;
@@ -154,6 +162,7 @@ process.on("message", (raw) => {
         return send({ type: "report", seen: [...seen.entries()].map(([k, v]) => [k, [...v.values()]]), counters: await counters(), rss: process.memoryUsage().rss });
       case "stop":
         await Promise.all(nodes.map((n) => n.stop("bench done")));
+        await host?.close();
         send({ type: "stopped" });
         process.exit(0);
     }

@@ -11,6 +11,7 @@
 // round; the overhead is the median over rounds of (auth+TLS / plain), target ≤ 1.2. Both sides must
 // deliver every change to every node and send the same delta messages per change.
 //   npx tsx bench/propagation.ts [--keys 200] [--rate 200] [--rounds 9] [--quick] [--no-auth-compare] [--verbose]
+//   npx tsx bench/propagation.ts --no-auth-compare --swim-sizes 200,1000   (issue 17: SWIM, default store timings, only these)
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
@@ -74,9 +75,9 @@ interface Measured {
   readonly rss: number;
 }
 
-async function startWorkers(processes: number, perProcess: number, servers: string[], gossip: Record<string, number>, full: boolean, creds?: string): Promise<Worker[]> {
+async function startWorkers(processes: number, perProcess: number, servers: string[], gossip: Record<string, number | string>, full: boolean, creds?: string, shared = false): Promise<Worker[]> {
   const workers = Array.from({ length: processes }, () => new Worker());
-  await Promise.all(workers.map((w, i) => w.call({ type: "start", worker: i, count: perProcess, servers, gossip, full, ...(creds === undefined ? {} : { creds }) }, "started")));
+  await Promise.all(workers.map((w, i) => w.call({ type: "start", worker: i, count: perProcess, servers, gossip, full, shared, ...(creds === undefined ? {} : { creds }) }, "started")));
   return workers;
 }
 
@@ -120,10 +121,10 @@ function line(label: string, fields: number, n: number, m: Pick<Measured, "every
   );
 }
 
-async function scenario(label: string, servers: string[], processes: number, perProcess: number, fields: number, gossip: Record<string, number>, full = false): Promise<void> {
-  const workers = await startWorkers(processes, perProcess, servers, gossip, full);
+async function scenario(label: string, servers: string[], processes: number, perProcess: number, fields: number, gossip: Record<string, number | string>, full = false, shared = false): Promise<void> {
+  const workers = await startWorkers(processes, perProcess, servers, gossip, full, undefined, shared);
   try {
-    await new Promise((r) => setTimeout(r, Math.max(1500, 3 * (gossip.heartbeatMs ?? 200))));
+    await new Promise((r) => setTimeout(r, Math.max(1500, 3 * Number(gossip.heartbeatMs ?? 200))));
     const m = await measure(workers, processes * perProcess, fields, `${label.replace(/\W+/g, "-")}-${fields}`);
     console.log(line(label, fields, KEYS, m));
   } finally {
@@ -219,6 +220,14 @@ try {
     await scenario("3 node processes", cluster.urls, 3, 1, 1, fast, true);
     await scenario("3 node processes", cluster.urls, 3, 1, 100, fast, true);
   }
+  // Issue 17: SWIM membership and default store timings (digests fan-in bounded), hundreds of
+  // instances per process on one shared connection each: --swim-sizes 200,1000.
+  const swimSizes = (process.argv[process.argv.indexOf("--swim-sizes") + 1] ?? "").split(",").filter(() => process.argv.includes("--swim-sizes")).map(Number);
+  for (const n of swimSizes) {
+    const processes = Math.max(1, Math.ceil(n / 250));
+    await scenario(`${n} stores, SWIM (${processes} proc x ${n / processes}, shared conn)`, cluster.urls, processes, n / processes, 1, { detector: "swim" }, false, true);
+  }
+  if (swimSizes.length > 0) process.exit(0);
   const only200 = process.argv.includes("--only-200");
   if (only200) await scenario("200 stores (4 processes x 50, hb 2 s)", cluster.urls, 4, 50, 1, calmer);
   else if (!quick) {

@@ -20,6 +20,14 @@ export const gossipConfigSection = z
     deadAfterMs: z.number().int().positive().default(1600).describe("A peer silent this long (ms) is dead."),
     deadGraceMs: z.number().int().nonnegative().default(30_000).describe("A dead node's facts (and a restarted node's older facts) are removed this long (ms) after it was declared dead."),
     antiEntropyMs: z.number().int().positive().default(1000).describe("Digest exchange interval, ms; any missed delta is repaired within about one interval."),
+    digestFanIn: z
+      .number()
+      .int()
+      .positive()
+      .default(16)
+      .describe(
+        "Digests each node hears per antiEntropyMs whatever the cluster size: with n live members each publishes its digest with probability digestFanIn/n per interval (all of them every interval up to digestFanIn members), so anti-entropy costs O(n) deliveries per interval instead of n²; a lasting difference is repaired about antiEntropyMs/2 after a digest first shows it.",
+      ),
     syncTimeoutMs: z.number().int().positive().default(2000).describe("At start, local writes wait for the full sync at most this long (ms), e.g. when alone."),
     tombstoneTtlMs: z.number().int().positive().default(600_000).describe("A deleted key's causal context is forgotten this long (ms) after deletion."),
     maxPendingBytes: z

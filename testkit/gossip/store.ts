@@ -35,6 +35,7 @@ export const TEST_GOSSIP: Config["gossip"] = {
   deadAfterMs: 1600,
   deadGraceMs: 300,
   antiEntropyMs: 200,
+  digestFanIn: 16,
   syncTimeoutMs: 1000,
   tombstoneTtlMs: 60_000,
   maxPendingBytes: 8 * 1024 * 1024,

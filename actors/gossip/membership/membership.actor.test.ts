@@ -25,6 +25,7 @@ const GOSSIP: Config["gossip"] = {
   deadAfterMs: 1600,
   deadGraceMs: 5000,
   antiEntropyMs: 1000,
+  digestFanIn: 16,
   syncTimeoutMs: 2000,
   tombstoneTtlMs: 600_000,
   maxPendingBytes: 8 * 1024 * 1024,

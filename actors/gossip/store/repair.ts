@@ -10,7 +10,7 @@ import { isConnected, publishDigest, requestPage, subscribeDigestRequests } from
 import { WrongResponderError } from "../errors.js";
 import { dropPredicate, foreignReplica, mentions, parseCached } from "./owners.js";
 import { isSynced, later, notifyChange, type StoreState } from "./state.js";
-import type { PullJob } from "./sync.js";
+import { digestTurn, type PullJob } from "./sync.js";
 import type { TraceCarrier } from "./types.js";
 import { diffBuckets } from "./buckets.js";
 import { flush, releaseHeld } from "./writes.js";
@@ -205,11 +205,14 @@ export function serveBuckets(s: StoreState, m: Msg<"serve-buckets">): void {
 export function antiEntropy(s: StoreState): void | Promise<void> {
   const gone = s.keys.sweep(Date.now(), s.rt.deps.config.tombstoneTtlMs);
   if (gone.length > 0) s.rt.log.debug({ keys: gone.length }, "tombstones forgotten");
+  if (!digestTurn(s.live.size + 1, s.rt.deps.config.digestFanIn)) return flush(s);
   return publishOwnDigest(s);
 }
 
 export function memberEvent(s: StoreState, ev: MemberEvent): void | Promise<void> {
   s.owners.event(ev, Date.now());
+  if (ev.type === "join" || ev.type === "alive" || ev.type === "rejoin") s.live.add(ev.node);
+  else if (ev.type === "dead") s.live.delete(ev.node);
   if (ev.type === "dead") s.diffs.forget(ev.node);
   armCleanup(s);
   // A peer heard again after silence (a healed partition) compares our digest with its state and

@@ -76,6 +76,8 @@ export interface StoreState {
   /** Bytes published since the last completed flush: an upper bound of the client's unsent bytes. */
   unconfirmed: number;
   lastDigestAnswerAt: number;
+  /** Members other than this node currently alive (membership's word): the n of the digest fan-in. */
+  readonly live: Set<string>;
   readonly counters: Counters;
   readonly timers: Timers;
   subs: TransportSubscription[];

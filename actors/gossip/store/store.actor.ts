@@ -69,13 +69,15 @@ function newState(rt: StoreRuntime, epoch: number, watchers: Watchers, previous:
     batch: new DeltaBatch(),
     handedOff: [],
     pulls: new Pulls(deps.config.repairConcurrency),
-    diffs: new DiffMemory(),
+    // Half an interval: far longer than a delta in flight, short enough to repair within about one interval.
+    diffs: new DiffMemory(deps.config.antiEntropyMs / 2),
     sync: { kind: "waiting", since: now },
     held: [],
     previous,
     hlc: undefined,
     unconfirmed: 0,
     lastDigestAnswerAt: 0,
+    live: new Set(),
     counters: { deltasOut: 0, deltasIn: 0, bytesOut: 0, bytesIn: 0, keysRepaired: 0, digestsIn: 0, rejected: 0 },
     timers: {},
     subs: [],
@@ -93,6 +95,7 @@ async function start(s: StoreState): Promise<StoreState> {
   const watch = await deps.membership.watch((event) => tell({ type: "member", event }));
   s.watchId = watch.id;
   s.owners.members(watch.members, Date.now());
+  for (const m of watch.members) if (!m.self && (m.state === "alive" || m.state === "suspect")) s.live.add(m.node);
   try {
     s.subs = subscribeStore(deps.transport, tell);
     s.timers.antiEntropy = setInterval(() => tell({ type: "anti-entropy", epoch }), deps.config.antiEntropyMs);

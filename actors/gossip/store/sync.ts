@@ -57,21 +57,40 @@ export class Pulls {
 }
 
 /**
- * Repair hysteresis: a bucket is pulled from a peer only when it differed in that peer's previous
- * digest too. A difference made by deltas still in flight disappears within milliseconds; pulling
- * it would fetch whole buckets for nothing on every interval of a write burst. A real loss persists,
- * so it is repaired on the second digest after it: within about two anti-entropy intervals.
+ * Repair hysteresis: a bucket is pulled from a peer only when the difference has lasted. A difference
+ * made by deltas still in flight disappears within milliseconds; pulling it would fetch whole buckets
+ * for nothing on every interval of a write burst. A real loss persists. It has lasted when it differed
+ * in that peer's previous digest too (small clusters: every peer's digest comes every interval), or
+ * when some digest (from any peer) showed the bucket different at least `settleMs` ago and no digest
+ * has shown it equal since (large clusters: a given peer's digest comes only every n/fan-in
+ * intervals, so waiting for its next one would delay every repair by that much).
  */
 export class DiffMemory {
   readonly #last = new Map<string, ReadonlySet<number>>();
+  /** bucket → when a digest first showed it different (cleared when one shows it equal, or on a pull). */
+  readonly #since = new Map<number, number>();
 
-  /** Buckets differing now and in the peer's previous digest; remembers the current difference. */
-  persistent(peer: string, mine: readonly string[], theirs: readonly string[]): number[] {
-    const now = diffBuckets(mine, theirs);
+  constructor(private readonly settleMs = Number.POSITIVE_INFINITY) {}
+
+  /** Buckets whose difference has lasted (see above); remembers the current difference. */
+  persistent(peer: string, mine: readonly string[], theirs: readonly string[], now = Date.now()): number[] {
+    const diff = diffBuckets(mine, theirs);
     const before = this.#last.get(peer);
-    if (now.length === 0) this.#last.delete(peer);
-    else this.#last.set(peer, new Set(now));
-    return before === undefined ? [] : now.filter((b) => before.has(b));
+    if (diff.length === 0) this.#last.delete(peer);
+    else this.#last.set(peer, new Set(diff));
+    const differs = new Set(diff);
+    for (const b of this.#since.keys()) if (!differs.has(b)) this.#since.delete(b);
+    const out: number[] = [];
+    for (const b of diff) {
+      const since = this.#since.get(b);
+      if (since === undefined) this.#since.set(b, now);
+      if (before?.has(b) === true || (since !== undefined && now - since >= this.settleMs)) {
+        out.push(b);
+        // Pulled now: a difference after the pull must last again before the next one.
+        this.#since.delete(b);
+      }
+    }
+    return out;
   }
 
   forget(peer: string): void {
@@ -81,6 +100,17 @@ export class DiffMemory {
   get peers(): number {
     return this.#last.size;
   }
+}
+
+/**
+ * Whether this node publishes its digest this interval: with `live` members (this one included),
+ * each publishes with probability fanIn/live, so every node hears about `fanIn` digests per interval
+ * whatever the cluster size: anti-entropy costs O(n) deliveries per interval, not n² (1,000 nodes
+ * broadcasting every second would be a million digests a second). Up to `fanIn` members all publish
+ * every interval, as before.
+ */
+export function digestTurn(live: number, fanIn: number, random: () => number = Math.random): boolean {
+  return live <= fanIn || random() < fanIn / live;
 }
 
 /** Where the initial sync stands. Local writes are held until `synced`. */
