@@ -212,6 +212,23 @@ describe("swim: partitions and our own connection", () => {
   });
 });
 
+describe("swim: a death heard before the member itself", () => {
+  it("records it dead, tells watchers suspect then dead (its facts must go), passes the word on, and a stale alive of that life cannot revive it", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    const out = s.receive("a", { t: "ping", seq: 1, target: "me", life: 1, ver: 0, updates: [{ node: "x", life: 7, ver: 2, status: "dead", from: "b" }] }, at(100));
+    expect(out.events.filter((e) => e.node === "x")).toEqual([
+      { type: "suspect", node: "x", incarnation: 7 },
+      { type: "dead", node: "x", incarnation: 7 },
+    ]);
+    expect(s.member("x")?.state).toBe("dead");
+    // Relayed: the ack we send carries the death.
+    expect(out.sends.flatMap((x) => (x.msg.t === "ack" ? x.msg.updates : [])).some((u) => u.node === "x" && u.status === "dead")).toBe(true);
+    const stale = s.receive("c", { t: "ping", seq: 2, target: "me", life: 1, ver: 0, updates: [{ node: "x", life: 7, ver: 2, status: "alive" }] }, at(200));
+    expect(stale.events.filter((e) => e.node === "x")).toEqual([]);
+    expect(s.member("x")?.state).toBe("dead");
+  });
+});
+
 describe("swim: bad input", () => {
   it("refuses an incarnation from the future and reports another process with our id once", () => {
     const s = new Swim(SIM_CONFIG, "me", 1_000);

@@ -469,8 +469,16 @@ export class Swim {
     if (u.node === this.#self) return this.#aboutSelf(u, out);
     const p = this.#peers.get(u.node);
     if (p === undefined) {
-      // A dead member we never knew is nothing to us.
-      if (u.status === "dead") return;
+      if (u.status === "dead") {
+        // A member that died before we heard of it (a cold start, a join racing a death) may still
+        // own facts our store holds: it is recorded dead (so a stale `alive` of that life cannot bring
+        // it back), watchers are told (suspect, dead: the store drops its facts after the grace), and
+        // the word is passed on like any death.
+        const gone: Peer = { node: u.node, life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: 0, sinceMono: at.mono, sinceWall: at.wall };
+        this.#peers.set(u.node, gone);
+        this.#dead(gone, u, at, out);
+        return;
+      }
       const fresh: Peer = { node: u.node, life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, sinceMono: at.mono, sinceWall: at.wall };
       this.#peers.set(u.node, fresh);
       // A random place in the probe order, so a new member is probed within one pass.
