@@ -35,9 +35,8 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 interface Hosted {
   readonly m: MemberInstance;
-  /** node → is it alive in this instance's view (from the events, so counting costs nothing). */
-  readonly alive: Map<string, boolean>;
-  aliveCount: number;
+  /** Peers alive in this instance's view, kept from its events (so asking costs nothing). */
+  readonly alive: { n: number };
   /** Absolute time of each event (MemberInstance's are this process's performance.now()). */
   readonly events: Array<{ readonly at: number; readonly type: string; readonly node: string }>;
 }
@@ -51,42 +50,37 @@ async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<Work
   host = await startMemberHost(c.url, `bench-members-${process.pid}`);
   detector = c.gossip.detector;
   for (const id of c.ids) {
-    const m = await startMember(host, c.cluster, id, c.gossip);
-    const h: Hosted = { m, alive: new Map(), aliveCount: 0, events: [] };
-    // Follow the instance's events as they are pushed (events[] grows; read what is new on each push).
-    const push = m.events.push.bind(m.events);
-    m.events.push = (...items) => {
-      for (const e of items) {
-        const up = e.ev.type === "join" || e.ev.type === "alive" || e.ev.type === "rejoin";
-        const was = h.alive.get(e.ev.node) === true;
-        if (up !== was) h.aliveCount += up ? 1 : -1;
-        h.alive.set(e.ev.node, up);
-        h.events.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
-      }
-      return push(...items);
-    };
-    for (const e of m.events.splice(0)) m.events.push(e);
+    const alive = new Map<string, boolean>();
+    const record: Hosted["events"] = [];
+    const counted = { n: 0 };
+    const m = await startMember(host, c.cluster, id, c.gossip, Date.now(), (e) => {
+      const up = e.ev.type === "join" || e.ev.type === "alive" || e.ev.type === "rejoin";
+      if (up !== (alive.get(e.ev.node) === true)) counted.n += up ? 1 : -1;
+      alive.set(e.ev.node, up);
+      record.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
+    });
+    const h: Hosted = { m, alive: counted, events: record };
     hosted.set(id, h);
   }
   return { type: "start", started: hosted.size };
 }
 
+const live = (): Hosted[] => [...hosted.values()].filter((h) => !killed.has(h.m.id));
+
 async function counters(): Promise<WorkerReply> {
-  const live = [...hosted.values()].filter((h) => !killed.has(h.m.id));
   const cpu = process.cpuUsage();
-  if (detector === "swim") return { type: "counters", messages: (await Promise.all(live.map((h) => swimMessages(h.m)))).reduce((a, b) => a + b, 0), cpuUs: cpu.user + cpu.system };
+  if (detector === "swim") return { type: "counters", messages: (await Promise.all(live().map((h) => swimMessages(h.m)))).reduce((a, b) => a + b, 0), cpuUs: cpu.user + cpu.system };
   // A shared connection gets one copy of a message per matching subscription: its totals are the instances' sum.
   const s = host?.nc.stats();
   return { type: "counters", messages: (s?.inMsgs ?? 0) + (s?.outMsgs ?? 0), cpuUs: cpu.user + cpu.system };
 }
 
 async function handle(c: WorkerCommand): Promise<WorkerReply> {
-  const live = (): Hosted[] => [...hosted.values()].filter((h) => !killed.has(h.m.id));
   switch (c.type) {
     case "start":
       return start(c);
     case "alive":
-      return { type: "alive", min: Math.min(...live().map((h) => h.aliveCount)) };
+      return { type: "alive", min: Math.min(...live().map((h) => h.alive.n)) };
     case "counters":
       return counters();
     case "kill": {

@@ -122,7 +122,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
   }
   const before = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
   // On a shared connection the writer's own messages are its delta batches (the connection's count is everyone's).
-  const outMsgs = (): number => (host === undefined ? node.transport.nc.stats().outMsgs : Number.NaN);
+  const outMsgs = (): number => (host === undefined ? node.transport.nc.stats().outMsgs : 0);
   const msgsBefore = outMsgs();
   const t0 = now();
   for (let k = 0; k < m.keys; k++) {
@@ -135,7 +135,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 60_000);
   }
   const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
-  const msgsOut = outMsgs() - msgsBefore;
+  const msgsOut = host === undefined ? outMsgs() - msgsBefore : null;
   // What whole-key replication (lashup) would send for each change: the key's full value.
   const full = await ref.ask<KeyView | undefined>((reply) => ({ type: "get", key: `bench/${m.prefix}/0`, reply }), 5000);
   const wholeKeyBytes = packr.pack({ key: `bench/${m.prefix}/0`, value: full }).length;

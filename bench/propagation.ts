@@ -36,7 +36,8 @@ interface Written {
   written: Array<{ key: string; at: number }>;
   deltas: number;
   bytes: number;
-  msgsOut: number;
+  /** null on a shared connection: its count is every instance's. */
+  msgsOut: number | null;
   wholeKeyBytes: number;
 }
 
@@ -108,7 +109,7 @@ async function measure(workers: readonly Worker[], total: number, fields: number
     deltasPerChange: w.deltas / KEYS,
     bytesPerChange: w.bytes / KEYS,
     wholeKeyBytes: w.wholeKeyBytes,
-    msgsOutPerChange: w.msgsOut / KEYS,
+    msgsOutPerChange: w.msgsOut === null ? Number.NaN : w.msgsOut / KEYS,
     rss,
   };
 }
@@ -117,7 +118,7 @@ function line(label: string, fields: number, n: number, m: Pick<Measured, "every
   return (
     `${label.padEnd(34)} fields=${String(fields).padStart(3)} n=${n} p50=${percentile(m.everywhere, 50).toFixed(2)} ms p99=${percentile(m.everywhere, 99).toFixed(2)} ms` +
     ` missing=${m.missing} | delta msgs/change=${m.deltasPerChange.toFixed(2)} bytes/change=${m.bytesPerChange.toFixed(0)}` +
-    ` vs whole-key (value alone, no envelope) bytes/change=${m.wholeKeyBytes} (ratio ${(m.bytesPerChange / m.wholeKeyBytes).toFixed(2)}); NATS msgs out of writer/change=${m.msgsOutPerChange.toFixed(2)}; RSS all=${(m.rss / 2 ** 20).toFixed(0)} MiB`
+    ` vs whole-key (value alone, no envelope) bytes/change=${m.wholeKeyBytes} (ratio ${(m.bytesPerChange / m.wholeKeyBytes).toFixed(2)}); NATS msgs out of writer/change=${Number.isNaN(m.msgsOutPerChange) ? "n/a (shared connection)" : m.msgsOutPerChange.toFixed(2)}; RSS all=${(m.rss / 2 ** 20).toFixed(0)} MiB`
   );
 }
 

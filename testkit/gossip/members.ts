@@ -64,7 +64,8 @@ export async function startMemberHost(url: string, name = "dcnet-members"): Prom
   return { nc, close: () => nc.drain() };
 }
 
-export async function startMember(on: string | MemberHost, cluster: string, id: string, gossip: Partial<Config["gossip"]>, incarnation = Date.now()): Promise<MemberInstance> {
+/** `onEvent` sees each event as it is recorded (a bench keeps running counts from it). */
+export async function startMember(on: string | MemberHost, cluster: string, id: string, gossip: Partial<Config["gossip"]>, incarnation = Date.now(), onEvent?: (e: MemberInstance["events"][number]) => void): Promise<MemberInstance> {
   const registry = new Registry();
   const topts = { cluster, nodeId: id, logger: silent, metrics: registry };
   const transport = typeof on === "string" ? await Transport.connect({ ...topts, servers: [on] }) : await Transport.over(on.nc, topts);
@@ -80,7 +81,13 @@ export async function startMember(on: string | MemberHost, cluster: string, id: 
   const ref = tree.lookup<MembershipMsg>("/node/membership");
   if (ref === undefined) throw new Error("no membership actor");
   const events: MemberInstance["events"] = [];
-  await ref.ask((reply) => ({ type: "watch", subscriber: (ev: MemberEvent) => events.push({ at: performance.now(), ev }), reply }), 20_000);
+  await ref.ask((reply) => ({ type: "watch", subscriber: (ev: MemberEvent) => {
+        const e = { at: performance.now(), ev };
+        events.push(e);
+        onEvent?.(e);
+      },
+      reply,
+     }), 20_000);
   let stopped = false;
   return {
     id,
