@@ -97,11 +97,21 @@ export class KvAllocator {
   static async open(nc: NatsConnection, opts: KvAllocatorOptions): Promise<KvAllocator> {
     if (!BUCKET_PATTERN.test(opts.bucket)) throw new TypeError(`KV bucket ${JSON.stringify(opts.bucket)} must match ${BUCKET_PATTERN.source}`);
     const timeout = opts.timeoutMs ?? 2_000;
-    try {
-      const kv = await new Kvm(jetstream(nc, { timeout })).create(opts.bucket, { replicas: opts.replicas ?? 1, history: 1, timeout });
-      return new KvAllocator(opts.bucket, kv);
-    } catch (err) {
-      throw new AllocationUnavailableError(opts.bucket, "open", { cause: err });
+    const kvm = new Kvm(jetstream(nc, { timeout }));
+    // Nodes starting together race to create the bucket's stream, and the server can refuse the
+    // loser with "subjects overlap with an existing stream" while the winner's stream settles; a
+    // second create of the same config finds it and succeeds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const kv = await kvm.create(opts.bucket, { replicas: opts.replicas ?? 1, history: 1, timeout });
+        return new KvAllocator(opts.bucket, kv);
+      } catch (err) {
+        if (attempt < 3 && err instanceof Error && /subjects overlap/.test(err.message)) {
+          await new Promise((r) => setTimeout(r, 50 * attempt));
+          continue;
+        }
+        throw new AllocationUnavailableError(opts.bucket, "open", { cause: err });
+      }
     }
   }
 

@@ -21,6 +21,7 @@
 // a restart, `rejoin`); `ver` is SWIM's incarnation number within one life, raised only to refute.
 import type { Member, MemberEvent, MemberState } from "./types.js";
 import type { Instant } from "./detector.js";
+import { TransmitQueue } from "./transmit-queue.js";
 
 export type SwimStatus = "alive" | "suspect" | "dead";
 
@@ -149,13 +150,6 @@ interface Relay {
   nacked: boolean;
 }
 
-interface Queued {
-  update: Update;
-  sent: number;
-  /** Enqueue order: among equally sent updates the newest goes first (memberlist's queue does too). */
-  readonly order: number;
-}
-
 export interface SwimCounters {
   probes: number;
   probesFailed: number;
@@ -171,13 +165,12 @@ export class Swim {
   #ver = 0;
   readonly #random: () => number;
   readonly #peers = new Map<string, Peer>();
-  readonly #queue = new Map<string, Queued>();
+  readonly #queue = new TransmitQueue<Update>();
   /** node → its queued suspicion keys (`node accuser`). */
   readonly #confirmations = new Map<string, Set<string>>();
   #order: string[] = [];
   #orderAt = 0;
   #seq = 0;
-  #enqueued = 0;
   #sizeAtSync = 0;
   #probe: Probe | undefined;
   readonly #relays = new Map<number, Relay>();
@@ -186,6 +179,8 @@ export class Swim {
   #nextSyncMono: number | undefined;
   #lastTickMono: number | undefined;
   #nextForgetMono = 0;
+  /** No suspicion can expire before this (a lower bound, so a tick need not walk the suspects). */
+  #nextAgeMono = 0;
   #connected = true;
   readonly #impostors = new Set<number>();
   /** Members under suspicion and dead ones: ticks look at these, never at the whole table. */
@@ -295,7 +290,11 @@ export class Swim {
         const probe = this.#probe;
         if (probe !== undefined && probe.seq === msg.seq && !probe.acked) {
           probe.acked = true;
-          this.#health = Math.max(0, this.#health - 1);
+          if (this.#health > 0) {
+            this.#health -= 1;
+            // Healthier: suspicions run out sooner than the bound assumed.
+            this.#nextAgeMono = 0;
+          }
         }
         return out;
       }
@@ -428,7 +427,17 @@ export class Swim {
     return Math.max(s.minMs, s.maxMs - frac * (s.maxMs - s.minMs));
   }
 
+  /** When a suspicion turns into a death: an unhealthy member (its own probes failing: it may be the
+   * one cut off) waits (1 + health) times longer. */
+  #expiresMono(s: Suspicion): number {
+    return s.startMono + this.#suspicionTimeoutMs(s) * (1 + this.#health);
+  }
+
   #ageSuspicions(at: Instant, out: SwimOutput): void {
+    // In a storm hundreds are suspect on every member: walk them only when one may be due.
+    if (at.mono < this.#nextAgeMono) return;
+    this.#nextAgeMono = Infinity;
+    let next = Infinity;
     // (Deleting the current element while iterating a Set is safe: no copy per tick.)
     for (const p of this.#suspects) {
       const s = p.suspicion;
@@ -436,11 +445,14 @@ export class Swim {
         this.#suspects.delete(p);
         continue;
       }
-      // An unhealthy member (its own probes failing: it may be the one cut off) waits (1 + health)
-      // times longer before it turns a suspicion into a death.
-      if (at.mono - s.startMono < this.#suspicionTimeoutMs(s) * (1 + this.#health)) continue;
+      const due = this.#expiresMono(s);
+      if (at.mono < due) {
+        next = Math.min(next, due);
+        continue;
+      }
       this.#apply({ node: p.node, life: p.life, ver: p.ver, status: "dead", from: this.#self }, at, out, false);
     }
+    this.#nextAgeMono = Math.min(this.#nextAgeMono, next);
   }
 
   #stalled(stallMs: number, out: SwimOutput): void {
@@ -537,6 +549,7 @@ export class Swim {
       // An independent confirmation: the timeout shortens, and others should count it too.
       if (p.suspicion.accusers.has(accuser)) return;
       p.suspicion.accusers.add(accuser);
+      this.#nextAgeMono = Math.min(this.#nextAgeMono, this.#expiresMono(p.suspicion));
       this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: accuser });
       return;
     }
@@ -545,6 +558,7 @@ export class Swim {
     p.ver = u.ver;
     this.#setStatus(p, "suspect");
     p.suspicion = { startMono: at.mono, first: accuser, accusers: new Set([accuser]), minMs, maxMs: this.#cfg.suspicionMaxMult * minMs };
+    this.#nextAgeMono = Math.min(this.#nextAgeMono, this.#expiresMono(p.suspicion));
     enter(p, at);
     out.events.push({ type: "suspect", node: p.node, incarnation: p.life });
     this.#enqueue({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: accuser });
@@ -589,7 +603,7 @@ export class Swim {
     if (u.status === "dead") {
       // We were declared dead: we were the cut-off side, and the deaths we declared meanwhile are
       // probably the cut, not the others. They are not spread any further.
-      for (const [key, q] of this.#queue) if (q.update.status === "dead" && q.update.from === this.#self) this.#queue.delete(key);
+      this.#queue.deleteWhere((q) => q.status === "dead" && q.from === this.#self);
     }
     // Refute: a higher version of our own `alive` overrides every suspicion of the old one.
     this.#ver = u.ver + 1;
@@ -604,13 +618,13 @@ export class Swim {
     if (u.status === "suspect" && u.from !== undefined) {
       // Each accuser's suspicion travels on its own: receivers count distinct accusers.
       const key = `${u.node} ${u.from}`;
-      this.#queue.set(key, { update: u, sent: 0, order: ++this.#enqueued });
+      this.#queue.set(key, u);
       const keys = this.#confirmations.get(u.node) ?? new Set<string>();
       keys.add(key);
       this.#confirmations.set(u.node, keys);
       return;
     }
-    this.#queue.set(u.node, { update: u, sent: 0, order: ++this.#enqueued });
+    this.#queue.set(u.node, u);
     // A newer word about a node makes its older suspicions moot.
     const keys = this.#confirmations.get(u.node);
     if (keys !== undefined) {
@@ -620,27 +634,8 @@ export class Swim {
   }
 
   #piggyback(): Update[] {
-    if (this.#queue.size === 0) return [];
-    const limit = this.#cfg.retransmitMult * Math.ceil(Math.log10(this.size + 1));
-    // Least-sent first: a fresh update spreads before old ones finish their rounds. One pass keeping
-    // the k least-sent (k is small), not a sort of the whole queue per message.
-    const k = this.#cfg.maxPiggyback;
-    const picked: Array<[string, Queued]> = [];
-    const before = (a: Queued, b: Queued): boolean => a.sent < b.sent || (a.sent === b.sent && a.order > b.order);
-    for (const e of this.#queue) {
-      if (picked.length === k && !before(e[1], (picked[k - 1] as [string, Queued])[1])) continue;
-      let i = picked.length;
-      while (i > 0 && before(e[1], (picked[i - 1] as [string, Queued])[1])) i -= 1;
-      picked.splice(i, 0, e);
-      if (picked.length > k) picked.pop();
-    }
-    const out: Update[] = [];
-    for (const [key, q] of picked) {
-      out.push(q.update);
-      q.sent += 1;
-      if (q.sent >= limit) this.#queue.delete(key);
-    }
-    return out;
+    // Least-sent first, newest first among equals: a fresh update spreads before old ones finish their rounds.
+    return this.#queue.take(this.#cfg.maxPiggyback, this.#cfg.retransmitMult * Math.ceil(Math.log10(this.size + 1)));
   }
 
   #stamp<M extends { t: "ping" | "ack" | "ping-req" | "nack" }>(m: M): M & { life: number; ver: number; updates: Update[] } {
@@ -678,8 +673,17 @@ export class Swim {
     }
   }
 
-  /** Up to `k` distinct random members matching `ok`. */
+  /** Up to `k` distinct random members matching `ok`: sampled from the probe order (every member
+   * not dead), a walk of the whole table only when sampling finds too few (a small or dying cluster). */
   #pick(k: number, ok: (p: Peer) => boolean): string[] {
+    const order = this.#order;
+    const found = new Set<string>();
+    for (let tries = 0; tries < 4 * k && found.size < k && order.length > 4 * k; tries++) {
+      const node = order[Math.floor(this.#random() * order.length)] as string;
+      const p = this.#peers.get(node);
+      if (p !== undefined && ok(p)) found.add(node);
+    }
+    if (found.size === k) return [...found];
     const candidates = [...this.#peers.values()].filter(ok).map((p) => p.node);
     return shuffle(candidates, this.#random).slice(0, k);
   }
