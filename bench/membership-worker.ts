@@ -65,6 +65,30 @@ async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<Work
   return { type: "start", started: hosted.size };
 }
 
+// BENCH_PROGRESS=1: every 5 s, this process's event counts by type, the alive peers its instances
+// see (min/mean), and its event-loop delay: where a run that does not converge is stuck.
+if (process.env.BENCH_PROGRESS) {
+  const { monitorEventLoopDelay } = await import("node:perf_hooks");
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  let seen = 0;
+  setInterval(() => {
+    const counts: Record<string, number> = {};
+    let total = 0;
+    for (const h of hosted.values()) {
+      total += h.events.length;
+      for (let i = Math.max(0, h.events.length - 2000); i < h.events.length; i++) {
+        const e = h.events[i] as Hosted["events"][number];
+        if (e.at >= now() - 5000) counts[e.type] = (counts[e.type] ?? 0) + 1;
+      }
+    }
+    const alive = live().map((h) => h.alive.n);
+    console.log(`[${process.pid}] ${hosted.size} instances; events/5s ${JSON.stringify(counts)} (total ${total - seen}); alive seen min ${Math.min(...alive)} mean ${(alive.reduce((a, b) => a + b, 0) / Math.max(1, alive.length)).toFixed(0)}; loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+    seen = total;
+    delay.reset();
+  }, 5000).unref();
+}
+
 const live = (): Hosted[] => [...hosted.values()].filter((h) => !killed.has(h.m.id));
 
 async function counters(): Promise<WorkerReply> {

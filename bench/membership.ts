@@ -7,7 +7,7 @@
 // `dead` anywhere, and → `dead` on every other member). SWIM at every size, today's all-to-all
 // heartbeats at the sizes where it still runs, same run, heartbeats first.
 //   npx tsx bench/membership.ts [--sizes 100,300,1000] [--heartbeat-sizes 100] [--window-s 30] [--ten-minutes]
-//                               [--kills 5] [--per-process 250]
+//                               [--kills 5] [--per-process 250] [--converge-s 180]
 //   (DEBUG_FP=1 prints every false death: who saw whom dead, when)
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,7 @@ const HB_SIZES = list("--heartbeat-sizes", "100");
 const WINDOW_S = process.argv.includes("--ten-minutes") ? 600 : arg("--window-s", 30);
 const KILLS = arg("--kills", 5);
 const PER_PROCESS = arg("--per-process", 250);
+const CONVERGE_S = arg("--converge-s", 180);
 const WORKER = fileURLToPath(new URL("./membership-worker.ts", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.timeOrigin + performance.now();
@@ -107,7 +108,7 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
     await Promise.all(workers.map((w, p) => w.call({ type: "start", url, cluster, ids: slices[p] as string[], gossip: { detector } })));
     // Converged: every instance sees every other alive.
     let converged = false;
-    const deadline = performance.now() + 180_000;
+    const deadline = performance.now() + CONVERGE_S * 1000;
     while (performance.now() < deadline) {
       if ((await all({ type: "alive" })).every((r) => r.min === n - 1)) {
         converged = true;

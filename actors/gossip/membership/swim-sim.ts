@@ -114,7 +114,7 @@ export class Sim {
     for (const ev of events) n.events.push({ at: this.now, ev });
     for (const s of sends) {
       n.sent += 1;
-      const count = s.msg.t === "sync" ? 0 : s.msg.updates.length;
+      const count = "updates" in s.msg ? s.msg.updates.length : 0;
       this.maxUpdatesPerMessage = Math.max(this.maxUpdatesPerMessage, count);
       let to: string;
       if (s.to === JOIN) {

@@ -11,6 +11,7 @@ import { ANY, defineKind, TransportClosedError, type TransportSubscription } fro
 import { getOrCreate } from "../../../observability/metrics.js";
 import { GossipRejects } from "../rejects.js";
 import { DEFAULT_FORGET_DEAD_AFTER_MS, type Instant } from "./detector.js";
+import { DIGEST_BUCKETS } from "./digest.js";
 import { JOIN, SWIM_DEFAULTS, Swim, type SwimMessage, type SwimOutput } from "./swim.js";
 import type { Member, MemberEvent, MemberState, MembershipMsg } from "./types.js";
 import type { MembershipDeps } from "./membership.actor.js";
@@ -29,7 +30,8 @@ export const swimKind = defineKind(
     z.strictObject({ t: z.literal("ack"), ...head }),
     z.strictObject({ t: z.literal("ping-req"), target: nodeId, ...head }),
     z.strictObject({ t: z.literal("nack"), ...head }),
-    z.strictObject({ t: z.literal("sync"), reply: z.boolean(), life, ver: update.shape.ver, members: z.array(update).max(100_000) }),
+    z.strictObject({ t: z.literal("sync"), reply: z.boolean(), life, ver: update.shape.ver, members: z.array(update).max(100_000), want: z.array(z.number().int().min(0).max(DIGEST_BUCKETS - 1)).max(DIGEST_BUCKETS).optional() }),
+    z.strictObject({ t: z.literal("digest"), life, ver: update.shape.ver, buckets: z.array(z.number().int().min(0).max(0xffffffff)).length(DIGEST_BUCKETS) }),
   ]),
   // Probes and list swaps: constant background chatter, not traced unless tracing.backgroundRatio says so.
   { background: true },

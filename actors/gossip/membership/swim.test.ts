@@ -3,6 +3,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { Sim, SIM_CONFIG, seeded } from "./swim-sim.js";
 import { Swim, JOIN, type SwimMessage } from "./swim.js";
+import { bucketOfId, DIGEST_BUCKETS, idHash } from "./digest.js";
 
 const at = (ms: number) => ({ mono: ms, wall: ms });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -247,5 +248,42 @@ describe("swim: bad input", () => {
     expect(sends(0).map((x) => x.to)).toEqual([JOIN]);
     expect(sends(40)).toEqual([]);
     expect(sends(520).map((x) => x.to)).toEqual([JOIN]);
+  });
+});
+
+describe("swim: push-pull by digest", () => {
+  it("swaps only the buckets that differ, and nothing once the tables agree", () => {
+    const a = new Swim(SIM_CONFIG, "a", 1);
+    const b = new Swim(SIM_CONFIG, "b", 1);
+    a.receive("b", { t: "ack", seq: 0, life: 1, ver: 0, updates: [{ node: "x", life: 5, ver: 0, status: "alive" }] }, at(0));
+    b.receive("a", { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+    // a knows a member b does not: its periodic push-pull is a digest, not its list.
+    const digest = a.tick(at(40)).sends.find((s) => s.msg.t === "digest");
+    expect(digest?.to).toBe("b");
+    const answer = b.receive("a", digest!.msg, at(41)).sends;
+    expect(answer).toHaveLength(1);
+    const want = answer[0]!.msg;
+    if (want.t !== "sync") throw new Error(`expected a sync, got ${want.t}`);
+    expect(want.want).toEqual([bucketOfId(idHash("x"))]);
+    expect(want.reply).toBe(false);
+    // a answers with its entries of that bucket only, and asks for nothing more.
+    const back = a.receive("b", want, at(42)).sends;
+    expect(back).toHaveLength(1);
+    const entries = back[0]!.msg;
+    if (entries.t !== "sync") throw new Error(`expected a sync, got ${entries.t}`);
+    expect(entries.members.map((u) => u.node)).toContain("x");
+    expect(entries.members.every((u) => bucketOfId(idHash(u.node)) === bucketOfId(idHash("x")))).toBe(true);
+    expect(entries.want).toBeUndefined();
+    expect(b.receive("a", entries, at(43)).events).toEqual([{ type: "join", node: "x", incarnation: 5 }]);
+    // Agreed: the same digest of a's table now draws no answer.
+    expect(b.receive("a", digest!.msg, at(44)).sends).toEqual([]);
+  });
+
+  it("a digest of the wrong length is a difference everywhere, not a crash", () => {
+    const a = new Swim(SIM_CONFIG, "a", 1);
+    a.receive("b", { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+    const out = a.receive("b", { t: "digest", life: 1, ver: 0, buckets: [1, 2, 3] }, at(1));
+    const msg = out.sends[0]?.msg;
+    expect(msg?.t === "sync" ? msg.want?.length : undefined).toBe(DIGEST_BUCKETS);
   });
 });

@@ -22,6 +22,7 @@
 import type { Member, MemberEvent, MemberState } from "./types.js";
 import type { Instant } from "./detector.js";
 import { TransmitQueue } from "./transmit-queue.js";
+import { bucketOfId, differingBuckets, DIGEST_BUCKETS, idHash, memberHash } from "./digest.js";
 
 export type SwimStatus = "alive" | "suspect" | "dead";
 
@@ -39,8 +40,11 @@ export type SwimMessage =
   | { readonly t: "ack"; readonly seq: number; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
   | { readonly t: "ping-req"; readonly seq: number; readonly target: string; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
   | { readonly t: "nack"; readonly seq: number; readonly life: number; readonly ver: number; readonly updates: readonly Update[] }
-  /** Push-pull: the sender's whole list; `reply` asks for the receiver's list back. */
-  | { readonly t: "sync"; readonly reply: boolean; readonly life: number; readonly ver: number; readonly members: readonly Update[] };
+  /** Push-pull: the sender's whole list (or, with `want`, its entries of the digest buckets that
+   * differed); `reply` asks for the receiver's whole list back, `want` for its entries of those buckets. */
+  | { readonly t: "sync"; readonly reply: boolean; readonly life: number; readonly ver: number; readonly members: readonly Update[]; readonly want?: readonly number[] }
+  /** Push-pull by digest (digest.ts): a receiver whose table differs answers with a `sync` + `want`. */
+  | { readonly t: "digest"; readonly life: number; readonly ver: number; readonly buckets: readonly number[] };
 
 /** Where a message goes: one member, or `join` (any one member of the cluster, picked by the bus). */
 export interface Send {
@@ -95,6 +99,9 @@ export const SWIM_DEFAULTS = {
   joinRetryMs: 500,
 } as const;
 
+/** The measured round trip can stretch the probe timeout (and period with it) up to this many times the configured one. */
+const MAX_RTT_SCALE = 5;
+
 export type SwimRejectReason = "clock-skew" | "impostor";
 
 export interface SwimOutput {
@@ -108,6 +115,8 @@ export interface SwimOutput {
 
 interface Peer {
   readonly node: string;
+  /** idHash(node): the digest bucket and the seed of the member's hash. */
+  readonly hash: number;
   life: number;
   ver: number;
   status: SwimStatus;
@@ -133,6 +142,7 @@ interface Suspicion {
 interface Probe {
   readonly target: string;
   readonly seq: number;
+  readonly startMono: number;
   readonly timeoutMono: number;
   readonly endMono: number;
   indirect: boolean;
@@ -181,7 +191,14 @@ export class Swim {
   #nextForgetMono = 0;
   /** No suspicion can expire before this (a lower bound, so a tick need not walk the suspects). */
   #nextAgeMono = 0;
+  /** Smoothed round trip of direct probes and its variation (ms): undefined until the first ack. */
+  #srtt: number | undefined;
+  #rttvar = 0;
   #connected = true;
+  /** The next push-pull swaps whole lists (after our connection came back: peers we marked unknown
+   * look alive in a digest, and only a whole list from someone who heard them revives them). */
+  #fullSyncNext = false;
+  readonly #selfHash: number;
   readonly #impostors = new Set<number>();
   /** Members under suspicion and dead ones: ticks look at these, never at the whole table. */
   readonly #suspects = new Set<Peer>();
@@ -193,6 +210,7 @@ export class Swim {
     this.#self = self;
     this.#life = life;
     this.#random = random;
+    this.#selfHash = idHash(self);
   }
 
   get localHealth(): number {
@@ -214,7 +232,31 @@ export class Swim {
 
   /** Probe period as our local health stretches it. */
   probePeriodMs(): number {
-    return this.#cfg.probeIntervalMs * (1 + this.#health);
+    return this.#basePeriodMs() * (1 + this.#health);
+  }
+
+  /** The direct-ack wait before health stretches it: the configured one, or the measured round trip
+   * (srtt + 4·rttvar, as TCP's RTO) when acks take longer, up to maxRttScale times the configured. */
+  #baseTimeoutMs(): number {
+    const rto = this.#srtt === undefined ? 0 : this.#srtt + 4 * this.#rttvar;
+    return Math.min(this.#cfg.probeTimeoutMs * MAX_RTT_SCALE, Math.max(this.#cfg.probeTimeoutMs, rto));
+  }
+
+  /** The period keeps its configured ratio to the timeout, so an indirect probe (two round trips) still fits. */
+  #basePeriodMs(): number {
+    return Math.max(this.#cfg.probeIntervalMs, (this.#baseTimeoutMs() * this.#cfg.probeIntervalMs) / this.#cfg.probeTimeoutMs);
+  }
+
+  /** A direct ack's round trip, smoothed as RFC 6298 does. */
+  #sampleRtt(rtt: number): void {
+    if (this.#srtt === undefined) {
+      // No variation assumed yet (RFC 6298 starts at rtt/2): the configured timeout is the floor anyway,
+      // and a cluster that answers as configured must probe at the configured rate from the start.
+      this.#srtt = rtt;
+      return;
+    }
+    this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rtt);
+    this.#srtt = 0.875 * this.#srtt + 0.125 * rtt;
   }
 
   tick(at: Instant): SwimOutput {
@@ -263,9 +305,15 @@ export class Swim {
     this.#apply({ node: from, life: msg.life, ver: msg.ver, status: "alive" }, at, out, true);
     const p = this.#peers.get(from);
     if (p !== undefined && p.life === msg.life) p.heardWall = at.wall;
+    if (msg.t === "digest") {
+      const differ = differingBuckets(this.#digest(), msg.buckets);
+      if (differ.length > 0) out.sends.push({ to: from, msg: { t: "sync", reply: false, life: this.#life, ver: this.#ver, members: this.#list(differ), want: differ } });
+      return out;
+    }
     if (msg.t === "sync") {
       this.#merge(msg.members, at, out, true);
       if (msg.reply) out.sends.push({ to: from, msg: { t: "sync", reply: false, life: this.#life, ver: this.#ver, members: this.#list() } });
+      else if (msg.want !== undefined && msg.want.length > 0) out.sends.push({ to: from, msg: { t: "sync", reply: false, life: this.#life, ver: this.#ver, members: this.#list(msg.want) } });
       return out;
     }
     this.#merge(msg.updates, at, out);
@@ -276,7 +324,7 @@ export class Swim {
         return out;
       case "ping-req": {
         const seq = ++this.#seq;
-        this.#relays.set(seq, { requester: from, seq: msg.seq, nackMono: at.mono + 0.8 * this.#cfg.probeTimeoutMs * (1 + this.#health), nacked: false });
+        this.#relays.set(seq, { requester: from, seq: msg.seq, nackMono: at.mono + 0.8 * this.#baseTimeoutMs() * (1 + this.#health), nacked: false });
         out.sends.push({ to: msg.target, msg: this.#stamp({ t: "ping", seq, target: msg.target }) });
         return out;
       }
@@ -290,6 +338,8 @@ export class Swim {
         const probe = this.#probe;
         if (probe !== undefined && probe.seq === msg.seq && !probe.acked) {
           probe.acked = true;
+          // The target's own ack (not one relayed by a helper, two hops): a round-trip sample, late ones included, so the timeout follows a loaded cluster.
+          if (from === probe.target && !probe.void) this.#sampleRtt(at.mono - probe.startMono);
           if (this.#health > 0) {
             this.#health -= 1;
             // Healthier: suspicions run out sooner than the bound assumed.
@@ -317,6 +367,7 @@ export class Swim {
       // Time spent cut off is nobody's silence: suspicions restart, a sync brings the table up to date.
       for (const p of this.#suspects) if (p.suspicion !== undefined) p.suspicion.startMono = at.mono;
       this.#nextSyncMono = at.mono;
+      this.#fullSyncNext = true;
       this.#nextProbeMono = at.mono + this.probePeriodMs();
       return events;
     }
@@ -356,7 +407,7 @@ export class Swim {
     if (target === undefined) return;
     const seq = ++this.#seq;
     const scale = 1 + this.#health;
-    this.#probe = { target, seq, timeoutMono: at.mono + this.#cfg.probeTimeoutMs * scale, endMono: at.mono + this.#cfg.probeIntervalMs * scale, indirect: false, acked: false, nacks: 0, expectedNacks: 0, void: false };
+    this.#probe = { target, seq, startMono: at.mono, timeoutMono: at.mono + this.#baseTimeoutMs() * scale, endMono: at.mono + this.#basePeriodMs() * scale, indirect: false, acked: false, nacks: 0, expectedNacks: 0, void: false };
     this.counters.probes += 1;
     const ping = this.#stamp({ t: "ping", seq, target });
     const p = this.#peers.get(target);
@@ -486,12 +537,12 @@ export class Swim {
         // own facts our store holds: it is recorded dead (so a stale `alive` of that life cannot bring
         // it back), watchers are told (suspect, dead: the store drops its facts after the grace), and
         // the word is passed on like any death.
-        const gone: Peer = { node: u.node, life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: 0, sinceMono: at.mono, sinceWall: at.wall };
+        const gone: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: 0, sinceMono: at.mono, sinceWall: at.wall };
         this.#peers.set(u.node, gone);
         this.#dead(gone, u, at, out);
         return;
       }
-      const fresh: Peer = { node: u.node, life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, sinceMono: at.mono, sinceWall: at.wall };
+      const fresh: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, sinceMono: at.mono, sinceWall: at.wall };
       this.#peers.set(u.node, fresh);
       // A random place in the probe order, so a new member is probed within one pass.
       this.#order.splice(this.#orderAt + Math.floor(this.#random() * (this.#order.length - this.#orderAt + 1)), 0, u.node);
@@ -554,7 +605,7 @@ export class Swim {
       return;
     }
     const n = this.size;
-    const minMs = this.#cfg.suspicionMult * Math.max(1, Math.log10(n)) * this.#cfg.probeIntervalMs;
+    const minMs = this.#cfg.suspicionMult * Math.max(1, Math.log10(n)) * this.#basePeriodMs();
     p.ver = u.ver;
     this.#setStatus(p, "suspect");
     p.suspicion = { startMono: at.mono, first: accuser, accusers: new Set([accuser]), minMs, maxMs: this.#cfg.suspicionMaxMult * minMs };
@@ -642,10 +693,12 @@ export class Swim {
     return { ...m, life: this.#life, ver: this.#ver, updates: this.#piggyback() };
   }
 
-  #list(): Update[] {
-    const list: Update[] = [{ node: this.#self, life: this.#life, ver: this.#ver, status: "alive" }];
+  /** Our table (this member included), or only its entries in the given digest buckets. */
+  #list(buckets?: readonly number[]): Update[] {
+    const only = buckets === undefined ? undefined : new Set(buckets);
+    const list: Update[] = only === undefined || only.has(bucketOfId(this.#selfHash)) ? [{ node: this.#self, life: this.#life, ver: this.#ver, status: "alive" }] : [];
     // A suspicion keeps its first accuser: relaying it must not count as confirming it.
-    for (const p of this.#peers.values()) list.push({ node: p.node, life: p.life, ver: p.ver, status: p.status, ...(p.status === "alive" ? {} : { from: p.suspicion?.first ?? p.accuser ?? this.#self }) });
+    for (const p of this.#peers.values()) if (only === undefined || only.has(bucketOfId(p.hash))) list.push({ node: p.node, life: p.life, ver: p.ver, status: p.status, ...(p.status === "alive" ? {} : { from: p.suspicion?.first ?? p.accuser ?? this.#self }) });
     return list;
   }
 
@@ -659,7 +712,22 @@ export class Swim {
     // Every other swap goes to whoever the bus picks, not to a member we know: groups that formed
     // apart (members started together, each joined through a different one) find each other.
     const to = all.length === 0 || this.counters.syncs % 2 === 0 ? JOIN : (all[Math.floor(this.#random() * all.length)] as string);
-    out.sends.push({ to, msg: { t: "sync", reply: true, life: this.#life, ver: this.#ver, members: this.#list() } });
+    // A join (we know nobody) or a reconnect swaps whole lists; otherwise a digest, answered with what differs.
+    if (all.length === 0 || this.#fullSyncNext) {
+      this.#fullSyncNext = false;
+      out.sends.push({ to, msg: { t: "sync", reply: true, life: this.#life, ver: this.#ver, members: this.#list() } });
+    } else out.sends.push({ to, msg: { t: "digest", life: this.#life, ver: this.#ver, buckets: this.#digest() } });
+  }
+
+  /** The table's digest (digest.ts), as #list would hand it out. O(n) integer work: computed per push-pull, never per probe. */
+  #digest(): number[] {
+    const d = new Uint32Array(DIGEST_BUCKETS);
+    d[bucketOfId(this.#selfHash)] = memberHash(this.#selfHash, this.#life, this.#ver, "alive");
+    for (const p of this.#peers.values()) {
+      const b = bucketOfId(p.hash);
+      d[b] = (d[b] as number) ^ memberHash(p.hash, p.life, p.ver, p.status);
+    }
+    return Array.from(d);
   }
 
   #forget(at: Instant, out: SwimOutput): void {
