@@ -9,7 +9,8 @@ import { startMember, startMemberHost, swimMessages, type MemberHost, type Membe
 import type { Config } from "../config/index.js";
 
 export type WorkerCommand =
-  | { readonly type: "start"; readonly url: string; readonly cluster: string; readonly ids: readonly string[]; readonly gossip: Partial<Config["gossip"]> }
+  /** `everyMs`: the pause between two starts in this process (0: one right after the other). */
+  | { readonly type: "start"; readonly url: string; readonly cluster: string; readonly ids: readonly string[]; readonly gossip: Partial<Config["gossip"]>; readonly everyMs: number }
   /** The fewest alive peers any of this process's instances sees. */
   | { readonly type: "alive" }
   /** Messages sent + received by the instances, and this process's CPU time (µs). */
@@ -37,11 +38,13 @@ interface Hosted {
   readonly m: MemberInstance;
   /** Peers alive in this instance's view, kept from its events (so asking costs nothing). */
   readonly alive: { n: number };
-  /** Absolute time of each event (MemberInstance's are this process's performance.now()). */
+  /** Absolute time of each suspect and dead event (MemberInstance's are this process's performance.now()); joins and alives are only counted. */
   readonly events: Array<{ readonly at: number; readonly type: string; readonly node: string }>;
 }
 
 let host: MemberHost | undefined;
+/** Joins, alives and rejoins since the last progress line (BENCH_PROGRESS). */
+let progress: Record<string, number> = {};
 let detector: string | undefined;
 const hosted = new Map<string, Hosted>();
 const killed = new Set<string>();
@@ -50,6 +53,7 @@ async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<Work
   host = await startMemberHost(c.url, `bench-members-${process.pid}`);
   detector = c.gossip.detector;
   for (const id of c.ids) {
+    if (c.everyMs > 0 && hosted.size > 0) await new Promise((r) => setTimeout(r, c.everyMs));
     const alive = new Map<string, boolean>();
     const record: Hosted["events"] = [];
     const counted = { n: 0 };
@@ -57,7 +61,8 @@ async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<Work
       const up = e.ev.type === "join" || e.ev.type === "alive" || e.ev.type === "rejoin";
       if (up !== (alive.get(e.ev.node) === true)) counted.n += up ? 1 : -1;
       alive.set(e.ev.node, up);
-      record.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
+      if (e.ev.type === "suspect" || e.ev.type === "dead") record.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
+      else progress[e.ev.type] = (progress[e.ev.type] ?? 0) + 1;
     });
     const h: Hosted = { m, alive: counted, events: record };
     hosted.set(id, h);
@@ -73,7 +78,8 @@ if (process.env.BENCH_PROGRESS) {
   delay.enable();
   let seen = 0;
   setInterval(() => {
-    const counts: Record<string, number> = {};
+    const counts: Record<string, number> = progress;
+    progress = {};
     let total = 0;
     for (const h of hosted.values()) {
       total += h.events.length;

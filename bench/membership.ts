@@ -7,7 +7,7 @@
 // `dead` anywhere, and → `dead` on every other member). SWIM at every size, today's all-to-all
 // heartbeats at the sizes where it still runs, same run, heartbeats first.
 //   npx tsx bench/membership.ts [--sizes 100,300,1000] [--heartbeat-sizes 100] [--window-s 30] [--ten-minutes]
-//                               [--kills 5] [--per-process 250] [--converge-s 180]
+//                               [--kills 5] [--per-process 250] [--converge-s 180] [--start-rate 0]
 //   (DEBUG_FP=1 prints every false death: who saw whom dead, when)
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,8 @@ const WINDOW_S = process.argv.includes("--ten-minutes") ? 600 : arg("--window-s"
 const KILLS = arg("--kills", 5);
 const PER_PROCESS = arg("--per-process", 250);
 const CONVERGE_S = arg("--converge-s", 180);
+// Instances started per second, all processes together (0: as fast as they start, every node booting at once).
+const START_RATE = arg("--start-rate", 0);
 const WORKER = fileURLToPath(new URL("./membership-worker.ts", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.timeOrigin + performance.now();
@@ -104,8 +106,10 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
   const t0 = performance.now();
   try {
     await Promise.all(workers.map((w) => w.ready));
-    // Instances start in parallel across processes, one after another within each (as nodes boot).
-    await Promise.all(workers.map((w, p) => w.call({ type: "start", url, cluster, ids: slices[p] as string[], gossip: { detector } })));
+    // Instances start in parallel across processes, one after another within each (as nodes boot),
+    // at --start-rate a second in all when given.
+    const everyMs = START_RATE > 0 ? (processes * 1000) / START_RATE : 0;
+    await Promise.all(workers.map((w, p) => w.call({ type: "start", url, cluster, ids: slices[p] as string[], gossip: { detector }, everyMs }, 600_000)));
     // Converged: every instance sees every other alive.
     let converged = false;
     const deadline = performance.now() + CONVERGE_S * 1000;
@@ -174,7 +178,7 @@ function line(r: Result): string {
 
 const nats = await startNatsCluster(1, { jetstream: false });
 try {
-  console.log(`bench/membership: window ${WINDOW_S} s${WINDOW_S === 600 ? " (10 minutes)" : " (pass --ten-minutes for 10)"}, ${KILLS} kills per run; ≤ ${PER_PROCESS} instances per worker process, one shared NATS connection each`);
+  console.log(`bench/membership: window ${WINDOW_S} s${WINDOW_S === 600 ? " (10 minutes)" : " (pass --ten-minutes for 10)"}, ${KILLS} kills per run; ≤ ${PER_PROCESS} instances per worker process, one shared NATS connection each; ${START_RATE > 0 ? `${START_RATE} starts/s` : "every instance started at once"}`);
   for (const n of SIZES) {
     // Heartbeats first where they run, then SWIM, so both see the same machine a minute apart.
     if (HB_SIZES.includes(n)) console.log(line(await run(nats.urls[0] as string, "heartbeat", n)));

@@ -93,7 +93,7 @@ export const SWIM_DEFAULTS = {
   suspicionMaxMult: 6,
   suspicionConfirmations: 3,
   retransmitMult: 4,
-  maxPiggyback: 8,
+  maxPiggyback: 16,
   maxLocalHealth: 8,
   syncIntervalMs: 5000,
   joinRetryMs: 500,
@@ -318,10 +318,19 @@ export class Swim {
     }
     this.#merge(msg.updates, at, out);
     switch (msg.t) {
-      case "ping":
+      case "ping": {
         // A ping meant for an earlier process with our id is answered anyway: we are that node now.
-        out.sends.push({ to: from, msg: this.#stamp({ t: "ack", seq: msg.seq }) });
+        const ack = this.#stamp({ t: "ack", seq: msg.seq });
+        // The sender is alive but we hold it suspect or dead at its own version: tell it in the ack
+        // (as the buddy system does for suspects we probe), so it refutes now instead of whenever
+        // the gossip reaches it; nobody probes a member they hold dead, so its own pings are the way.
+        if (p !== undefined && p.status !== "alive" && p.life === msg.life && p.ver >= msg.ver) {
+          ack.updates.unshift({ node: from, life: p.life, ver: p.ver, status: p.status, from: p.suspicion?.first ?? p.accuser ?? this.#self });
+          if (ack.updates.length > this.#cfg.maxPiggyback) ack.updates.pop();
+        }
+        out.sends.push({ to: from, msg: ack });
         return out;
+      }
       case "ping-req": {
         const seq = ++this.#seq;
         this.#relays.set(seq, { requester: from, seq: msg.seq, nackMono: at.mono + 0.8 * this.#baseTimeoutMs() * (1 + this.#health), nacked: false });
