@@ -39,7 +39,7 @@ interface InFlight {
 export const SIM_CONFIG: SwimConfig = {
   ...SWIM_DEFAULTS,
   stallThresholdMs: 25,
-  tickMs: 40,
+  tickMs: 20,
   forgetDeadAfterMs: 3_600_000,
   maxClockSkewMs: 60_000,
 };

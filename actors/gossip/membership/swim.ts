@@ -123,6 +123,8 @@ interface Peer {
   /** Our NATS connection is down: we cannot judge, watchers were told `unknown`. */
   unknown: boolean;
   heardWall: number;
+  /** When we last heard the member itself (any message of its current life), monotonic ms. */
+  heardMono: number;
   sinceMono: number;
   sinceWall: number;
   suspicion?: Suspicion;
@@ -183,6 +185,8 @@ export class Swim {
   #seq = 0;
   #sizeAtSync = 0;
   #probe: Probe | undefined;
+  /** A probe that failed last period, judged at the end of this one (#finishProbe). */
+  #pendingSuspicion: { readonly target: string; readonly life: number; readonly ver: number; readonly sinceMono: number; readonly dueMono: number } | undefined;
   readonly #relays = new Map<number, Relay>();
   #health = 0;
   #nextProbeMono: number | undefined;
@@ -272,6 +276,7 @@ export class Swim {
     if (!this.#connected) return out;
     this.#expireRelays(at, out);
     this.#ageSuspicions(at, out);
+    this.#judgePending(at, out);
     const probe = this.#probe;
     if (probe !== undefined && !probe.acked && !probe.indirect && !probe.void && at.mono >= probe.timeoutMono) this.#indirect(probe, at, out);
     if (this.#nextProbeMono === undefined || at.mono >= this.#nextProbeMono) {
@@ -304,7 +309,10 @@ export class Swim {
     // Any message is its sender's own word that it is alive at (life, ver).
     this.#apply({ node: from, life: msg.life, ver: msg.ver, status: "alive" }, at, out, true);
     const p = this.#peers.get(from);
-    if (p !== undefined && p.life === msg.life) p.heardWall = at.wall;
+    if (p !== undefined && p.life === msg.life) {
+      p.heardWall = at.wall;
+      p.heardMono = at.mono;
+    }
     if (msg.t === "digest") {
       const differ = differingBuckets(this.#digest(), msg.buckets);
       if (differ.length > 0) out.sends.push({ to: from, msg: { t: "sync", reply: false, life: this.#life, ver: this.#ver, members: this.#list(differ), want: differ } });
@@ -434,18 +442,38 @@ export class Swim {
     for (const h of helpers) out.sends.push({ to: h, msg: this.#stamp({ t: "ping-req", seq: probe.seq, target: probe.target }) });
   }
 
+  /** A failed probe becomes a suspicion only if the target stayed silent one more (base) period. A
+   * target whose process stalled answers late (its ack, a ping of its own): it was slow, not dead,
+   * and one accusation costs a suspicion and a refutation sent to every member. Where hundreds of
+   * members share a process (bench/membership), one stall would otherwise accuse all of them at once. */
+  #judgePending(at: Instant, out: SwimOutput): void {
+    const pending = this.#pendingSuspicion;
+    if (pending === undefined || at.mono < pending.dueMono) return;
+    this.#pendingSuspicion = undefined;
+    const p = this.#peers.get(pending.target);
+    // Suspect meanwhile (told by others): our failed probe is one more independent confirmation.
+    if (p !== undefined && p.status !== "dead" && p.life === pending.life && p.heardMono < pending.sinceMono) {
+      this.#apply({ node: p.node, life: p.life, ver: Math.max(p.ver, pending.ver), status: "suspect", from: this.#self }, at, out, false);
+    }
+  }
+
   #finishProbe(at: Instant, out: SwimOutput): void {
+    // A judgement still pending (health stretched our period past it) is made before a new one replaces it.
+    if (this.#pendingSuspicion !== undefined) this.#judgePending({ mono: Math.max(at.mono, this.#pendingSuspicion.dueMono), wall: at.wall }, out);
     const probe = this.#probe;
     this.#probe = undefined;
     if (probe === undefined || probe.acked || probe.void) return;
     this.counters.probesFailed += 1;
-    // Lifeguard: helpers that did not even nack point at us, not at the target.
+    // Lifeguard: helpers that did not even nack point at us, not at the target. Unlike memberlist, a
+    // failed probe that every helper nacked still counts 1: a prober that keeps failing probes slows
+    // down, which is what stops a storm of suspicions on a saturated machine from feeding itself.
     const missing = probe.expectedNacks - probe.nacks;
     this.#health = Math.min(this.#cfg.maxLocalHealth, this.#health + Math.max(1, missing));
     const p = this.#peers.get(probe.target);
-    // Already suspect (told by others): our own failed probe is one more independent confirmation.
     if (p === undefined || p.status === "dead") return;
-    this.#apply({ node: p.node, life: p.life, ver: p.ver, status: "suspect", from: this.#self }, at, out, false);
+    // Even a confirmation of others' suspicion waits: confirmations shorten the suspicion timeout,
+    // and after a stall the accused answer late, all at once.
+    this.#pendingSuspicion = { target: p.node, life: p.life, ver: p.ver, sinceMono: probe.startMono, dueMono: at.mono + this.probePeriodMs() };
   }
 
   #nextTarget(): string | undefined {
@@ -546,12 +574,12 @@ export class Swim {
         // own facts our store holds: it is recorded dead (so a stale `alive` of that life cannot bring
         // it back), watchers are told (suspect, dead: the store drops its facts after the grace), and
         // the word is passed on like any death.
-        const gone: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: 0, sinceMono: at.mono, sinceWall: at.wall };
+        const gone: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: 0, heardMono: -1, sinceMono: at.mono, sinceWall: at.wall };
         this.#peers.set(u.node, gone);
         this.#dead(gone, u, at, out);
         return;
       }
-      const fresh: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, sinceMono: at.mono, sinceWall: at.wall };
+      const fresh: Peer = { node: u.node, hash: idHash(u.node), life: u.life, ver: u.ver, status: "alive", unknown: false, heardWall: at.wall, heardMono: at.mono, sinceMono: at.mono, sinceWall: at.wall };
       this.#peers.set(u.node, fresh);
       // A random place in the probe order, so a new member is probed within one pass.
       this.#order.splice(this.#orderAt + Math.floor(this.#random() * (this.#order.length - this.#orderAt + 1)), 0, u.node);
