@@ -442,7 +442,8 @@ export class Swim {
     for (const h of helpers) out.sends.push({ to: h, msg: this.#stamp({ t: "ping-req", seq: probe.seq, target: probe.target }) });
   }
 
-  /** A failed probe becomes a suspicion only if the target stayed silent one more (base) period. A
+  /** A failed probe becomes a suspicion only if the target stayed silent one more period (as our
+   * health stretches it: one base period proved too short at 1,000 instances on 2 cores). A
    * target whose process stalled answers late (its ack, a ping of its own): it was slow, not dead,
    * and one accusation costs a suspicion and a refutation sent to every member. Where hundreds of
    * members share a process (bench/membership), one stall would otherwise accuse all of them at once. */
