@@ -3,13 +3,15 @@
 //
 // Per probe period each member pings ONE member (round-robin over a shuffled list), so the load per
 // member is constant whatever the cluster size. No ack within the probe timeout: k other members are
-// asked to ping it for us (ping-req); still nothing by the end of the period: we suspect it.
+// asked to ping it for us (ping-req); still nothing by the end of the period, nor during one more:
+// we suspect it. The timeout follows the measured round trip when acks come later than configured.
 // A suspicion is gossiped; the suspect refutes it by raising its version (`ver`) and gossiping
 // `alive`; unrefuted it becomes dead after a timeout that grows with log10(n) and shrinks with every
 // independent confirmation (another member suspecting it on its own). Every change rides on probe
 // messages (at most `maxPiggyback` per message, each retransmitted retransmitMult·log10(n+1) times),
-// so it reaches every member in O(log n) periods. Periodically, and on join, one member swaps its
-// whole list with another (push-pull): joins learn the cluster from one member, partitions heal.
+// so it reaches every member in O(log n) periods. On join one member swaps its whole list with
+// another; periodically two compare digests and swap what differs (push-pull): joins learn the
+// cluster from one member, partitions heal.
 //
 // Lifeguard: a member whose own probes fail (no ack, and fewer nacks from the helpers than expected)
 // or that had to refute a suspicion of itself raises its local health multiplier (0..maxLocalHealth):
@@ -185,7 +187,7 @@ export class Swim {
   #seq = 0;
   #sizeAtSync = 0;
   #probe: Probe | undefined;
-  /** A probe that failed last period, judged at the end of this one (#finishProbe). */
+  /** A probe that failed, judged one (health-stretched) period later by #judgePending. */
   #pendingSuspicion: { readonly target: string; readonly life: number; readonly ver: number; readonly sinceMono: number; readonly dueMono: number } | undefined;
   readonly #relays = new Map<number, Relay>();
   #health = 0;
