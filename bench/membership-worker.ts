@@ -43,7 +43,7 @@ interface Hosted {
 }
 
 let host: MemberHost | undefined;
-/** Joins, alives and rejoins since the last progress line (BENCH_PROGRESS). */
+/** Events by type since the last progress line (BENCH_PROGRESS). */
 let progress: Record<string, number> = {};
 let detector: string | undefined;
 const hosted = new Map<string, Hosted>();
@@ -62,7 +62,7 @@ async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<Work
       if (up !== (alive.get(e.ev.node) === true)) counted.n += up ? 1 : -1;
       alive.set(e.ev.node, up);
       if (e.ev.type === "suspect" || e.ev.type === "dead") record.push({ at: performance.timeOrigin + e.at, type: e.ev.type, node: e.ev.node });
-      else progress[e.ev.type] = (progress[e.ev.type] ?? 0) + 1;
+      progress[e.ev.type] = (progress[e.ev.type] ?? 0) + 1;
     });
     const h: Hosted = { m, alive: counted, events: record };
     hosted.set(id, h);
@@ -76,21 +76,11 @@ if (process.env.BENCH_PROGRESS) {
   const { monitorEventLoopDelay } = await import("node:perf_hooks");
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
-  let seen = 0;
   setInterval(() => {
-    const counts: Record<string, number> = progress;
+    const counts = progress;
     progress = {};
-    let total = 0;
-    for (const h of hosted.values()) {
-      total += h.events.length;
-      for (let i = Math.max(0, h.events.length - 2000); i < h.events.length; i++) {
-        const e = h.events[i] as Hosted["events"][number];
-        if (e.at >= now() - 5000) counts[e.type] = (counts[e.type] ?? 0) + 1;
-      }
-    }
     const alive = live().map((h) => h.alive.n);
-    console.log(`[${process.pid}] ${hosted.size} instances; events/5s ${JSON.stringify(counts)} (total ${total - seen}); alive seen min ${Math.min(...alive)} mean ${(alive.reduce((a, b) => a + b, 0) / Math.max(1, alive.length)).toFixed(0)}; loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
-    seen = total;
+    console.log(`[${process.pid}] ${hosted.size} instances; events/5s ${JSON.stringify(counts)}; alive seen min ${Math.min(...alive)} mean ${(alive.reduce((a, b) => a + b, 0) / Math.max(1, alive.length)).toFixed(0)}; loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
     delay.reset();
   }, 5000).unref();
 }

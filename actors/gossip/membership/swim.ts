@@ -449,9 +449,9 @@ export class Swim {
    * target whose process stalled answers late (its ack, a ping of its own): it was slow, not dead,
    * and one accusation costs a suspicion and a refutation sent to every member. Where hundreds of
    * members share a process (bench/membership), one stall would otherwise accuse all of them at once. */
-  #judgePending(at: Instant, out: SwimOutput): void {
+  #judgePending(at: Instant, out: SwimOutput, now = false): void {
     const pending = this.#pendingSuspicion;
-    if (pending === undefined || at.mono < pending.dueMono) return;
+    if (pending === undefined || (!now && at.mono < pending.dueMono)) return;
     this.#pendingSuspicion = undefined;
     const p = this.#peers.get(pending.target);
     // Suspect meanwhile (told by others): our failed probe is one more independent confirmation.
@@ -462,7 +462,7 @@ export class Swim {
 
   #finishProbe(at: Instant, out: SwimOutput): void {
     // A judgement still pending (health stretched our period past it) is made before a new one replaces it.
-    if (this.#pendingSuspicion !== undefined) this.#judgePending({ mono: Math.max(at.mono, this.#pendingSuspicion.dueMono), wall: at.wall }, out);
+    this.#judgePending(at, out, true);
     const probe = this.#probe;
     this.#probe = undefined;
     if (probe === undefined || probe.acked || probe.void) return;
