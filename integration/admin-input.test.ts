@@ -109,14 +109,16 @@ describe("admin border - 10,000 malformed messages", () => {
     expect(published).toBe(TOTAL / 2);
 
     // Fire-and-forget messages are counted too, once the actor has worked through its mailbox.
+    // The status request queues behind up to 5,000 of them, so on a loaded CI machine it may wait
+    // several seconds: give it room instead of the CLI's 2 s default.
     let counted = 0;
     for (let tries = 0; tries < 100 && counted < TOTAL; tries++) {
-      const s = await t.admin.request("victim", "status", {});
+      const s = await t.admin.request("victim", "status", {}, 20_000);
       counted = s.rejected.reduce((n, r) => n + r.count, 0);
       if (counted < TOTAL) await new Promise((r) => setTimeout(r, 200));
     }
     expect(counted).toBe(TOTAL);
-    const s = await t.admin.request("victim", "status", {});
+    const s = await t.admin.request("victim", "status", {}, 20_000);
     const reasons = new Set(s.rejected.map((r) => r.reason));
     for (const r of ["invalid-body", "too-large", "undecodable", "unknown-kind", "unknown-version"]) expect(reasons).toContain(r);
     // Rate-limited logging: a handful of lines, not one per message.
