@@ -109,16 +109,28 @@ describe("admin border - 10,000 malformed messages", () => {
     expect(published).toBe(TOTAL / 2);
 
     // Fire-and-forget messages are counted too, once the actor has worked through its mailbox.
-    // The status request queues behind up to 5,000 of them, so on a loaded CI machine it may wait
-    // several seconds: give it room instead of the CLI's 2 s default.
+    // Twice in CI (never here, even with the cores saturated) one status request after the flood
+    // went unanswered (at 2 s, then at 20 s): a request that times out is asked again, and what
+    // the node and the NATS server logged meanwhile is printed, so the next occurrence says why.
     let counted = 0;
+    let unanswered = 0;
     for (let tries = 0; tries < 100 && counted < TOTAL; tries++) {
-      const s = await t.admin.request("victim", "status", {}, 20_000);
+      let s;
+      try {
+        s = await t.admin.request("victim", "status", {}, 5000);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "DCNET_E_TIMEOUT" || ++unanswered > 5) throw err;
+        continue;
+      }
       counted = s.rejected.reduce((n, r) => n + r.count, 0);
       if (counted < TOTAL) await new Promise((r) => setTimeout(r, 200));
     }
+    if (unanswered > 0) {
+      const noted = node.lines().filter((l) => ["warn", "error", "fatal", "40", "50", "60"].includes(String(l.level)));
+      console.log(`status unanswered ${unanswered} time(s) after the flood; node warnings/errors:\n${noted.map((l) => JSON.stringify(l)).join("\n")}\nnats-server:\n${server.logs().slice(-20).join("\n")}`);
+    }
     expect(counted).toBe(TOTAL);
-    const s = await t.admin.request("victim", "status", {}, 20_000);
+    const s = await t.admin.request("victim", "status", {}, 5000);
     const reasons = new Set(s.rejected.map((r) => r.reason));
     for (const r of ["invalid-body", "too-large", "undecodable", "unknown-kind", "unknown-version"]) expect(reasons).toContain(r);
     // Rate-limited logging: a handful of lines, not one per message.
