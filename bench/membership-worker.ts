@@ -27,7 +27,7 @@ export type WorkerReply =
   | { readonly type: "alive"; readonly min: number }
   | { readonly type: "counters"; readonly messages: number; readonly cpuUs: number }
   | { readonly type: "kill"; readonly at: number }
-  | { readonly type: "dead"; readonly times: number[]; readonly watching: number }
+  | { readonly type: "dead"; readonly times: number[]; readonly watching: number; readonly firstSuspect: number | undefined }
   | { readonly type: "falseDeaths"; readonly dead: Array<{ readonly by: string; readonly node: string; readonly at: number }>; readonly suspicions: number }
   | { readonly type: "stop" }
   | { readonly type: "error"; readonly message: string };
@@ -85,6 +85,19 @@ if (process.env.BENCH_PROGRESS) {
   }, 5000).unref();
 }
 
+/** The first event of a type about `node` at or after `since`. Events are kept in time order: the
+ * walk goes back from the newest, so the bench's polling during kills costs what happened since the
+ * kill, not a scan of a storm's thousands of events per instance ten times a second. */
+function firstSince(events: Hosted["events"], type: string, node: string, since: number): number | undefined {
+  let first: number | undefined;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i] as Hosted["events"][number];
+    if (e.at < since) break;
+    if (e.type === type && e.node === node) first = e.at;
+  }
+  return first;
+}
+
 const live = (): Hosted[] => [...hosted.values()].filter((h) => !killed.has(h.m.id));
 
 async function counters(): Promise<WorkerReply> {
@@ -113,8 +126,9 @@ async function handle(c: WorkerCommand): Promise<WorkerReply> {
     }
     case "dead": {
       const watchers = live();
-      const times = watchers.map((h) => h.events.find((e) => e.type === "dead" && e.node === c.node && e.at >= c.since)?.at).filter((t): t is number => t !== undefined);
-      return { type: "dead", times, watching: watchers.length };
+      const times = watchers.map((h) => firstSince(h.events, "dead", c.node, c.since)).filter((t): t is number => t !== undefined);
+      const suspected = watchers.map((h) => firstSince(h.events, "suspect", c.node, c.since)).filter((t): t is number => t !== undefined);
+      return { type: "dead", times, watching: watchers.length, firstSuspect: suspected.length > 0 ? Math.min(...suspected) : undefined };
     }
     case "falseDeaths": {
       const except = new Set(c.except);

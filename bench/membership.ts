@@ -42,7 +42,9 @@ class Worker {
   constructor() {
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each worker, written there when it exits.
     const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    this.#child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...prof], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // BENCH_WORKER_FLAGS: more V8/Node flags for the workers (e.g. --trace-gc), space-separated.
+    const extra = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter((f) => f !== "");
+    this.#child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...prof, ...extra], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.ready = new Promise((resolve, reject) => {
       this.#pending.set(0, () => resolve());
       this.#child.once("exit", (code) => reject(new Error(`membership worker exited ${code}`)));
@@ -91,6 +93,7 @@ interface Result {
   readonly falsePositives: number;
   readonly suspicions: number;
   readonly firstDead: number[];
+  readonly firstSuspect: number[];
   readonly allDead: number[];
 }
 
@@ -136,6 +139,7 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
     let falsePositives = window.reduce((a, r) => a + r.dead.filter((d) => d.at <= windowEnd).length, 0);
     const suspicions = window.reduce((a, r) => a + r.suspicions, 0);
     const firstDead: number[] = [];
+    const firstSuspect: number[] = [];
     const allDead: number[] = [];
     const victims: string[] = [];
     for (let k = 0; k < KILLS; k++) {
@@ -145,11 +149,15 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
       const others = n - 1 - k;
       const until = performance.now() + 30_000;
       let times: number[] = [];
+      let suspected: number[] = [];
       while (performance.now() < until) {
-        times = (await all({ type: "dead", node: victim, since: killAt })).flatMap((r) => r.times);
+        const replies = await all({ type: "dead", node: victim, since: killAt });
+        times = replies.flatMap((r) => r.times);
+        suspected = replies.flatMap((r) => (r.firstSuspect === undefined ? [] : [r.firstSuspect]));
         if (times.length === others) break;
         await sleep(100);
       }
+      if (suspected.length > 0) firstSuspect.push(Math.min(...suspected) - killAt);
       if (times.length > 0) firstDead.push(Math.min(...times) - killAt);
       if (times.length === others) allDead.push(Math.max(...times) - killAt);
       await sleep(1000);
@@ -160,7 +168,7 @@ async function run(url: string, detector: "swim" | "heartbeat", n: number): Prom
       falsePositives += r.dead.length;
       if (process.env.DEBUG_FP) for (const d of r.dead) console.log(`false death: ${d.by} saw ${d.node} dead at +${(d.at - windowEnd).toFixed(0)} ms after the window`);
     }
-    return { label: detector, n, processes, converged, startS, msgsPerNodeS, cpuPerNodeMs, falsePositives, suspicions, firstDead, allDead };
+    return { label: detector, n, processes, converged, startS, msgsPerNodeS, cpuPerNodeMs, falsePositives, suspicions, firstDead, firstSuspect, allDead };
   } finally {
     await Promise.all(workers.map((w) => w.call({ type: "stop" }, 60_000).catch(() => undefined)));
     await Promise.all(workers.map((w) => w.exit()));
@@ -172,7 +180,7 @@ function line(r: Result): string {
   return (
     `${r.label.padEnd(9)} n=${String(r.n).padStart(4)} (${r.processes} proc) ${r.converged ? "converged" : "NOT CONVERGED"} in ${r.startS.toFixed(1)} s | msgs/node/s ${r.msgsPerNodeS.toFixed(1)} | CPU/node ${r.cpuPerNodeMs.toFixed(2)} ms/s` +
     ` | false deaths over ${WINDOW_S} s + kills: ${r.falsePositives} (suspicions in window ${r.suspicions})` +
-    ` | killed → first dead p50 ${f(r.firstDead, 50)} p99 ${f(r.firstDead, 99)}; → dead everywhere p50 ${f(r.allDead, 50)} p99 ${f(r.allDead, 99)} (${r.firstDead.length}/${KILLS} kills seen)`
+    ` | killed → first suspect p50 ${f(r.firstSuspect, 50)}; → first dead p50 ${f(r.firstDead, 50)} p99 ${f(r.firstDead, 99)}; → dead everywhere p50 ${f(r.allDead, 50)} p99 ${f(r.allDead, 99)} (${r.firstDead.length}/${KILLS} kills seen)`
   );
 }
 
