@@ -213,6 +213,41 @@ describe("swim: partitions and our own connection", () => {
       { type: "alive", node: "b", incarnation: 1 },
     ]);
   });
+
+  it("counts (kept from the suspect and dead sets) agree with the table through a kill, a partition, a heal and a reconnect", () => {
+    const sim = Sim.steady(60, 21);
+    const byWalk = (swim: Swim) => {
+      const out = { alive: 0, suspect: 0, dead: 0, unknown: 0 };
+      for (const m of swim.members()) out[m.state] += 1;
+      return out;
+    };
+    const check = () => {
+      for (const n of sim.nodes.values()) if (!n.down) expect(n.swim.counts()).toEqual(byWalk(n.swim));
+    };
+    sim.run(500);
+    (sim.nodes.get("n5") as { down: boolean }).down = true;
+    for (let i = 0; i < 20; i++) {
+      sim.run(100);
+      check();
+    }
+    for (const n of sim.nodes.values()) if (Number(n.id.slice(1)) >= 40) n.group = 1;
+    for (let i = 0; i < 30; i++) {
+      sim.run(200);
+      check();
+    }
+    expect(byWalk((sim.nodes.get("n0") as { swim: Swim }).swim).dead).toBeGreaterThan(1);
+    for (const n of sim.nodes.values()) n.group = 0;
+    sim.run(3000);
+    check();
+    const n1 = sim.nodes.get("n1") as { swim: Swim };
+    n1.swim.setConnected(false, { mono: sim.now, wall: sim.now });
+    expect(n1.swim.counts().unknown).toBeGreaterThan(0);
+    expect(n1.swim.counts()).toEqual(byWalk(n1.swim));
+    n1.swim.setConnected(true, { mono: sim.now, wall: sim.now });
+    sim.run(15_000);
+    check();
+    expect(n1.swim.counts()).toEqual({ alive: 58, suspect: 0, dead: 1, unknown: 0 });
+  });
 });
 
 describe("swim: a death heard before the member itself", () => {
