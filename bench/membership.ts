@@ -10,6 +10,7 @@
 //                               [--kills 5] [--per-process 250] [--converge-s 180] [--start-rate 0]
 //   (DEBUG_FP=1 prints every false death: who saw whom dead, when)
 import { fork, type ChildProcess } from "node:child_process";
+import { manyInstanceGcFlags } from "./worker-gc.js";
 import { fileURLToPath } from "node:url";
 import { startNatsCluster } from "../integration/harness/nats-local.js";
 import { percentile, arg } from "./stats.js";
@@ -44,7 +45,7 @@ class Worker {
     const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     // BENCH_WORKER_FLAGS: more V8/Node flags for the workers (e.g. --trace-gc), space-separated.
     const extra = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter((f) => f !== "");
-    this.#child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...prof, ...extra], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.#child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...manyInstanceGcFlags(), ...prof, ...extra], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.ready = new Promise((resolve, reject) => {
       this.#pending.set(0, () => resolve());
       this.#child.once("exit", (code) => reject(new Error(`membership worker exited ${code}`)));
