@@ -419,11 +419,10 @@ export class Swim {
       for (const p of this.#peers.values()) out[stateOf(p)] += 1;
       return out;
     }
-    let suspect = 0;
-    for (const p of this.#suspects) if (p.status === "suspect") suspect += 1;
-    out.suspect = suspect;
+    // #setStatus keeps both sets exact: their sizes are the counts.
+    out.suspect = this.#suspects.size;
     out.dead = this.#deadSet.size;
-    out.alive = this.#peers.size - out.dead - suspect;
+    out.alive = this.#peers.size - out.dead - out.suspect;
     return out;
   }
 
