@@ -10,7 +10,8 @@
 //                  fd01:b::N:0:0:1), hairpin on, MTU 1450; server: tcp 7000 (greets with its name),
 //                  udp 7001 (answers its name and the datagram's length)
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
-import type { NodeOverlay, OverlayDesired } from "../actors/overlay/model.js";
+import type { DirectRouting, NodeOverlay, OverlayDesired } from "../actors/overlay/model.js";
+import { batchTexts, entryPlan, peerEntries } from "../actors/overlay/render/ops.js";
 import { bridgeBatch, compareOverlay, IpBatchError, ipBatch, overlayDesired, peerOps, readOverlay, setupOps } from "../actors/overlay/index.js";
 import { createNetnsLab, type NetnsLab } from "./harness/netns.js";
 import { mustRun, waitFor } from "./harness/shell.js";
@@ -96,15 +97,17 @@ describe("overlay kernel: renderer + ip/bridge batches in a 3-host netns lab", (
     if (r.code !== 0) throw new Error(`python3 in c${from} exited ${r.code}: ${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, string>;
   };
-  const drift = async (n: N) => compareOverlay(await readOverlay(ipOpts(n)), desired.get(n) as OverlayDesired);
+  // The underlay's routes of the overlay (direct routing) are read too, so a leftover one is drift.
+  const drift = async (n: N) => compareOverlay(await readOverlay({ ...ipOpts(n), underlay: "eth0" }), desired.get(n) as OverlayDesired);
 
   /** What host n programs for the given peers, from nothing or from what it had. */
-  const program = async (n: N, peers: readonly N[]): Promise<void> => {
+  const program = async (n: N, peers: readonly N[], direct?: DirectRouting): Promise<void> => {
     const prev = desired.get(n);
-    const { desired: d, skipped } = overlayDesired(fact(n), peers.map(fact), OPTS);
+    const { desired: d, skipped } = overlayDesired(fact(n), peers.map(fact), { ...OPTS, ...(direct ? { direct } : {}) });
     expect(skipped).toEqual([]);
     if (!prev) await ipBatch(setupOps(d), ipOpts(n));
-    const ops = peerOps(prev?.peers ?? new Map(), d.peers);
+    // From what was programmed, routes on either path: what the applier does (entries, not peers).
+    const ops = prev ? batchTexts(entryPlan(peerEntries(prev.peers, prev.direct), peerEntries(d.peers, d.direct))) : peerOps(new Map(), d.peers, d.direct);
     await ipBatch(ops.ip, ipOpts(n));
     await bridgeBatch(ops.bridge, ipOpts(n));
     desired.set(n, d);
@@ -205,12 +208,55 @@ describe("overlay kernel: renderer + ip/bridge batches in a 3-host netns lab", (
     expect(err).toBeInstanceOf(IpBatchError);
     expect((err as IpBatchError).failures).toEqual([{ line: 2, command: lines[1], message: expect.stringMatching(/gateway|Network is unreachable/) }]);
     const routes = (await readOverlay(ipOpts(3))).routes;
-    expect([routes?.get("9.0.99.0/24"), routes?.get("9.0.97.0/24")]).toEqual(["44.128.0.99", "44.128.0.97"]);
+    expect([routes?.get("9.0.99.0/24")?.via, routes?.get("9.0.97.0/24")?.via]).toEqual(["44.128.0.99", "44.128.0.97"]);
     const undo = "route del 9.0.99.0/24 dev vtep1024\nroute del 9.0.97.0/24 dev vtep1024\n";
     await ipBatch(undo, ipOpts(3));
     // Deleting what is already gone is "already so", not an error.
     expect((await ipBatch(undo, ipOpts(3))).already).toHaveLength(2);
     expect((await drift(3)).drift).toBe(0);
+  });
+
+  test("direct routing: IPv4 between the hosts goes over the underlay (proto 77 routes), not through the VTEP; IPv6 stays on VXLAN; the same MTU; drift repaired; and back", async () => {
+    const execOk = async (host: string, cmd: string, args: readonly string[]): Promise<string> => {
+      const r = await lab.exec(host, cmd, args, { timeoutMs: 10_000 });
+      if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} in ${host} exited ${r.code}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const direct: DirectRouting = { dev: "eth0", net: "10.83.0.1/24" };
+    const others = (n: N) => HOSTS.filter((m) => m !== n);
+    for (const n of HOSTS) await program(n, others(n), { ...direct, net: `10.83.0.${n}/24` });
+    for (const n of HOSTS) expect(await drift(n)).toMatchObject({ drift: 0, reasons: [] });
+    const h1 = lab.ns("h1");
+    const listed = JSON.parse(await execOk("h1", "ip", ["-j", "route", "show", "dev", "eth0", "proto", "77"])) as Array<{ dst: string; gateway: string }>;
+    expect(listed.map((r) => `${r.dst} via ${r.gateway}`).sort()).toEqual(["9.0.2.0/24 via 10.83.0.2", "9.0.3.0/24 via 10.83.0.3"]);
+    const txPackets = async (dev: string): Promise<number> => (JSON.parse(await execOk("h1", "ip", ["-j", "-s", "link", "show", dev])) as Array<{ stats64: { tx: { packets: number } } }>)[0]?.stats64.tx.packets ?? -1;
+    const [vtep0, eth0] = [await txPackets("vtep1024"), await txPackets("eth0")];
+    expect(await tcp(1, c4(2), c4(3))).toEqual({ [c4(2)]: "c2", [c4(3)]: "c3" });
+    expect(await df(1, c4(2), 1422, 1423)).toEqual({ 1422: "c2 1422", 1423: "EMSGSIZE" });
+    // The client's side of two TCP connections and one datagram (the 1423 one is refused before
+    // it leaves) is ≥ 8 packets out; the VTEP may send a stray IPv6 neighbour or MLD packet of its
+    // own meanwhile, never these.
+    expect(await txPackets("vtep1024")).toBeLessThan(vtep0 + 3);
+    expect(await txPackets("eth0")).toBeGreaterThanOrEqual(eth0 + 8);
+    expect(JSON.parse(await execOk("h1", "ip", ["-j", "route", "get", c4(2)]))).toMatchObject([{ dst: c4(2), gateway: "10.83.0.2", dev: "eth0" }]);
+    // IPv6 over the IPv4 underlay: VXLAN as before.
+    const vtepV6 = await txPackets("vtep1024");
+    expect(await tcp(1, c6(2))).toEqual({ [c6(2)]: "c2" });
+    expect(await txPackets("vtep1024")).toBeGreaterThanOrEqual(vtepV6 + 4);
+    // A direct route deleted by hand is drift, and the repair puts it back on the underlay.
+    await mustRun("ip", ["-n", h1, "route", "del", "9.0.2.0/24", "dev", "eth0"]);
+    expect(await tcp(1, c4(2))).toEqual({ [c4(2)]: "ENETUNREACH" });
+    const cmp = await drift(1);
+    expect(cmp).toMatchObject({ drift: 1, reasons: ["missing route 9.0.2.0/24 via 10.83.0.2 dev eth0"], repair: { ip: "route replace 9.0.2.0/24 via 10.83.0.2 dev eth0 onlink proto 77\n", bridge: "" } });
+    await ipBatch(cmp.repair.ip, ipOpts(1));
+    expect(await tcp(1, c4(2))).toEqual({ [c4(2)]: "c2" });
+    // Off again: each IPv4 route moves back onto the VTEP by one replace, none is left on the underlay.
+    for (const n of HOSTS) await program(n, others(n));
+    for (const n of HOSTS) expect(await drift(n)).toMatchObject({ drift: 0, reasons: [] });
+    expect(await execOk("h1", "ip", ["route", "show", "dev", "eth0", "proto", "77"])).toBe("");
+    const vtep1 = await txPackets("vtep1024");
+    expect(await tcp(1, c4(2), c4(3))).toEqual({ [c4(2)]: "c2", [c4(3)]: "c3" });
+    expect(await txPackets("vtep1024")).toBeGreaterThanOrEqual(vtep1 + 8);
   });
 
   test("a peer that leaves: its neighbours, FDB entry and routes are deleted, and its container is unreachable", async () => {

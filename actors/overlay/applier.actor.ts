@@ -1,8 +1,9 @@
 // /node/overlay/applier: the one writer of this node's overlay kernel state. Follows the replicated
 // overlay facts (`overlay/<node>`: this node's own, claimed by `claim`, and every peer's) and
 // membership; creates this node's VTEP and bridges once, then programs per peer one neighbour, one
-// FDB entry and one route — and REMOVES them when a peer dies or leaves (dcos-net never did). It
-// also writes the dcnet-cni network config for container runtimes.
+// FDB entry and one route — and REMOVES them when a peer dies or leaves (dcos-net never did). With
+// overlay.directRouting a peer on this node's underlay subnet gets its route over the underlay
+// device instead of the VTEP. It also writes the dcnet-cni network config for container runtimes.
 //
 // Why reading back lives here and not in a separate reconciler actor (as the L4LB's does): the
 // overlay's kernel state is a few entries per peer, read in four small `ip -j` calls, so the check
@@ -18,9 +19,9 @@ import type { Config } from "../../config/index.js";
 import type { Member, MemberEvent, MembershipMsg, StoreMsg, WatchEvent } from "../gossip/index.js";
 import { StoreUnavailableError } from "../gossip/index.js";
 import { counter, gauge } from "../../observability/metrics.js";
-import { OVERLAY_PREFIX, VXLAN_OVERHEAD, type NodeOverlay, type OverlayDesired } from "./model.js";
+import { OVERLAY_PREFIX, VTEP_DEVICE, VXLAN_OVERHEAD, type NodeOverlay, type OverlayDesired } from "./model.js";
 import { overlayDesired } from "./render/desired.js";
-import { peerOps, setupOps } from "./render/ops.js";
+import { batchTexts, entryPlan, peerEntries, setupOps, type PeerEntries } from "./render/ops.js";
 import { compareOverlay } from "./render/readback.js";
 import { bridgeBatch, ipBatch, readOverlay } from "./kernel/ip.js";
 import { cniNetworkConfig } from "./cni-config.js";
@@ -28,7 +29,16 @@ import { cniNetworkConfig } from "./cni-config.js";
 export interface OverlayStatus {
   readonly own: NodeOverlay | undefined;
   readonly mtu: number | undefined;
-  readonly peers: ReadonlyArray<{ readonly node: string; readonly agentIp: string; readonly vtepIp: string; readonly subnet: string; readonly state: "programmed" | "dead" | "skipped"; readonly reason?: string }>;
+  readonly peers: ReadonlyArray<{
+    readonly node: string;
+    readonly agentIp: string;
+    readonly vtepIp: string;
+    readonly subnet: string;
+    readonly state: "programmed" | "dead" | "skipped";
+    readonly reason?: string;
+    /** How its IPv4 subnet is routed, when programmed: over the VTEP or straight over the underlay (directRouting). */
+    readonly path?: "vxlan" | "direct";
+  }>;
   readonly lastSync?: { readonly at: number; readonly ms: number; readonly ok: boolean; readonly error?: string };
   readonly repairs: number;
 }
@@ -60,11 +70,13 @@ interface State {
   scheduled: boolean;
   /** The own facts the devices were created for; a change of them recreates the devices. */
   setupFor: string | undefined;
-  /** Peers as programmed. */
-  applied: ReadonlyMap<string, NodeOverlay>;
+  /** Peer entries as programmed. */
+  applied: PeerEntries;
   desired: OverlayDesired | undefined;
   skipped: ReadonlyMap<string, string>;
   mtu: number | undefined;
+  /** The interface holding this node's agent address (null: none found), looked up once. */
+  underlay: Underlay | null | undefined;
   lastSync: OverlayStatus["lastSync"];
   repairs: number;
   cniWritten: string;
@@ -99,10 +111,15 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
     if (!own) return;
     const began = performance.now();
     try {
-      s.mtu ??= cfg.mtu ?? underlayMtu(own.agentIp) - VXLAN_OVERHEAD;
+      if (s.underlay === undefined) {
+        s.underlay = underlayOf(own.agentIp) ?? null;
+        if (!s.underlay && cfg.directRouting) log.warn({ agentIp: own.agentIp }, "overlay: no interface holds the agent address; every peer goes over VXLAN (directRouting needs the underlay's device)");
+      }
+      s.mtu ??= cfg.mtu ?? (s.underlay?.mtu ?? 1500) - VXLAN_OVERHEAD;
       const peers = [...s.facts.values()].filter((f) => f.node !== deps.nodeId && !s.dead.has(f.node));
       const v6 = cfg.ipv6 ? { vtepPrefix6: prefixOf(cfg.vtepSubnet6), subnetPrefix6: cfg.prefix6 } : {};
-      const { desired, skipped } = overlayDesired(own, peers, { mtu: s.mtu, vtepPrefix: prefixOf(cfg.vtepSubnet), subnetPrefix: cfg.prefix, ...v6 });
+      const direct = cfg.directRouting && s.underlay ? { direct: { dev: s.underlay.dev, net: s.underlay.net } } : {};
+      const { desired, skipped } = overlayDesired(own, peers, { mtu: s.mtu, vtepPrefix: prefixOf(cfg.vtepSubnet), subnetPrefix: cfg.prefix, ...v6, ...direct });
       const skippedNow = new Map(skipped.map((k) => [k.node, `${k.reason}: ${k.message}`]));
       for (const k of skipped) {
         if (!s.skipped.has(k.node)) {
@@ -115,16 +132,17 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
       if (s.setupFor !== ownKey) {
         await ipBatch(setupOps(desired), opts);
         s.setupFor = ownKey;
-        s.applied = new Map();
+        s.applied = NO_ENTRIES;
         log.info({ subnet: own.subnet, vtep: own.vtepIp, mtu: s.mtu }, "overlay: VTEP and bridges set up");
         // A device left by an earlier configuration keeps its old parameters through `link add`
         // (changing its MAC in place would wipe its neighbours): the read-back fixes it now.
         self.tell({ type: "reconcile" });
       }
-      const ops = peerOps(s.applied, desired.peers);
+      const want = peerEntries(desired.peers, desired.direct, desired.vtep.name);
+      const ops = batchTexts(entryPlan(s.applied, want, desired.vtep.name));
       if (ops.ip) await ipBatch(ops.ip, opts);
       if (ops.bridge) await bridgeBatch(ops.bridge, opts);
-      s.applied = desired.peers;
+      s.applied = want;
       s.desired = desired;
       await writeCniConfig(s, own);
       const ms = performance.now() - began;
@@ -160,7 +178,7 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
   const reconcile = async (s: State): Promise<void> => {
     if (!s.desired || s.setupFor === undefined) return;
     try {
-      const observed = await readOverlay(opts);
+      const observed = await readOverlay({ ...opts, ...(s.underlay ? { underlay: s.underlay.dev } : {}) });
       const cmp = compareOverlay(observed, s.desired);
       if (cmp.drift === 0) return;
       if (cmp.repair.ip) await ipBatch(cmp.repair.ip, opts);
@@ -191,7 +209,7 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
       const watchId = await store.ask<number>((reply) => ({ type: "watch", prefix: OVERLAY_PREFIX, subscriber: (ev) => self.tell({ type: "changed", ev }), reply }), 60_000);
       const timer = setInterval(() => self.tell({ type: "reconcile" }), cfg.reconcileMs);
       timer.unref();
-      return { facts: new Map(), dead: new Set(), scheduled: false, setupFor: undefined, applied: new Map(), desired: undefined, skipped: new Map(), mtu: undefined, lastSync: undefined, repairs: 0, cniWritten: "", watchId, timer, retry: undefined, unsubscribe };
+      return { facts: new Map(), dead: new Set(), scheduled: false, setupFor: undefined, applied: NO_ENTRIES, desired: undefined, skipped: new Map(), mtu: undefined, underlay: undefined, lastSync: undefined, repairs: 0, cniWritten: "", watchId, timer, retry: undefined, unsubscribe };
     },
     async handle(s, msg, ctx) {
       switch (msg.type) {
@@ -224,7 +242,12 @@ export function overlayApplierBehaviour(deps: OverlayApplierDeps): Behaviour<Sta
         case "status": {
           const peers = [...s.facts.values()]
             .filter((f) => f.node !== deps.nodeId)
-            .map((f) => ({ node: f.node, agentIp: f.agentIp, vtepIp: f.vtepIp, subnet: f.subnet, state: s.dead.has(f.node) ? ("dead" as const) : s.skipped.has(f.node) ? ("skipped" as const) : ("programmed" as const), ...(s.skipped.has(f.node) ? { reason: s.skipped.get(f.node) as string } : {}) }))
+            .map((f) => {
+              const state = s.dead.has(f.node) ? ("dead" as const) : s.skipped.has(f.node) ? ("skipped" as const) : ("programmed" as const);
+              const route = state === "programmed" ? s.applied.route.get(f.subnet) : undefined;
+              const path = route ? { path: route.dev === (s.desired?.vtep.name ?? VTEP_DEVICE) ? ("vxlan" as const) : ("direct" as const) } : {};
+              return { node: f.node, agentIp: f.agentIp, vtepIp: f.vtepIp, subnet: f.subnet, state, ...(s.skipped.has(f.node) ? { reason: s.skipped.get(f.node) as string } : {}), ...path };
+            })
             .sort((a, b) => (a.node < b.node ? -1 : 1));
           msg.reply({ own: s.facts.get(deps.nodeId), mtu: s.mtu, peers, ...(s.lastSync ? { lastSync: s.lastSync } : {}), repairs: s.repairs });
           return s;
@@ -262,18 +285,31 @@ function prefixOf(cidr: string): number {
   return Number(cidr.split("/")[1]);
 }
 
-/** MTU of the interface holding `ip`, from sysfs; 1500 when it cannot be told. */
-function underlayMtu(ip: string): number {
+const NO_ENTRIES: PeerEntries = { neigh: new Map(), fdb: new Map(), route: new Map() };
+
+interface Underlay {
+  readonly dev: string;
+  /** The agent address with its prefix length (`10.99.0.1/24`). */
+  readonly net: string;
+  /** From sysfs; 1500 when it cannot be read. */
+  readonly mtu: number;
+}
+
+/** The interface holding `ip`, its subnet and MTU; undefined when no interface has it. */
+function underlayOf(ip: string): Underlay | undefined {
   for (const [name, list] of Object.entries(networkInterfaces())) {
-    if (!(list ?? []).some((a) => a.address === ip)) continue;
+    const a = (list ?? []).find((x) => x.address === ip);
+    if (!a?.cidr) continue;
+    let mtu = 1500;
     try {
-      const mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, "utf8").trim());
-      if (Number.isInteger(mtu) && mtu > 0) return mtu;
+      const m = Number(readFileSync(`/sys/class/net/${name}/mtu`, "utf8").trim());
+      if (Number.isInteger(m) && m > 0) mtu = m;
     } catch {
-      // not readable: the default below
+      // not readable: 1500
     }
+    return { dev: name, net: a.cidr, mtu };
   }
-  return 1500;
+  return undefined;
 }
 
 function errText(err: unknown): string {

@@ -21,6 +21,12 @@ export const overlayConfigSection = z
     vtepSubnet6: z.cidrv6().default("fd01:a::/64").describe("IPv6 addresses of the nodes' VTEPs."),
     macPrefix: z.string().regex(/^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/).default("70:b3:d5").describe("First three bytes of a VTEP's MAC; the last three are the low 24 bits of its VTEP address, so unique VTEP addresses give unique MACs."),
     mtu: z.number().int().min(576).max(9000).optional().describe("Overlay MTU; default the underlay interface's MTU minus 50 (VXLAN over IPv4)."),
+    directRouting: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Route to peers whose underlay address is on this node's underlay subnet straight over the underlay, without VXLAN (flannel's DirectRouting, Calico's CrossSubnet): no encapsulation per packet; peers elsewhere, and IPv6 subnets over an IPv4 underlay, keep VXLAN. Only where the underlay delivers packets addressed to and from container addresses (a plain L2 segment; not a cloud network that checks source addresses), and set alike on every node.",
+      ),
     bucket: z.string().regex(/^[-\w]+$/).default(OVERLAY_BUCKET).describe("JetStream KV bucket of the nodes' subnets and VTEP addresses (CP: no two nodes ever get the same)."),
     replicas: z.union([z.literal(1), z.literal(3), z.literal(5)]).default(1).describe("Replicas of that bucket when this node creates it: 3 in production clusters."),
     releaseGraceMs: z.number().int().positive().default(7 * 24 * 3_600_000).describe("A node absent from the overlay this long (ms; default 7 days) has its subnet and VTEP released for others; until then no node gets them (dcos-net's module never released them)."),

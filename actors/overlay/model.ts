@@ -53,4 +53,23 @@ export interface OverlayDesired {
   readonly bridges: ReadonlyArray<{ readonly name: string; readonly addr: string; readonly addr6?: string; readonly mtu: number }>;
   /** By node id. */
   readonly peers: ReadonlyMap<string, NodeOverlay>;
+  /**
+   * With overlay.directRouting: this node's underlay device and its subnet. A peer whose underlay
+   * address is on that subnet has its subnet of the underlay's family routed to that address over
+   * the device, not over VXLAN (flannel's DirectRouting). Absent: every peer over VXLAN.
+   */
+  readonly direct?: DirectRouting;
 }
+
+export interface DirectRouting {
+  readonly dev: string;
+  /** `10.99.0.0/24`: network address and length. */
+  readonly net: string;
+}
+
+/**
+ * Routing protocol number of the overlay's routes over the underlay device (`proto 77`): the
+ * read-back lists that device's routes with it, so it sees ours and never the host's own.
+ * Unassigned in rtnetlink.h and iproute2's rt_protos.
+ */
+export const DIRECT_ROUTE_PROTO = 77;

@@ -11,7 +11,7 @@ const statusReply = z.strictObject({
   enabled: z.boolean(),
   own: z.strictObject({ node: z.string(), agentIp: z.string(), vtepIp: z.string(), vtepMac: z.string(), subnet: z.string(), vtepIp6: z.string().optional(), subnet6: z.string().optional() }).optional(),
   mtu: z.number().optional(),
-  peers: z.array(z.strictObject({ node: z.string(), agentIp: z.string(), vtepIp: z.string(), subnet: z.string(), state: z.enum(["programmed", "dead", "skipped"]), reason: z.string().optional() })),
+  peers: z.array(z.strictObject({ node: z.string(), agentIp: z.string(), vtepIp: z.string(), subnet: z.string(), state: z.enum(["programmed", "dead", "skipped"]), reason: z.string().optional(), path: z.enum(["vxlan", "direct"]).optional() })),
   lastSync: z.strictObject({ at: z.number(), ms: z.number(), ok: z.boolean(), error: z.string().optional() }).optional(),
   repairs: z.number(),
 });
@@ -44,7 +44,7 @@ export function formatOverlayStatus(s: StatusReply): string {
   if (!s.enabled) return `overlay is off on ${s.node} (overlay.enabled: false)`;
   const own = s.own ? `subnet ${s.own.subnet}  vtep ${s.own.vtepIp} ${s.own.vtepMac}  underlay ${s.own.agentIp}  mtu ${s.mtu ?? "?"}` : "no subnet claimed yet";
   const last = s.lastSync ? `${s.lastSync.ok ? "ok" : `FAILED (${s.lastSync.error ?? "?"})`} ${new Date(s.lastSync.at).toISOString()} in ${s.lastSync.ms.toFixed(1)} ms` : "never";
-  const peers = s.peers.length === 0 ? "(no peers)" : table(["PEER", "UNDERLAY", "VTEP", "SUBNET", "STATE"], s.peers.map((p) => [p.node, p.agentIp, p.vtepIp, p.subnet, p.reason ? `${p.state} (${p.reason})` : p.state]));
+  const peers = s.peers.length === 0 ? "(no peers)" : table(["PEER", "UNDERLAY", "VTEP", "SUBNET", "PATH", "STATE"], s.peers.map((p) => [p.node, p.agentIp, p.vtepIp, p.subnet, p.path ?? "-", p.reason ? `${p.state} (${p.reason})` : p.state]));
   return [`node ${s.node}  ${own}`, `last sync: ${last}; drift repairs ${s.repairs}`, "", peers].join("\n");
 }
 

@@ -1,7 +1,7 @@
 // The overlay's kernel edge: runs a batch (`ip -force -batch -`, `bridge -force -batch -`) or reads
 // the state back (`ip -j …`, `bridge -j fdb show`). Verbs only, no policy: what to apply and when is
 // the applier's business. Why -force and which refusals count as success: render/ops.ts.
-import { CNI_BRIDGE, DOCKER_BRIDGE, VTEP_DEVICE } from "../model.js";
+import { CNI_BRIDGE, DIRECT_ROUTE_PROTO, DOCKER_BRIDGE, VTEP_DEVICE } from "../model.js";
 import { IpBatchError, IpListingError, IpTimeoutError, IpToolMissingError, type BatchFailure } from "../errors.js";
 import { parseOverlay, type ObservedOverlay } from "../render/readback.js";
 import { execFailed, isSpawnFailure, runCommand, type RunResult } from "../../../host/run.js";
@@ -95,25 +95,40 @@ export interface ReadOptions extends IpOptions {
   readonly vtep?: string;
   /** Default m-dcos, d-dcos. */
   readonly bridges?: readonly string[];
+  /** The underlay device, whose routes of DIRECT_ROUTE_PROTO are the overlay's (direct routing); not listed when absent. */
+  readonly underlay?: string;
 }
 
 /**
  * The overlay's kernel state: the VTEP and the bridges (`ip -j -d addr show dev …`), the VTEP's
- * neighbours (both families), FDB and routes (both families); seven small processes at once.
+ * neighbours (both families), FDB and routes (both families), and with `underlay` that device's
+ * overlay routes (both families); up to nine small processes at once.
  * A device that does not exist is read as absent (and its entries as none), not as an error.
  */
 export async function readOverlay(opts: ReadOptions = {}): Promise<ObservedOverlay> {
   const vtep = opts.vtep ?? VTEP_DEVICE;
   const devices = [vtep, ...(opts.bridges ?? [CNI_BRIDGE, DOCKER_BRIDGE])];
-  const [links, neigh, fdb, routes, routes6] = await Promise.all([
+  const under = opts.underlay;
+  const proto = String(DIRECT_ROUTE_PROTO);
+  const [links, neigh, fdb, routes, routes6, uRoutes, uRoutes6] = await Promise.all([
     Promise.all(devices.map((d) => listing("ip", ["-j", "-d", "addr", "show", "dev", d], opts))),
     listing("ip", ["-j", "neigh", "show", "dev", vtep], opts),
     listing("bridge", ["-j", "fdb", "show", "dev", vtep], opts),
     listing("ip", ["-j", "route", "show", "dev", vtep], opts),
     listing("ip", ["-j", "-6", "route", "show", "dev", vtep], opts),
+    under ? listing("ip", ["-j", "route", "show", "dev", under, "proto", proto], opts) : undefined,
+    under ? listing("ip", ["-j", "-6", "route", "show", "dev", under, "proto", proto], opts) : undefined,
   ]);
   const none = (v: unknown): unknown => (v === undefined ? [] : v);
-  return parseOverlay({ links: new Map(devices.map((d, i) => [d, links[i]])), neigh: none(neigh), fdb: none(fdb), routes: none(routes), routes6: none(routes6) });
+  return parseOverlay({
+    links: new Map(devices.map((d, i) => [d, links[i]])),
+    vtep,
+    neigh: none(neigh),
+    fdb: none(fdb),
+    routes: none(routes),
+    routes6: none(routes6),
+    ...(under ? { underlay: { dev: under, routes: none(uRoutes), routes6: none(uRoutes6) } } : {}),
+  });
 }
 
 /** One listing parsed; undefined when its device does not exist. */

@@ -8,7 +8,7 @@
 // makes the result independent of the order the facts came in.
 import { formatIp, parseIp } from "../../../config/ip.js";
 import { OverlayOwnInvalidError } from "../errors.js";
-import { CNI_BRIDGE, DOCKER_BRIDGE, VNI, VTEP_DEVICE, VXLAN_PORT, type NodeOverlay, type OverlayDesired } from "../model.js";
+import { CNI_BRIDGE, DOCKER_BRIDGE, VNI, VTEP_DEVICE, VXLAN_PORT, type DirectRouting, type NodeOverlay, type OverlayDesired } from "../model.js";
 import { canonicalMac, contains, familyBits, formatPrefix, halves, isUnicastMac, lastOf, parsePrefix, withPrefix, type Family, type Prefix } from "./ip.js";
 
 export interface OverlayDesiredOptions {
@@ -22,6 +22,11 @@ export interface OverlayDesiredOptions {
   readonly subnetPrefix: number;
   /** Length every node's subnet6 has (DC/OS: 80); not checked when absent. */
   readonly subnetPrefix6?: number;
+  /**
+   * Direct routing (overlay.directRouting): the underlay device holding this node's agent address
+   * and that address's subnet (`10.99.0.1/24` or the network); absent: every peer over VXLAN.
+   */
+  readonly direct?: DirectRouting;
 }
 
 export type SkipReason = "bad-address" | "own-agent-ip" | "vtep-outside-subnet" | "vtep-collision" | "mac-collision" | "subnet-overlap" | "duplicate-node";
@@ -72,7 +77,7 @@ export function overlayDesired(own: NodeOverlay, peers: Iterable<NodeOverlay>, o
     else programmed.set(p.node, p);
   }
   skipped.sort((a, b) => cmp(a.node, b.node));
-  return { desired: { vtep: vtepOf(me, opts), bridges: bridgesOf(me, opts.mtu), peers: programmed }, skipped };
+  return { desired: { vtep: vtepOf(me, opts), bridges: bridgesOf(me, opts.mtu), peers: programmed, ...directOf(me, opts) }, skipped };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -235,6 +240,16 @@ function vtepOf(me: Own, opts: OverlayDesiredOptions): OverlayDesired["vtep"] {
     addr: `${me.fact.vtepIp}/${me.vtepNet.bits}`,
     ...(me.vtepNet6 && me.fact.vtepIp6 ? { addr6: `${me.fact.vtepIp6}/${me.vtepNet6.bits}` } : {}),
   };
+}
+
+/** The underlay's subnet as its network; it must hold this node's agent address, or nothing is routed directly. */
+function directOf(me: Own, opts: OverlayDesiredOptions): { direct?: DirectRouting } {
+  if (!opts.direct) return {};
+  const net = parsePrefix(opts.direct.net, false);
+  const agent = parseIp(me.fact.agentIp);
+  if (!/^[\w.:@-]{1,15}$/.test(opts.direct.dev)) bad(`underlay device ${JSON.stringify(opts.direct.dev)} is not an interface name`);
+  if (!net || !agent || net.family !== agent.family || !contains(net, agent.family, agent.value)) bad(`underlay subnet ${JSON.stringify(opts.direct.net)} does not hold the agent address ${me.fact.agentIp}`);
+  return { direct: { dev: opts.direct.dev, net: formatPrefix(net) } };
 }
 
 /** m-dcos on the first half of the subnet, d-dcos on the second, each at its first address (DC/OS). */

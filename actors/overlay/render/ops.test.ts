@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import type { NodeOverlay } from "../model.js";
+import type { DirectRouting, NodeOverlay } from "../model.js";
 import { overlayDesired } from "./desired.js";
 import { batchTexts, peerOps, setupOps, setupPlan } from "./ops.js";
 import { applyOps, emptyKernel, host, OPTS } from "./testkit.js";
@@ -85,6 +85,27 @@ describe("peerOps", () => {
     expect(ops.ip).not.toContain("route del 9.0.3.0/24");
   });
 
+  it("direct routing: a peer on the underlay's subnet gets its IPv4 subnet routed over the underlay (proto 77), its IPv6 one and its VXLAN entries as before", () => {
+    const direct = { dev: "eth0", net: "10.83.0.0/24" };
+    expect(peerOps(new Map(), peers(host(2)), direct)).toEqual({
+      ip: [
+        "route replace 9.0.2.0/24 via 10.83.0.2 dev eth0 onlink proto 77",
+        "route replace fd01:b:0:0:2::/80 via fd01:a::2 dev vtep1024 onlink",
+        "neigh replace 44.128.0.2 lladdr 70:b3:d5:00:00:02 dev vtep1024 nud permanent",
+        "neigh replace fd01:a::2 lladdr 70:b3:d5:00:00:02 dev vtep1024 nud permanent",
+        "",
+      ].join("\n"),
+      bridge: "fdb replace 70:b3:d5:00:00:02 dev vtep1024 dst 10.83.0.2 self permanent\n",
+    });
+    // Moved to another subnet of the underlay: back over VXLAN, by one route replace.
+    expect(peerOps(peers(host(2, false)), peers(host(2, false, { agentIp: "10.84.0.2" })), direct)).toEqual({
+      ip: "route replace 9.0.2.0/24 via 44.128.0.2 dev vtep1024 onlink\n",
+      bridge: "fdb replace 70:b3:d5:00:00:02 dev vtep1024 dst 10.84.0.2 self permanent\n",
+    });
+    // Departed: its route leaves the underlay device.
+    expect(peerOps(peers(host(2, false)), new Map(), direct).ip).toBe("route del 9.0.2.0/24 dev eth0\nneigh flush to 44.128.0.2 dev vtep1024 nud permanent\n");
+  });
+
   // Random programmed peer sets (through overlayDesired, so they are valid), from small pools so
   // that keys pass between nodes.
   const peerSet = fc
@@ -97,17 +118,20 @@ describe("peerOps", () => {
       return overlayDesired(host(1), facts, OPTS).desired.peers;
     });
 
-  /** The entries a peer set needs, written out independently of ops.ts. */
-  const expected = (ps: ReadonlyMap<string, NodeOverlay>) => {
+  /** Direct routing off, or on an underlay /29 that holds hosts 1–7 (agents 10.83.0.8–12 are off it). */
+  const directArb = fc.constantFrom<DirectRouting | undefined>(undefined, { dev: "eth0", net: "10.83.0.0/29" });
+
+  /** The entries a peer set needs, written out independently of ops.ts; a route as `via@dev`. */
+  const expected = (ps: ReadonlyMap<string, NodeOverlay>, direct?: DirectRouting) => {
     const neigh: Record<string, string> = {};
     const fdb: Record<string, string> = {};
     const routes: Record<string, string> = {};
     for (const p of ps.values()) {
       neigh[p.vtepIp] = p.vtepMac;
       fdb[p.vtepMac] = p.agentIp;
-      routes[p.subnet] = p.vtepIp;
+      routes[p.subnet] = direct && Number(p.agentIp.split(".")[3]) < 8 ? `${p.agentIp}@eth0` : `${p.vtepIp}@vtep1024`;
       if (p.vtepIp6) neigh[p.vtepIp6] = p.vtepMac;
-      if (p.vtepIp6 && p.subnet6) routes[p.subnet6] = p.vtepIp6;
+      if (p.vtepIp6 && p.subnet6) routes[p.subnet6] = `${p.vtepIp6}@vtep1024`;
     }
     return { neigh, fdb, routes };
   };
@@ -116,9 +140,9 @@ describe("peerOps", () => {
   const run = (m: ReturnType<typeof expected>, text: { ip: string; bridge: string }) => {
     for (const line of [...text.ip.split("\n"), ...text.bridge.split("\n")].filter(Boolean)) {
       let g: RegExpExecArray | null;
-      if ((g = /^route replace (\S+) via (\S+) dev vtep1024 onlink$/.exec(line))) m.routes[g[1] as string] = g[2] as string;
-      else if ((g = /^route del (\S+) dev vtep1024$/.exec(line))) {
-        expect(m.routes).toHaveProperty([g[1] as string]);
+      if ((g = /^route replace (\S+) via (\S+) dev (vtep1024 onlink|eth0 onlink proto 77)$/.exec(line))) m.routes[g[1] as string] = `${g[2] as string}@${(g[3] as string).split(" ")[0] as string}`;
+      else if ((g = /^route del (\S+) dev (vtep1024|eth0)$/.exec(line))) {
+        expect(m.routes[g[1] as string]?.endsWith(`@${g[2] as string}`)).toBe(true);
         delete m.routes[g[1] as string];
       } else if ((g = /^neigh replace (\S+) lladdr (\S+) dev vtep1024 nud permanent$/.exec(line))) m.neigh[g[1] as string] = g[2] as string;
       else if ((g = /^neigh flush to (\S+) dev vtep1024 nud permanent$/.exec(line))) {
@@ -135,25 +159,25 @@ describe("peerOps", () => {
 
   it("property: the text of peerOps(prev → next) applied to prev's entries gives next's, deleting only what exists", () => {
     fc.assert(
-      fc.property(peerSet, peerSet, (prev, next) => {
-        expect(run(expected(prev), peerOps(prev, next))).toEqual(expected(next));
+      fc.property(peerSet, peerSet, directArb, (prev, next, direct) => {
+        expect(run(expected(prev, direct), peerOps(prev, next, direct))).toEqual(expected(next, direct));
       }),
     );
   });
 
   it("property: along any sequence of peer sets, the kernel ends with exactly the last set's entries; neighbour lines come last in the ip text", () => {
     fc.assert(
-      fc.property(fc.array(peerSet, { minLength: 1, maxLength: 5 }), (seq) => {
+      fc.property(fc.array(peerSet, { minLength: 1, maxLength: 5 }), directArb, (seq, direct) => {
         let m = expected(new Map());
         let prev: ReadonlyMap<string, NodeOverlay> = new Map();
         for (const next of seq) {
-          const text = peerOps(prev, next);
+          const text = peerOps(prev, next, direct);
           const kinds = text.ip.split("\n").filter(Boolean).map((l) => l.split(" ")[0]);
           expect(kinds.slice(kinds.indexOf("neigh") < 0 ? kinds.length : kinds.indexOf("neigh")).every((k) => k === "neigh")).toBe(true);
           m = run(m, text);
           prev = next;
         }
-        expect(m).toEqual(expected(prev));
+        expect(m).toEqual(expected(prev, direct));
       }),
     );
   });

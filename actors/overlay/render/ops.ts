@@ -23,7 +23,9 @@
 //   for 1–2 s after the first container attaches, and meanwhile the kernel sends no neighbour
 //   solicitation for a forwarded packet (ndisc_solicit finds no usable source): inbound IPv6 to
 //   the first container on a node was lost for that long (measured in the lab).
-import { VTEP_DEVICE, type NodeOverlay, type OverlayDesired } from "../model.js";
+import { formatIp, parseIp } from "../../../config/ip.js";
+import { DIRECT_ROUTE_PROTO, VTEP_DEVICE, type DirectRouting, type NodeOverlay, type OverlayDesired } from "../model.js";
+import { contains, parsePrefix } from "./ip.js";
 
 /** The link-local address every bridge with IPv6 gets at once (why: the head of this file). */
 export const BRIDGE_LINK_LOCAL = "fe80::1/64";
@@ -35,7 +37,7 @@ export type OverlayOp =
   | { readonly kind: "link-del"; readonly name: string }
   | { readonly kind: "addr-replace"; readonly dev: string; readonly addr: string }
   | { readonly kind: "addr-del"; readonly dev: string; readonly addr: string }
-  | { readonly kind: "route-replace"; readonly dev: string; readonly dst: string; readonly via: string }
+  | { readonly kind: "route-replace"; readonly dev: string; readonly dst: string; readonly via: string; readonly proto?: number }
   | { readonly kind: "route-del"; readonly dev: string; readonly dst: string }
   | { readonly kind: "neigh-replace"; readonly dev: string; readonly ip: string; readonly mac: string }
   | { readonly kind: "neigh-del"; readonly dev: string; readonly ip: string }
@@ -67,7 +69,7 @@ export function opLine(op: OverlayOp): { tool: "ip" | "bridge"; line: string } {
     case "addr-del":
       return ip(`addr del ${op.addr} dev ${op.dev}`);
     case "route-replace":
-      return ip(`route replace ${op.dst} via ${op.via} dev ${op.dev} onlink`);
+      return ip(`route replace ${op.dst} via ${op.via} dev ${op.dev} onlink${op.proto !== undefined ? ` proto ${op.proto}` : ""}`);
     case "route-del":
       return ip(`route del ${op.dst} dev ${op.dev}`);
     case "neigh-replace":
@@ -133,57 +135,75 @@ export function setupOps(d: OverlayDesired): string {
   return batchTexts(setupPlan(d)).ip;
 }
 
-/** The kernel entries a set of peers needs on the VTEP, keyed the way the kernel keys them. */
-export interface PeerEntries {
-  /** Neighbour: VTEP address (v4 and v6) → VTEP MAC. */
-  readonly neigh: ReadonlyMap<string, string>;
-  /** FDB: VTEP MAC → underlay address. */
-  readonly fdb: ReadonlyMap<string, string>;
-  /** Route: subnet (v4 and v6) → VTEP address. */
-  readonly route: ReadonlyMap<string, string>;
+/** Where a peer subnet's route goes: via its VTEP address on the VTEP, or (direct routing) via its underlay address on the underlay device, tagged with DIRECT_ROUTE_PROTO. */
+export interface RouteTo {
+  readonly via: string;
+  readonly dev: string;
+  readonly proto?: number;
 }
 
-/** Peers as canonical in OverlayDesired.peers (overlayDesired made them so). */
-export function peerEntries(peers: ReadonlyMap<string, NodeOverlay>): PeerEntries {
+/** The kernel entries a set of peers needs, keyed the way the kernel keys them. */
+export interface PeerEntries {
+  /** Neighbour on the VTEP: VTEP address (v4 and v6) → VTEP MAC. */
+  readonly neigh: ReadonlyMap<string, string>;
+  /** FDB on the VTEP: VTEP MAC → underlay address. */
+  readonly fdb: ReadonlyMap<string, string>;
+  /** Route: subnet (v4 and v6) → where it goes. */
+  readonly route: ReadonlyMap<string, RouteTo>;
+}
+
+/**
+ * Peers as canonical in OverlayDesired.peers (overlayDesired made them so). A direct peer keeps its
+ * neighbour and FDB entry (unused by its routed subnet, they cost nothing and keep its VXLAN path
+ * one route change away); its subnet of the underlay's family is routed over the underlay, and an
+ * IPv6 subnet over an IPv4 underlay stays on VXLAN (the kernel refuses an IPv4 gateway for an IPv6 route).
+ */
+export function peerEntries(peers: ReadonlyMap<string, NodeOverlay>, direct?: DirectRouting, vtep = VTEP_DEVICE): PeerEntries {
   const neigh = new Map<string, string>();
   const fdb = new Map<string, string>();
-  const route = new Map<string, string>();
+  const route = new Map<string, RouteTo>();
+  const net = direct ? parsePrefix(direct.net, false) : undefined;
   for (const p of peers.values()) {
+    const agent = net ? parseIp(p.agentIp) : undefined;
+    const onNet = net && agent?.family === net.family && contains(net, agent.family, agent.value) ? { via: formatIp(agent.family, agent.value), dev: (direct as DirectRouting).dev, proto: DIRECT_ROUTE_PROTO } : undefined;
     neigh.set(p.vtepIp, p.vtepMac);
     fdb.set(p.vtepMac, p.agentIp);
-    route.set(p.subnet, p.vtepIp);
+    route.set(p.subnet, (net?.family === "ip" && onNet) || { via: p.vtepIp, dev: vtep });
     if (p.vtepIp6 !== undefined) {
       neigh.set(p.vtepIp6, p.vtepMac);
-      if (p.subnet6 !== undefined) route.set(p.subnet6, p.vtepIp6);
+      if (p.subnet6 !== undefined) route.set(p.subnet6, (net?.family === "ip6" && onNet) || { via: p.vtepIp6, dev: vtep });
     }
   }
   return { neigh, fdb, route };
 }
 
+const sameRoute = (a: RouteTo | undefined, b: RouteTo): boolean => a !== undefined && a.via === b.via && a.dev === b.dev;
+
 /**
  * The ops that turn the entries of `from` into those of `to`: replace what is new or different,
  * remove what `to` no longer has (dcos-net never removed a departed agent's entries). Entries are
- * diffed by key, so a key that moved to another peer (a subnet re-used after the grace) is
- * replaced, never deleted and re-added.
+ * diffed by key, so a key that moved to another peer (a subnet re-used after the grace) or to the
+ * other path (VXLAN ↔ direct) is replaced, never deleted and re-added. `dev` is the VTEP, which
+ * holds the neighbours and FDB entries; a route names its own device.
  */
 export function entryPlan(from: PeerEntries, to: PeerEntries, dev = VTEP_DEVICE): OverlayOp[] {
   const changed = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => [...b].filter(([k, v]) => a.get(k) !== v);
-  const gone = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) => [...a.keys()].filter((k) => !b.has(k));
+  const gone = <V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>) => [...a].filter(([k]) => !b.has(k));
   return [
-    ...gone(from.route, to.route).map((dst): OverlayOp => ({ kind: "route-del", dev, dst })),
-    ...changed(from.route, to.route).map(([dst, via]): OverlayOp => ({ kind: "route-replace", dev, dst, via })),
-    ...gone(from.neigh, to.neigh).map((ip): OverlayOp => ({ kind: "neigh-del", dev, ip })),
+    ...gone(from.route, to.route).map(([dst, r]): OverlayOp => ({ kind: "route-del", dev: r.dev, dst })),
+    ...[...to.route].filter(([dst, r]) => !sameRoute(from.route.get(dst), r)).map(([dst, r]): OverlayOp => ({ kind: "route-replace", dev: r.dev, dst, via: r.via, ...(r.proto !== undefined ? { proto: r.proto } : {}) })),
+    ...gone(from.neigh, to.neigh).map(([ip]): OverlayOp => ({ kind: "neigh-del", dev, ip })),
     ...changed(from.neigh, to.neigh).map(([ip, mac]): OverlayOp => ({ kind: "neigh-replace", dev, ip, mac })),
-    ...gone(from.fdb, to.fdb).map((mac): OverlayOp => ({ kind: "fdb-del", dev, mac })),
+    ...gone(from.fdb, to.fdb).map(([mac]): OverlayOp => ({ kind: "fdb-del", dev, mac })),
     ...changed(from.fdb, to.fdb).map(([mac, dst]): OverlayOp => ({ kind: "fdb-replace", dev, mac, dst })),
   ];
 }
 
-export function peerPlan(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>): OverlayOp[] {
-  return entryPlan(peerEntries(prev), peerEntries(next));
+export function peerPlan(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>, direct?: DirectRouting): OverlayOp[] {
+  return entryPlan(peerEntries(prev, direct), peerEntries(next, direct));
 }
 
 /** What changes between two programmed peer sets, as batch texts ("" for a tool with nothing to do). */
-export function peerOps(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>): BatchTexts {
-  return batchTexts(peerPlan(prev, next));
+export function peerOps(prev: ReadonlyMap<string, NodeOverlay>, next: ReadonlyMap<string, NodeOverlay>, direct?: DirectRouting): BatchTexts {
+  return batchTexts(peerPlan(prev, next, direct));
 }

@@ -4,7 +4,7 @@ import type { OverlayDesired } from "../model.js";
 import { overlayDesired } from "./desired.js";
 import { peerPlan, setupPlan } from "./ops.js";
 import { compareOverlay, parseOverlay, type OverlayListings } from "./readback.js";
-import { applyOps, emptyKernel, host, listingsOf, OPTS, type KernelModel } from "./testkit.js";
+import { applyOps, emptyKernel, host, listingsOf, OPTS, UNDERLAY, type KernelModel } from "./testkit.js";
 
 // Printed by iproute2 6.1 on kernel 6.18 for host 1 with peer 2 programmed (v4 and v6).
 const REAL: OverlayListings = {
@@ -25,6 +25,8 @@ const REAL: OverlayListings = {
 };
 
 const desiredOf = (...n: number[]): OverlayDesired => overlayDesired(host(1), n.map((i) => host(i)), OPTS).desired;
+/** The same with direct routing on an underlay of 10.83.0.0/30: hosts 2 and 3 are on it, 4 and up are not. */
+const directOf = (...n: number[]): OverlayDesired => overlayDesired(host(1), n.map((i) => host(i)), { ...OPTS, direct: { dev: UNDERLAY, net: "10.83.0.1/30" } }).desired;
 
 const norm = (k: KernelModel) => ({
   links: [...k.links].map(([n, l]) => [n, { ...l, addrs: [...l.addrs].sort() }]).sort(),
@@ -36,7 +38,7 @@ const norm = (k: KernelModel) => ({
 /** A kernel with everything desired programmed (through the simulator). */
 function programmed(d: OverlayDesired): KernelModel {
   const k = emptyKernel();
-  applyOps(k, [...setupPlan(d), ...peerPlan(new Map(), d.peers)]);
+  applyOps(k, [...setupPlan(d), ...peerPlan(new Map(), d.peers, d.direct)]);
   return k;
 }
 
@@ -51,6 +53,30 @@ describe("parseOverlay + compareOverlay", () => {
   it("a hand-deleted FDB entry is one drift, repaired by one bridge line", () => {
     const c = compareOverlay(parseOverlay({ ...REAL, fdb: [] }), desiredOf(2));
     expect(c).toMatchObject({ drift: 1, repair: { ip: "", bridge: "fdb replace 70:b3:d5:00:00:02 dev vtep1024 dst 10.83.0.2 self permanent\n" }, reasons: ["missing fdb 70:b3:d5:00:00:02 → 10.83.0.2"] });
+  });
+
+  it("direct routing: a peer on the underlay's subnet is routed over it (proto 77), one elsewhere over the VTEP; the host's own underlay routes are not judged", () => {
+    const d = directOf(2, 4);
+    expect(d.direct).toEqual({ dev: UNDERLAY, net: "10.83.0.0/30" });
+    const k = programmed(d);
+    expect(k.routes.get("9.0.2.0/24")).toEqual({ via: "10.83.0.2", dev: UNDERLAY, proto: 77 });
+    expect(k.routes.get("9.0.4.0/24")).toEqual({ via: "44.128.0.4", dev: "vtep1024" });
+    // IPv6 over an IPv4 underlay stays on VXLAN.
+    expect(k.routes.get("fd01:b:0:0:2::/80")).toEqual({ via: "fd01:a::2", dev: "vtep1024" });
+    const listed = listingsOf(k, "vtep1024", ["m-dcos", "d-dcos"], true);
+    // `ip route show dev eth0 proto 77` lists only ours; a host route listed anyway is read as ours, so
+    // the filter is what keeps the host's routes out, and the listing itself is what is tested here.
+    expect(compareOverlay(parseOverlay(listed), d)).toMatchObject({ drift: 0 });
+    // The node restarted with directRouting off: the direct route moves back onto the VTEP in place.
+    const c = compareOverlay(parseOverlay(listed), desiredOf(2, 4));
+    expect(c).toMatchObject({ drift: 1, repair: { ip: "route replace 9.0.2.0/24 via 44.128.0.2 dev vtep1024 onlink\n", bridge: "" }, reasons: ["route 9.0.2.0/24 via 10.83.0.2 dev eth0 (want 44.128.0.2 dev vtep1024)"] });
+  });
+
+  it("direct routing: a departed peer's underlay route is found by its protocol and deleted from the underlay", () => {
+    const k = programmed(directOf(2, 3));
+    const c = compareOverlay(parseOverlay(listingsOf(k, "vtep1024", ["m-dcos", "d-dcos"], true)), directOf(2));
+    expect(c.repair.ip.split("\n")).toContain("route del 9.0.3.0/24 dev eth0");
+    expect(c.reasons).toContain("extra route 9.0.3.0/24");
   });
 
   it("a changed MTU is fixed in place, without recreating the device", () => {
@@ -166,14 +192,16 @@ describe("parseOverlay + compareOverlay", () => {
       fc.integer({ min: 0, max: 20 }).map((i) => ({ t: "drop" as const, i })),
       fc.integer({ min: 2, max: 9 }).map((n) => ({ t: "stale-peer" as const, n })),
       fc.integer({ min: 2, max: 9 }).map((n) => ({ t: "wrong-route" as const, n })),
+      fc.integer({ min: 2, max: 5 }).map((n) => ({ t: "other-path" as const, n })),
+      fc.integer({ min: 2, max: 9 }).map((n) => ({ t: "stale-direct" as const, n })),
     ),
     { maxLength: 6 },
   );
 
   it("property: after any damage, applying the repair leaves zero drift", () => {
     fc.assert(
-      fc.property(fc.subarray([2, 3, 4, 5]), damage, (peersN, harm) => {
-        const d = desiredOf(...peersN);
+      fc.property(fc.subarray([2, 3, 4, 5]), damage, fc.boolean(), (peersN, harm, direct) => {
+        const d = direct ? directOf(...peersN) : desiredOf(...peersN);
         const k = programmed(d);
         for (const h of harm) {
           const vtep = k.links.get("vtep1024");
@@ -182,7 +210,7 @@ describe("parseOverlay + compareOverlay", () => {
           else if (h.t === "down" && vtep) {
             vtep.up = false;
             k.neigh.clear();
-            k.routes.clear();
+            for (const [dst, r] of k.routes) if (r.dev === "vtep1024") k.routes.delete(dst);
           } else if (h.t === "mtu" && vtep) vtep.mtu = h.mtu;
           else if (h.t === "vni" && vtep) vtep.vni = h.vni;
           else if (h.t === "drop") {
@@ -190,11 +218,19 @@ describe("parseOverlay + compareOverlay", () => {
             all.push(...[...k.fdb.keys()].map((x) => () => k.fdb.delete(x)), ...[...k.routes.keys()].map((x) => () => k.routes.delete(x)));
             all[h.i % Math.max(all.length, 1)]?.();
           } else if (vtep && h.t === "stale-peer") applyOps(k, peerPlan(new Map(), new Map([[`h${h.n}x`, host(h.n + 10, false)]])));
-          else if (vtep && h.t === "wrong-route") k.routes.set(`9.0.${h.n}.0/24`, "44.128.0.200");
+          else if (vtep && h.t === "wrong-route") k.routes.set(`9.0.${h.n}.0/24`, { via: "44.128.0.200", dev: "vtep1024" });
+          else if (h.t === "stale-direct") k.routes.set(`9.0.${h.n + 20}.0/24`, { via: "10.83.0.2", dev: UNDERLAY, proto: 77 });
+          else if (h.t === "other-path") {
+            // A peer's route on the other path: over the VTEP where it should go direct, or the reverse.
+            const dst = `9.0.${h.n}.0/24`;
+            const r = k.routes.get(dst);
+            if (r?.dev === UNDERLAY) k.routes.set(dst, { via: `44.128.0.${h.n}`, dev: "vtep1024" });
+            else if (r) k.routes.set(dst, { via: `10.83.0.${h.n}`, dev: UNDERLAY, proto: 77 });
+          }
         }
-        const c = compareOverlay(parseOverlay(listingsOf(k)), d);
+        const c = compareOverlay(parseOverlay(listingsOf(k, "vtep1024", ["m-dcos", "d-dcos"], true)), d);
         applyOps(k, c.ops);
-        const again = compareOverlay(parseOverlay(listingsOf(k)), d);
+        const again = compareOverlay(parseOverlay(listingsOf(k, "vtep1024", ["m-dcos", "d-dcos"], true)), d);
         expect(again.reasons).toEqual([]);
         // …and the kernel holds exactly what a fresh programming gives, judged apart from compareOverlay.
         expect(norm(k)).toEqual(norm(programmed(d)));

@@ -1,13 +1,14 @@
 // The overlay's kernel state read back (`ip -j -d addr show dev …`, `ip -j neigh`, `bridge -j fdb`,
-// `ip -j route`, `ip -j -6 route`) and compared with the desired state: dcos-net re-applied every
+// `ip -j route`, `ip -j -6 route`, and with direct routing the underlay device's routes of
+// DIRECT_ROUTE_PROTO) and compared with the desired state: dcos-net re-applied every
 // 5 min without looking; we look, count what differs and repair only that. A VTEP whose VXLAN
 // parameters or MAC differ is recreated (neither can be changed in place without flushing the
 // neighbours: ops.ts), which takes every peer entry with it, so the repair re-adds them all; an
 // MTU or a down device is fixed in place (an MTU change keeps the entries; a down device has
 // already lost them, and the listing shows it).
-import type { OverlayDesired } from "../model.js";
+import { VTEP_DEVICE, type OverlayDesired } from "../model.js";
 import { canonicalIp, canonicalMac, formatPrefix, isUnicastMac, parsePrefix } from "./ip.js";
-import { batchTexts, BRIDGE_LINK_LOCAL, bridgePlan, entryPlan, peerEntries, vtepPlan, type BatchTexts, type OverlayOp, type PeerEntries } from "./ops.js";
+import { batchTexts, BRIDGE_LINK_LOCAL, bridgePlan, entryPlan, peerEntries, vtepPlan, type BatchTexts, type OverlayOp, type PeerEntries, type RouteTo } from "./ops.js";
 
 /** What each listing printed, parsed as JSON; a device listed but absent maps to undefined. */
 export interface OverlayListings {
@@ -17,9 +18,13 @@ export interface OverlayListings {
   readonly neigh?: unknown;
   /** `bridge -j fdb show dev <vtep>`. */
   readonly fdb?: unknown;
+  /** The VTEP's name (default vtep1024). */
+  readonly vtep?: string;
   /** `ip -j route show dev <vtep>` and `ip -j -6 route show dev <vtep>`. */
   readonly routes?: unknown;
   readonly routes6?: unknown;
+  /** The underlay device and its routes of DIRECT_ROUTE_PROTO (`ip -j [-6] route show dev <dev> proto 77`), when listed. */
+  readonly underlay?: { readonly dev: string; readonly routes?: unknown; readonly routes6?: unknown };
 }
 
 export interface ObservedLink {
@@ -46,8 +51,8 @@ export interface ObservedOverlay {
   readonly neigh: ReadonlyMap<string, { readonly mac: string | undefined; readonly permanent: boolean }> | undefined;
   /** FDB rows of unicast MACs: MAC → its remotes (a VXLAN FDB entry may have several). */
   readonly fdb: ReadonlyMap<string, ReadonlyArray<{ readonly dst: string | undefined; readonly permanent: boolean }>> | undefined;
-  /** Routes through the VTEP other than the kernel's own: destination → gateway. */
-  readonly routes: ReadonlyMap<string, string | undefined> | undefined;
+  /** The overlay's routes (the VTEP's other than the kernel's own, the underlay's of DIRECT_ROUTE_PROTO): destination → gateway and device. */
+  readonly routes: ReadonlyMap<string, { readonly via: string | undefined; readonly dev: string }> | undefined;
   /** Entries or listings that could not be read (the comparison then re-adds without deleting). */
   readonly problems: readonly string[];
 }
@@ -82,7 +87,7 @@ export function parseOverlay(l: OverlayListings): ObservedOverlay {
     links,
     neigh: l.neigh === undefined ? undefined : guard(problems, "neighbours", () => parseNeigh(l.neigh, problems)),
     fdb: l.fdb === undefined ? undefined : guard(problems, "fdb", () => parseFdb(l.fdb, problems)),
-    routes: l.routes === undefined && l.routes6 === undefined ? undefined : guard(problems, "routes", () => parseRoutes([l.routes, l.routes6], problems)),
+    routes: l.routes === undefined && l.routes6 === undefined ? undefined : guard(problems, "routes", () => parseRoutes(l, problems)),
     problems,
   };
 }
@@ -168,10 +173,16 @@ function parseFdb(json: Json, problems: string[]): Map<string, Array<{ dst: stri
   return out;
 }
 
-function parseRoutes(listings: readonly Json[], problems: string[]): Map<string, string | undefined> | undefined {
-  const out = new Map<string, string | undefined>();
+function parseRoutes(l: OverlayListings, problems: string[]): Map<string, { via: string | undefined; dev: string }> | undefined {
+  const out = new Map<string, { via: string | undefined; dev: string }>();
   let any = false;
-  for (const json of listings) {
+  const vtep = l.vtep ?? VTEP_DEVICE;
+  const listings: Array<[Json, string]> = [
+    [l.routes, vtep],
+    [l.routes6, vtep],
+    ...(l.underlay ? ([[l.underlay.routes, l.underlay.dev], [l.underlay.routes6, l.underlay.dev]] as Array<[Json, string]>) : []),
+  ];
+  for (const [json, dev] of listings) {
     if (json === undefined) continue;
     const items = list(json, "routes", problems);
     if (!items) continue;
@@ -188,7 +199,7 @@ function parseRoutes(listings: readonly Json[], problems: string[]): Map<string,
         problems.push(`routes: unreadable destination ${JSON.stringify(r["dst"])}`);
         continue;
       }
-      out.set(formatPrefix(dst), canonicalIp(r["gateway"]));
+      out.set(formatPrefix(dst), { via: canonicalIp(r["gateway"]), dev });
     }
   }
   return any ? out : undefined;
@@ -200,10 +211,17 @@ export function compareOverlay(observed: ObservedOverlay, desired: OverlayDesire
   const reasons: string[] = [...observed.problems];
   const rebuilt = compareVtep(observed.links.get(desired.vtep.name), desired, ops, reasons);
   for (const b of desired.bridges) compareBridge(observed.links.get(b.name), b, ops, reasons);
-  const want = peerEntries(desired.peers);
   const dev = desired.vtep.name;
-  if (rebuilt) ops.push(...entryPlan(EMPTY, want, dev));
-  else comparePeers(observed, want, dev, ops, reasons);
+  const want = peerEntries(desired.peers, desired.direct, dev);
+  if (rebuilt) {
+    // The new VTEP starts with no entries; the underlay's direct routes are not its and stay, so
+    // a departed direct peer's route is still found and removed.
+    const under = new Map<string, RouteTo>();
+    for (const [dst, r] of observed.routes ?? []) if (r.dev !== dev) under.set(dst, { via: r.via ?? "none", dev: r.dev });
+    const plan = entryPlan({ ...EMPTY, route: under }, want, dev);
+    for (const op of plan) if (op.kind === "route-del") reasons.push(`extra route ${op.dst}`);
+    ops.push(...plan);
+  } else comparePeers(observed, want, dev, ops, reasons);
   return { drift: reasons.length, repair: batchTexts(ops), ops, reasons };
 }
 
@@ -302,8 +320,8 @@ function comparePeers(o: ObservedOverlay, want: PeerEntries, dev: string, ops: O
       }
     }
   }
-  const route = new Map<string, string>();
-  if (o.routes) for (const [dst, gw] of o.routes) route.set(dst, gw ?? "none");
+  const route = new Map<string, RouteTo>();
+  if (o.routes) for (const [dst, r] of o.routes) route.set(dst, { via: r.via ?? "none", dev: r.dev });
   const seen: PeerEntries = {
     neigh: o.neigh ? neigh : new Map(),
     fdb: o.fdb ? fdb : new Map(),
@@ -321,7 +339,7 @@ function entryReason(op: OverlayOp, seen: PeerEntries): string {
     case "route-del":
       return `extra route ${op.dst}`;
     case "route-replace":
-      return seen.route.has(op.dst) ? `route ${op.dst} via ${seen.route.get(op.dst) as string} (want ${op.via})` : `missing route ${op.dst} via ${op.via}`;
+      return seen.route.has(op.dst) ? `route ${op.dst} via ${routeText(seen.route.get(op.dst) as RouteTo)} (want ${routeText(op)})` : `missing route ${op.dst} via ${routeText(op)}`;
     case "neigh-del":
       return `extra neighbour ${op.ip}`;
     case "neigh-replace":
@@ -334,3 +352,5 @@ function entryReason(op: OverlayOp, seen: PeerEntries): string {
       return `${op.kind}`;
   }
 }
+
+const routeText = (r: RouteTo): string => `${r.via} dev ${r.dev}`;

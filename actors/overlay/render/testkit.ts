@@ -1,7 +1,7 @@
 // Builders and a small kernel model shared by the renderer's tests (imported by *.test.ts only).
 // Address plan: host N has agent 10.83.0.N, VTEP 44.128.0.N / fd01:a::N, MAC 70:b3:d5:00:00:0N,
 // subnet 9.0.N.0/24 and fd01:b:0:0:N::/80.
-import type { NodeOverlay } from "../model.js";
+import { DIRECT_ROUTE_PROTO, type NodeOverlay } from "../model.js";
 import type { OverlayDesiredOptions } from "./desired.js";
 import type { OverlayListings } from "./readback.js";
 import type { OverlayOp } from "./ops.js";
@@ -22,12 +22,15 @@ export function host(n: number, v6 = true, more: Partial<NodeOverlay> = {}): Nod
   };
 }
 
-/** A kernel as far as the overlay sees it: links, and the VTEP's neighbours, FDB and routes. */
+/** The underlay device of the models (a host's own, always present). */
+export const UNDERLAY = "eth0";
+
+/** A kernel as far as the overlay sees it: links, the VTEP's neighbours and FDB, and routes on the VTEP or the underlay. */
 export interface KernelModel {
   links: Map<string, { kind: string; vni?: number; port?: number; local?: string; learning?: boolean; mac: string; mtu: number; up: boolean; addrs: Set<string> }>;
   neigh: Map<string, { mac: string; permanent: boolean }>;
   fdb: Map<string, Array<{ dst: string; permanent: boolean }>>;
-  routes: Map<string, string>;
+  routes: Map<string, { via: string; dev: string; proto?: number }>;
 }
 
 export const emptyKernel = (): KernelModel => ({ links: new Map(), neigh: new Map(), fdb: new Map(), routes: new Map() });
@@ -39,7 +42,7 @@ export const emptyKernel = (): KernelModel => ({ links: new Map(), neigh: new Ma
  */
 export function applyOps(k: KernelModel, ops: readonly OverlayOp[], vtep = "vtep1024"): void {
   const need = (dev: string): void => {
-    if (!k.links.has(dev)) throw new Error(`Cannot find device ${dev}`);
+    if (dev !== UNDERLAY && !k.links.has(dev)) throw new Error(`Cannot find device ${dev}`);
   };
   for (const op of ops) {
     switch (op.kind) {
@@ -60,7 +63,7 @@ export function applyOps(k: KernelModel, ops: readonly OverlayOp[], vtep = "vtep
         if (op.name === vtep) {
           k.neigh.clear();
           k.fdb.clear();
-          k.routes.clear();
+          for (const [dst, r] of k.routes) if (r.dev === vtep) k.routes.delete(dst);
         }
         break;
       case "addr-replace":
@@ -72,7 +75,7 @@ export function applyOps(k: KernelModel, ops: readonly OverlayOp[], vtep = "vtep
         break;
       case "route-replace":
         need(op.dev);
-        k.routes.set(op.dst, op.via);
+        k.routes.set(op.dst, { via: op.via, dev: op.dev, ...(op.proto !== undefined ? { proto: op.proto } : {}) });
         break;
       case "route-del":
         k.routes.delete(op.dst);
@@ -99,8 +102,8 @@ export function applyOps(k: KernelModel, ops: readonly OverlayOp[], vtep = "vtep
   }
 }
 
-/** The model as the `-j` listings print it (shapes captured from iproute2 6.1). */
-export function listingsOf(k: KernelModel, vtep = "vtep1024", bridges = ["m-dcos", "d-dcos"]): OverlayListings {
+/** The model as the `-j` listings print it (shapes captured from iproute2 6.1); the underlay's routes of DIRECT_ROUTE_PROTO when `underlay`. */
+export function listingsOf(k: KernelModel, vtep = "vtep1024", bridges = ["m-dcos", "d-dcos"], underlay = false): OverlayListings {
   const link = (name: string): unknown => {
     const l = k.links.get(name);
     if (!l) return undefined;
@@ -113,12 +116,15 @@ export function listingsOf(k: KernelModel, vtep = "vtep1024", bridges = ["m-dcos
     return [{ ifindex: 4, ifname: name, flags: ["BROADCAST", "MULTICAST", ...(l.up ? ["UP", "LOWER_UP"] : [])], mtu: l.mtu, address: l.mac, linkinfo: info, addr_info }];
   };
   const hasVtep = k.links.has(vtep);
-  const routes = [...k.routes].map(([dst, gw]) => ({ dst, gateway: gw, flags: ["onlink"] }));
+  const routes = [...k.routes].filter(([, r]) => r.dev === vtep).map(([dst, r]) => ({ dst, gateway: r.via, flags: ["onlink"] }));
+  const direct = [...k.routes].filter(([, r]) => r.dev === UNDERLAY && r.proto === DIRECT_ROUTE_PROTO).map(([dst, r]) => ({ dst, gateway: r.via, flags: ["onlink"] }));
   return {
     links: new Map([vtep, ...bridges].map((n) => [n, link(n)])),
     neigh: hasVtep ? [...k.neigh].map(([dst, n]) => ({ dst, lladdr: n.mac, state: [n.permanent ? "PERMANENT" : "STALE"] })) : [],
     fdb: hasVtep ? [...k.fdb].flatMap(([mac, rows]) => rows.map((r) => ({ mac, dst: r.dst, flags: ["self"], state: r.permanent ? "permanent" : "" }))) : [],
     routes: [...routes.filter((r) => !r.dst.includes(":")), ...(hasVtep ? [{ dst: "44.128.0.0/20", protocol: "kernel", scope: "link", prefsrc: "44.128.0.1", flags: [] }] : [])],
     routes6: [...routes.filter((r) => r.dst.includes(":")), ...(hasVtep ? [{ dst: "fe80::/64", protocol: "kernel", metric: 256, flags: [], pref: "medium" }] : [])],
+    vtep,
+    ...(underlay ? { underlay: { dev: UNDERLAY, routes: direct.filter((r) => !r.dst.includes(":")), routes6: direct.filter((r) => r.dst.includes(":")) } } : {}),
   };
 }
