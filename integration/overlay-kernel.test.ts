@@ -11,8 +11,7 @@
 //                  udp 7001 (answers its name and the datagram's length)
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import type { DirectRouting, NodeOverlay, OverlayDesired } from "../actors/overlay/model.js";
-import { batchTexts, entryPlan, peerEntries } from "../actors/overlay/render/ops.js";
-import { bridgeBatch, compareOverlay, IpBatchError, ipBatch, overlayDesired, peerOps, readOverlay, setupOps } from "../actors/overlay/index.js";
+import { batchTexts, bridgeBatch, compareOverlay, entryPlan, IpBatchError, ipBatch, overlayDesired, peerEntries, peerOps, readOverlay, setupOps } from "../actors/overlay/index.js";
 import { createNetnsLab, type NetnsLab } from "./harness/netns.js";
 import { mustRun, waitFor } from "./harness/shell.js";
 

@@ -10,8 +10,8 @@ export { cniNetworkConfig } from "./cni-config.js";
 // The renderer (pure) and the ip/bridge runner: the kernel test drives them directly in namespaces.
 export { overlayDesired } from "./render/desired.js";
 export type { OverlayDesiredOptions, OverlayDesiredResult, SkippedPeer, SkipReason } from "./render/desired.js";
-export { setupOps, peerOps, setupPlan, peerPlan, batchTexts } from "./render/ops.js";
-export type { OverlayOp, BatchTexts } from "./render/ops.js";
+export { setupOps, peerOps, setupPlan, peerPlan, batchTexts, entryPlan, peerEntries } from "./render/ops.js";
+export type { OverlayOp, BatchTexts, PeerEntries, RouteTo } from "./render/ops.js";
 export { parseOverlay, compareOverlay } from "./render/readback.js";
 export { ipBatch, bridgeBatch, readOverlay } from "./kernel/ip.js";
 export { OverlayError, OverlayConfigError, OverlayOwnInvalidError, IpToolMissingError, IpBatchError, IpTimeoutError, IpListingError } from "./errors.js";
