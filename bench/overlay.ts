@@ -2,13 +2,16 @@
 // order alternating, medians; both sides must give the same answers, else the exit code is 1.
 //   1. data path: a container on h1 → a container on h2 over the overlay (VXLAN vtep1024 programmed by
 //      3 `dcnet node`s with overlay.enabled; containers on m-dcos, attached by hand as
-//      integration/overlay.test.ts does) vs host h1 → host h2 over the same underlay. iperf3 TCP
+//      integration/overlay.test.ts does) vs host h1 → host h2 over the same underlay; and, in the
+//      same rounds, the same containers in a second lab whose nodes run overlay.directRouting (the
+//      peers' subnets routed over the underlay, no VXLAN; `--no-direct` leaves it out). iperf3 TCP
 //      throughput and request/response latency (bench/overlay/rr.mjs: one TCP connection,
-//      TCP_NODELAY, one 5-byte request and a short answer per round trip, p50/p99). Rounds of 4 runs
-//      per figure (overlay underlay underlay overlay, mirrored every other round); per-round means,
-//      medians over rounds, ratio = median of per-round ratios. Targets: throughput ratio ≥ 0.9.
-//      Checked: iperf3's server saw itself reached on the container's / host's own address; every
-//      round trip answered, by the expected server.
+//      TCP_NODELAY, one 5-byte request and a short answer per round trip, p50/p99). Rounds of 2 runs
+//      per side and figure (vxlan direct underlay underlay direct vxlan, the order rotated every
+//      round); per-round means, medians over rounds, ratio = median of per-round ratios. Target:
+//      throughput ratio ≥ 0.9. Checked: iperf3's server saw itself reached on the container's /
+//      host's own address; every round trip answered, by the expected server; each lab's nodes
+//      report the path they were configured for.
 //   2. CNI ADD and DEL: `bin/dcnet-cni.js` vs Debian's `bridge` + `host-local` (/usr/lib/cni), each
 //      with its own bridge and a /25 in one host namespace, the same spec-following runner
 //      (integration/support/cni-runtime.ts), the same container namespace per call pair, order
@@ -21,7 +24,7 @@
 //      its neighbour, route and FDB entry appear (or go). Reference: the same ops (the applier's own
 //      renderer, peerOps) by `ip -batch` then `bridge -batch` on the 3 hosts at once, another fake
 //      peer, same monitors. p50/p99 of the slowest host. Target p99 ≤ 100 ms.
-//   npx tsx bench/overlay.ts [--parts 1,2,3] [--rounds 5] [--iperf-s 2] [--rr-n 2000] [--cni-n 200] [--changes 40]
+//   npx tsx bench/overlay.ts [--parts 1,2,3] [--rounds 5] [--iperf-s 2] [--rr-n 2000] [--cni-n 200] [--changes 40] [--no-direct]
 // Parts 1 and 3 run the compiled node (bin/dcnet.js), part 2 the plugin's bundle: `npm run build` first.
 // Needs root, iperf3, containernetworking-plugins, nats-server.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -51,6 +54,7 @@ const RR_N = Math.min(arg("--rr-n", 2000), 100_000);
 // 200 pairs: the p99 of 40 was the slowest call or next to it, and swung 0.95-1.44 between quiet runs.
 const CNI_N = Math.min(arg("--cni-n", 200), 1000);
 const CHANGES = Math.min(arg("--changes", 40), 1000);
+const DIRECT = !process.argv.includes("--no-direct");
 const TARGET = { gbpsRatio: 0.9, addRatio: 1.0, peerP99: 100 };
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -76,7 +80,7 @@ const verdict = (ok: boolean): string => (ok ? "PASS" : "MISS");
 interface OverlayStatus {
   readonly own?: NodeOverlay;
   readonly mtu?: number;
-  readonly peers: ReadonlyArray<{ readonly node: string; readonly state: string }>;
+  readonly peers: ReadonlyArray<{ readonly node: string; readonly state: string; readonly path?: string }>;
 }
 
 /** `9.77.3.0/24`, 10 → `9.77.3.10`. */
@@ -106,10 +110,10 @@ interface OverlayLab {
   ctrIp(h: string): string;
 }
 
-async function startOverlayLab(): Promise<OverlayLab> {
+async function startOverlayLab(directRouting = false): Promise<OverlayLab> {
   // reconcileMs of an hour: part 3's reference programs entries on the nodes' own vtep1024 that the
   // read-back would otherwise take for drift and remove during a round.
-  const lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: "9.64.0.0/10", reconcileMs: 3_600_000 } } });
+  const lab = await startL4lbLab({ hosts: 3, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: "9.64.0.0/10", reconcileMs: 3_600_000, directRouting } } });
   const status = new Map<string, OverlayStatus>();
   const ctr = (h: string): string => `${lab.net.prefix}-o${h}`;
   try {
@@ -184,62 +188,96 @@ async function startServer(ns: string, file: string, args: readonly string[], re
   await waitUntil(`server ${file} in ${ns}`, 10_000, async () => ((await ready()) ? true : undefined), 100);
 }
 
-async function dataPathPart(o: OverlayLab): Promise<boolean> {
-  const sides = {
-    overlay: { from: o.ctr("h1"), toNs: o.ctr("h2"), to: o.ctrIp("h2"), tag: "ctr-h2" },
-    underlay: { from: o.lab.ns("h1"), toNs: o.lab.ns("h2"), to: o.lab.ip("h2"), tag: "host-h2" },
-  } as const;
-  type Side = keyof typeof sides;
-  for (const s of Object.values(sides)) {
+async function dataPathPart(o: OverlayLab, d: OverlayLab | undefined): Promise<boolean> {
+  interface SideDef {
+    readonly from: string;
+    readonly toNs: string;
+    readonly to: string;
+    readonly tag: string;
+    readonly label: string;
+  }
+  const sides = new Map<string, SideDef>([
+    ["vxlan", { from: o.ctr("h1"), toNs: o.ctr("h2"), to: o.ctrIp("h2"), tag: "ctr-h2", label: "overlay, VXLAN" }],
+    ...(d ? ([["direct", { from: d.ctr("h1"), toNs: d.ctr("h2"), to: d.ctrIp("h2"), tag: "ctr-h2", label: "overlay, directRouting" }]] as const) : []),
+    ["underlay", { from: o.lab.ns("h1"), toNs: o.lab.ns("h2"), to: o.lab.ip("h2"), tag: "host-h2", label: "underlay" }],
+  ]);
+  const names = [...sides.keys()];
+  const overlays = names.filter((n) => n !== "underlay");
+  // The path each lab's nodes took for h2, as they report it: the comparison means nothing otherwise.
+  const paths = new Map<string, string>([["vxlan", pathOf(o)], ...(d ? ([["direct", pathOf(d)]] as const) : [])]);
+  for (const s of sides.values()) {
     const listening = async (port: number): Promise<boolean> => (await execNs(s.toNs, "ss", ["-Hltn", `sport = :${port}`], 5000)).stdout.includes(`:${port}`);
     await startServer(s.toNs, "iperf3", ["-s", "-p", String(IPERF_PORT)], () => listening(IPERF_PORT));
     await startServer(s.toNs, process.execPath, [RR, "server", String(RR_PORT), s.tag], () => listening(RR_PORT));
   }
-  const gbps: Record<Side, number[]> = { overlay: [], underlay: [] };
-  const p50: Record<Side, number[]> = { overlay: [], underlay: [] };
-  const p99: Record<Side, number[]> = { overlay: [], underlay: [] };
-  const servers: Record<Side, Set<string>> = { overlay: new Set(), underlay: new Set() };
-  const answers: Record<Side, Set<string>> = { overlay: new Set(), underlay: new Set() };
-  const missing: Record<Side, number> = { overlay: 0, underlay: 0 };
+  const per = (): Map<string, number[]> => new Map(names.map((n) => [n, []]));
+  const gbps = per();
+  const p50 = per();
+  const p99 = per();
+  const servers = new Map(names.map((n) => [n, new Set<string>()]));
+  const answers = new Map(names.map((n) => [n, new Set<string>()]));
+  const missing = new Map(names.map((n) => [n, 0]));
   const began = now();
   let rounds = 0;
   for (; rounds < ROUNDS && now() - began < 20 * 60_000; rounds++) {
-    const order: Side[] = rounds % 2 === 0 ? ["overlay", "underlay", "underlay", "overlay"] : ["underlay", "overlay", "overlay", "underlay"];
-    const g: Record<Side, number[]> = { overlay: [], underlay: [] };
-    const l50: Record<Side, number[]> = { overlay: [], underlay: [] };
-    const l99: Record<Side, number[]> = { overlay: [], underlay: [] };
+    // Each side twice per round, mirrored (a b c c b a), the start rotated every round.
+    const rot = names.map((_, i) => names[(i + rounds) % names.length] as string);
+    const order = [...rot, ...[...rot].reverse()];
+    const g = per();
+    const l50 = per();
+    const l99 = per();
     for (const side of order) {
-      const r = await iperf(sides[side].from, sides[side].to);
-      g[side].push(r.gbps);
-      servers[side].add(r.serverLocal);
+      const sd = sides.get(side) as SideDef;
+      const r = await iperf(sd.from, sd.to);
+      g.get(side)?.push(r.gbps);
+      servers.get(side)?.add(r.serverLocal);
     }
     for (const side of order) {
-      const r = await rr(sides[side].from, sides[side].to);
-      l50[side].push(r.p50);
-      l99[side].push(r.p99);
-      missing[side] += RR_N - r.ok;
-      for (const a of r.answers) answers[side].add(a);
+      const sd = sides.get(side) as SideDef;
+      const r = await rr(sd.from, sd.to);
+      l50.get(side)?.push(r.p50);
+      l99.get(side)?.push(r.p99);
+      missing.set(side, (missing.get(side) ?? 0) + RR_N - r.ok);
+      for (const a of r.answers) answers.get(side)?.add(a);
     }
-    for (const side of ["overlay", "underlay"] as const) {
-      gbps[side].push(mean(g[side]));
-      p50[side].push(mean(l50[side]));
-      p99[side].push(mean(l99[side]));
+    for (const side of names) {
+      gbps.get(side)?.push(mean(g.get(side) ?? []));
+      p50.get(side)?.push(mean(l50.get(side) ?? []));
+      p99.get(side)?.push(mean(l99.get(side) ?? []));
     }
   }
-  const ratios = (f: Record<Side, number[]>): number[] => f.overlay.map((v, i) => v / (f.underlay[i] as number));
+  const at = (f: Map<string, number[]>, side: string): number[] => f.get(side) ?? [];
+  const ratios = (f: Map<string, number[]>, side: string): number[] => at(f, side).map((v, i) => v / (at(f, "underlay")[i] as number));
   const mtu = o.status.get("h1")?.mtu;
-  console.log(`\n## 1. data path: container h1 → container h2 over the overlay (vtep1024, MTU ${mtu}) vs host h1 → host h2 over the underlay (MTU 1500); ${rounds} rounds of 4 runs per figure, order mirrored every round; iperf3 -t ${IPERF_S}; ${RR_N} round trips per latency run (load average ${load()})`);
-  for (const side of ["overlay", "underlay"] as const) {
-    console.log(`${side.padEnd(9)} ${sides[side].from.replace(o.lab.net.prefix, "…")} → ${sides[side].to}   Gbit/s=${f2(median(gbps[side]))} (rounds ${gbps[side].map(f2).join(" ")})   RTT p50=${f3(median(p50[side]))} ms (rounds ${p50[side].map(f3).join(" ")})  p99=${f3(median(p99[side]))} ms`);
+  console.log(`\n## 1. data path: container h1 → container h2 over the overlay (MTU ${mtu}: VXLAN vtep1024${d ? "; and a second lab's nodes with directRouting" : ""}) vs host h1 → host h2 over the underlay (MTU 1500); ${rounds} rounds of ${order2(names.length)} runs per figure, order rotated every round; iperf3 -t ${IPERF_S}; ${RR_N} round trips per latency run (load average ${load()})`);
+  for (const side of names) {
+    const sd = sides.get(side) as SideDef;
+    console.log(`${side.padEnd(9)} ${sd.from.replace(o.lab.net.prefix, "…").replace(d?.lab.net.prefix ?? "\0", "…")} → ${sd.to}${paths.has(side) ? ` (nodes report path ${paths.get(side)})` : ""}   Gbit/s=${f2(median(at(gbps, side)))} (rounds ${at(gbps, side).map(f2).join(" ")})   RTT p50=${f3(median(at(p50, side)))} ms (rounds ${at(p50, side).map(f3).join(" ")})  p99=${f3(median(at(p99, side)))} ms`);
   }
-  const gr = ratios(gbps);
-  const l50r = ratios(p50);
-  const l99r = ratios(p99);
-  console.log(`ratio     overlay/underlay Gbit/s ${f3(median(gr))} (rounds ${gr.map(f2).join(" ")});  RTT p50 ${f2(median(l50r))} (rounds ${l50r.map(f2).join(" ")});  RTT p99 ${f2(median(l99r))}`);
-  const same = servers.overlay.size === 1 && servers.overlay.has(sides.overlay.to) && servers.underlay.size === 1 && servers.underlay.has(sides.underlay.to) && missing.overlay === 0 && missing.underlay === 0 && [...answers.overlay].join() === sides.overlay.tag && [...answers.underlay].join() === sides.underlay.tag;
-  console.log(`answers   ${same ? "checked" : "WRONG"}: iperf3 server reached on ${[...servers.overlay].join(",")} (overlay) / ${[...servers.underlay].join(",")} (underlay); round trips unanswered ${missing.overlay} / ${missing.underlay}; answered by ${[...answers.overlay].join(",")} / ${[...answers.underlay].join(",")}`);
-  console.log(`target    throughput ratio ≥ ${TARGET.gbpsRatio}: ${f3(median(gr))} → ${verdict(same && median(gr) >= TARGET.gbpsRatio)}`);
+  for (const side of overlays) {
+    const gr = ratios(gbps, side);
+    console.log(`ratio     ${side}/underlay Gbit/s ${f3(median(gr))} (rounds ${gr.map(f2).join(" ")});  RTT p50 ${f2(median(ratios(p50, side)))} (rounds ${ratios(p50, side).map(f2).join(" ")});  RTT p99 ${f2(median(ratios(p99, side)))}`);
+  }
+  const wrong = names.filter((n) => {
+    const sd = sides.get(n) as SideDef;
+    const srv = servers.get(n) ?? new Set<string>();
+    return srv.size !== 1 || !srv.has(sd.to) || missing.get(n) !== 0 || [...(answers.get(n) ?? [])].join() !== sd.tag;
+  });
+  const pathOk = paths.get("vxlan") === "vxlan" && (!d || paths.get("direct") === "direct");
+  const same = wrong.length === 0 && pathOk;
+  console.log(`answers   ${same ? "checked" : `WRONG (${[...wrong, ...(pathOk ? [] : ["path"])].join(", ")})`}: ${names.map((n) => `${n}: iperf3 server reached on ${[...(servers.get(n) ?? [])].join(",")}, round trips unanswered ${missing.get(n) ?? 0}, answered by ${[...(answers.get(n) ?? [])].join(",")}`).join("; ")}`);
+  for (const side of overlays) {
+    const r = median(ratios(gbps, side));
+    console.log(`target    ${side}: throughput ratio ≥ ${TARGET.gbpsRatio}: ${f3(r)} → ${verdict(same && r >= TARGET.gbpsRatio)}`);
+  }
   return same;
+}
+
+const order2 = (n: number): number => 2 * n;
+
+/** The path h1's node reports for its peer h2. */
+function pathOf(o: OverlayLab): string {
+  return o.status.get("h1")?.peers.find((p) => p.node === "h2")?.path ?? "none";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,13 +534,19 @@ console.log(`# bench/overlay: Node ${process.version}; load average ${load()}`);
 let failed = false;
 if (part("1") || part("3")) {
   const o = await startOverlayLab();
+  let d: OverlayLab | undefined;
   try {
-    const h = (x: string): string => `${x} ${o.status.get(x)?.own?.subnet} vtep ${o.status.get(x)?.own?.vtepIp}`;
-    console.log(`# 3 dcnet nodes, overlay programmed: ${HOSTS.map(h).join("; ")}`);
-    if (part("1")) failed = !(await dataPathPart(o)) || failed;
+    const h = (l: OverlayLab) => (x: string): string => `${x} ${l.status.get(x)?.own?.subnet} vtep ${l.status.get(x)?.own?.vtepIp}`;
+    console.log(`# 3 dcnet nodes, overlay programmed: ${HOSTS.map(h(o)).join("; ")}`);
+    if (part("1") && DIRECT) {
+      d = await startOverlayLab(true);
+      console.log(`# 3 more dcnet nodes with overlay.directRouting: ${HOSTS.map(h(d)).join("; ")}`);
+    }
+    if (part("1")) failed = !(await dataPathPart(o, d)) || failed;
     if (part("3")) failed = !(await peerPart(o)) || failed;
   } finally {
     stopSpawned();
+    await d?.lab.cleanup();
     await o.lab.cleanup();
   }
 }
