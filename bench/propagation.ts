@@ -23,6 +23,7 @@ import { createLogHub } from "../observability/logger.js";
 import type { StoreMsg } from "../actors/gossip/index.js";
 import { STORE_PATH } from "../actors/gossip/index.js";
 import { percentile, arg } from "./stats.js";
+import { manyInstanceGcFlags } from "./worker-gc.js";
 
 const KEYS = arg("--keys", 200);
 const RATE = arg("--rate", 200);
@@ -44,8 +45,12 @@ interface Written {
 class Worker {
   readonly child: ChildProcess;
   private readonly waiters: Array<{ type: string; resolve: (m: Record<string, unknown>) => void }> = [];
-  constructor() {
-    this.child = fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  constructor(manyInstances = false) {
+    // BENCH_WORKER_FLAGS: more V8/Node flags for the workers (e.g. --trace-gc), space-separated.
+    const extra = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter((f) => f !== "");
+    // Hundreds of instances in one heap: the membership workers' GC setting (worker-gc.ts).
+    const gc = manyInstances ? manyInstanceGcFlags() : [];
+    this.child = fork(WORKER, [], { execArgv: ["--import", "tsx", ...gc, ...extra], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (raw) => {
       const m = raw as Record<string, unknown>;
       if (m.type === "error") {
@@ -77,7 +82,7 @@ interface Measured {
 }
 
 async function startWorkers(processes: number, perProcess: number, servers: string[], gossip: Record<string, number | string>, full: boolean, creds?: string, shared = false): Promise<Worker[]> {
-  const workers = Array.from({ length: processes }, () => new Worker());
+  const workers = Array.from({ length: processes }, () => new Worker(perProcess >= 100));
   await Promise.all(workers.map((w, i) => w.call({ type: "start", worker: i, count: perProcess, servers, gossip, full, shared, ...(creds === undefined ? {} : { creds }) }, "started")));
   return workers;
 }
