@@ -188,19 +188,10 @@ function publishOwnDigest(s: StoreState): void | Promise<void> {
   return flushed;
 }
 
-/** Peers expected to answer one digest request (see digestRequest). */
-export const DIGEST_REQUEST_ANSWERS = 2;
-
 export function digestRequest(s: StoreState, m: Msg<"digest-request">): void | Promise<void> {
   if (!ownedBySender(s, m.replica, m.from, "digest request")) return undefined;
   const now = Date.now();
   if (!withinSkew(s, m.from, "digest request", futureReplica(m.replica, now, skew(s)))) return undefined;
-  // Every synced peer hears the request, and an answer is a digest published to every node: if all
-  // answered, one starting node among 1,000 would cost a million digest deliveries, and a cluster
-  // starting together n³. About DIGEST_REQUEST_ANSWERS peers answer (all of them up to that many);
-  // when none does (e^-2 ≈ 14 % of requests in a large cluster), the starting node syncs from the
-  // first digest anti-entropy brings anyway (digestFanIn of them per antiEntropyMs: ~60 ms away).
-  if (!digestTurn(s.live.size + 1, DIGEST_REQUEST_ANSWERS)) return undefined;
   // A burst of starting nodes gets one answer per few ms, not one each.
   if (now - s.lastDigestAnswerAt < 10) return undefined;
   s.lastDigestAnswerAt = now;
