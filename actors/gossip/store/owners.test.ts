@@ -114,4 +114,17 @@ describe("Ownership", () => {
     expect(o.planned).toEqual([]);
     expect(o.nextDueAt()).toBeUndefined();
   });
+
+  it("many nodes: a cancelled removal never falls due, the others each at their own grace, none early", () => {
+    const o = new Ownership(GRACE);
+    for (let i = 0; i < 1000; i++) o.event({ type: "join", node: `n${i}`, incarnation: 5 }, i);
+    o.event({ type: "dead", node: "n0", incarnation: 5 }, 0);
+    o.event({ type: "alive", node: "n0", incarnation: 5 }, 1);
+    expect(o.nextDueAt()).toBeLessThanOrEqual(GRACE);
+    expect(o.due(GRACE - 1)).toEqual([]);
+    expect(o.due(GRACE + 499).map((d) => d.node)).toEqual(Array.from({ length: 500 }, (_, i) => `n${i}`));
+    expect(o.isDead("n0@5")).toBe(false);
+    expect(o.due(GRACE + 999)).toHaveLength(500);
+    expect([o.due(10 * GRACE), o.nextDueAt()]).toEqual([[], undefined]);
+  });
 });

@@ -71,7 +71,14 @@ export function dropPredicate(drops: readonly Drop[]): (r: ReplicaId) => boolean
  */
 export class Ownership {
   readonly #dead = new Map<string, number>();
-  #planned: Planned[] = [];
+  /**
+   * By node: every member event touches only its node's plans. (One flat list made each event a
+   * scan of every node's plans: at 1,000 nodes a start-up's 1,000 joins cost a million steps per
+   * store, which the profile of 1,000 stores in 4 processes put at 4 % of the CPU.)
+   */
+  readonly #planned = new Map<string, Planned[]>();
+  /** No later than the earliest plan's dueAt (may be earlier after a cancellation: a timer that finds nothing due). */
+  #earliest: number | undefined;
 
   constructor(private readonly graceMs: number) {}
 
@@ -81,7 +88,7 @@ export class Ownership {
   }
 
   get planned(): readonly Drop[] {
-    return this.#planned;
+    return [...this.#planned.values()].flat();
   }
 
   isDead(r: ReplicaId): boolean {
@@ -101,30 +108,33 @@ export class Ownership {
 
   /** This node starts as incarnation `incarnation`: its older incarnations are dead. */
   self(node: string, incarnation: number, now: number): void {
-    this.#plan({ node, below: incarnation, dueAt: now + this.graceMs });
+    this.#plan({ node, below: incarnation, dueAt: this.#dueAt(now) });
   }
 
   members(list: readonly Member[], now: number): void {
     for (const m of list) {
+      if (m.self) continue;
       if (m.state === "dead") this.event({ type: "dead", node: m.node, incarnation: m.incarnation }, now);
-      else this.#plan({ node: m.node, below: m.incarnation, dueAt: now + this.graceMs });
+      else this.#plan({ node: m.node, below: m.incarnation, dueAt: this.#dueAt(now) });
     }
   }
 
   event(ev: MemberEvent, now: number): void {
-    const dueAt = now + this.graceMs;
+    const dueAt = this.#dueAt(now);
     switch (ev.type) {
       case "dead":
         return this.#plan({ node: ev.node, below: ev.incarnation + 1, dueAt, deadIncarnation: ev.incarnation });
       case "alive":
-      case "join":
+      case "join": {
         // Back with the same incarnation before the grace ran out: nothing of it is dropped.
-        this.#planned = this.#planned.filter((p) => !(p.node === ev.node && p.deadIncarnation === ev.incarnation));
+        const list = this.#planned.get(ev.node);
+        if (list?.some((p) => p.deadIncarnation === ev.incarnation)) this.#set(ev.node, list.filter((p) => p.deadIncarnation !== ev.incarnation));
         // Back after the grace (a partition longer than deadGraceMs, not a restart): this
         // incarnation is alive after all. Stop filtering it; anti-entropy then restores its
         // entries here (and ours there), since no causal context covers them any more.
         if (this.#dead.get(ev.node) === ev.incarnation + 1) this.#dead.set(ev.node, ev.incarnation);
         return this.#plan({ node: ev.node, below: ev.incarnation, dueAt });
+      }
       case "rejoin":
         return this.#plan({ node: ev.node, below: ev.incarnation, dueAt });
       case "suspect":
@@ -133,18 +143,26 @@ export class Ownership {
     }
   }
 
-  /** Earliest time a planned removal falls due, if any. */
+  /** Earliest time a planned removal may fall due, if any. */
   nextDueAt(): number | undefined {
-    let next: number | undefined;
-    for (const p of this.#planned) if (next === undefined || p.dueAt < next) next = p.dueAt;
-    return next;
+    return this.#earliest;
   }
 
   /** Removals due at `now`; they enter the dead set (so late messages from them are filtered). */
   due(now: number): Drop[] {
-    const due = this.#planned.filter((p) => p.dueAt <= now);
-    if (due.length === 0) return [];
-    this.#planned = this.#planned.filter((p) => p.dueAt > now);
+    if (this.#earliest === undefined || this.#earliest > now) return [];
+    const due: Planned[] = [];
+    this.#earliest = undefined;
+    for (const [node, list] of this.#planned) {
+      const later = list.filter((p) => p.dueAt > now);
+      if (later.length === list.length) {
+        for (const p of list) this.#earliest = Math.min(this.#earliest ?? p.dueAt, p.dueAt);
+        continue;
+      }
+      for (const p of list) if (p.dueAt <= now) due.push(p);
+      this.#set(node, later);
+      for (const p of later) this.#earliest = Math.min(this.#earliest ?? p.dueAt, p.dueAt);
+    }
     const drops: Drop[] = [];
     for (const p of due) {
       if (p.below <= (this.#dead.get(p.node) ?? -Infinity)) continue;
@@ -154,10 +172,22 @@ export class Ownership {
     return drops;
   }
 
+  #dueAt(now: number): number {
+    return now + this.graceMs;
+  }
+
+  #set(node: string, list: Planned[]): void {
+    if (list.length === 0) this.#planned.delete(node);
+    else this.#planned.set(node, list);
+  }
+
   #plan(p: Planned): void {
     // Already covered by the dead set or by a removal planned no later: nothing new to do.
     if (p.below <= (this.#dead.get(p.node) ?? -Infinity)) return;
-    const covered = this.#planned.some((q) => q.node === p.node && q.below >= p.below && q.dueAt <= p.dueAt && q.deadIncarnation === undefined);
-    if (!covered) this.#planned.push(p);
+    const list = this.#planned.get(p.node) ?? [];
+    if (list.some((q) => q.below >= p.below && q.dueAt <= p.dueAt && q.deadIncarnation === undefined)) return;
+    list.push(p);
+    this.#planned.set(p.node, list);
+    this.#earliest = Math.min(this.#earliest ?? p.dueAt, p.dueAt);
   }
 }

@@ -231,10 +231,19 @@ export function memberEvent(s: StoreState, ev: MemberEvent): void | Promise<void
   return publishOwnDigest(s);
 }
 
+/**
+ * A cleanup is a pass over every key; removals falling due within this of the last pass wait for
+ * the next one. A start-up's joins, heard at a thousand different moments at 1,000 nodes, plan a
+ * thousand removals a grace later: this makes them a few passes a second, not one per join.
+ */
+const CLEANUP_SPACING_MS = 250;
+
 /** Timer for the next planned owner cleanup (re-armed when an earlier one is planned). */
 export function armCleanup(s: StoreState): void {
-  const at = s.owners.nextDueAt();
-  if (at === undefined || (s.timers.cleanupAt !== undefined && s.timers.cleanupAt <= at)) return;
+  const due = s.owners.nextDueAt();
+  if (due === undefined) return;
+  const at = Math.max(due, (s.timers.cleanupRanAt ?? -Infinity) + CLEANUP_SPACING_MS);
+  if (s.timers.cleanupAt !== undefined && s.timers.cleanupAt <= at) return;
   clearTimeout(s.timers.cleanup);
   const { epoch, rt } = s;
   s.timers.cleanupAt = at;
@@ -246,6 +255,7 @@ export function cleanup(s: StoreState): void {
   s.timers.cleanup = undefined;
   s.timers.cleanupAt = undefined;
   const now = Date.now();
+  s.timers.cleanupRanAt = now;
   const drops = s.owners.due(now);
   armCleanup(s);
   if (drops.length === 0) return;

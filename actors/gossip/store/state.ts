@@ -43,6 +43,8 @@ export interface Timers {
   sync?: NodeJS.Timeout;
   cleanup?: NodeJS.Timeout;
   cleanupAt?: number;
+  /** When the last cleanup ran: the next one comes CLEANUP_SPACING_MS later at the earliest. */
+  cleanupRanAt?: number;
 }
 
 /** Handles of this incarnation. */
