@@ -12,7 +12,7 @@ import { startTree, type Tree } from "../supervisors/index.js";
 import { gossipTreeSpec } from "../actors/gossip/index.js";
 import { startNode } from "../actors/node/index.js";
 import { createLogHub } from "../observability/logger.js";
-import type { StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/index.js";
+import type { Member, MemberEvent, MembershipMsg, StoreMsg, StoreCounters, WatchEvent } from "../actors/gossip/index.js";
 import type { KeyView } from "../actors/gossip/index.js";
 import { Packr } from "msgpackr";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ type FromParent =
   | { type: "start"; worker: number; count: number; servers: string[]; gossip: Record<string, number | string>; full: boolean; creds?: string; shared?: boolean }
   | { type: "write"; node: number; keys: number; fields: number; ratePerSec: number; prefix: string }
   | { type: "report" }
+  | { type: "alive" }
   | { type: "stop" };
 
 interface Instance {
@@ -35,6 +36,8 @@ interface Instance {
 }
 
 const nodes: Instance[] = [];
+/** Per instance: peers alive in its membership view, kept from its events (asking costs nothing). */
+const aliveCounts: Array<{ n: number }> = [];
 /** key → (local node → time the timed field `t` first arrived there; absolute ms, sub-ms precision). */
 const seen = new Map<string, Map<number, number>>();
 const now = (): number => performance.timeOrigin + performance.now();
@@ -89,6 +92,16 @@ async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
     const node = m.full ? await startFullNode(`w${m.worker}-n${i}`, servers, m.gossip, m.creds) : await startInstance(`w${m.worker}-n${i}`, servers, m.gossip, m.creds, host);
     const index = nodes.length;
     nodes.push(node);
+    const counted = { n: 0 };
+    aliveCounts.push(counted);
+    const up = new Map<string, boolean>();
+    const membership = node.tree.lookup<MembershipMsg>(STORE.replace(/store$/, "membership"));
+    const seenUp = (node: string, isUp: boolean): void => {
+      if (isUp !== (up.get(node) === true)) counted.n += isUp ? 1 : -1;
+      up.set(node, isUp);
+    };
+    const w = await membership?.ask<{ members: readonly Member[] }>((reply) => ({ type: "watch", subscriber: (ev: MemberEvent) => seenUp(ev.node, ev.type === "join" || ev.type === "alive" || ev.type === "rejoin"), reply }), 60_000);
+    for (const mb of w?.members ?? []) if (!mb.self && !up.has(mb.node)) seenUp(mb.node, mb.state === "alive");
     await store(node).ask<number>(
       (reply) => ({
         type: "watch",
@@ -120,7 +133,7 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     for (let k = 0; k < m.keys; k++) await ref.ask((reply) => ({ type: "update", key: `bench/${m.prefix}/${k}`, ops: fill, reply }), 10_000);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const before = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
+  const before = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 60_000);
   // On a shared connection the writer's own messages are its delta batches (the connection's count is everyone's).
   const outMsgs = (): number => (host === undefined ? node.transport.nc.stats().outMsgs : 0);
   const msgsBefore = outMsgs();
@@ -134,10 +147,10 @@ async function write(m: Extract<FromParent, { type: "write" }>): Promise<void> {
     written.push({ key, at });
     await ref.ask((reply) => ({ type: "update", key, ops: [{ op: "set", field: "t", value: at }], reply }), 60_000);
   }
-  const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 5000);
+  const after = await ref.ask<StoreCounters>((reply) => ({ type: "counters", reply }), 60_000);
   const msgsOut = host === undefined ? outMsgs() - msgsBefore : null;
   // What whole-key replication (lashup) would send for each change: the key's full value.
-  const full = await ref.ask<KeyView | undefined>((reply) => ({ type: "get", key: `bench/${m.prefix}/0`, reply }), 5000);
+  const full = await ref.ask<KeyView | undefined>((reply) => ({ type: "get", key: `bench/${m.prefix}/0`, reply }), 60_000);
   const wholeKeyBytes = packr.pack({ key: `bench/${m.prefix}/0`, value: full }).length;
   send({ type: "written", written, deltas: after.deltasOut - before.deltasOut, bytes: after.bytesOut - before.bytesOut, msgsOut, wholeKeyBytes });
 }
@@ -158,6 +171,8 @@ process.on("message", (raw) => {
         return send({ type: "started" });
       case "write":
         return write(m);
+      case "alive":
+        return send({ type: "alive", min: Math.min(...aliveCounts.map((c) => c.n)) });
       case "report":
         return send({ type: "report", seen: [...seen.entries()].map(([k, v]) => [k, [...v.values()]]), counters: await counters(), rss: process.memoryUsage().rss });
       case "stop":

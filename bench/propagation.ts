@@ -26,6 +26,8 @@ import { percentile, arg } from "./stats.js";
 import { manyInstanceGcFlags } from "./worker-gc.js";
 
 const KEYS = arg("--keys", 200);
+// --gossip '{"digestFanIn":4}': gossip settings over the defaults for the --swim-sizes runs (printed in their line).
+const GOSSIP_EXTRA = process.argv.includes("--gossip") ? (JSON.parse(process.argv[process.argv.indexOf("--gossip") + 1] ?? "{}") as Record<string, number | string>) : undefined;
 const RATE = arg("--rate", 200);
 const ROUNDS = arg("--rounds", 9);
 const quick = process.argv.includes("--quick");
@@ -62,8 +64,13 @@ class Worker {
       const i = this.waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m);
     });
+    // A worker that died answers nothing more: its callers are told so (else the bench waits for ever).
+    this.child.on("exit", () => {
+      for (const w of this.waiters.splice(0)) w.resolve({ type: "failed" });
+    });
   }
   call<T>(msg: Record<string, unknown>, replyType: string): Promise<T> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve({ type: "failed" } as T);
     const p = new Promise<T>((resolve) => this.waiters.push({ type: replyType, resolve: (m) => resolve(m as T) }));
     this.child.send(msg);
     return p;
@@ -128,9 +135,23 @@ function line(label: string, fields: number, n: number, m: Pick<Measured, "every
 }
 
 async function scenario(label: string, servers: string[], processes: number, perProcess: number, fields: number, gossip: Record<string, number | string>, full = false, shared = false): Promise<void> {
+  const began = Date.now();
   const workers = await startWorkers(processes, perProcess, servers, gossip, full, undefined, shared);
   try {
     await new Promise((r) => setTimeout(r, Math.max(1500, 3 * Number(gossip.heartbeatMs ?? 200))));
+    if (shared) {
+      // Hundreds per process: measured once every instance sees every other alive (SWIM has
+      // converged), not while the start-up's joins still flood the machine; at most 5 minutes.
+      const total = processes * perProcess;
+      let min = 0;
+      while (Date.now() - began < 300_000) {
+        const replies = await Promise.all(workers.map((w) => w.call<{ min?: number }>({ type: "alive" }, "alive")));
+        min = Math.min(...replies.map((r) => r.min ?? -1));
+        if (min >= total - 1) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(`# ${label}: ${min >= total - 1 ? "every instance sees every other alive" : `NOT converged (fewest alive peers seen: ${min} of ${total - 1})`} ${((Date.now() - began) / 1000).toFixed(1)} s after the start; measuring`);
+    }
     const m = await measure(workers, processes * perProcess, fields, `${label.replace(/\W+/g, "-")}-${fields}`);
     console.log(line(label, fields, KEYS, m));
   } finally {
@@ -231,7 +252,7 @@ try {
   const swimSizes = (process.argv[process.argv.indexOf("--swim-sizes") + 1] ?? "").split(",").filter(() => process.argv.includes("--swim-sizes")).map(Number);
   for (const n of swimSizes) {
     const processes = Math.max(1, Math.ceil(n / 250));
-    await scenario(`${n} stores, SWIM (${processes} proc x ${n / processes}, shared conn)`, cluster.urls, processes, n / processes, 1, { detector: "swim" }, false, true);
+    await scenario(`${n} stores, SWIM (${processes} proc x ${n / processes}, shared conn)${GOSSIP_EXTRA ? ` gossip ${JSON.stringify(GOSSIP_EXTRA)}` : ""}`, cluster.urls, processes, n / processes, 1, { detector: "swim", ...GOSSIP_EXTRA }, false, true);
   }
   if (swimSizes.length > 0) process.exit(0);
   const only200 = process.argv.includes("--only-200");

@@ -128,7 +128,7 @@ export class Keyspace {
     for (const [key, rec] of this.#records) yield [key, rec.state];
   }
 
-  digest(): string[] {
+  digest(): readonly string[] {
     return this.#buckets.digest();
   }
 

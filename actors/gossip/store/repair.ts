@@ -181,7 +181,7 @@ function publishOwnDigest(s: StoreState): void | Promise<void> {
   if (!isSynced(s) || !isConnected(t)) return undefined;
   const flushed = flush(s);
   try {
-    publishDigest(t, { replica: s.replica, buckets: s.keys.digest(), keys: s.keys.liveCount });
+    publishDigest(t, { replica: s.replica, buckets: [...s.keys.digest()], keys: s.keys.liveCount });
   } catch (err) {
     s.rt.log.warn({ err }, "publishing the digest failed");
   }

@@ -74,7 +74,12 @@ export const digestKind = defineKind(
   "gossip.digest",
   z.strictObject({
     replica: replicaSchema,
-    buckets: z.array(z.string().regex(BUCKET_HASH_PATTERN)).length(BUCKETS),
+    // One check over the 64 hashes instead of a string schema with a regex per element: this runs
+    // for every digest heard (16 a second per node), and was half of a digest's validation time.
+    buckets: z
+      .array(z.string())
+      .length(BUCKETS)
+      .refine((hs) => hs.every((h) => BUCKET_HASH_PATTERN.test(h)), `every bucket hash is ${BUCKET_HASH_PATTERN.source}`),
     keys: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   }),
   { background: true },
