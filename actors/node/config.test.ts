@@ -81,6 +81,7 @@ describe("config - validation", () => {
         prefix6: 80,
         vtepSubnet6: "fd01:a::/64",
         macPrefix: "70:b3:d5",
+        directRouting: false,
         bucket: "dcnet-overlay",
         replicas: 1,
         releaseGraceMs: 604_800_000,
