@@ -37,7 +37,7 @@ import { startL4lbLab, type L4lbLab } from "../integration/support/l4lb-lab.js";
 import { createNetnsLab, type NetnsLab } from "../integration/harness/netns.js";
 import { mustRun, runFile } from "../integration/harness/shell.js";
 import { CniRuntime, type CniAttachment, type CniOutcome } from "../integration/support/cni-runtime.js";
-import { formatIp, parseIp } from "../config/ip.js";
+import { hostAddr } from "../integration/support/overlay-addr.js";
 import { peerOps } from "../actors/overlay/index.js";
 import type { NodeOverlay } from "../actors/overlay/model.js";
 import { arg, percentile } from "./stats.js";
@@ -83,11 +83,6 @@ interface OverlayStatus {
   readonly peers: ReadonlyArray<{ readonly node: string; readonly state: string; readonly path?: string }>;
 }
 
-/** `9.77.3.0/24`, 10 → `9.77.3.10`. */
-function hostAddr(subnet: string, n: number): string {
-  const ip = parseIp(subnet.split("/")[0] ?? "");
-  return ip ? formatIp(ip.family, ip.value + BigInt(n)) : "";
-}
 
 async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs: number): Promise<T> {
   const t0 = now();

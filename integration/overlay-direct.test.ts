@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
 import { mustRun, waitFor } from "./harness/shell.js";
-import { formatIp, parseIp } from "../config/ip.js";
+import { execIn, hostAddr } from "./support/overlay-addr.js";
 
 jest.setTimeout(120_000);
 
@@ -22,19 +22,10 @@ interface Status {
   peers: Array<{ node: string; state: string; subnet: string; agentIp: string; path?: string }>;
 }
 
-function addr(subnet: string, n: number): string {
-  const ip = parseIp(subnet.split("/")[0] ?? "");
-  return ip ? formatIp(ip.family, ip.value + BigInt(n)) : "";
-}
-
 describe("overlay with directRouting: 2 nodes on one underlay subnet", () => {
   let lab: L4lbLab;
   const status = new Map<string, Status>();
   const ctr = (h: string) => `${lab.net.prefix}-d${h}`;
-  const inNs = (ns: string, file: string, args: readonly string[]): Promise<string> =>
-    new Promise((resolve, reject) =>
-      execFile("ip", ["netns", "exec", ns, file, ...args], { timeout: 30_000, env: { ...process.env, NODE_OPTIONS: "" } }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(" ")} in ${ns}: ${stderr || err.message}`)) : resolve(stdout))),
-    );
 
   beforeAll(async () => {
     lab = await startL4lbLab({ hosts: 2, containersPerHost: 0, nodeConfig: { l4lb: { enabled: false }, overlay: { enabled: true, subnet: "9.64.0.0/22", directRouting: true, reconcileMs: 1000 } } });
@@ -55,8 +46,8 @@ describe("overlay with directRouting: 2 nodes on one underlay subnet", () => {
       await mustRun("ip", ["-n", lab.ns(h), "link", "set", `vd-${h}`, "master", "m-dcos", "up"]);
       await mustRun("ip", ["-n", ns, "link", "set", "lo", "up"]);
       await mustRun("ip", ["-n", ns, "link", "set", "eth0", "mtu", String(s.mtu), "up"]);
-      await mustRun("ip", ["-n", ns, "addr", "add", `${addr(subnet, 10)}/25`, "dev", "eth0"]);
-      await mustRun("ip", ["-n", ns, "route", "add", "default", "via", addr(subnet, 1)]);
+      await mustRun("ip", ["-n", ns, "addr", "add", `${hostAddr(subnet, 10)}/25`, "dev", "eth0"]);
+      await mustRun("ip", ["-n", ns, "route", "add", "default", "via", hostAddr(subnet, 1)]);
       // Killed with its namespace by the lab's cleanup (every namespace with the lab's prefix).
       execFile("ip", ["netns", "exec", ns, process.execPath, ECHO, `ctr-${h}`, "--tcp", "7000"], { env: { ...process.env, NODE_OPTIONS: "" } }).unref();
     }
@@ -71,15 +62,15 @@ describe("overlay with directRouting: 2 nodes on one underlay subnet", () => {
       const peer = (status.get(h) as Status).peers.find((p) => p.node === other);
       const theirs = status.get(other)?.own as NonNullable<Status["own"]>;
       expect(peer).toMatchObject({ state: "programmed", path: "direct", subnet: theirs.subnet, agentIp: theirs.agentIp });
-      const routes = JSON.parse(await inNs(lab.ns(h), "ip", ["-j", "route", "show", "proto", "77"])) as Array<{ dst: string; gateway: string; dev: string }>;
+      const routes = JSON.parse(await execIn(lab.ns(h), "ip", ["-j", "route", "show", "proto", "77"])) as Array<{ dst: string; gateway: string; dev: string }>;
       expect(routes.map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }))).toEqual([{ dst: theirs.subnet, gateway: theirs.agentIp, dev: "eth0" }]);
-      expect(await inNs(lab.ns(h), "ip", ["-4", "route", "show", "dev", "vtep1024", theirs.subnet])).toBe("");
+      expect(await execIn(lab.ns(h), "ip", ["-4", "route", "show", "dev", "vtep1024", theirs.subnet])).toBe("");
     }
   });
 
   test("containers on the two hosts reach each other, TCP both ways", async () => {
     for (const [from, to] of [["h1", "h2"], ["h2", "h1"]] as const) {
-      const out = await inNs(ctr(from), process.execPath, [CLIENT, "tcp-count", "--addr", addr(status.get(to)?.own?.subnet ?? "", 10), "--port", "7000", "--n", "20", "--concurrency", "4"]);
+      const out = await execIn(ctr(from), process.execPath, [CLIENT, "tcp-count", "--addr", hostAddr(status.get(to)?.own?.subnet ?? "", 10), "--port", "7000", "--n", "20", "--concurrency", "4"]);
       const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ok: number; counts: Record<string, number> };
       expect({ from, to, ok: summary.ok, counts: summary.counts }).toEqual({ from, to, ok: 20, counts: { [`ctr-${to}`]: 20 } });
     }
@@ -88,7 +79,7 @@ describe("overlay with directRouting: 2 nodes on one underlay subnet", () => {
   test("a peer that dies: its direct route leaves the underlay device", async () => {
     const gone = status.get("h2")?.own?.subnet ?? "";
     await lab.killNode("h2");
-    await waitFor("h2's direct route gone on h1", 15_000, async () => ((await inNs(lab.ns("h1"), "ip", ["route", "show", "proto", "77"])).includes(gone) ? undefined : true), 100);
+    await waitFor("h2's direct route gone on h1", 15_000, async () => ((await execIn(lab.ns("h1"), "ip", ["route", "show", "proto", "77"])).includes(gone) ? undefined : true), 100);
     expect((await lab.ctlJson<Status>("h1", ["--node", "h1", "overlay", "status"])).peers.find((p) => p.node === "h2")?.state ?? "gone").toMatch(/dead|gone/);
   });
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startL4lbLab, type L4lbLab } from "./support/l4lb-lab.js";
 import { mustRun, waitFor } from "./harness/shell.js";
-import { formatIp, parseIp } from "../config/ip.js";
+import { execIn, hostAddr } from "./support/overlay-addr.js";
 import { CniRuntime, type CniNetworkList } from "./support/cni-runtime.js";
 
 jest.setTimeout(180_000);
@@ -31,18 +31,6 @@ interface Status {
   mtu?: number;
   peers: Array<{ node: string; state: string; vtepIp: string; subnet: string }>;
   repairs: number;
-}
-
-function execIn(ns: string, file: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile("ip", ["netns", "exec", ns, file, ...args], { timeout: timeoutMs, env: { ...process.env, NODE_OPTIONS: "" } }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout))),
-  );
-}
-
-/** First address of the first half of a /24 plus `n`: `9.77.3.0/24`, 10 → `9.77.3.10`. */
-function hostAddr(subnet: string, n: number): string {
-  const ip = parseIp(subnet.split("/")[0] ?? "");
-  return ip ? formatIp(ip.family, ip.value + BigInt(n)) : "";
 }
 
 describe("overlay: 3 nodes, VXLAN between their subnets", () => {
