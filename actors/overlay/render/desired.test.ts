@@ -18,6 +18,14 @@ describe("overlayDesired", () => {
     ]);
   });
 
+  it("direct routing: the underlay's subnet is kept as its network; one that does not hold the agent address, or a bad device name, is this node's error", () => {
+    expect(overlayDesired(host(1), [host(2)], { ...OPTS, direct: { dev: "eth0", net: "10.83.0.1/24" } }).desired.direct).toEqual({ dev: "eth0", net: "10.83.0.0/24" });
+    expect(overlayDesired(host(1), [host(2)], OPTS).desired.direct).toBeUndefined();
+    expect(() => overlayDesired(host(1), [], { ...OPTS, direct: { dev: "eth0", net: "10.84.0.1/24" } })).toThrow(OverlayOwnInvalidError);
+    expect(() => overlayDesired(host(1), [], { ...OPTS, direct: { dev: "eth0", net: "fd00::1/64" } })).toThrow(/does not hold the agent address 10\.83\.0\.1/);
+    expect(() => overlayDesired(host(1), [], { ...OPTS, direct: { dev: "eth0 proto 4", net: "10.83.0.1/24" } })).toThrow(/not an interface name/);
+  });
+
   it("without IPv6 facts there are no IPv6 addresses, and peers' IPv6 facts are dropped, not judged", () => {
     const bad6 = { ...host(2), vtepIp6: "not-an-address" };
     const { desired, skipped } = overlayDesired(host(1, false), [bad6], OPTS);
