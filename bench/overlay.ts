@@ -244,7 +244,7 @@ async function dataPathPart(o: OverlayLab, d: OverlayLab | undefined): Promise<b
   const at = (f: Map<string, number[]>, side: string): number[] => f.get(side) ?? [];
   const ratios = (f: Map<string, number[]>, side: string): number[] => at(f, side).map((v, i) => v / (at(f, "underlay")[i] as number));
   const mtu = o.status.get("h1")?.mtu;
-  console.log(`\n## 1. data path: container h1 → container h2 over the overlay (MTU ${mtu}: VXLAN vtep1024${d ? "; and a second lab's nodes with directRouting" : ""}) vs host h1 → host h2 over the underlay (MTU 1500); ${rounds} rounds of ${order2(names.length)} runs per figure, order rotated every round; iperf3 -t ${IPERF_S}; ${RR_N} round trips per latency run (load average ${load()})`);
+  console.log(`\n## 1. data path: container h1 → container h2 over the overlay (MTU ${mtu}: VXLAN vtep1024${d ? "; and a second lab's nodes with directRouting" : ""}) vs host h1 → host h2 over the underlay (MTU 1500); ${rounds} rounds of ${2 * names.length} runs per figure, order rotated every round; iperf3 -t ${IPERF_S}; ${RR_N} round trips per latency run (load average ${load()})`);
   for (const side of names) {
     const sd = sides.get(side) as SideDef;
     console.log(`${side.padEnd(9)} ${sd.from.replace(o.lab.net.prefix, "…").replace(d?.lab.net.prefix ?? "\0", "…")} → ${sd.to}${paths.has(side) ? ` (nodes report path ${paths.get(side)})` : ""}   Gbit/s=${f2(median(at(gbps, side)))} (rounds ${at(gbps, side).map(f2).join(" ")})   RTT p50=${f3(median(at(p50, side)))} ms (rounds ${at(p50, side).map(f3).join(" ")})  p99=${f3(median(at(p99, side)))} ms`);
@@ -267,8 +267,6 @@ async function dataPathPart(o: OverlayLab, d: OverlayLab | undefined): Promise<b
   }
   return same;
 }
-
-const order2 = (n: number): number => 2 * n;
 
 /** The path h1's node reports for its peer h2. */
 function pathOf(o: OverlayLab): string {

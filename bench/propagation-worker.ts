@@ -43,11 +43,12 @@ const seen = new Map<string, Map<number, number>>();
 const now = (): number => performance.timeOrigin + performance.now();
 const send = (m: unknown): void => void process.send?.(m);
 
-let STORE = "/gossip/store";
+/** Where the gossip subtree sits: `/gossip` alone, `/node/gossip` in a whole node. */
+let GOSSIP_AT = "/gossip";
 
 /** A whole node, exactly as `dcnet node` runs it (admin service, facts, …). */
 async function startFullNode(id: string, servers: string[], gossip: Record<string, number | string>, creds?: string): Promise<Instance> {
-  STORE = "/node/gossip/store";
+  GOSSIP_AT = "/node/gossip";
   // Its own DNS port and no metrics listener: several nodes share this machine.
   const nats = creds === undefined ? { servers, insecure: true } : { servers, credentials: join(creds, `${id}.pem`) };
   const config = validateConfig({ id, nats, log: { level: "error" }, gossip, dns: { listen: [`127.0.0.1:${await freePort()}`] }, metrics: { listen: "" } });
@@ -77,7 +78,7 @@ async function startInstance(id: string, servers: string[], gossip: Record<strin
 }
 
 function store(n: Instance) {
-  const ref = n.tree.lookup<StoreMsg>(STORE);
+  const ref = n.tree.lookup<StoreMsg>(`${GOSSIP_AT}/store`);
   if (!ref) throw new Error("no store");
   return ref;
 }
@@ -95,13 +96,14 @@ async function start(m: Extract<FromParent, { type: "start" }>): Promise<void> {
     const counted = { n: 0 };
     aliveCounts.push(counted);
     const up = new Map<string, boolean>();
-    const membership = node.tree.lookup<MembershipMsg>(STORE.replace(/store$/, "membership"));
+    const membership = node.tree.lookup<MembershipMsg>(`${GOSSIP_AT}/membership`);
+    if (!membership) throw new Error("no membership");
     const seenUp = (node: string, isUp: boolean): void => {
       if (isUp !== (up.get(node) === true)) counted.n += isUp ? 1 : -1;
       up.set(node, isUp);
     };
-    const w = await membership?.ask<{ members: readonly Member[] }>((reply) => ({ type: "watch", subscriber: (ev: MemberEvent) => seenUp(ev.node, ev.type === "join" || ev.type === "alive" || ev.type === "rejoin"), reply }), 60_000);
-    for (const mb of w?.members ?? []) if (!mb.self && !up.has(mb.node)) seenUp(mb.node, mb.state === "alive");
+    const w = await membership.ask<{ members: readonly Member[] }>((reply) => ({ type: "watch", subscriber: (ev: MemberEvent) => seenUp(ev.node, ev.type === "join" || ev.type === "alive" || ev.type === "rejoin"), reply }), 60_000);
+    for (const mb of w.members) if (!mb.self && !up.has(mb.node)) seenUp(mb.node, mb.state === "alive");
     await store(node).ask<number>(
       (reply) => ({
         type: "watch",
