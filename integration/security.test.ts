@@ -11,7 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection, TlsOptions } from "@nats-io/nats-core";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Packr } from "msgpackr";
-import { subjects, type AdminRole } from "../transport/index.js";
+import { nodeOfConnection, subjects, type AdminRole } from "../transport/index.js";
 import { ALL_OPS } from "../actors/node/ops.js";
 import { expiredBundle, makeTestCreds, connectAs, type TestCreds } from "./harness/creds.js";
 import { loadCredential, type Credential } from "../transport/auth/load.js";
@@ -428,7 +428,7 @@ describe("a flood: 10,000 malformed or forged messages on every subject a node l
     for (const s of c.nats.servers) {
       const body = (await (await fetch(`http://127.0.0.1:${s.httpPort}/connz?subs=1&limit=1000`)).json()) as { connections: Array<{ name?: string; subscriptions_list?: string[] }> };
       for (const conn of body.connections) {
-        const id = conn.name?.replace(/^dcnet-/, "");
+        const id = conn.name === undefined ? undefined : nodeOfConnection(CLUSTER, conn.name);
         // A union over its connections: a node that just reconnected may be listed by two servers a moment.
         if (id && (NODES as readonly string[]).includes(id)) out.set(id, [...new Set([...(out.get(id) ?? []), ...(conn.subscriptions_list ?? []).filter((x) => x.startsWith(`dcnet.${CLUSTER}.`))])]);
       }

@@ -12,6 +12,7 @@ import { clusterServerCheck, type ServerIdentityCheck } from "./auth/server-iden
 import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.js";
 import { subjects, validateNodeId, type Subjects } from "./subjects.js";
 import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
+import { connectionName, subscribeAdvisories, type ClientAdvisory } from "./advisories.js";
 import { subscribeEnvelopes, type Handler, type SubscribeOptions, type TransportSubscription } from "./subscribe.js";
 import type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, ServerSecurity, TransportOptions } from "./types.js";
 
@@ -71,7 +72,7 @@ export class Transport {
     try {
       nc = await connect({
         servers: [...opts.servers],
-        name: `dcnet-${opts.nodeId}`,
+        name: connectionName(opts.cluster, opts.nodeId),
         reconnectTimeWait: wait,
         reconnectJitter: wait,
         reconnectJitterTLS: wait,
@@ -189,6 +190,23 @@ export class Transport {
     shared.subs.add(sub);
     return {
       ...sub,
+      unsubscribe: () => {
+        shared.subs.delete(sub);
+        sub.unsubscribe();
+      },
+    };
+  }
+
+  /**
+   * NATS connect/disconnect advisories about the nodes of this cluster (transport/advisories.ts).
+   * Only where the server exports them into our account; elsewhere this subscription hears nothing.
+   */
+  onClientAdvisory(handler: (a: ClientAdvisory) => void): TransportSubscription {
+    const sub = subscribeAdvisories(this.nc, this.rejects, this.cluster, handler);
+    const shared = this.#shared;
+    if (shared === undefined) return sub;
+    shared.subs.add(sub);
+    return {
       unsubscribe: () => {
         shared.subs.delete(sub);
         sub.unsubscribe();

@@ -2,6 +2,8 @@
 export { Transport } from "./connection.js";
 export type { RequestManyOptions, RequestOptions, StatusListener } from "./connection.js";
 export type { Handler, SubscribeOptions, TransportSubscription } from "./subscribe.js";
+export { connectionName, nodeOfConnection, parseAdvisory, ADVISORY_KIND, ADVISORY_SUBJECTS } from "./advisories.js";
+export type { AdvisoryParse, ClientAdvisory } from "./advisories.js";
 export { subjects, validateId, validateNodeId, senderOf, isAdminRole, ALL_NODES, ANY, ADMIN_ROLES, ID_PATTERN, OP_PATTERN } from "./subjects.js";
 export type { AdminRole, SenderToken, Subjects } from "./subjects.js";
 export { defineKind, ENVELOPE_VERSION, UNKNOWN_KIND } from "./envelope.js";

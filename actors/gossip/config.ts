@@ -15,6 +15,13 @@ export const gossipConfigSection = z
     indirectProbes: z.number().int().nonnegative().default(3).describe("swim: members asked to probe an unanswering member for us."),
     suspicionMult: z.number().positive().default(3).describe("swim: a suspicion becomes death after suspicionMult x log10(n) x probeIntervalMs at least (up to 6x that without independent confirmations, and x(1 + local health) when our own probes fail)."),
     syncIntervalMs: z.number().int().positive().default(5000).describe("swim: push-pull of the whole member list with one member, ms (x log2(n/32) above 32 nodes)."),
+    disconnectAdvisories: z
+      .boolean()
+      .default(false)
+      .describe(
+        "swim: also listen to the NATS server's client disconnect advisories: a node whose connection closes (its process exited, its socket was reset) is suspect on every node at once and dead disconnectGraceMs later unless it reconnects or is heard from. Needs the server to export them into the nodes' account (docs/security.md, \"Disconnect advisories\"); without that the subscription hears nothing and probes alone detect.",
+      ),
+    disconnectGraceMs: z.number().int().positive().default(500).describe("swim: a node whose connection the server saw close is dead this long (ms) after, unless it reconnects (a blip: nats.js reconnects at once) or is heard from."),
     heartbeatMs: z.number().int().positive().default(200).describe("Membership heartbeat interval, ms."),
     suspectAfterMs: z.number().int().positive().default(800).describe("A peer silent this long (ms, not counting our own stalls) is suspect."),
     deadAfterMs: z.number().int().positive().default(1600).describe("A peer silent this long (ms) is dead."),

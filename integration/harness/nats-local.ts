@@ -29,6 +29,12 @@ export interface NatsServerOptions {
    * credentials folder (integration/harness/creds.ts makes one). Without it the server is open.
    */
   readonly secure?: SecureOptions;
+  /**
+   * Clients in an account (`DCNET`, the default user for clients that give none) into which the
+   * system account exports its client connect/disconnect advisories: what a node with
+   * `gossip.disconnectAdvisories` listens to (advisoryAccounts below). Open servers only.
+   */
+  readonly advisories?: boolean;
 }
 
 export interface SecureOptions {
@@ -111,6 +117,7 @@ export function freePort(): Promise<number> {
 }
 
 interface RenderOptions {
+  advisories?: boolean;
   port: number;
   name: string;
   httpPort?: number;
@@ -136,6 +143,24 @@ function renderSecureConfig(o: RenderOptions, secure: SecureOptions, confDir: st
   });
 }
 
+/**
+ * An open server's accounts with the advisories exported: the system account `SYS` exports
+ * `$SYS.ACCOUNT.DCNET.CONNECT|DISCONNECT` as streams, `DCNET` imports them, and `no_auth_user` puts
+ * every client that gives no credentials into `DCNET`. (A plain server has no accounts: its clients
+ * share the global one, into which nothing can be imported.)
+ */
+export function advisoryAccounts(jetstream: boolean): string[] {
+  const subjects = ["$SYS.ACCOUNT.DCNET.CONNECT", "$SYS.ACCOUNT.DCNET.DISCONNECT"];
+  return [
+    "accounts {",
+    `  SYS { exports: [${subjects.map((s) => `{ stream: "${s}" }`).join(", ")}] }`,
+    `  DCNET { users: [{ user: "dcnet", password: "" }], imports: [${subjects.map((s) => `{ stream: { account: SYS, subject: "${s}" } }`).join(", ")}]${jetstream ? ", jetstream: enabled" : ""} }`,
+    "}",
+    "system_account: SYS",
+    "no_auth_user: dcnet",
+  ];
+}
+
 function renderConfig(o: RenderOptions): string {
   const lines = [
     `server_name: "${o.name}"`,
@@ -144,6 +169,7 @@ function renderConfig(o: RenderOptions): string {
   ];
   if (o.httpPort !== undefined) lines.push(`http: "${HOST}:${o.httpPort}"`);
   if (o.jsDir !== undefined) lines.push(`jetstream { store_dir: "${o.jsDir}", max_memory_store: 64MB, max_file_store: 256MB }`);
+  if (o.advisories === true) lines.push(...advisoryAccounts(o.jsDir !== undefined));
   if (o.cluster !== undefined) {
     const routes = o.cluster.routes.map((r) => `"${r}"`).join(", ");
     lines.push(`cluster { name: "${o.cluster.name}", listen: "${HOST}:${o.cluster.port}", routes: [${routes}] }`);
@@ -159,7 +185,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const dir = mkdtempSync(join(tmpdir(), "dcnet-nats-"));
   const jsDir = opts.jetstream ? (opts.storeDir ?? join(dir, "js")) : undefined;
   const conf = join(dir, "nats.conf");
-  const render: RenderOptions = { port, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), ...(jsDir === undefined ? {} : { jsDir }), ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) };
+  if (opts.advisories === true && opts.secure !== undefined) throw new Error("startNatsServer: advisories are set up for open servers only");
+  const render: RenderOptions = { ...(opts.advisories === true ? { advisories: true } : {}), port, name, ...(opts.httpPort === undefined ? {} : { httpPort: opts.httpPort }), ...(jsDir === undefined ? {} : { jsDir }), ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) };
   writeFileSync(conf, opts.secure === undefined ? renderConfig(render) : renderSecureConfig(render, opts.secure, dir));
 
   let proc: Spawned;
@@ -275,6 +302,8 @@ export interface NatsClusterOptions {
    * credentials folder (integration/harness/creds.ts makes one per server).
    */
   readonly secure?: { readonly credsDir: string; readonly cluster: string; readonly servers: readonly string[] };
+  /** Every server with the advisory accounts (NatsServerOptions.advisories). */
+  readonly advisories?: boolean;
 }
 
 /** `n` servers (default 3) routed on loopback, JetStream on by default; resolves once every route is up. */
@@ -297,6 +326,7 @@ export async function startNatsCluster(n = 3, opts: NatsClusterOptions = {}): Pr
           name: `n${i}`,
           httpPort: http[i] as number,
           jetstream: opts.jetstream ?? true,
+          ...(opts.advisories === true ? { advisories: true } : {}),
           cluster: { name, port: route[i] as number, routes: route.filter((_, j) => j !== i).map((p) => `nats-route://${HOST}:${p}`) },
           ...(opts.secure === undefined ? {} : { secure: { credsDir: opts.secure.credsDir, cluster: opts.secure.cluster, server: serverCert(opts.secure.servers, i) } }),
         }),

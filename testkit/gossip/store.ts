@@ -30,6 +30,8 @@ export const TEST_GOSSIP: Config["gossip"] = {
   indirectProbes: 3,
   suspicionMult: 2,
   syncIntervalMs: 5000,
+  disconnectAdvisories: false,
+  disconnectGraceMs: 500,
   heartbeatMs: 200,
   suspectAfterMs: 800,
   deadAfterMs: 1600,

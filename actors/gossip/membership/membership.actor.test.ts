@@ -20,6 +20,8 @@ const GOSSIP: Config["gossip"] = {
   indirectProbes: 3,
   suspicionMult: 2,
   syncIntervalMs: 5000,
+  disconnectAdvisories: false,
+  disconnectGraceMs: 500,
   heartbeatMs: 200,
   suspectAfterMs: 800,
   deadAfterMs: 1600,

@@ -99,6 +99,20 @@ export class Sim {
     this.#deliver();
   }
 
+  /**
+   * The bus's word about `id`'s connection (a NATS connect/disconnect advisory), heard by every live
+   * member `delayMs` later, each on its own (the server publishes it to all of them).
+   */
+  advise(id: string, type: "closed" | "opened", delayMs = 2): void {
+    this.run(delayMs);
+    for (const n of this.nodes.values()) {
+      if (n.down || n.id === id) continue;
+      const at = { mono: this.now, wall: this.now };
+      const out = type === "closed" ? n.swim.connectionClosed(id, at) : n.swim.connectionOpened(id, at);
+      this.#handle(n, out.sends, out.events);
+    }
+  }
+
   /** Ticks one node late (its event loop blocked for `ms`), the others on time. */
   stall(id: string, ms: number): void {
     const n = this.nodes.get(id) as SimNode;

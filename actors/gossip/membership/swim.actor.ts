@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Behaviour, ActorContext } from "../../../supervisors/index.js";
-import { ANY, defineKind, TransportClosedError, type TransportSubscription } from "../../../transport/index.js";
+import { ANY, defineKind, TransportClosedError, type ClientAdvisory, type TransportSubscription } from "../../../transport/index.js";
 import { getOrCreate } from "../../../observability/metrics.js";
 import { GossipRejects } from "../rejects.js";
 import { DEFAULT_FORGET_DEAD_AFTER_MS, type Instant } from "./detector.js";
@@ -41,7 +41,17 @@ export type SwimActorMsg =
   | MembershipMsg
   | { readonly type: "swim"; readonly from: string; readonly body: SwimMessage; readonly at: Instant }
   | { readonly type: "tick"; readonly at: Instant }
-  | { readonly type: "connection"; readonly connected: boolean; readonly at: Instant };
+  | { readonly type: "connection"; readonly connected: boolean; readonly at: Instant }
+  /** The NATS server's connect/disconnect advisory about a node (gossip.disconnectAdvisories). */
+  | { readonly type: "bus"; readonly advisory: ClientAdvisory; readonly at: Instant };
+
+/**
+ * Disconnect reasons that mean the node's end went away: its process exited or closed the socket
+ * (`Client Closed`), its host reset it (`Read Error`, `Write Error`), or it stopped answering the
+ * server's pings (`Stale Connection`). The others are the server closing a live node's connection
+ * (a slow consumer, a server shutting down, an expired credential): it reconnects, so no accusation.
+ */
+export const ACCUSING_DISCONNECTS: ReadonlySet<string> = new Set(["Client Closed", "Read Error", "Write Error", "Stale Connection"]);
 
 interface SwimState {
   readonly swim: Swim;
@@ -80,6 +90,7 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
           stallThresholdMs: tickMs,
           forgetDeadAfterMs: deps.forgetDeadAfterMs ?? DEFAULT_FORGET_DEAD_AFTER_MS,
           maxClockSkewMs: cfg.maxClockSkewMs,
+          disconnectGraceMs: cfg.disconnectGraceMs,
         },
         deps.nodeId,
         deps.incarnation,
@@ -102,6 +113,14 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
         case "connection":
           emit(s, s.swim.setConnected(msg.connected, msg.at), deps, m);
           return s;
+        case "bus": {
+          const a = msg.advisory;
+          const accuses = a.type === "disconnect" && ACCUSING_DISCONNECTS.has(a.reason);
+          m.advisories.inc({ type: a.type, accused: String(accuses) });
+          if (a.type === "connect") apply(s, s.swim.connectionOpened(a.node, msg.at), deps, m, rejects);
+          else if (accuses) apply(s, s.swim.connectionClosed(a.node, msg.at), deps, m, rejects);
+          return s;
+        }
         case "members":
           msg.reply(members(s, deps));
           return s;
@@ -121,7 +140,7 @@ export function swimBehaviour(deps: MembershipDeps): Behaviour<SwimState, SwimAc
     },
     messageName: (msg) => `membership.${msg.type}`,
     // A member event it finds is told to the watchers as a change of its own (observability/README.md § Sampling).
-    background: (msg) => msg.type === "swim" || msg.type === "tick",
+    background: (msg) => msg.type === "swim" || msg.type === "tick" || msg.type === "bus",
   };
 }
 
@@ -136,6 +155,13 @@ function start(deps: MembershipDeps, ctx: ActorContext<SwimActorMsg>, tickMs: nu
     // Join requests and push-pull to anyone: one member of the group answers.
     transport.subscribe(transport.subjects.gossipJoin(ANY), [swimKind], onMsg, { senderToken: "last", queue: "gossip-join" }),
   ];
+  if (deps.config.disconnectAdvisories) {
+    subs.push(
+      transport.onClientAdvisory((advisory) => {
+        if (advisory.node !== nodeId) ctx.self.tell({ type: "bus", advisory, at: now() });
+      }),
+    );
+  }
   const offStatus = transport.onStatus((st) => ctx.self.tell({ type: "connection", connected: st.state === "connected", at: now() }));
   const ticking = setInterval(() => ctx.self.tell({ type: "tick", at: now() }), tickMs);
   return () => {
@@ -211,6 +237,7 @@ interface SwimMetrics {
   readonly messagesIn: { inc(): void };
   readonly messagesOut: { inc(): void };
   readonly health: Gauge;
+  readonly advisories: Counter<"type" | "accused">;
 }
 
 function swimMetrics(registry: Registry): SwimMetrics {
@@ -221,6 +248,7 @@ function swimMetrics(registry: Registry): SwimMetrics {
     members: getOrCreate(registry, "dcnet_gossip_members", () => new Gauge({ name: "dcnet_gossip_members", help: "Cluster members by state, this node included", labelNames: ["state"], registers: [registry] })),
     events: getOrCreate(registry, "dcnet_gossip_member_events_total", () => new Counter({ name: "dcnet_gossip_member_events_total", help: "Membership events by type", labelNames: ["type"], registers: [registry] })),
     stall: getOrCreate(registry, "dcnet_gossip_event_loop_stall_seconds_total", () => new Counter({ name: "dcnet_gossip_event_loop_stall_seconds_total", help: "Own event-loop stalls seen by the failure detector and excluded from peers' silence", registers: [registry] })),
+    advisories: getOrCreate(registry, "dcnet_gossip_swim_advisories_total", () => new Counter({ name: "dcnet_gossip_swim_advisories_total", help: "NATS connect/disconnect advisories about other nodes (gossip.disconnectAdvisories), by type and whether the disconnect accused the node", labelNames: ["type", "accused"], registers: [registry] })),
     health: getOrCreate(registry, "dcnet_gossip_swim_local_health", () => new Gauge({ name: "dcnet_gossip_swim_local_health", help: "Lifeguard local health multiplier: 0 healthy; probe period and timeout stretch by (1 + this)", registers: [registry] })),
   };
 }

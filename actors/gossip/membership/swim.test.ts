@@ -250,6 +250,91 @@ describe("swim: partitions and our own connection", () => {
   });
 });
 
+describe("swim: the bus's disconnect advisory (gossip.disconnectAdvisories)", () => {
+  const grace = SIM_CONFIG.disconnectGraceMs;
+
+  it("1,000 members: a killed member whose connection closed is dead everywhere one grace after the advisory, nobody else accused", () => {
+    const sim = Sim.steady(1000, 11);
+    sim.run(1000);
+    const killAt = sim.now;
+    (sim.nodes.get("n500") as { down: boolean }).down = true;
+    sim.advise("n500", "closed");
+    sim.run(2000);
+    const times = sim.seen("dead", "n500").map((d) => d.at - killAt);
+    expect(times).toHaveLength(999);
+    // Every member judges on its own clock from the advisory: the spread is one tick, not gossip rounds.
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(grace);
+    expect(Math.max(...times)).toBeLessThanOrEqual(grace + 2 + SIM_CONFIG.tickMs);
+    expect(sim.falseDeaths(new Set(["n500"]))).toBe(0);
+    for (const n of sim.nodes.values()) {
+      if (n.down) continue;
+      expect(n.events.filter((e) => e.ev.node === "n500").map((e) => e.ev.type)).toEqual(["suspect", "dead"]);
+    }
+  });
+
+  it("a member that reconnects within the grace (its connect advisory) is alive again everywhere, at the same version, never dead", () => {
+    const sim = Sim.steady(50, 4);
+    sim.run(500);
+    sim.advise("n3", "closed");
+    sim.run(grace / 2);
+    expect(sim.seen("suspect", "n3")).toHaveLength(49);
+    sim.advise("n3", "opened");
+    sim.run(3000);
+    expect(sim.falseDeaths()).toBe(0);
+    expect(sim.seen("alive", "n3")).toHaveLength(49);
+    // Nothing to refute: the bus's suspicion is never gossiped, so n3 never hears of it.
+    expect((sim.nodes.get("n3") as { swim: Swim }).swim.counters.refutations).toBe(0);
+    for (const n of sim.nodes.values()) if (n.id !== "n3") expect(n.swim.member("n3")?.state).toBe("alive");
+  });
+
+  it("a live member whose connect advisory never came is dead one grace later, and alive again everywhere within about a second (it refutes)", () => {
+    const sim = Sim.steady(20, 6);
+    sim.run(500);
+    const closedAt = sim.now;
+    sim.advise("n2", "closed");
+    sim.run(4000);
+    // This is the price of trusting the bus: members that heard n2 itself within the grace withdrew
+    // the suspicion, but the others' deaths reach them by gossip and win (same version); n2's next
+    // ping draws that word, and its refutation (a higher version) revives it everywhere.
+    for (const n of sim.nodes.values()) {
+      if (n.id === "n2") continue;
+      const last = n.events.filter((e) => e.ev.node === "n2").at(-1);
+      expect(last?.ev.type).toBe("alive");
+      expect((last?.at ?? Infinity) - closedAt).toBeLessThan(grace + 1500);
+    }
+    expect(sim.falseDeaths(new Set(["n2"]))).toBe(0);
+    expect((sim.nodes.get("n2") as { swim: Swim }).swim.counters.refutations).toBeGreaterThan(0);
+    for (const n of sim.nodes.values()) if (n.id !== "n2") expect(n.swim.member("n2")?.state).toBe("alive");
+  });
+
+  it("our own stall pushes the bus's deadline back by its length; disconnects of unknown or dead members change nothing", () => {
+    const s = new Swim(SIM_CONFIG, "me", 1);
+    s.receive("a", { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+    let t = 0;
+    const events: string[] = [];
+    const tickTo = (end: number): void => {
+      for (; t < end; ) {
+        t += SIM_CONFIG.tickMs;
+        events.push(...s.tick(at(t)).events.map((e) => `${t} ${e.type}`));
+      }
+    };
+    tickTo(20);
+    expect(s.connectionClosed("a", at(t)).events).toEqual([{ type: "suspect", node: "a", incarnation: 1 }]);
+    // Due at 20 + grace; a 300 ms stall of our own event loop (no tick from 40 to 340) moves it by 300.
+    tickTo(40);
+    t = 340;
+    expect(s.tick(at(t)).stallMs).toBe(280);
+    tickTo(20 + grace + 260);
+    expect(events).toEqual([]);
+    tickTo(20 + grace + 300);
+    expect(events).toEqual([`${20 + grace + 280} dead`]);
+    expect(s.connectionClosed("a", at(t)).events).toEqual([]);
+    expect(s.connectionClosed("nobody", at(t)).events).toEqual([]);
+    expect(s.connectionOpened("a", at(t)).events).toEqual([]);
+    expect(s.member("a")?.state).toBe("dead");
+  });
+});
+
 describe("swim: a death heard before the member itself", () => {
   it("records it dead, tells watchers suspect then dead (its facts must go), passes the word on, and a stale alive of that life cannot revive it", () => {
     const s = new Swim(SIM_CONFIG, "me", 1);

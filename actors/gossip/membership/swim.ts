@@ -19,6 +19,10 @@
 // slowness. A stall of its event loop seen by the tick voids the probe in flight and pushes every
 // suspicion deadline back by its length (acks that arrived meanwhile were sitting unread).
 //
+// The bus as a witness (optional): NATS publishes an advisory when a client's connection closes.
+// Every member hears it at once, so a crashed member needs neither a failed probe nor gossip to be
+// suspected everywhere; it dies `disconnectGraceMs` later unless it is heard from or reconnects.
+//
 // Identity: `life` is the member's process start time (the contract's `incarnation`: a higher one is
 // a restart, `rejoin`); `ver` is SWIM's incarnation number within one life, raised only to refute.
 import type { Member, MemberEvent, MemberState } from "./types.js";
@@ -85,6 +89,8 @@ export interface SwimConfig {
   readonly forgetDeadAfterMs: number;
   /** Incarnations (lives) this far ahead of our wall clock are refused. */
   readonly maxClockSkewMs: number;
+  /** A member whose connection the bus saw close is dead this long after (connectionClosed), unless heard from. */
+  readonly disconnectGraceMs: number;
 }
 
 export const SWIM_DEFAULTS = {
@@ -99,6 +105,7 @@ export const SWIM_DEFAULTS = {
   maxLocalHealth: 8,
   syncIntervalMs: 5000,
   joinRetryMs: 500,
+  disconnectGraceMs: 500,
 } as const;
 
 /** The measured round trip can stretch the probe timeout (and period with it) up to this many times the configured one. */
@@ -134,8 +141,13 @@ interface Peer {
   accuser?: string;
 }
 
+/** The accuser of a suspicion started by the bus's disconnect advisory (never gossiped: every member hears the bus itself). */
+export const BUS = "$bus";
+
 interface Suspicion {
   startMono: number;
+  /** The bus saw the member's connection close: dead at this time unless heard from (monotonic ms). */
+  busDueMono?: number;
   readonly first: string;
   readonly accusers: Set<string>;
   /** Timeout floor/ceiling fixed when the suspicion starts (n at that moment). */
@@ -316,6 +328,8 @@ export class Swim {
     if (p !== undefined && p.life === msg.life) {
       p.heardWall = at.wall;
       p.heardMono = at.mono;
+      // Its own message after its connection closed: it reconnected, the bus's word no longer holds.
+      if (p.suspicion?.busDueMono !== undefined) this.#withdrawBus(p, at, out);
     }
     if (msg.t === "digest") {
       const differ = differingBuckets(this.#digest(), msg.buckets);
@@ -402,6 +416,52 @@ export class Swim {
     return events;
   }
 
+  /**
+   * The bus saw `node`'s connection close (a NATS disconnect advisory of a closed or broken socket:
+   * its process exited or its host reset the connection). A member alive to us becomes suspect at
+   * once, dead `disconnectGraceMs` later unless it is heard from or its connection opens again
+   * (a reconnect after a network blip). Not gossiped: every member hears the bus itself. A member
+   * we already suspect keeps its suspicion and gets the earlier deadline.
+   */
+  connectionClosed(node: string, at: Instant): SwimOutput {
+    const out = output();
+    const p = this.#peers.get(node);
+    if (!this.#connected || p === undefined || p.status === "dead" || p.unknown) return out;
+    const due = at.mono + this.#cfg.disconnectGraceMs;
+    if (p.status === "alive") {
+      this.#setStatus(p, "suspect");
+      const minMs = this.#cfg.disconnectGraceMs;
+      p.suspicion = { startMono: at.mono, first: BUS, accusers: new Set([BUS]), minMs, maxMs: minMs };
+      enter(p, at);
+      out.events.push({ type: "suspect", node: p.node, incarnation: p.life });
+    }
+    const s = p.suspicion as Suspicion;
+    s.busDueMono = Math.min(s.busDueMono ?? Infinity, due);
+    this.#nextAgeMono = Math.min(this.#nextAgeMono, due);
+    return out;
+  }
+
+  /** The bus saw `node` connect (again): a suspicion the bus started is withdrawn; a dead member waits for its own word. */
+  connectionOpened(node: string, at: Instant): SwimOutput {
+    const out = output();
+    const p = this.#peers.get(node);
+    if (p?.suspicion?.busDueMono !== undefined) this.#withdrawBus(p, at, out);
+    return out;
+  }
+
+  #withdrawBus(p: Peer, at: Instant, out: SwimOutput): void {
+    const s = p.suspicion as Suspicion;
+    delete s.busDueMono;
+    if (!onlyBus(s)) {
+      s.accusers.delete(BUS);
+      return;
+    }
+    // Only the bus accused it: alive again at the same version, nothing to refute.
+    this.#setStatus(p, "alive");
+    enter(p, at);
+    out.events.push({ type: "alive", node: p.node, incarnation: p.life });
+  }
+
   members(): Member[] {
     return [...this.#peers.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map(toMember);
   }
@@ -449,7 +509,8 @@ export class Swim {
     const ping = this.#stamp({ t: "ping", seq, target });
     const p = this.#peers.get(target);
     // Lifeguard's buddy system: a suspect we probe hears of its suspicion at once and can refute it.
-    if (p?.status === "suspect") ping.updates.unshift({ node: target, life: p.life, ver: p.ver, status: "suspect", from: this.#self });
+    // Not a suspicion only the bus raised: its ack withdraws that, and a refutation would go to everyone.
+    if (p?.status === "suspect" && !onlyBus(p.suspicion)) ping.updates.unshift({ node: target, life: p.life, ver: p.ver, status: "suspect", from: this.#self });
     if (ping.updates.length > this.#cfg.maxPiggyback) ping.updates.pop();
     out.sends.push({ to: target, msg: ping });
   }
@@ -539,7 +600,9 @@ export class Swim {
   /** When a suspicion turns into a death: an unhealthy member (its own probes failing: it may be the
    * one cut off) waits (1 + health) times longer. */
   #expiresMono(s: Suspicion): number {
-    return s.startMono + this.#suspicionTimeoutMs(s) * (1 + this.#health);
+    const own = s.accusers.size === (s.busDueMono === undefined ? 0 : 1) ? Infinity : s.startMono + this.#suspicionTimeoutMs(s) * (1 + this.#health);
+    // The bus's deadline is not stretched by our health: it is the server's word, not our probes'.
+    return Math.min(own, s.busDueMono ?? Infinity);
   }
 
   #ageSuspicions(at: Instant, out: SwimOutput): void {
@@ -568,7 +631,12 @@ export class Swim {
     out.stallMs = stallMs;
     // Acks that arrived meanwhile sat unread: the probe in flight proves nothing, suspicions wait longer.
     if (this.#probe !== undefined) this.#probe.void = true;
-    for (const p of this.#suspects) if (p.suspicion !== undefined) p.suspicion.startMono += stallMs;
+    for (const p of this.#suspects) {
+      const s = p.suspicion;
+      if (s === undefined) continue;
+      s.startMono += stallMs;
+      if (s.busDueMono !== undefined) s.busDueMono += stallMs;
+    }
   }
 
   // ---- merging updates ----
@@ -813,6 +881,10 @@ export class Swim {
     const candidates = [...this.#peers.values()].filter(ok).map((p) => p.node);
     return shuffle(candidates, this.#random).slice(0, k);
   }
+}
+
+function onlyBus(s: Suspicion | undefined): boolean {
+  return s !== undefined && s.accusers.size === 1 && s.accusers.has(BUS);
 }
 
 function output(): SwimOutput {
