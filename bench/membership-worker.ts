@@ -10,7 +10,7 @@ import type { Config } from "../config/index.js";
 
 export type WorkerCommand =
   /** `everyMs`: the pause between two starts in this process (0: one right after the other). */
-  | { readonly type: "start"; readonly url: string; readonly cluster: string; readonly ids: readonly string[]; readonly gossip: Partial<Config["gossip"]>; readonly everyMs: number }
+  | { readonly type: "start"; readonly url: string; readonly cluster: string; readonly ids: readonly string[]; readonly gossip: Partial<Config["gossip"]>; readonly everyMs: number; readonly ownConnection?: boolean }
   /** The fewest alive peers any of this process's instances sees. */
   | { readonly type: "alive" }
   /** Messages sent + received by the instances, and this process's CPU time (µs). */
@@ -50,14 +50,16 @@ const hosted = new Map<string, Hosted>();
 const killed = new Set<string>();
 
 async function start(c: Extract<WorkerCommand, { type: "start" }>): Promise<WorkerReply> {
-  host = await startMemberHost(c.url, `bench-members-${process.pid}`);
+  // ownConnection: each instance connects as a node does (named dcnet.<cluster>.<id>), so killing
+  // this process closes its connections and the server's disconnect advisories name them.
+  if (c.ownConnection !== true) host = await startMemberHost(c.url, `bench-members-${process.pid}`);
   detector = c.gossip.detector;
   for (const id of c.ids) {
     if (c.everyMs > 0 && hosted.size > 0) await new Promise((r) => setTimeout(r, c.everyMs));
     const alive = new Map<string, boolean>();
     const record: Hosted["events"] = [];
     const counted = { n: 0 };
-    const m = await startMember(host, c.cluster, id, c.gossip, Date.now(), (e) => {
+    const m = await startMember(host ?? c.url, c.cluster, id, c.gossip, Date.now(), (e) => {
       const up = e.ev.type === "join" || e.ev.type === "alive" || e.ev.type === "rejoin";
       if (up !== (alive.get(e.ev.node) === true)) counted.n += up ? 1 : -1;
       alive.set(e.ev.node, up);
