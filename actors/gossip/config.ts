@@ -17,9 +17,9 @@ export const gossipConfigSection = z
     syncIntervalMs: z.number().int().positive().default(5000).describe("swim: push-pull of the whole member list with one member, ms (x log2(n/32) above 32 nodes)."),
     disconnectAdvisories: z
       .boolean()
-      .default(false)
+      .default(true)
       .describe(
-        "swim: also listen to the NATS server's client disconnect advisories: a node whose connection closes (its process exited, its socket was reset) is suspect on every node at once and dead disconnectGraceMs later unless it reconnects or is heard from. Needs the server to export them into the nodes' account (docs/security.md, \"Disconnect advisories\"); without that the subscription hears nothing and probes alone detect.",
+        "swim: also listen to the NATS server's client disconnect advisories: a node whose connection closes (its process exited, its socket was reset) is suspect on every node at once and dead disconnectGraceMs later unless it reconnects or is heard from. The users file of `dcnet creds` exports them into the nodes' account (docs/security.md, \"Disconnect advisories\"); on a server without that the subscription hears nothing and probes alone detect.",
       ),
     disconnectGraceMs: z.number().int().positive().default(500).describe("swim: a node whose connection the server saw close is dead this long (ms) after, unless it reconnects (a blip: nats.js reconnects at once) or is heard from."),
     heartbeatMs: z.number().int().positive().default(200).describe("Membership heartbeat interval, ms."),

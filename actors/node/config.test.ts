@@ -24,7 +24,7 @@ describe("config - validation", () => {
       admin: { allowCrash: false },
       log: { level: "info" },
       tracing: { enabled: false, backgroundRatio: 0 },
-      gossip: { detector: "heartbeat", probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbes: 3, suspicionMult: 3, syncIntervalMs: 5000, disconnectAdvisories: false, disconnectGraceMs: 500, heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, digestFanIn: 16, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4, maxClockSkewMs: 60_000 },
+      gossip: { detector: "heartbeat", probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbes: 3, suspicionMult: 3, syncIntervalMs: 5000, disconnectAdvisories: true, disconnectGraceMs: 500, heartbeatMs: 200, suspectAfterMs: 800, deadAfterMs: 1600, deadGraceMs: 30_000, antiEntropyMs: 1000, digestFanIn: 16, syncTimeoutMs: 2000, tombstoneTtlMs: 600_000, maxPendingBytes: 8 * 1024 * 1024, repairConcurrency: 4, maxClockSkewMs: 60_000 },
       mesos: { masters: [], agentsReadinessMs: 600_000, tasksReadinessMs: 10_000, pollMs: 2000, maxBackoffMs: 60_000, timeoutMs: 10_000, marathon: { servers: [], resyncMs: 60_000, timeoutMs: 10_000, maxBackoffMs: 30_000, debounceMs: 50 } },
       supervision: { intensity: 5, periodMs: 10_000, handlerDeadlineMs: 30_000, shutdownTimeoutMs: 10_000 },
       dns: {

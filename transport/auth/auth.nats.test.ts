@@ -14,6 +14,8 @@ import { Transport } from "../connection.js";
 import { KvAllocator } from "../kv-allocator.js";
 import { ConnectError } from "../errors.js";
 import { inboxPrefix } from "./identity.js";
+import { DCNET_ACCOUNT } from "./permissions.js";
+import { ADVISORY_SUBJECTS, parseAdvisory } from "../advisories.js";
 import { loadCredential, type Credential } from "./load.js";
 import { clusterServerCheck } from "./server-identity.js";
 
@@ -183,6 +185,27 @@ describe("what the server refuses to those who get in", () => {
     vic.publish(`dcnet.${CLUSTER}.gossip.hb.n1`, "");
     await settle(vic);
     expect(violations.map((v) => v.replace(/^.*Publish to /, ""))).toEqual([`"dcnet.${CLUSTER}.admin.admin._all.shutdown"`, `"dcnet.${CLUSTER}.gossip.hb.n1"`]);
+  });
+
+  it("a node hears the server's advisory when another node's connection closes, with that node's certificate user; a viewer may not listen, nobody may forge one", async () => {
+    const n1 = await as("n1");
+    const vic = await as("vic");
+    const violations = { n1: errorsOf(n1), vic: errorsOf(vic) };
+    const heard: Array<ReturnType<typeof parseAdvisory>> = [];
+    n1.subscribe(ADVISORY_SUBJECTS.disconnect, { callback: (_e, m) => void heard.push(parseAdvisory(CLUSTER, m.data)) });
+    vic.subscribe(ADVISORY_SUBJECTS.disconnect);
+    n1.publish(`$SYS.ACCOUNT.${DCNET_ACCOUNT}.DISCONNECT`, JSON.stringify({ type: "io.nats.server.advisory.v1.client_disconnect", client: { name: `dcnet.${CLUSTER}.n2` }, reason: "Client Closed" }));
+    await settle(n1);
+    await settle(vic);
+    const c = loadCredential(creds.bundle("n2"));
+    const t = await Transport.connect({ servers: [server.url], cluster: CLUSTER, nodeId: "n2", logger: silent, tls: c.tls, inboxPrefix: inboxPrefix(CLUSTER, "n2"), connectTimeoutMs: 3000 });
+    await t.close();
+    const deadline = Date.now() + 3000;
+    while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Exactly the server's one: the forged publish was refused.
+    expect(heard).toEqual([{ ok: true, advisory: { type: "disconnect", node: "n2", reason: "Client Closed" } }]);
+    expect(violations.n1).toEqual([expect.stringContaining(`Permissions Violation for Publish to "$SYS.ACCOUNT.${DCNET_ACCOUNT}.DISCONNECT"`)]);
+    expect(violations.vic).toEqual([expect.stringContaining(`Permissions Violation for Subscription to "${ADVISORY_SUBJECTS.disconnect}"`)]);
   });
 
   it("a node uses the JetStream KV bucket it is granted (KvAllocator) and cannot delete it", async () => {
