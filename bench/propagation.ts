@@ -31,6 +31,9 @@ const GOSSIP_EXTRA = process.argv.includes("--gossip") ? (JSON.parse(process.arg
 const RATE = arg("--rate", 200);
 const ROUNDS = arg("--rounds", 9);
 const quick = process.argv.includes("--quick");
+// --settle-s N: for the --swim-sizes runs, wait N s after every instance sees every other alive before
+// writing (a change in a steady cluster, not one queued behind the start-up's joins and syncs).
+const SETTLE_S = arg("--settle-s", 0);
 const compare = !process.argv.includes("--no-auth-compare");
 const verbose = process.argv.includes("--verbose");
 const WORKER = fileURLToPath(new URL("./propagation-worker.ts", import.meta.url));
@@ -150,7 +153,8 @@ async function scenario(label: string, servers: string[], processes: number, per
         if (min >= total - 1) break;
         await new Promise((r) => setTimeout(r, 1000));
       }
-      console.log(`# ${label}: ${min >= total - 1 ? "every instance sees every other alive" : `NOT converged (fewest alive peers seen: ${min} of ${total - 1})`} ${((Date.now() - began) / 1000).toFixed(1)} s after the start; measuring`);
+      console.log(`# ${label}: ${min >= total - 1 ? "every instance sees every other alive" : `NOT converged (fewest alive peers seen: ${min} of ${total - 1})`} ${((Date.now() - began) / 1000).toFixed(1)} s after the start; ${SETTLE_S > 0 ? `measuring after ${SETTLE_S} s more` : "measuring"}`);
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
     }
     const m = await measure(workers, processes * perProcess, fields, `${label.replace(/\W+/g, "-")}-${fields}`);
     console.log(line(label, fields, KEYS, m));
