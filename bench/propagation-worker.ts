@@ -161,6 +161,17 @@ async function counters(): Promise<StoreCounters[]> {
   return Promise.all(nodes.map((n) => store(n).ask<StoreCounters>((reply) => ({ type: "counters", reply }), 60_000)));
 }
 
+// BENCH_PROGRESS=1: every 5 s, this process's event-loop delay and RSS (where a slow change waited).
+if (process.env.BENCH_PROGRESS) {
+  const { monitorEventLoopDelay } = await import("node:perf_hooks");
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  setInterval(() => {
+    console.log(`[${process.pid} ${new Date().toISOString().slice(11, 19)}] ${nodes.length} instances; loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+    delay.reset();
+  }, 5000).unref();
+}
+
 // Orphaned by a parent that died: stop, don't linger.
 process.on("disconnect", () => process.exit(1));
 

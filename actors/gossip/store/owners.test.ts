@@ -84,6 +84,23 @@ describe("Ownership", () => {
     expect(o.isDead("x@20")).toBe(false);
   });
 
+  it("plans fall due in time order, however they were made: a cancelled one never, one made with an earlier clock before later ones", () => {
+    const o = new Ownership(GRACE);
+    for (let i = 0; i < 2000; i++) o.event({ type: "join", node: `n${i}`, incarnation: 5 }, i);
+    o.event({ type: "dead", node: "d", incarnation: 3 }, 2500);
+    o.event({ type: "alive", node: "d", incarnation: 3 }, 2600); // back within the grace: cancelled
+    o.event({ type: "dead", node: "late", incarnation: 4 }, 100); // the clock stepped back
+    expect(o.nextDueAt()).toBe(GRACE);
+    expect(o.due(GRACE + 99).map((d) => d.node)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i}`));
+    expect(o.due(GRACE + 100).map((d) => d.node)).toEqual(["n100", "late"]);
+    expect(o.due(GRACE + 1999)).toHaveLength(1899);
+    expect(o.nextDueAt()).toBe(2600 + GRACE); // the alive's own plan (older incarnations of d)
+    expect(o.due(10 * GRACE)).toEqual([{ node: "d", below: 3 }]);
+    expect(o.isDead("d@3")).toBe(false);
+    expect(o.nextDueAt()).toBeUndefined();
+    expect(o.planned).toEqual([]);
+  });
+
   it("dead then rejoin: the dead incarnation goes at its grace, older ones of the new life at the rejoin's", () => {
     const o = new Ownership(GRACE);
     o.event({ type: "dead", node: "x", incarnation: 7 }, 0);
