@@ -34,6 +34,8 @@ const quick = process.argv.includes("--quick");
 // --settle-s N: for the --swim-sizes runs, wait N s after every instance sees every other alive before
 // writing (a change in a steady cluster, not one queued behind the start-up's joins and syncs).
 const SETTLE_S = arg("--settle-s", 0);
+// --per-process N: store instances per worker process in the --swim-sizes runs (default 250).
+const PER_PROCESS = arg("--per-process", 250);
 const compare = !process.argv.includes("--no-auth-compare");
 const verbose = process.argv.includes("--verbose");
 const WORKER = fileURLToPath(new URL("./propagation-worker.ts", import.meta.url));
@@ -102,7 +104,8 @@ async function stopWorkers(workers: readonly Worker[]): Promise<void> {
 }
 
 async function measure(workers: readonly Worker[], total: number, fields: number, prefix: string): Promise<Measured> {
-  const w = await (workers[0] as Worker).call<Written>({ type: "write", node: 0, keys: KEYS, fields, ratePerSec: RATE, prefix }, "written");
+  const w = await (workers[0] as Worker).call<Written | { type: "failed" }>({ type: "write", node: 0, keys: KEYS, fields, ratePerSec: RATE, prefix }, "written");
+  if (!("written" in w)) throw new Error("the writer's worker failed before the changes were written (its error is above)");
   const writtenAt = new Map(w.written.map((x) => [x.key, x.at]));
   let arrivals = new Map<string, number[]>();
   let rss = 0;
@@ -255,7 +258,7 @@ try {
   // instances per process on one shared connection each: --swim-sizes 200,1000.
   const swimSizes = (process.argv[process.argv.indexOf("--swim-sizes") + 1] ?? "").split(",").filter(() => process.argv.includes("--swim-sizes")).map(Number);
   for (const n of swimSizes) {
-    const processes = Math.max(1, Math.ceil(n / 250));
+    const processes = Math.max(1, Math.ceil(n / PER_PROCESS));
     await scenario(`${n} stores, SWIM (${processes} proc x ${n / processes}, shared conn)${GOSSIP_EXTRA ? ` gossip ${JSON.stringify(GOSSIP_EXTRA)}` : ""}`, cluster.urls, processes, n / processes, 1, { detector: "swim", ...GOSSIP_EXTRA }, false, true);
   }
   if (swimSizes.length > 0) process.exit(0);
