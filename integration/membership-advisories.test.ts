@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startNatsServer, type NatsServerHandle } from "./harness/nats-local.js";
+import { waitFor } from "./harness/shell.js";
 import { startMember, aliveSeen, type MemberInstance } from "../testkit/gossip/members.js";
 
 jest.setTimeout(90_000);
@@ -23,14 +24,8 @@ const members: MemberInstance[] = [];
 let child: ChildProcess | undefined;
 let proxy: { server: Server; url: string; sockets: Set<Socket> } | undefined;
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-}
+/** Until `check` holds (integration/harness/shell.ts polls every 50 ms). */
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<true> => waitFor(what, timeoutMs, async () => ((await check()) ? true : undefined));
 
 /** A TCP relay to the server: destroying its sockets is a connection reset the node recovers from at once. */
 async function startProxy(target: number): Promise<NonNullable<typeof proxy>> {
@@ -60,7 +55,7 @@ beforeAll(async () => {
   const ready = new Promise<void>((resolve) => child?.on("message", (m) => (m as { type: string }).type === "ready" && resolve()));
   for (let i = 0; i < N; i++) members.push(await startMember(i === 0 ? proxy.url : nats.url, CLUSTER, `m${i}`, GOSSIP));
   await ready;
-  await waitFor(`all ${N + 1} converged`, async () => (await Promise.all(members.map(aliveSeen))).every((n) => n === N), 30_000);
+  await until(`all ${N + 1} converged`, async () => (await Promise.all(members.map(aliveSeen))).every((n) => n === N), 30_000);
 });
 
 afterAll(async () => {
@@ -78,7 +73,7 @@ describe("membership with the server's disconnect advisories", () => {
     const start = performance.now();
     for (const s of proxy?.sockets ?? []) s.destroy();
     // Every other member hears the disconnect (suspect), then the reconnect (alive again).
-    await waitFor("every member saw the blipped node suspect and then alive", () => others.every((m) => events(m, blipped.id, start).join(",") === "suspect,alive"), 10_000);
+    await until("every member saw the blipped node suspect and then alive", () => others.every((m) => events(m, blipped.id, start).join(",") === "suspect,alive"), 10_000);
     await sleep(2 * GOSSIP.disconnectGraceMs);
     for (const m of others) expect(events(m, blipped.id, start)).toEqual(["suspect", "alive"]);
     const accused = await others[0]!.registry.getSingleMetric("dcnet_gossip_swim_advisories_total")?.get();
@@ -89,7 +84,7 @@ describe("membership with the server's disconnect advisories", () => {
   test("a killed node process is dead on every member within seconds, by the bus's word (probes alone would take over 10 s)", async () => {
     const start = performance.now();
     child?.kill("SIGKILL");
-    await waitFor("every member sees the killed node dead", () => members.every((m) => events(m, "victim", start).includes("dead")), 5_000);
+    await until("every member sees the killed node dead", () => members.every((m) => events(m, "victim", start).includes("dead")), 5_000);
     for (const m of members) expect(events(m, "victim", start)).toEqual(["suspect", "dead"]);
     const deadAt = members.map((m) => (m.events.find((e) => e.ev.node === "victim" && e.ev.type === "dead" && e.at >= start)?.at ?? Infinity) - start);
     console.log(`killed node: dead on every member ${Math.min(...deadAt).toFixed(0)}–${Math.max(...deadAt).toFixed(0)} ms after SIGKILL (grace ${GOSSIP.disconnectGraceMs} ms)`);
