@@ -307,6 +307,27 @@ describe("swim: the bus's disconnect advisory (gossip.disconnectAdvisories)", ()
     for (const n of sim.nodes.values()) if (n.id !== "n2") expect(n.swim.member("n2")?.state).toBe("alive");
   });
 
+  it("a member already suspect by probes keeps that suspicion's own deadline when the bus's comes later", () => {
+    /** One member accuses "a" at 20 ms; the bus reports its connection closed at `busAt` (or never); returns when it died. */
+    const deadAt = (busAt: number | undefined): number => {
+      const s = new Swim(SIM_CONFIG, "me", 1, seeded(7));
+      s.receive("a", { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));
+      for (let t = SIM_CONFIG.tickMs; t < 60_000; t += SIM_CONFIG.tickMs) {
+        if (t === 20) for (const by of ["b"]) s.receive(by, { t: "ack", seq: 0, life: 1, ver: 0, updates: [{ node: "a", life: 1, ver: 0, status: "suspect", from: by }] }, at(t));
+        if (t === busAt) s.connectionClosed("a", at(t));
+        if (s.tick(at(t)).events.some((e) => e.type === "dead")) return t;
+      }
+      return Infinity;
+    };
+    const byProbes = deadAt(undefined);
+    expect(byProbes).toBeLessThan(60_000);
+    // The bus speaks half a grace before the probes' deadline: its own would be later, the earlier holds.
+    const late = byProbes - grace / 2 - ((byProbes - grace / 2) % SIM_CONFIG.tickMs);
+    expect(deadAt(late)).toBe(byProbes);
+    // Spoken early enough, the bus's deadline comes first.
+    expect(deadAt(40)).toBe(40 + grace);
+  });
+
   it("our own stall pushes the bus's deadline back by its length; disconnects of unknown or dead members change nothing", () => {
     const s = new Swim(SIM_CONFIG, "me", 1);
     s.receive("a", { t: "ack", seq: 0, life: 1, ver: 0, updates: [] }, at(0));

@@ -421,7 +421,8 @@ export class Swim {
    * its process exited or its host reset the connection). A member alive to us becomes suspect at
    * once, dead `disconnectGraceMs` later unless it is heard from or its connection opens again
    * (a reconnect after a network blip). Not gossiped: every member hears the bus itself. A member
-   * we already suspect keeps its suspicion and gets the earlier deadline.
+   * we already suspect keeps its suspicion, with the bus as one more accuser and its deadline as
+   * another way to die.
    */
   connectionClosed(node: string, at: Instant): SwimOutput {
     const out = output();
@@ -436,6 +437,8 @@ export class Swim {
       out.events.push({ type: "suspect", node: p.node, incarnation: p.life });
     }
     const s = p.suspicion as Suspicion;
+    // One more witness of a suspicion already held (it also shortens the probes' timeout).
+    s.accusers.add(BUS);
     s.busDueMono = Math.min(s.busDueMono ?? Infinity, due);
     this.#nextAgeMono = Math.min(this.#nextAgeMono, due);
     return out;
@@ -600,7 +603,7 @@ export class Swim {
   /** When a suspicion turns into a death: an unhealthy member (its own probes failing: it may be the
    * one cut off) waits (1 + health) times longer. */
   #expiresMono(s: Suspicion): number {
-    const own = s.accusers.size === (s.busDueMono === undefined ? 0 : 1) ? Infinity : s.startMono + this.#suspicionTimeoutMs(s) * (1 + this.#health);
+    const own = onlyBus(s) ? Infinity : s.startMono + this.#suspicionTimeoutMs(s) * (1 + this.#health);
     // The bus's deadline is not stretched by our health: it is the server's word, not our probes'.
     return Math.min(own, s.busDueMono ?? Infinity);
   }
