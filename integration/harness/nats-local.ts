@@ -6,6 +6,8 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { renderServerConfig } from "../../transport/auth/server-conf.js";
+import { DCNET_ACCOUNT } from "../../transport/auth/permissions.js";
+import { ADVISORY_SUBJECTS } from "../../transport/advisories.js";
 
 const HOST = "127.0.0.1";
 const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
@@ -150,11 +152,11 @@ function renderSecureConfig(o: RenderOptions, secure: SecureOptions, confDir: st
  * share the global one, into which nothing can be imported.)
  */
 export function advisoryAccounts(jetstream: boolean): string[] {
-  const subjects = ["$SYS.ACCOUNT.DCNET.CONNECT", "$SYS.ACCOUNT.DCNET.DISCONNECT"];
+  const subjects = [ADVISORY_SUBJECTS.connect, ADVISORY_SUBJECTS.disconnect].map((s) => s.replace("*", DCNET_ACCOUNT));
   return [
     "accounts {",
     `  SYS { exports: [${subjects.map((s) => `{ stream: "${s}" }`).join(", ")}] }`,
-    `  DCNET { users: [{ user: "dcnet", password: "" }], imports: [${subjects.map((s) => `{ stream: { account: SYS, subject: "${s}" } }`).join(", ")}]${jetstream ? ", jetstream: enabled" : ""} }`,
+    `  ${DCNET_ACCOUNT} { users: [{ user: "dcnet", password: "" }], imports: [${subjects.map((s) => `{ stream: { account: SYS, subject: "${s}" } }`).join(", ")}]${jetstream ? ", jetstream: enabled" : ""} }`,
     "}",
     "system_account: SYS",
     "no_auth_user: dcnet",
