@@ -6,6 +6,7 @@ import { Registry } from "prom-client";
 import { z } from "zod";
 import { startNatsServer, type NatsServerHandle } from "../integration/harness/nats-local.js";
 import { Transport } from "./connection.js";
+import { sharedDecodesOf } from "./shared-decodes.js";
 import { defineKind } from "./envelope.js";
 import { BadReplyError, ConnectError, NoRespondersError, ServiceError, TimeoutError, TransportClosedError } from "./errors.js";
 import type { Rejection } from "./rejects.js";
@@ -55,6 +56,27 @@ describe("transport - basics", () => {
     await b.nc.flush();
     a.publish("test.pubsub", echo, { text: "hi" });
     await expect(got.promise).resolves.toMatchObject({ v: 1, kind: "test.echo", from: "pub-a", body: { text: "hi" } });
+  });
+
+  it("identities sharing one connection (Transport.over) each get a broadcast, decoded once; a malformed copy is refused by each", async () => {
+    const host = await node("host");
+    const riders = await Promise.all(["r1", "r2", "r3"].map((id) => Transport.over(host.nc, { cluster: "test", nodeId: id, logger: silent })));
+    const got = riders.map(() => deferred<Envelope<{ text: string }>>());
+    riders.forEach((r, i) => r.subscribe("test.shared", [echo], (env) => got[i]?.resolve(env)));
+    await host.nc.flush();
+    const hitsBefore = sharedDecodesOf(host.nc).hits;
+    const a = await node("shared-a");
+    a.publish("test.shared", echo, { text: "all of you" });
+    const envs = await Promise.all(got.map((g) => g.promise));
+    for (const env of envs) expect(env).toMatchObject({ from: "shared-a", body: { text: "all of you" } });
+    expect(sharedDecodesOf(host.nc).hits - hitsBefore).toBe(2);
+    // Bad bytes: every rider counts its own rejection, from the one decode.
+    a.nc.publish("test.shared", new Uint8Array([0x2a])); // msgpack 42: not a map
+    await a.nc.flush();
+    const deadline = Date.now() + 2000;
+    while (riders.some((r) => r.rejects.snapshot().length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const r of riders) expect(r.rejects.snapshot()).toEqual([{ kind: "unknown", reason: "not-an-envelope", count: 1 }]);
+    await Promise.all(riders.map((r) => r.close()));
   });
 
   it("request/reply returns the reply envelope", async () => {

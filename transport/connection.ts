@@ -13,6 +13,7 @@ import { classifyReply, isNoRespondersStatus, mapRequestError } from "./replies.
 import { subjects, validateNodeId, type Subjects } from "./subjects.js";
 import { injectContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import { connectionName, subscribeAdvisories, type ClientAdvisory } from "./advisories.js";
+import { sharedDecodesOf, type SharedDecodes } from "./shared-decodes.js";
 import { subscribeEnvelopes, type Handler, type SubscribeOptions, type TransportSubscription } from "./subscribe.js";
 import type { ConnState, ConnStatus, DecodeResult, Envelope, KindDef, ServerSecurity, TransportOptions } from "./types.js";
 
@@ -54,7 +55,7 @@ export class Transport {
   #status: ConnStatus;
   #watching: Promise<void> = Promise.resolve();
   /** Set when this transport rides on a connection it does not own (Transport.over). */
-  #shared: { readonly subs: Set<TransportSubscription>; stopWatching: () => void } | undefined;
+  #shared: { readonly subs: Set<TransportSubscription>; readonly decodes: SharedDecodes; stopWatching: () => void } | undefined;
 
   /** Connects (waiting for the first server to answer, forever) and starts following the connection status. */
   static async connect(opts: TransportOptions): Promise<Transport> {
@@ -111,7 +112,7 @@ export class Transport {
     const t = new Transport(nc, { ...opts, servers: [] }, opts.logger, metrics);
     // nats.js's status iterator has stop() (its QueuedIterator), typed only as AsyncIterable.
     const statuses = nc.status() as AsyncIterable<Status> & { stop?: () => void };
-    t.#shared = { subs: new Set(), stopWatching: () => statuses.stop?.() };
+    t.#shared = { subs: new Set(), decodes: sharedDecodesOf(nc), stopWatching: () => statuses.stop?.() };
     t.#watching = (async () => {
       for await (const s of statuses) t.#onNatsStatus(s);
     })();
@@ -184,7 +185,7 @@ export class Transport {
   }
 
   subscribe<D extends KindDef<unknown>>(subject: string, defs: readonly D[], handler: Handler<BodyOf<D>>, opts: SubscribeOptions = {}): TransportSubscription {
-    const sub = subscribeEnvelopes({ nc: this.nc, log: this.#log, rejects: this.rejects, tracer: this.#tracer, maxBytes: this.#maxBytes }, subject, defs, handler, opts);
+    const sub = subscribeEnvelopes({ nc: this.nc, log: this.#log, rejects: this.rejects, tracer: this.#tracer, maxBytes: this.#maxBytes, ...(this.#shared === undefined ? {} : { shared: this.#shared.decodes }) }, subject, defs, handler, opts);
     const shared = this.#shared;
     if (shared === undefined) return sub;
     shared.subs.add(sub);

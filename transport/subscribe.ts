@@ -10,6 +10,7 @@ import { mapRequestError } from "./replies.js";
 import { senderOf, type SenderToken } from "./subjects.js";
 import { extractContext, inSpan, messagingAttrs } from "./trace-headers.js";
 import type { Envelope, KindDef } from "./types.js";
+import type { SharedDecodes } from "./shared-decodes.js";
 
 export type Handler<B> = (env: Envelope<B>, msg: Msg) => void | Promise<void>;
 
@@ -39,6 +40,8 @@ export interface SubscribeDeps {
   readonly rejects: RejectCounter;
   readonly tracer: Tracer | undefined;
   readonly maxBytes: number;
+  /** Set on a connection shared by many identities (Transport.over): copies of one message are decoded once. */
+  readonly shared?: SharedDecodes;
 }
 
 // Handlers run concurrently as messages arrive; an actor that needs order serialises through its mailbox.
@@ -62,8 +65,9 @@ export function subscribeEnvelopes<D extends KindDef<unknown>>(
     if (onReject !== undefined && msg.reply !== undefined && msg.reply !== "") guard("reject reply", () => onReject(rejection, msg), msg);
   };
   const backgroundKinds = new Set(defs.filter((d) => d.background === true).map((d) => d.kind));
+  const kinds = `${defs.map((d) => d.kind).join(",")}|${deps.maxBytes}`;
   const onMsg = (msg: Msg): void => {
-    const r = decode(msg.data, defs, { maxBytes: deps.maxBytes });
+    const r = deps.shared === undefined ? decode(msg.data, defs, { maxBytes: deps.maxBytes }) : deps.shared.decode(msg.subject, kinds, msg.data, () => decode(msg.data, defs, { maxBytes: deps.maxBytes }));
     if (!r.ok) {
       reject({ kind: r.kind, reason: r.reason, message: r.message, subject: msg.subject }, msg);
       return;
